@@ -1,0 +1,1 @@
+"""Prefect wiring for dechaff: flows, tasks and the command line. All logic is in `dechaff`."""

@@ -1,0 +1,245 @@
+"""Web chrome in extracted text: a line classifier plus page-structure rules.
+
+Three layers, each returning :class:`~dechaff.model.Decision` objects (never deleting anything itself):
+
+- **patterns** (``data/chrome_patterns.txt``, user-extendable): common CMS chrome phrased generally —
+  comment forms, mobile-theme toggles, share/follow prompts, image credits, cookie and subscribe banners,
+  navigation links;
+- **line features**: template placeholders (``%s``, ``{{ }}``), lines that are only URLs or social
+  network names, breadcrumb trails (``Home › World › ...`` or ``Home World Eurasia <the title>``), runs of
+  short menu-like lines;
+- **page structure**: a reader comment thread runs from its header ("3 thoughts on ...") to the reply
+  form; a reply form runs from its header ("Leave a Reply") over the short lines that follow it.
+
+Precision first: a rule that could fire on article prose (short headings, captions, lists) needs
+structural support before it drops anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from dechaff.model import CHROME, COMMENT, KEEP, Decision, Document, Paragraph, split_paragraphs
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    rule: str
+    regex: re.Pattern[str]
+
+
+def parse_patterns(text: str, origin: str = "<patterns>") -> list[Pattern]:
+    out: list[Pattern] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        if len(parts) != 2:
+            raise ValueError(f"{origin}:{n}: expected '<rule> <regex>', got {line!r}")
+        try:
+            out.append(Pattern(parts[0], re.compile(parts[1], re.I)))
+        except re.error as e:
+            raise ValueError(f"{origin}:{n}: bad regular expression for {parts[0]}: {e}") from None
+    return out
+
+
+@lru_cache(maxsize=1)
+def builtin_patterns() -> tuple[Pattern, ...]:
+    text = resources.files("dechaff").joinpath("data/chrome_patterns.txt").read_text(encoding="utf-8")
+    return tuple(parse_patterns(text, "chrome_patterns.txt"))
+
+
+def load_patterns(extra_files: Iterable[str | Path] = ()) -> tuple[Pattern, ...]:
+    pats = list(builtin_patterns())
+    for f in extra_files:
+        pats.extend(parse_patterns(Path(f).read_text(encoding="utf-8"), str(f)))
+    return tuple(pats)
+
+
+_PLACEHOLDER = re.compile(r"%[sd]\b|\{\{.*?\}\}|\{%.*?%\}|\[%.*?%\]|<%.*?%>")
+_URL_ONLY = re.compile(r"^(\S+@\S+\.\w+|(https?://|www\.)\S+)(\s*[|,·•]\s*(\S+@\S+\.\w+|(https?://|www\.)\S+))*$", re.I)
+_SOCIAL = {"facebook", "twitter", "x", "linkedin", "whatsapp", "email", "e-mail", "reddit", "pinterest",
+           "instagram", "youtube", "tiktok", "telegram", "tumblr", "print", "share", "tweet", "pin", "mail",
+           "copy", "link", "messenger", "flipboard", "pocket", "threads", "mastodon", "bluesky", "vk",
+           "google+", "rss", "and", "or", "us", "on", "follow", "like", "the", "via", "/", "|", "•", "·"}
+_BREADCRUMB_SEP = re.compile(r"\s+(?:›|»|>|/|\||→|::|\\)\s+")
+_HOME_WORDS = ("home", "start", "startseite", "accueil", "inicio", "início", "home page", "homepage", "main")
+_TERMINAL = re.compile(r"[.!?…:;\"'\u201d\u2019)\]]$")
+_WORD = re.compile(r"\w+")
+
+
+def _words(line: str) -> list[str]:
+    return _WORD.findall(line)
+
+
+def classify_line(line: str, patterns: Sequence[Pattern] | None = None) -> Decision:
+    """Context-free verdict on one line: the pattern file and line features."""
+    s = line.strip()
+    if not s:
+        return KEEP
+    if len(s) > 400:  # prose; chrome lines are short (and regexes stay cheap)
+        return KEEP
+    for p in patterns if patterns is not None else builtin_patterns():
+        if p.regex.search(s):
+            return Decision.drop(CHROME, f"pattern.{p.rule}", f"matches {p.regex.pattern[:80]!r}")
+    if _PLACEHOLDER.search(s) and len(s) < 200:
+        return Decision.drop(CHROME, "feature.placeholder", "unfilled template placeholder")
+    if _URL_ONLY.match(s):
+        return Decision.drop(CHROME, "feature.url-only", "a line of bare links")
+    toks = s.lower().replace(",", " ").split()
+    if 1 <= len(toks) <= 12 and all(t.strip(":!.") in _SOCIAL for t in toks) and \
+            any(t.strip(":!.") not in {"and", "or", "us", "on", "the", "via", "/", "|", "•", "·", "link", "copy"}
+                for t in toks) and len(toks) >= 2:
+        return Decision.drop(CHROME, "feature.share-line", "only share/follow words")
+    return KEEP
+
+
+def _is_breadcrumb(line: str, following: Sequence[str]) -> str | None:
+    s = line.strip()
+    parts = _BREADCRUMB_SEP.split(s)
+    if len(parts) >= 3 and all(0 < len(p.split()) <= 6 for p in parts[:-1]) and len(s) < 250:
+        return f"{len(parts)} segments separated by {_BREADCRUMB_SEP.search(s).group(0).strip()!r}"
+    low = s.lower()
+    for home in _HOME_WORDS:
+        if low.startswith(home + " ") or low.startswith(home + "/"):
+            rest = s[len(home):].strip(" /›»>|")
+            # the trail ends with the page title, which is repeated as its own line below
+            for nxt in following:
+                nxt = nxt.strip()
+                if nxt and len(nxt.split()) >= 2 and rest.endswith(nxt) and len(rest) - len(nxt) < 80:
+                    crumbs = rest[: len(rest) - len(nxt)].split()
+                    if all(c[:1].isupper() or not c[:1].isalpha() for c in crumbs):
+                        return f"'{home}' + {len(crumbs)} section names + the title"
+            break
+    return None
+
+
+def _short_menu_line(line: str) -> bool:
+    s = line.strip()
+    w = _words(s)
+    return 0 < len(w) <= 3 and len(s) <= 30 and not _TERMINAL.search(s)
+
+
+@dataclass(frozen=True, slots=True)
+class ChromeOptions:
+    keep_comments: bool = False
+    menu_run: int = 4  # this many consecutive short menu-like lines are navigation
+
+
+def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | None = None,
+                   opts: ChromeOptions = ChromeOptions(), hints: Sequence[Decision] | None = None
+                   ) -> list[Decision]:
+    """Decide every line of a page (in order). ``hints`` are prior decisions (from HTML structure)."""
+    pats = patterns if patterns is not None else builtin_patterns()
+    n = len(lines)
+    out: list[Decision] = list(hints) if hints is not None else [KEEP] * n
+    for i, ln in enumerate(lines):
+        if out[i].keep:
+            out[i] = classify_line(ln, pats)
+    # breadcrumbs: only near the top of the page
+    seen = 0
+    for i, ln in enumerate(lines):
+        if not ln.strip():
+            continue
+        seen += 1
+        if seen > 4:
+            break
+        if out[i].keep:
+            ev = _is_breadcrumb(ln, lines[i + 1: i + 4])
+            if ev:
+                out[i] = Decision.drop(CHROME, "feature.breadcrumb", ev)
+    _structure(lines, out, opts)
+    _menu_runs(lines, out, opts)
+    return out
+
+
+def _structure(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -> None:
+    form_starts = [i for i, d in enumerate(out) if d.rule == "pattern.form.start"]
+    first_form = form_starts[0] if form_starts else None
+    # reader comment threads: header .. first form after it (or the end)
+    for i, d in enumerate(out):
+        if d.rule != "pattern.comments.start":
+            continue
+        s = lines[i].strip().lower()
+        strong = bool(re.match(r"^(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b", s))
+        end = next((f for f in form_starts if f > i), None)
+        if not strong and end is None:
+            out[i] = KEEP  # a bare "Comments" heading without a form after it proves nothing
+            continue
+        stop = end if end is not None else len(lines)
+        for j in range(i, stop):
+            if opts.keep_comments:
+                if out[j].rule.startswith(("pattern.comments", "feature.comment")):
+                    out[j] = KEEP
+                continue
+            if out[j].keep or out[j].rule == "pattern.comments.start":
+                out[j] = Decision.drop(COMMENT, "structure.comment-thread",
+                                       f"inside the reader comment thread opened at line {i}")
+        break
+    # reply forms: header then the short lines after it, up to the first real prose line
+    if first_form is not None:
+        for j in range(first_form, len(lines)):
+            s = lines[j].strip()
+            if not s:
+                continue
+            if out[j].keep:
+                w = _words(s)
+                if len(w) >= 16 and _TERMINAL.search(s):
+                    break
+                out[j] = Decision.drop(CHROME, "structure.comment-form",
+                                       f"inside the reply form opened at line {first_form}")
+
+
+def _menu_runs(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -> None:
+    i, n = 0, len(lines)
+    while i < n:
+        if out[i].keep and _short_menu_line(lines[i]):
+            j = i
+            while j < n and (_short_menu_line(lines[j]) or not out[j].keep):
+                j += 1
+            run = [k for k in range(i, j) if out[k].keep]
+            if len(run) >= opts.menu_run:
+                for k in run:
+                    out[k] = Decision.drop(CHROME, "feature.menu-run",
+                                           f"{len(run)} consecutive short link-like lines")
+            i = j
+        else:
+            i += 1
+
+
+def apply_chrome(doc: Document, patterns: Sequence[Pattern] | None = None,
+                 opts: ChromeOptions = ChromeOptions()) -> list[Paragraph]:
+    """Split a document into paragraphs and decide each paragraph and line."""
+    paras = split_paragraphs(doc.doc_id, doc.text)
+    hints = doc.hints if doc.hints is not None and len(doc.hints) == len(paras) else None
+    flat: list[str] = []
+    owner: list[tuple[int, int]] = []
+    flat_hints: list[Decision] = []
+    for p in paras:
+        for li, ln in enumerate(p.lines):
+            flat.append(ln)
+            owner.append((p.index, li))
+            flat_hints.append(hints[p.index] if hints is not None else KEEP)
+    decisions = classify_lines(flat, patterns, opts, flat_hints)
+    per_para: list[list[Decision]] = [[] for _ in paras]
+    for (pi, _li), d in zip(owner, decisions, strict=True):
+        per_para[pi].append(d)
+    for p, ds in zip(paras, per_para, strict=True):
+        if all(not d.keep for d in ds):
+            p.decision = ds[0]
+        elif any(not d.keep for d in ds):
+            p.line_decisions = ds
+    return paras
+
+
+def clean_text(text: str, *, keep_comments: bool = False) -> str:
+    """Already-extracted page text without its chrome lines; paragraphs separated by a blank line."""
+    doc = Document(doc_id="-", source="-", text=text)
+    paras = apply_chrome(doc, opts=ChromeOptions(keep_comments=keep_comments))
+    return "\n\n".join(p.text for p in paras if p.kept)

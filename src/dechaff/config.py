@@ -1,0 +1,71 @@
+"""Run configuration: defaults, overridden by ``dechaff.toml`` (or ``--config FILE``), then by CLI flags.
+
+Example ``dechaff.toml``::
+
+    keep_comments = false          # keep reader comment threads (comment forms always go)
+    boilerplate_min_docs = 5       # a paragraph/line in this many documents of one site is boilerplate
+    chrome_patterns = ["my_patterns.txt"]   # extra pattern files, same format as the built-in one
+    shard_mb = 64                  # raw bytes per processing task
+    max_decompressed_mb = 2048     # gzip inputs expanding past this are rejected (gzip bombs)
+    lock_wait_seconds = 0          # how long a second run waits for the output directory
+
+    [dedup]
+    jaccard = 0.5                  # verified resemblance (word 3-gram sets) that makes a duplicate
+    containment = 0.8              # share of a later paragraph found inside an earlier one
+    min_words = 5                  # shorter paragraphs are never deduplicated
+    doc_share = 0.5                # share of a document duplicated from one earlier document
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from dechaff.dedup import DedupParams
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Config:
+    keep_comments: bool = False
+    boilerplate_min_docs: int = 5
+    chrome_patterns: tuple[str, ...] = ()
+    shard_mb: float = 64.0
+    max_shard_files: int = 2000
+    max_decompressed_mb: int = 2048
+    lock_wait_seconds: float = 0.0
+    dedup: DedupParams = field(default_factory=DedupParams)
+
+    @property
+    def max_decompressed_bytes(self) -> int:
+        return int(self.max_decompressed_mb) << 20
+
+    @classmethod
+    def load(cls, path: Path | None = None, **overrides: object) -> Config:
+        data: dict = {}
+        if path is None and Path("dechaff.toml").exists():
+            path = Path("dechaff.toml")
+        if path is not None:
+            try:
+                data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as e:
+                raise ConfigError(f"cannot read configuration {path}: {e}") from None
+        data = data.get("dechaff", data)
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+        dd = data.pop("dedup", {})
+        dknown = {f.name for f in fields(DedupParams)}
+        if set(dd) - dknown:
+            raise ConfigError(f"{path}: unknown [dedup] setting(s) {', '.join(sorted(set(dd) - dknown))}")
+        if "chrome_patterns" in data:
+            base = Path(path).parent if path else Path(".")
+            data["chrome_patterns"] = tuple(str(base / p) for p in data["chrome_patterns"])
+        cfg = cls(**data, dedup=replace(DedupParams(), **dd))
+        over = {k: v for k, v in overrides.items() if v is not None}
+        return replace(cfg, **over) if over else cfg

@@ -1,0 +1,530 @@
+"""Near-duplicate paragraphs (and documents) with MinHash LSH.
+
+Pipeline, all batch-vectorised with numpy over many paragraphs at once:
+
+1. **normalise**: NFKC, casefold, digits -> 0, punctuation/underscores -> space; scripts written without
+   spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) get a space around every character, so their
+   "words" are characters.
+2. **shingle**: word 3-grams; paragraphs with fewer than 8 words use single words. Tokens are hashed
+   from the UTF-8 bytes with a polynomial hash computed from prefix sums (no Python loop per token).
+   Each paragraph's shingles form an exact set of 64-bit hashes.
+3. **sign**: MinHash with datasketch's ``affine32`` permutation scheme (datasketch 2.0): the same
+   permutations as ``datasketch.MinHash(num_perm, seed, scheme="affine32")``, applied to all
+   paragraphs of a batch at once; a signature equals ``MinHash.update_batch`` over the shingle hashes
+   (tested).
+4. **index / query**: banded LSH (``bands`` x ``rows``, defaults from datasketch's
+   ``_optimal_param``); each band is a sorted array of ``(band key << 32 | entry id)``, so a lookup is a
+   ``searchsorted``. Only paragraphs that were *kept* enter the index.
+5. **verify**: every candidate pair is checked on the real shingle sets: resemblance (Jaccard) or
+   containment of the later paragraph in the earlier one (trimmed copies).
+6. **resolve**: in ingestion order, a paragraph that verifies against an earlier *kept* paragraph is a
+   duplicate of it (best similarity, then earliest). Duplicates never become targets, so chains cannot
+   grow clusters: every removed paragraph points at a kept one it really resembles.
+
+A bucket shared by very many entries (a template line) contributes only its ``bucket_cap`` earliest
+entries as candidates, which bounds the work per paragraph.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dechaff.model import DUPLICATE, DUPLICATE_DOCUMENT, KEEP, Decision
+
+U64 = np.uint64
+_M64 = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class DedupParams:
+    num_perm: int = 128
+    bands: int = 42
+    rows: int = 3
+    seed: int = 1
+    ngram: int = 3
+    short_words: int = 8  # paragraphs with fewer words are shingled by single words
+    min_words: int = 5  # paragraphs with fewer words are never deduplicated (too short to mean copying)
+    jaccard: float = 0.5  # verified resemblance that makes a duplicate
+    containment: float = 0.8  # share of the later paragraph found in an earlier one
+    min_containment_shingles: int = 6
+    bucket_cap: int = 64
+    doc_share: float = 0.5  # share of a document's text duplicated from ONE earlier document
+    scheme: str = "affine32"
+
+    def signature_fields(self) -> dict:
+        """What persisted signatures depend on; a change invalidates stored band keys."""
+        d = asdict(self)
+        import datasketch
+
+        return {k: d[k] for k in ("num_perm", "bands", "rows", "seed", "ngram", "short_words", "scheme")} | {
+            "datasketch": datasketch.__version__, "normalize": "nfkc-casefold-digit0-punct-v1",
+            "token_hash": "poly64-v1"}
+
+
+# ------------------------------------------------------------------------------------ normalisation
+_PUNCT = re.compile(r"[^\w\n]+|_+")
+_DIGIT = re.compile(r"\d")
+_NOSPACE = re.compile(r"([\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+                      r"\uf900-\ufaff])")
+
+
+def normalize_many(texts: Sequence[str]) -> str:
+    """Normalise many paragraphs in one pass; returns them joined by ``\\n`` (one line each)."""
+    big = "\n".join(t.replace("\n", " ") for t in texts)
+    if not big.isascii():
+        big = unicodedata.normalize("NFKC", big)
+    big = big.casefold()
+    big = _DIGIT.sub("0", big)
+    big = _PUNCT.sub(" ", big)
+    if not big.isascii() and _NOSPACE.search(big):
+        big = _NOSPACE.sub(r" \1 ", big)
+    return big
+
+
+def normalize(text: str) -> str:
+    return " ".join(normalize_many([text]).split())
+
+
+# ------------------------------------------------------------------------------------ hashing
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> U64(33))
+    h = h * U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> U64(33))
+    h = h * U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> U64(33))
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+_Q = 0x9E3779B97F4A7C15  # odd, so invertible mod 2^64
+_QINV = pow(_Q, -1, 1 << 64)
+_POW_CACHE: dict[str, np.ndarray] = {}
+
+
+def _powers(base: int, n: int, key: str) -> np.ndarray:
+    arr = _POW_CACHE.get(key)
+    if arr is None or len(arr) < n:
+        size = max(n, 1 << 16, 0 if arr is None else 2 * len(arr))
+        with np.errstate(over="ignore"):
+            arr = np.cumprod(np.full(size, base, dtype=U64), dtype=U64)
+        arr = np.concatenate(([U64(1)], arr[:-1]))
+        _POW_CACHE[key] = arr
+    return arr[:n]
+
+
+@dataclass(slots=True)
+class Shingled:
+    """Shingle sets of a batch: paragraph ``i`` owns ``hashes[offsets[i]:offsets[i+1]]`` (sorted, unique),
+    and has ``n_words[i]`` normalised words."""
+
+    hashes: np.ndarray  # uint64
+    offsets: np.ndarray  # int64, len n+1
+    n_words: np.ndarray  # int64
+
+    def set(self, i: int) -> np.ndarray:
+        return self.hashes[self.offsets[i]: self.offsets[i + 1]]
+
+    def __len__(self) -> int:
+        return len(self.n_words)
+
+
+def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
+    n = len(texts)
+    if n == 0:
+        return Shingled(np.zeros(0, U64), np.zeros(1, np.int64), np.zeros(0, np.int64))
+    big = normalize_many(texts)
+    b = np.frombuffer(big.encode("utf-8"), dtype=np.uint8)
+    nl = np.flatnonzero(b == 10)
+    tok = (b != 32) & (b != 10)
+    prev = np.empty_like(tok)
+    prev[0] = False
+    prev[1:] = tok[:-1]
+    nxt = np.empty_like(tok)
+    nxt[-1:] = False
+    nxt[:-1] = tok[1:]
+    starts = np.flatnonzero(tok & ~prev)
+    ends = np.flatnonzero(tok & ~nxt) + 1
+    with np.errstate(over="ignore"):
+        x = b.astype(U64) + U64(1)
+        pw = _powers(_Q, len(b), "q")
+        s = np.zeros(len(b) + 1, dtype=U64)
+        np.cumsum(x * pw, dtype=U64, out=s[1:])
+        inv = _powers(_QINV, len(b), "qinv")
+        th = (s[ends] - s[starts]) * inv[starts]
+        th = _fmix64(th ^ (ends - starts).astype(U64) * U64(0x9E3779B97F4A7C15))
+    pid = np.searchsorted(nl, starts).astype(np.int64)
+    n_words = np.bincount(pid, minlength=n).astype(np.int64)
+    k = params.ngram
+    with np.errstate(over="ignore"):
+        if len(th) >= k:
+            valid = pid[: len(pid) - k + 1] == pid[k - 1:]
+            g = th[: len(th) - k + 1].copy()
+            for j in range(1, k):
+                part = th[j: len(th) - k + 1 + j]
+                g = (g * U64(0x100000001B3)) ^ ((part << U64(j * 7)) | (part >> U64(64 - j * 7)))
+            g = _fmix64(g)
+            gram_h, gram_p = g[valid], pid[: len(pid) - k + 1][valid]
+        else:
+            gram_h, gram_p = np.zeros(0, U64), np.zeros(0, np.int64)
+    long_par = n_words >= params.short_words
+    sel_g = long_par[gram_p]
+    sel_u = ~long_par[pid]
+    h = np.concatenate((gram_h[sel_g], th[sel_u]))
+    p = np.concatenate((gram_p[sel_g], pid[sel_u]))
+    order = np.lexsort((h, p))
+    h, p = h[order], p[order]
+    if len(h):
+        keep = np.ones(len(h), dtype=bool)
+        keep[1:] = (h[1:] != h[:-1]) | (p[1:] != p[:-1])
+        h, p = h[keep], p[keep]
+    counts = np.bincount(p, minlength=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return Shingled(h, offsets, n_words)
+
+
+# ------------------------------------------------------------------------------------ MinHash
+_PERM_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def permutations(params: DedupParams) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's own permutations for (num_perm, seed, scheme)."""
+    key = (params.num_perm, params.seed, params.scheme)
+    if key not in _PERM_CACHE:
+        from datasketch import MinHash
+
+        m = MinHash(num_perm=params.num_perm, seed=params.seed, scheme=params.scheme)
+        a, b = m.permutations
+        _PERM_CACHE[key] = (np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32))
+    return _PERM_CACHE[key]
+
+
+def shingle_hash32(h64: np.ndarray) -> np.ndarray:
+    """The 32-bit value a shingle contributes to MinHash (what datasketch's ``hashfunc`` would return)."""
+    return (h64 >> U64(32)).astype(np.uint32)
+
+
+def signatures(sh: Shingled, params: DedupParams, rows_mask: np.ndarray | None = None) -> np.ndarray:
+    """MinHash signatures (n x num_perm, uint32) of every paragraph; empty sets get the max value."""
+    n = len(sh)
+    a, b = permutations(params)
+    sig = np.full((n, params.num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    counts = np.diff(sh.offsets)
+    nonempty = np.flatnonzero(counts > 0)
+    if len(nonempty) == 0:
+        return sig
+    hv = _fmix32(shingle_hash32(sh.hashes))
+    starts = sh.offsets[nonempty]
+    with np.errstate(over="ignore"):
+        for k in range(params.num_perm):
+            phv = hv * a[k] + b[k]
+            sig[nonempty, k] = np.minimum.reduceat(phv, starts)
+    return sig
+
+
+def band_keys(sig: np.ndarray, params: DedupParams) -> np.ndarray:
+    """(n x bands) uint32 bucket keys: each band's ``rows`` values mixed into one number."""
+    n = sig.shape[0]
+    r, nb = params.rows, params.bands
+    s = sig[:, : nb * r].reshape(n, nb, r).astype(U64)
+    with np.errstate(over="ignore"):
+        acc = np.zeros((n, nb), dtype=U64)
+        for j in range(r):
+            acc = (acc * U64(0x100000001B3)) ^ (s[:, :, j] + U64(j + 1) * U64(0x9E3779B97F4A7C15))
+        acc = _fmix64(acc + np.arange(nb, dtype=U64) * U64(0xD6E8FEB86659FD93))
+    return (acc >> U64(32)).astype(np.uint32)
+
+
+# ------------------------------------------------------------------------------------ index
+class BandIndex:
+    """Sorted per-band arrays of ``key << 32 | entry_id``; entry ids are ingestion order."""
+
+    def __init__(self, bands: int) -> None:
+        self.bands = bands
+        self.tables: list[np.ndarray] = [np.zeros(0, U64) for _ in range(bands)]
+        self.size = 0
+
+    def add(self, keys: np.ndarray, first_id: int) -> None:
+        """Add entries ``first_id ..`` with their (m x bands) keys."""
+        m = keys.shape[0]
+        if m == 0:
+            return
+        if first_id != self.size:
+            raise ValueError(f"entries must be added in order: expected id {self.size}, got {first_id}")
+        ids = np.arange(first_id, first_id + m, dtype=U64)
+        for j in range(self.bands):
+            comb = (keys[:, j].astype(U64) << U64(32)) | ids
+            self.tables[j] = np.sort(np.concatenate((self.tables[j], comb)), kind="stable")
+        self.size += m
+
+    def nbytes(self) -> int:
+        return sum(t.nbytes for t in self.tables)
+
+    def candidates(self, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """For each query row ``q`` (keys q x bands), entries sharing a bucket: pairs (query row, entry id),
+        at most ``cap`` earliest entries per bucket, unique."""
+        qs, es = [], []
+        for j in range(self.bands):
+            t = self.tables[j]
+            if len(t) == 0:
+                continue
+            k = keys[:, j].astype(U64) << U64(32)
+            lo = np.searchsorted(t, k, side="left")
+            hi = np.searchsorted(t, k | U64(0xFFFFFFFF), side="right")
+            cnt = np.minimum(hi - lo, cap)
+            tot = int(cnt.sum())
+            if tot == 0:
+                continue
+            q = np.repeat(np.arange(len(k)), cnt)
+            base = np.repeat(lo - np.concatenate(([0], np.cumsum(cnt)[:-1])), cnt)
+            pos = base + np.arange(tot)
+            qs.append(q)
+            es.append((t[pos] & U64(0xFFFFFFFF)).astype(np.int64))
+        return _unique_pairs(qs, es)
+
+
+def _unique_pairs(qs: list[np.ndarray], es: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    if not qs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    q = np.concatenate(qs).astype(np.int64)
+    e = np.concatenate(es).astype(np.int64)
+    key = np.unique((q << 32) | e)
+    return key >> 32, key & 0xFFFFFFFF
+
+
+def within_batch_candidates(keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (later row, earlier row) among the rows of one batch sharing a bucket (``cap`` earliest)."""
+    n = keys.shape[0]
+    qs, es = [], []
+    rows = np.arange(n, dtype=np.int64)
+    for j in range(keys.shape[1]):
+        order = np.lexsort((rows, keys[:, j]))
+        k = keys[order, j]
+        grp_start = np.ones(n, dtype=bool)
+        grp_start[1:] = k[1:] != k[:-1]
+        gidx = np.maximum.accumulate(np.where(grp_start, np.arange(n), 0))
+        rank = np.arange(n) - gidx
+        m = np.minimum(rank, cap)
+        tot = int(m.sum())
+        if tot == 0:
+            continue
+        later = np.repeat(order, m)
+        start = np.repeat(gidx, m)
+        within = np.arange(tot) - np.repeat(np.concatenate(([0], np.cumsum(m)[:-1])), m)
+        earlier = order[start + within]
+        qs.append(later)
+        es.append(earlier)
+    return _unique_pairs(qs, es)
+
+
+# ------------------------------------------------------------------------------------ verification
+def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(Jaccard, containment of ``a`` in ``b``) of two sorted unique uint64 arrays."""
+    if len(a) == 0 or len(b) == 0:
+        return 0.0, 0.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter), inter / len(a)
+
+
+def verdict(j: float, c: float, n_a: int, params: DedupParams) -> tuple[bool, str, float]:
+    """Is the later paragraph (``a``, ``n_a`` shingles) a duplicate of the earlier one?"""
+    if j >= params.jaccard:
+        return True, "dedup.resemblance", j
+    if c >= params.containment and n_a >= params.min_containment_shingles:
+        return True, "dedup.containment", c
+    return False, "", max(j, c)
+
+
+# ------------------------------------------------------------------------------------ persistent index
+class DedupIndex:
+    """The kept paragraphs of the corpus, for deduplicating new ones against them.
+
+    In RAM: only the per-band sorted arrays (``bands`` x 8 bytes per entry). On disk, one segment per
+    run under the state directory: ``<name>.keys.npy`` (band keys) and ``<name>.parquet`` (entry id,
+    doc_id, paragraph_index, text). Texts are read back only for candidates, to verify them.
+    """
+
+    def __init__(self, params: DedupParams) -> None:
+        self.params = params
+        self.band = BandIndex(params.bands)
+        self.segments: list[Path] = []
+
+    @property
+    def size(self) -> int:
+        return self.band.size
+
+    @classmethod
+    def load(cls, params: DedupParams, segment_paths: Sequence[Path], recompute: bool = False) -> DedupIndex:
+        idx = cls(params)
+        for base in segment_paths:
+            keys = np.load(f"{base}.keys.npy")
+            if recompute or keys.ndim != 2 or keys.shape[1] != params.bands:
+                # band layout changed: recompute from the stored texts (signatures are derived data)
+                import polars as pl
+
+                texts = pl.read_parquet(f"{base}.parquet", columns=["text"])["text"].to_list()
+                keys = band_keys(signatures(shingle_many(texts, params), params), params)
+            idx._add_keys(keys)
+            idx.segments.append(Path(base))
+        return idx
+
+    def _add_keys(self, keys: np.ndarray) -> None:
+        if keys.shape[0]:
+            self.band.add(keys, self.band.size)
+
+    def fetch(self, ids: np.ndarray) -> dict[int, tuple[str, int, str]]:
+        """entry id -> (doc_id, paragraph_index, text), read from the segments on disk."""
+        if len(ids) == 0 or not self.segments:
+            return {}
+        import polars as pl
+
+        want = pl.Series("entry_id", np.asarray(ids, dtype=np.int64))
+        df = (pl.scan_parquet([f"{s}.parquet" for s in self.segments])
+              .filter(pl.col("entry_id").is_in(want))
+              .select("entry_id", "doc_id", "paragraph_index", "text").collect())
+        return {e: (d, p, t) for e, d, p, t in df.iter_rows()}
+
+    def write_segment(self, base: Path, first_id: int, doc_ids: list[str], para_idx: list[int],
+                      texts: list[str], keys: np.ndarray) -> None:
+        """Write a segment (temporary names, then rename); the caller commits it via the manifest."""
+        import polars as pl
+
+        from dechaff.writers import atomic_write_bytes, atomic_write_parquet
+
+        df = pl.DataFrame({"entry_id": np.arange(first_id, first_id + len(texts), dtype=np.int64),
+                           "doc_id": doc_ids, "paragraph_index": pl.Series(para_idx, dtype=pl.Int32),
+                           "text": texts}, schema_overrides={"doc_id": pl.String, "text": pl.String})
+        atomic_write_parquet(df, Path(f"{base}.parquet"))
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(keys, dtype=np.uint32))
+        atomic_write_bytes(Path(f"{base}.keys.npy"), buf.getvalue())
+
+
+@dataclass(slots=True)
+class Item:
+    """One paragraph offered to the deduplicator, in ingestion order."""
+
+    doc_id: str
+    paragraph_index: int
+    text: str
+
+
+@dataclass(slots=True)
+class DedupOutcome:
+    decisions: list[Decision]  # aligned with the items
+    new_entries: list[int]  # items that entered the index, in order
+    new_keys: np.ndarray  # their band keys
+    pairs_checked: int = 0
+
+
+def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
+    """Decide every item against the index and the items before it. Items of one document must be
+    contiguous. Does not modify the index (see :meth:`DedupIndex.write_segment`)."""
+    params = index.params
+    n = len(items)
+    decisions: list[Decision] = [KEEP] * n
+    if n == 0:
+        return DedupOutcome(decisions, [], np.zeros((0, params.bands), np.uint32))
+    sh = shingle_many([it.text for it in items], params)
+    sizes = np.diff(sh.offsets)
+    elig = np.flatnonzero((sh.n_words >= params.min_words) & (sizes > 0))
+    sub = Shingled(np.concatenate([sh.set(i) for i in elig]) if len(elig) else np.zeros(0, U64),
+                   np.concatenate(([0], np.cumsum(sizes[elig]))).astype(np.int64), sh.n_words[elig])
+    keys = band_keys(signatures(sub, params), params)
+    cap = params.bucket_cap
+    oq, oe = index.band.candidates(keys, cap)
+    nq, ne = within_batch_candidates(keys, cap)
+    old_meta = index.fetch(np.unique(oe))
+    old_ids = list(old_meta)
+    old_sets = {}
+    if old_ids:
+        osh = shingle_many([old_meta[e][2] for e in old_ids], params)
+        old_sets = {e: osh.set(k) for k, e in enumerate(old_ids)}
+    # verified matches per eligible row: (is_old, target, sim, rule)
+    matches: dict[int, list[tuple[bool, int, float, str]]] = {}
+    checked = 0
+    for q, e in zip(oq.tolist(), oe.tolist(), strict=True):
+        s_old = old_sets.get(e)
+        if s_old is None:
+            continue
+        a = sub.set(q)
+        j, c = similarity(a, s_old)
+        checked += 1
+        ok, rule, sim = verdict(j, c, len(a), params)
+        if ok:
+            matches.setdefault(q, []).append((True, e, sim, rule))
+    for q, e in zip(nq.tolist(), ne.tolist(), strict=True):
+        a = sub.set(q)
+        j, c = similarity(a, sub.set(e))
+        checked += 1
+        ok, rule, sim = verdict(j, c, len(a), params)
+        if ok:
+            matches.setdefault(q, []).append((False, e, sim, rule))
+    row_of = {int(i): r for r, i in enumerate(elig)}
+    kept = np.ones(len(elig), dtype=bool)
+    # resolve in order, one document at a time
+    i = 0
+    while i < n:
+        j = i
+        while j < n and items[j].doc_id == items[i].doc_id:
+            j += 1
+        dup_len: dict[str, int] = {}
+        total = 0
+        for k in range(i, j):
+            r = row_of.get(k)
+            if r is None:
+                continue
+            total += len(items[k].text)
+            best = None
+            for is_old, t, sim, rule in matches.get(r, ()):
+                if is_old:
+                    tdoc, tpara = old_meta[t][0], old_meta[t][1]
+                    order = t
+                else:
+                    if not kept[t]:
+                        continue
+                    it = items[int(elig[t])]
+                    tdoc, tpara = it.doc_id, it.paragraph_index
+                    order = index.size + t
+                cand = (-sim, order, tdoc, tpara, sim, rule)
+                if best is None or cand[:2] < best[:2]:
+                    best = cand
+            if best is not None:
+                _, _, tdoc, tpara, sim, rule = best
+                kept[r] = False
+                decisions[k] = Decision.drop(DUPLICATE, rule, f"{rule.split('.')[1]} {sim:.3f} with "
+                                             f"{tdoc} paragraph {tpara}", duplicate_of_doc=tdoc,
+                                             duplicate_of_paragraph=int(tpara), similarity=round(sim, 4))
+                if tdoc != items[k].doc_id:
+                    dup_len[tdoc] = dup_len.get(tdoc, 0) + len(items[k].text)
+        if dup_len and total:
+            tdoc, dl = max(dup_len.items(), key=lambda kv: (kv[1], kv[0]))
+            share = dl / total
+            if share >= params.doc_share:
+                ev = f"{share:.0%} of its text duplicates {tdoc}"
+                for k in range(i, j):
+                    d = decisions[k]
+                    same = d.duplicate_of_doc == tdoc
+                    decisions[k] = Decision.drop(
+                        DUPLICATE_DOCUMENT, "dedup.document", ev, duplicate_of_doc=tdoc,
+                        duplicate_of_paragraph=d.duplicate_of_paragraph if same else None,
+                        similarity=d.similarity if same else round(share, 4))
+                    r = row_of.get(k)
+                    if r is not None:
+                        kept[r] = False
+        i = j
+    new_rows = np.flatnonzero(kept)
+    return DedupOutcome(decisions, [int(elig[r]) for r in new_rows], keys[new_rows], checked)

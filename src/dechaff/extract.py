@@ -1,0 +1,348 @@
+"""Main-content extraction from HTML.
+
+The page is cut into *blocks* (the text between block-level boundaries: paragraphs, headings, list items,
+table cells, captions...). Every block gets a :class:`~dechaff.model.Decision`:
+
+1. structure: blocks inside ``nav``/``aside``/``footer``/site ``header``, ARIA landmarks that are not
+   content (navigation, banner, contentinfo, complementary, search), hidden elements, forms, and elements
+   whose class/id say menu, share, related, cookie, comment... are chrome (or ``comment`` for reader
+   comment threads);
+2. the main-content container: text and link density are scored up the tree (readability-style); blocks
+   outside the best container are chrome unless they are long prose themselves;
+3. inside it, link-dense blocks (menus, tag lists) and text-level chrome lines are dropped.
+
+The tree is built with lxml directly: beautifulsoup4 is used for encoding detection (UnicodeDammit) in
+the readers, but building a BeautifulSoup tree costs several times lxml's parse (measured by
+``bench/bench_extract.py``), and the extractor needs none of its API.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dechaff.model import CHROME, COMMENT, KEEP, Decision
+
+BLOCK_TAGS = frozenset({
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "section",
+    "article", "header", "footer", "nav", "aside", "main", "blockquote", "pre", "table", "form", "dd", "dt",
+    "dl", "figcaption", "figure", "caption", "address", "details", "summary", "hr", "center", "body",
+    "option", "legend", "fieldset", "tbody", "thead", "tfoot",
+})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+DROP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "canvas", "object",
+                       "embed", "head", "select", "button", "textarea", "input", "math", "video", "audio",
+                       "map", "dialog"})
+STRUCT_CHROME = {"nav": "html.nav", "aside": "html.aside", "footer": "html.footer", "menu": "html.menu"}
+ROLE_CHROME = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "menu",
+                         "menubar", "dialog", "alertdialog", "toolbar", "tablist"})
+# class / id words that mark page chrome (matched on word-ish boundaries of the attribute value)
+NEG_RE = re.compile(
+    r"(?:^|[\s_\-])(?:nav|navbar|navigation|menu|menubar|breadcrumbs?|crumbs?|sidebar|side-bar|widget|"
+    r"share|sharing|social|socials|sharedaddy|addthis|follow|related|recommended|recommendations|"
+    r"more-stories|read-more|also-read|promo|advert|advertisement|ads?|adsense|sponsor(?:ed)?|banner|"
+    r"cookies?|consent|gdpr|newsletter|subscribe|subscription|signup|sign-up|popup|modal|overlay|"
+    r"footer|masthead|site-header|skip-link|skip|pagination|pager|paging|tag-?cloud|tags|taglist|"
+    r"author-bio|about-author|author-box|jp-relatedposts|print|toolbar|toc-toggle|login|search|"
+    r"hidden|visually-hidden|sr-only|screen-reader-text|offscreen|disclaimer|rss|outbrain|taboola)"
+    r"(?:$|[\s_\-])", re.I)
+COMMENT_RE = re.compile(r"(?:^|[\s_\-])(?:comments?|comment-list|commentlist|comment-respond|respond|"
+                        r"replies|disqus|discussion|reactions)(?:$|[\s_\-])", re.I)
+POS_RE = re.compile(r"(?:^|[\s_\-])(?:article|content|main|post|entry|story|body|text|blog|"
+                    r"prose|markdown|page-content|post-content|entry-content|article-body)(?:$|[\s_\-])", re.I)
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+
+
+@dataclass(slots=True)
+class Block:
+    text: str
+    tag: str
+    decision: Decision = KEEP
+    link_chars: int = 0
+    container: object | None = None  # the lxml element that holds the block
+    path: tuple = ()
+
+
+@dataclass(slots=True)
+class Page:
+    title: str | None
+    blocks: list[Block] = field(default_factory=list)
+
+    def main_text(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks if b.decision.keep)
+
+
+def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
+    """The chrome label an element gives its whole subtree, or None."""
+    if tag in STRUCT_CHROME:
+        return Decision.drop(CHROME, STRUCT_CHROME[tag], f"<{tag}>")
+    get = el.get
+    role = (get("role") or "").lower()
+    if role in ROLE_CHROME:
+        return Decision.drop(CHROME, "html.role", f'role="{role}"')
+    if get("hidden") is not None or (get("aria-hidden") or "").lower() == "true":
+        return Decision.drop(CHROME, "html.hidden", "hidden element")
+    style = get("style")
+    if style and HIDDEN_STYLE.search(style):
+        return Decision.drop(CHROME, "html.hidden", "display:none")
+    if tag == "form":
+        return Decision.drop(CHROME, "html.form", "<form>")
+    names = " ".join(filter(None, (get("class"), get("id"))))
+    if not names or tag in ("body", "html"):
+        return None
+    if COMMENT_RE.search(names) and not POS_RE.search(names.replace("comment-content", "")):
+        if keep_comments:
+            return None
+        return Decision.drop(COMMENT, "html.comments", f'class/id "{names[:60]}"')
+    m = NEG_RE.search(names)
+    if m and not POS_RE.search(names):
+        return Decision.drop(CHROME, "html.class", f'class/id "{names[:60]}"')
+    return None
+
+
+def _parse(markup: str):
+    import lxml.html
+    from lxml import etree
+
+    markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup)
+    if not markup.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(markup)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool = False) -> Page:
+    """Cut the page into blocks and decide each. Deterministic, no state."""
+    from lxml import etree
+
+    root = _parse(markup)
+    if root is None:
+        return Page(title=None)
+    title = _title(root)
+    blocks: list[Block] = []
+    buf: list[str] = []
+    buf_links = [0]
+    stack: list[tuple[object, str, Decision | None]] = []  # (element, tag, inherited label)
+    skip_depth = 0
+    link_depth = 0
+    # the label of a subtree whose forms contain most of the page (ASP.NET wraps pages in one <form>)
+    body = root.find("body")
+    body_len = len(_text_len_cache(body)) if body is not None else 0
+
+    def flush() -> None:
+        text = WS.sub(" ", "".join(buf)).strip()
+        buf.clear()
+        links = buf_links[0]
+        buf_links[0] = 0
+        if not text:
+            return
+        el, tag, label = stack[-1] if stack else (None, "", None)
+        # innermost block-level ancestor tag
+        btag = next((t for (_e, t, _l) in reversed(stack) if t in BLOCK_TAGS), tag)
+        blocks.append(Block(text=text, tag=btag, decision=label or KEEP, link_chars=min(links, len(text)),
+                            container=_block_parent(stack)))
+
+    for ev, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if ev == "start":
+            if not tag:  # comment / PI: only its tail counts
+                continue
+            if skip_depth or tag in DROP_TAGS:
+                skip_depth += 1
+                continue
+            parent_label = stack[-1][2] if stack else None
+            label = parent_label
+            if label is None:
+                label = _attr_label(el, tag, keep_comments)
+                if (label is not None and label.rule == "html.form" and body_len
+                        and len(_text_len_cache(el)) > 0.5 * body_len):
+                    label = None  # a form wrapping the page is a layout device, not a form
+            if tag in BLOCK_TAGS:
+                flush()
+            if (tag == "header" and label is None and not _inside(stack, ("article", "main"))
+                    and el.find(".//h1") is None):
+                label = Decision.drop(CHROME, "html.header", "<header> outside the article")
+            stack.append((el, tag, label))
+            if tag == "a":
+                link_depth += 1
+            if el.text:
+                buf.append(el.text)
+                if link_depth:
+                    buf_links[0] += len(el.text)
+        else:
+            if not tag:
+                if not skip_depth and el.tail:
+                    buf.append(el.tail)
+                continue
+            if skip_depth:
+                skip_depth -= 1
+                if skip_depth == 0 and el.tail and stack:
+                    buf.append(el.tail)
+                    if link_depth:
+                        buf_links[0] += len(el.tail)
+                continue
+            if tag in BLOCK_TAGS:
+                flush()
+            elif tag == "a" and link_depth:
+                link_depth -= 1
+            if tag == "br":
+                buf.append("\n")
+            stack.pop()
+            if el.tail:
+                if tag in BLOCK_TAGS:
+                    pass
+                buf.append(el.tail)
+                if link_depth:
+                    buf_links[0] += len(el.tail)
+    flush()
+    _choose_main(blocks)
+    _finish(blocks, title)
+    return Page(title=title, blocks=blocks)
+
+
+def _text_len_cache(el) -> str:
+    if el is None:
+        return ""
+    try:
+        return el.text_content()
+    except ValueError:
+        return ""
+
+
+def _inside(stack, tags: tuple[str, ...]) -> bool:
+    return any(t in tags for (_e, t, _l) in stack)
+
+
+def _block_parent(stack):
+    for el, tag, _l in reversed(stack):
+        if tag in BLOCK_TAGS and tag not in ("br",):
+            return el
+    return None
+
+
+def _title(root) -> str | None:
+    for xp in ('//meta[@property="og:title"]/@content', "//title/text()", "//h1//text()"):
+        try:
+            vals = root.xpath(xp)
+        except Exception:  # noqa: BLE001 - a broken tree has no title
+            vals = []
+        for v in vals:
+            v = WS.sub(" ", str(v)).strip()
+            if v:
+                return v
+    return None
+
+
+_PUNCT_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
+
+
+def _choose_main(blocks: list[Block]) -> None:
+    """Score candidate containers by the prose they hold and drop the blocks outside the best one."""
+    scores: dict[int, float] = {}
+    elems: dict[int, object] = {}
+    total = 0.0
+    for b in blocks:
+        if not b.decision.keep or b.container is None:
+            continue
+        n = len(b.text)
+        ld = b.link_chars / n if n else 1.0
+        if n < 25 or ld > 0.5:
+            continue
+        s = (1 + b.text.count(",") + b.text.count("\uff0c") + min(n / 100, 3.0)) * (1 - ld)
+        total += s
+        el = b.container
+        for depth, anc in enumerate(_ancestors(el, 4)):
+            k = id(anc)
+            elems[k] = anc
+            scores[k] = scores.get(k, 0.0) + s / (1 + depth * 0.5) if depth else scores.get(k, 0.0) + s
+    if not scores or total < 5:
+        return
+    best_k = max(scores, key=lambda k: scores[k])
+    best = elems[best_k]
+    # widen: an ancestor that holds clearly more of the prose is the real container (split articles)
+    best_score = scores[best_k]
+    anc = best.getparent()
+    while anc is not None and anc.tag not in ("body", "html"):
+        s = _subtree_score(blocks, anc)
+        if s >= best_score * 1.25 and _subtree_score(blocks, best) < 0.8 * s:
+            best, best_score = anc, s
+            anc = anc.getparent()
+        else:
+            break
+    inside = set()
+    for el in best.iter():
+        inside.add(id(el))
+    for i, b in enumerate(blocks):
+        if not b.decision.keep:
+            continue
+        if b.container is not None and id(b.container) in inside:
+            continue
+        n = len(b.text)
+        ld = b.link_chars / n if n else 1.0
+        words = len(b.text.split())
+        # a heading right before the container (the article title often sits outside it) stays
+        if b.tag in HEADINGS and b.tag in ("h1", "h2") and _next_kept_inside(blocks, i, inside):
+            continue
+        if words >= 40 and ld < 0.2 and _PUNCT_END.search(b.text):
+            continue  # long prose outside the container: not chrome
+        blocks[i].decision = Decision.drop(CHROME, "html.outside-main",
+                                           f"outside the main container <{best.tag}>, {words} words")
+
+
+def _next_kept_inside(blocks, i, inside) -> bool:
+    for b in blocks[i + 1: i + 6]:
+        if b.decision.keep and b.container is not None and id(b.container) in inside:
+            return True
+    return False
+
+
+def _subtree_score(blocks: list[Block], el) -> float:
+    ids = {id(e) for e in el.iter()}
+    s = 0.0
+    for b in blocks:
+        if b.decision.keep and b.container is not None and id(b.container) in ids:
+            n = len(b.text)
+            ld = b.link_chars / n if n else 1.0
+            if n >= 25 and ld <= 0.5:
+                s += (1 + b.text.count(",") + min(n / 100, 3.0)) * (1 - ld)
+    return s
+
+
+def _ancestors(el, n: int):
+    out = []
+    while el is not None and len(out) < n:
+        if el.tag in ("html",):
+            break
+        out.append(el)
+        el = el.getparent()
+    return out
+
+
+def _finish(blocks: list[Block], title: str | None) -> None:
+    """Block-level rules inside the content: link-dense blocks and text-level chrome lines."""
+    from dechaff.chrome import classify_line
+
+    for i, b in enumerate(blocks):
+        if not b.decision.keep:
+            continue
+        n = len(b.text)
+        ld = b.link_chars / n if n else 0.0
+        words = len(b.text.split())
+        if ld > 0.6 and words <= 25 and b.tag not in HEADINGS:
+            blocks[i].decision = Decision.drop(CHROME, "html.link-density", f"link density {ld:.2f}")
+            continue
+        d = classify_line(b.text)
+        if not d.keep:
+            blocks[i].decision = d
+    # blocks may not hold blank lines: paragraphs are cut on them downstream
+    for b in blocks:
+        if "\n" in b.text:
+            b.text = re.sub(r"\n\s*\n+", "\n", b.text)
+
+
+def clean_html(html: str, url: str | None = None) -> str:
+    """The main content of an HTML page as text, paragraphs separated by a blank line."""
+    return extract_blocks(html, url).main_text()

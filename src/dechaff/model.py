@@ -1,0 +1,115 @@
+"""The one document / paragraph / decision model every stage shares.
+
+A :class:`Document` is what a reader produced from one raw input (a file, a JSONL line, a WARC record).
+Its text is split into :class:`Paragraph` objects (blocks separated by blank lines); ``Paragraph.index``
+is the 0-based position in the document *as read*, before any removal, and every audit row keys on it.
+
+Every removal decision is a :class:`Decision` (keep or drop, with reason, rule and evidence). Decisions
+become :class:`Removal` rows through exactly one place, :class:`dechaff.audit.Audit`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Reasons written to removed/.reason
+CHROME = "chrome"
+COMMENT = "comment"
+BOILERPLATE = "boilerplate"
+DUPLICATE = "duplicate"
+DUPLICATE_DOCUMENT = "duplicate-document"
+EMPTY = "empty"
+
+REASONS = (CHROME, COMMENT, BOILERPLATE, DUPLICATE, DUPLICATE_DOCUMENT, EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Keep or drop one paragraph (or one line of it), with why.
+
+    ``evidence`` is a short human-readable string: the matched pattern, the feature values, the
+    repeat count, the similarity... whatever lets a reader of the audit check the call.
+    """
+
+    keep: bool
+    reason: str = ""
+    rule: str = ""
+    evidence: str = ""
+    duplicate_of_doc: str | None = None
+    duplicate_of_paragraph: int | None = None
+    similarity: float | None = None
+
+    @staticmethod
+    def drop(reason: str, rule: str, evidence: str = "", **match: object) -> Decision:
+        return Decision(False, reason, rule, evidence, **match)  # type: ignore[arg-type]
+
+
+KEEP = Decision(True)
+
+
+@dataclass(slots=True)
+class Paragraph:
+    """One block of a document. ``lines`` are the block's lines; ``line_decisions`` the per-line
+    verdicts of the chrome stage (a paragraph can lose single lines and keep the rest)."""
+
+    doc_id: str
+    index: int
+    lines: list[str]
+    decision: Decision = KEEP
+    line_decisions: list[Decision] | None = None
+
+    @property
+    def raw_text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def text(self) -> str:
+        """The paragraph as it will be written: only the kept lines."""
+        if self.line_decisions is None:
+            return self.raw_text
+        return "\n".join(ln for ln, d in zip(self.lines, self.line_decisions, strict=True) if d.keep)
+
+    @property
+    def kept(self) -> bool:
+        return self.decision.keep and bool(self.text.strip())
+
+
+@dataclass(slots=True)
+class Document:
+    """One document as read. ``site`` groups documents for cross-document boilerplate: the URL host,
+    or for local files the raw subfolder they sit in."""
+
+    doc_id: str
+    source: str
+    text: str
+    url: str | None = None
+    title: str | None = None
+    site: str = ""
+    content_sha256: str = ""
+    encoding: str | None = None
+    fmt: str = "text"  # text | html (what the text was extracted from)
+    # html: one decision per paragraph from the page structure (nav, footer, comments...), aligned
+    # with ``paragraphs``; the chrome stage starts from them
+    hints: list[Decision] | None = None
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n")
+
+
+def split_paragraphs(doc_id: str, text: str) -> list[Paragraph]:
+    """Split on blank lines. Leading/trailing whitespace of each block is trimmed; the lines inside a
+    block are kept as they are (minus trailing whitespace), so a kept paragraph is written verbatim."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out: list[Paragraph] = []
+    for block in _BLANK_LINE.split(text):
+        block = block.strip("\n")
+        if not block.strip():
+            continue
+        lines = [ln.rstrip() for ln in block.split("\n")]
+        # strip the common indentation of the block, keep relative layout
+        lines = [ln.strip() for ln in lines]
+        lines = [ln for ln in lines if ln]
+        out.append(Paragraph(doc_id=doc_id, index=len(out), lines=lines))
+    return out

@@ -1,0 +1,386 @@
+"""A run, as plain functions the Prefect flows call (and tests call directly).
+
+``plan_run`` (under the output lock) finds the raw inputs not ingested yet and cuts them into shards;
+``process_shard`` reads one shard and strips chrome (the parallel part: one task per shard);
+``finalize_run`` applies cross-document boilerplate and deduplication in ingestion order, writes the
+parts and commits them with the state (:mod:`dechaff.state`). ``run_local`` chains the three without
+Prefect.
+"""
+
+from __future__ import annotations
+
+import pickle
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from dechaff import __version__
+from dechaff.audit import Audit
+from dechaff.boilerplate import BoilerplateCounts, detect
+from dechaff.chrome import ChromeOptions, apply_chrome, load_patterns
+from dechaff.config import Config
+from dechaff.dedup import DedupIndex, Item, deduplicate
+from dechaff.model import EMPTY, Decision, Document
+from dechaff.readers import RawInput, discover, read_input, sha256_file
+from dechaff.state import Manifest, OutputDir, StateError
+from dechaff.writers import atomic_write_bytes, atomic_write_parquet, frame, write_parquet_tmp
+
+
+class RawDirMissing(Exception):
+    pass
+
+
+@dataclass
+class RunPlan:
+    run_id: str
+    seq: int
+    raw_dir: str
+    out_dir: str
+    shards: list[list[tuple[str, str]]]  # (relative path, sha256)
+    n_inputs: int
+    n_known: int
+    pre_rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (source, error, sha256)
+
+    @property
+    def staging(self) -> Path:
+        return OutputDir(Path(self.out_dir)).staging_root / self.run_id
+
+    @property
+    def n_new(self) -> int:
+        return sum(len(s) for s in self.shards)
+
+
+@dataclass
+class ShardResult:
+    path: str
+    n_files: int
+    n_documents: int
+    n_rejected: int
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    inputs_seen: int = 0
+    inputs_already_ingested: int = 0
+    inputs_new: int = 0
+    inputs_rejected: int = 0
+    records_rejected: int = 0
+    documents_read: int = 0
+    documents_kept: int = 0
+    documents_emptied: int = 0
+    paragraphs_read: int = 0
+    paragraphs_kept: int = 0
+    removed_by_reason: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    recovered: list[str] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        rm = ", ".join(f"{k} {v}" for k, v in sorted(self.removed_by_reason.items())) or "none"
+        return [
+            f"run {self.run_id}: {self.inputs_seen} raw inputs, {self.inputs_already_ingested} already ingested, "
+            f"{self.inputs_new} new",
+            f"documents: {self.documents_read} read, {self.documents_kept} kept, "
+            f"{self.documents_emptied} left empty (all paragraphs removed)",
+            f"rejected: {self.inputs_rejected} inputs, {self.records_rejected} records inside containers",
+            f"paragraphs: {self.paragraphs_read} read, {self.paragraphs_kept} kept; removed rows by reason: {rm}",
+            f"seconds: {self.seconds:.1f}",
+        ]
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+# ---------------------------------------------------------------------------------------- plan
+def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = None) -> tuple[RunPlan, list[str]]:
+    """Call with the output lock held. Recovers the output directory, then lists what is new."""
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    if not raw_dir.is_dir():
+        raise RawDirMissing(f"raw directory {raw_dir} does not exist (or is not a directory)")
+    out = OutputDir(out_dir)
+    out.ensure()
+    recovered = out.recover()
+    m = out.read_manifest()
+    known = _known_inputs(out, m)
+    run_id = run_id or new_run_id()
+    inputs = discover(raw_dir)
+    shards: list[list[tuple[str, str]]] = []
+    cur: list[tuple[str, str]] = []
+    cur_bytes = 0
+    pre: list[tuple[str, str, str]] = []
+    seen: dict[str, str] = {}
+    n_known = 0
+    limit = int(config.shard_mb * (1 << 20))
+    for item in inputs:
+        try:
+            size = item.path.stat().st_size
+            sha = sha256_file(item.path)
+        except PermissionError:
+            pre.append((item.rel, "cannot be read: permission denied", ""))
+            continue
+        except OSError as e:
+            pre.append((item.rel, f"cannot be read: {e.strerror or e}", ""))
+            continue
+        if sha in known:
+            n_known += 1
+            continue
+        if sha in seen:
+            pre.append((item.rel, f"skipped: same content as {seen[sha]}, which is ingested in this run", sha))
+            continue
+        seen[sha] = item.rel
+        if cur and (cur_bytes + size > limit or len(cur) >= config.max_shard_files):
+            shards.append(cur)
+            cur, cur_bytes = [], 0
+        cur.append((item.rel, sha))
+        cur_bytes += size
+    if cur:
+        shards.append(cur)
+    plan = RunPlan(run_id=run_id, seq=m.next_seq, raw_dir=str(raw_dir), out_dir=str(out_dir), shards=shards,
+                   n_inputs=len(inputs), n_known=n_known, pre_rejected=pre)
+    return plan, recovered
+
+
+def _known_inputs(out: OutputDir, m: Manifest) -> set[str]:
+    if not m.ledger:
+        return set()
+    df = pl.read_parquet(out.root / m.ledger, columns=["content_sha256"])
+    return set(df["content_sha256"].drop_nulls().to_list())
+
+
+# ---------------------------------------------------------------------------------------- shards
+def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
+    """Read the shard's inputs and decide chrome; writes a staging file and returns its path."""
+    patterns = load_patterns(config.chrome_patterns)
+    opts = ChromeOptions(keep_comments=config.keep_comments)
+    raw = Path(plan.raw_dir)
+    docs: list[Document] = []
+    rejections: list[tuple[str, str, str]] = []
+    ledger: list[dict] = []
+    for rel, sha in plan.shards[shard_no]:
+        res = read_input(RawInput(raw / rel, rel), content_sha256=sha,
+                         max_decompressed_bytes=config.max_decompressed_bytes)
+        for d in res.documents:
+            d.paragraphs = apply_chrome(d, patterns, opts)
+            d.hints = None
+        docs.extend(res.documents)
+        rejections.extend((r.source, r.error, sha) for r in res.rejections)
+        whole_file_rejected = not res.documents and any(r.source == rel for r in res.rejections)
+        ledger.append({"source": rel, "content_sha256": sha, "status": "rejected" if whole_file_rejected
+                       else "ingested", "n_documents": len(res.documents)})
+    path = plan.staging / f"shard-{shard_no:05d}.pkl"
+    atomic_write_bytes(path, pickle.dumps((docs, rejections, ledger), protocol=5))
+    return ShardResult(str(path), len(plan.shards[shard_no]), len(docs),
+                       sum(1 for r in rejections if r[0] in {x[0] for x in plan.shards[shard_no]}))
+
+
+# ---------------------------------------------------------------------------------------- finalize
+def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started: float | None = None,
+                 recovered: list[str] | None = None) -> RunSummary:
+    """Boilerplate, dedup, write and commit. Call with the output lock held."""
+    t0 = started or time.time()
+    out = OutputDir(Path(plan.out_dir))
+    m = out.read_manifest()
+    summary = RunSummary(run_id=plan.run_id, inputs_seen=plan.n_inputs, inputs_already_ingested=plan.n_known,
+                         recovered=list(recovered or []))
+    docs: list[Document] = []
+    rejections: list[tuple[str, str, str]] = list(plan.pre_rejected)
+    ledger_rows: list[dict] = [{"source": s, "content_sha256": sha, "status": "rejected", "n_documents": 0}
+                               for s, _e, sha in plan.pre_rejected if sha]
+    for p in sorted(shard_paths):
+        with open(p, "rb") as f:
+            d, r, lrows = pickle.load(f)
+        docs.extend(d)
+        rejections.extend(r)
+        ledger_rows.extend(lrows)
+    summary.inputs_new = plan.n_new + len(plan.pre_rejected)
+    summary.inputs_rejected = sum(1 for r in ledger_rows if r["status"] == "rejected") + \
+        sum(1 for _s, _e, sha in plan.pre_rejected if not sha)
+    summary.records_rejected = len(rejections) - summary.inputs_rejected
+
+    # doc ids: unique across the corpus (a changed file gets its content hash appended)
+    old_docs = pl.read_parquet(out.root / m.ledger, columns=["doc_ids"])["doc_ids"].explode().drop_nulls() \
+        if m.ledger else pl.Series([], dtype=pl.String)
+    taken = set(old_docs.to_list())
+    for d in docs:
+        if d.doc_id in taken:
+            base = f"{d.doc_id}~{d.content_sha256[:8]}"
+            new, k = base, 1
+            while new in taken:
+                k += 1
+                new = f"{base}.{k}"
+            d.doc_id = new
+            for p in d.paragraphs:
+                p.doc_id = new
+        taken.add(d.doc_id)
+
+    # cross-document boilerplate
+    counts = BoilerplateCounts.load(out.root / m.boilerplate if m.boilerplate else None)
+    counts, _n_bp = detect(docs, counts, config.boilerplate_min_docs)
+
+    # dedup in ingestion order against the persisted index
+    params = config.dedup
+    # band keys stored under other signature settings are recomputed from the stored texts
+    stale = m.index_params is not None and m.index_params != params.signature_fields()
+    index = DedupIndex.load(params, [out.root / s for s in m.index_segments], recompute=stale)
+    items: list[Item] = []
+    owners: list = []
+    for d in docs:
+        for p in d.paragraphs:
+            if p.kept:
+                items.append(Item(d.doc_id, p.index, p.text))
+                owners.append(p)
+    outcome = deduplicate(items, index)
+    for p, dec in zip(owners, outcome.decisions, strict=True):
+        if not dec.keep:
+            p.decision = dec
+
+    # rows
+    now = datetime.now(UTC)
+    audit = Audit(plan.run_id)
+    corpus_rows: list[dict] = []
+    doc_ids_by_source: dict[str, list[str]] = {}
+    for d in docs:
+        kept = [p for p in d.paragraphs if p.kept]
+        n_removed = 0
+        for p in d.paragraphs:
+            if p.decision.keep and not p.text.strip():
+                p.decision = Decision.drop(EMPTY, "structure.empty", "nothing left after line removals")
+            n_removed += audit.record_paragraph(p)
+        summary.documents_read += 1
+        summary.paragraphs_read += len(d.paragraphs)
+        summary.paragraphs_kept += len(kept)
+        src_file = d.source.split(":")[0].split("#")[0] if not d.source.startswith(("http:", "https:")) else d.source
+        doc_ids_by_source.setdefault(src_file, []).append(d.doc_id)
+        if not kept:
+            summary.documents_emptied += 1
+            continue
+        summary.documents_kept += 1
+        corpus_rows.append({
+            "doc_id": d.doc_id, "source": d.source, "url": d.url, "title": d.title,
+            "text": "\n\n".join(p.text for p in kept), "n_paragraphs": len(d.paragraphs), "n_removed": n_removed,
+            "kept_paragraphs": [p.index for p in kept], "content_sha256": d.content_sha256,
+            "encoding": d.encoding, "run_id": plan.run_id, "ingested_at": now,
+        })
+    summary.removed_by_reason = dict(sorted(audit.by_reason.items()))
+
+    # write everything under names nothing refers to yet
+    seq, rid = plan.seq, plan.run_id
+    renames: list[tuple] = []
+    parts: list[str] = []
+    tables = {"corpus": corpus_rows, "removed": audit.rows,
+              "rejected": [{"source": s, "error": e, "content_sha256": sha or None, "run_id": rid}
+                           for s, e, sha in rejections]}
+    for table, rows in tables.items():
+        if not rows:
+            continue
+        final = out.table_dir(table) / f"part-{seq:06d}-{rid}.parquet"
+        tmp = write_parquet_tmp(frame(table, rows), final)
+        renames.append((tmp, final))
+        parts.append(f"{table}/{final.name}")
+    # ledger: every input seen so far, with the doc ids it produced
+    for r in ledger_rows:
+        r["doc_ids"] = doc_ids_by_source.get(r["source"], [])
+        r["run_id"] = rid
+    new_ledger = pl.DataFrame(ledger_rows, schema={"source": pl.String, "content_sha256": pl.String,
+                                                   "status": pl.String, "n_documents": pl.Int64,
+                                                   "doc_ids": pl.List(pl.String), "run_id": pl.String})
+    if m.ledger:
+        new_ledger = pl.concat([pl.read_parquet(out.root / m.ledger), new_ledger], how="vertical_relaxed")
+    ledger_name = f"_state/ledger-{seq:06d}.parquet"
+    atomic_write_parquet(new_ledger, out.root / ledger_name)
+    bp_name = f"_state/boilerplate-{seq:06d}.parquet"
+    atomic_write_parquet(counts.frame(), out.root / bp_name)
+    segments = list(m.index_segments)
+    if outcome.new_entries:
+        seg = f"_state/index/seg-{seq:06d}-{rid}"
+        index.write_segment(out.root / seg, index.size, [items[i].doc_id for i in outcome.new_entries],
+                            [items[i].paragraph_index for i in outcome.new_entries],
+                            [items[i].text for i in outcome.new_entries], outcome.new_keys)
+        segments.append(seg)
+    summary.seconds = time.time() - t0
+    summary.parts = parts
+    run_rec = {"run_id": rid, "seq": seq, "finished_at": now.isoformat(), "parts": parts,
+               "dechaff": __version__, "summary": {k: v for k, v in summary.to_dict().items()
+                                                    if k not in ("parts", "recovered")}}
+    new_m = Manifest(runs=[*m.runs, run_rec], ledger=ledger_name, boilerplate=bp_name,
+                     index_params=params.signature_fields(), index_segments=segments,
+                     index_size=index.size + len(outcome.new_entries), next_seq=seq + 1)
+    out.commit(new_m, renames)
+    out.recover()  # drop the previous state versions and the staging files
+    return summary
+
+
+# ---------------------------------------------------------------------------------------- local
+def run_local(raw_dir: Path, out_dir: Path, config: Config | None = None,
+              progress: Callable[[int, int], None] | None = None) -> RunSummary:
+    """One run without Prefect (tests, library use): plan, every shard in turn, finalize."""
+    config = config or Config()
+    t0 = time.time()
+    out = OutputDir(Path(out_dir))
+    with out.lock(config.lock_wait_seconds):
+        plan, recovered = plan_run(raw_dir, out_dir, config)
+        paths = []
+        for i in range(len(plan.shards)):
+            paths.append(process_shard(plan, i, config).path)
+            if progress:
+                progress(i + 1, len(plan.shards))
+        return finalize_run(plan, paths, config, started=t0, recovered=recovered)
+
+
+# ---------------------------------------------------------------------------------------- explain
+def explain(out_dir: Path, doc_id: str) -> str:
+    """The document as read: kept paragraphs as they are, each removal in place with reason and rule."""
+    out = OutputDir(Path(out_dir))
+    if not out.manifest_path.exists():
+        raise StateError(f"{out_dir} holds no dechaff output (no {out.manifest_path.name})")
+    corpus = _scan(out, "corpus").filter(pl.col("doc_id") == doc_id).collect()
+    removed = _scan(out, "removed").filter(pl.col("doc_id") == doc_id).collect()
+    if corpus.is_empty() and removed.is_empty():
+        ids = _scan(out, "corpus").select("doc_id").collect()["doc_id"]
+        close = [i for i in ids.to_list() if doc_id in i][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"no document {doc_id!r} in {out_dir}{hint}")
+    entries: list[tuple[int, int, str]] = []  # (paragraph, order, text)
+    if not corpus.is_empty():
+        row = corpus.row(0, named=True)
+        header = f"{doc_id}  source={row['source']}  run={row['run_id']}"
+        for idx, text in zip(row["kept_paragraphs"], row["text"].split("\n\n"), strict=False):
+            entries.append((idx, 0, text))
+    else:
+        header = f"{doc_id}  (nothing kept: every paragraph was removed)"
+    for r in removed.sort("paragraph_index", "line_index", nulls_last=False).iter_rows(named=True):
+        where = "" if r["line_index"] is None else f" line {r['line_index']}"
+        match = ""
+        if r["duplicate_of_doc"] is not None:
+            para = "" if r["duplicate_of_paragraph"] is None else f" paragraph {r['duplicate_of_paragraph']}"
+            sim = "" if r["similarity"] is None else f" (similarity {r['similarity']:.3f})"
+            match = f"\n      matches {r['duplicate_of_doc']}{para}{sim}"
+        body = "\n".join("    | " + ln for ln in r["text"].splitlines()) or "    |"
+        entries.append((r["paragraph_index"], 1, f"  - REMOVED{where} [{r['reason']} / {r['rule']}] "
+                                                   f"{r['evidence']}{match}\n{body}"))
+    entries.sort(key=lambda e: (e[0], e[1]))
+    lines = [header, ""]
+    for idx, kind, text in entries:
+        lines.append(f"[{idx}] {text}" if kind == 0 else f"[{idx}]{text[1:]}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _scan(out: OutputDir, table: str) -> pl.LazyFrame:
+    from dechaff.writers import TABLES
+
+    files = sorted(str(p) for p in out.table_dir(table).glob("*.parquet"))
+    if not files:
+        return pl.LazyFrame(schema=TABLES[table])
+    return pl.scan_parquet(files)
+

@@ -1,0 +1,351 @@
+"""Readers: raw inputs (files under the raw directory) to :class:`~dechaff.model.Document` objects.
+
+Supported: ``.txt``/``.md`` (UTF-8, BOMs, else detected encoding), ``.html``/``.htm`` (beautifulsoup4's
+encoding detection, lxml for the tree), ``.jsonl``/``.jsonl.gz`` (one object per line with ``text`` or
+``html``; optional ``id``, ``url``, ``title``), ``.warc``/``.warc.gz`` (HTML response records).
+
+A reader never raises for bad input: a file that cannot be read becomes a :class:`Rejection` naming the
+file and the cause; in a container (JSONL, WARC) a bad line or record is rejected alone and the good ones
+are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from dechaff.model import Document
+
+TEXT_EXT = (".txt", ".md")
+HTML_EXT = (".html", ".htm")
+JSONL_EXT = (".jsonl", ".jsonl.gz", ".ndjson")
+WARC_EXT = (".warc", ".warc.gz")
+SUPPORTED = TEXT_EXT + HTML_EXT + JSONL_EXT + WARC_EXT
+
+DEFAULT_MAX_DECOMPRESSED = 2 << 30  # 2 GiB: a gzip member expanding past this is a bomb, not a corpus
+
+
+class ReadError(Exception):
+    """An input that cannot be read; the message is for the user and names the cause."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawInput:
+    """One file found under the raw directory. ``rel`` is its POSIX path relative to the raw dir."""
+
+    path: Path
+    rel: str
+
+    @property
+    def kind(self) -> str | None:
+        name = self.rel.lower()
+        for kind, exts in (("jsonl", JSONL_EXT), ("warc", WARC_EXT), ("html", HTML_EXT), ("text", TEXT_EXT)):
+            if name.endswith(exts):
+                return kind
+        return None
+
+    @property
+    def site(self) -> str:
+        """The raw subfolder: files in one folder are taken to come from one site."""
+        parent = str(PurePosixPath(self.rel).parent)
+        return "" if parent == "." else parent
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    source: str
+    error: str
+
+
+@dataclass(slots=True)
+class ReadResult:
+    documents: list[Document] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def discover(raw_dir: Path) -> list[RawInput]:
+    """Every file under ``raw_dir`` (recursively, hidden files and folders skipped), sorted by relative
+    path: that order is the ingestion order. Symlinked folders are not followed (no loops)."""
+    raw_dir = Path(raw_dir)
+    found: list[RawInput] = []
+    for root, dirs, files in os.walk(raw_dir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.startswith("."):
+                continue
+            p = Path(root) / name
+            found.append(RawInput(p, p.relative_to(raw_dir).as_posix()))
+    found.sort(key=lambda r: r.rel)
+    return found
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def doc_id_for(rel: str) -> str:
+    """A file's doc_id: its relative path without the format extension (``news/000_x.txt`` ->
+    ``news/000_x``)."""
+    low = rel.lower()
+    for ext in sorted(SUPPORTED, key=len, reverse=True):
+        if low.endswith(ext):
+            return rel[: -len(ext)]
+    return rel
+
+
+# ----------------------------------------------------------------------------------------- decoding
+def _control_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    sample = text[:65536]
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t\f\v") or ch == "\ufffd")
+    return bad / len(sample)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Bytes of a text file to ``(text, encoding)``. UTF-8 first (with or without BOM), UTF-16/32 by BOM,
+    then charset detection. Binary data raises :class:`ReadError`."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    for bom, enc in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                     (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError as e:
+                raise ReadError(f"starts with a {enc} byte-order mark but does not decode as {enc}: {e}") from None
+    if b"\x00" in data[:65536] and data[:65536].count(b"\x00") > len(data[:65536]) // 100:
+        raise ReadError("binary data (NUL bytes), not text")
+    try:
+        text, enc = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[: 1 << 20]).best()
+        if best is None:
+            raise ReadError("binary data or an unknown text encoding") from None
+        enc = best.encoding
+        try:
+            text = data.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            raise ReadError(f"does not decode as detected encoding {enc}") from None
+    if _control_ratio(text) > 0.05:
+        raise ReadError(f"binary data, not text (too many control characters as {enc})")
+    return _strip_controls(text), enc
+
+
+def _strip_controls(text: str) -> str:
+    """NULs and other C0 controls (but tab/newlines) carry no text; drop them."""
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in text[:1]) or _has_controls(text):
+        return "".join(c for c in text if ord(c) >= 32 or c in "\n\r\t")
+    return text
+
+
+def _has_controls(text: str) -> bool:
+    return any(ord(c) < 32 and c not in "\n\r\t" for c in text)
+
+
+def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """HTML bytes to ``(markup, encoding)`` with beautifulsoup4's UnicodeDammit (BOM, HTTP charset,
+    ``<meta charset>``, then detection)."""
+    from bs4.dammit import UnicodeDammit
+
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReadError("binary data (NUL bytes), not HTML")
+    known = [declared] if declared else []
+    dammit = UnicodeDammit(data, known_definite_encodings=known, is_html=True)
+    if dammit.unicode_markup is None:
+        raise ReadError("cannot determine the character encoding of this HTML")
+    return _strip_controls(dammit.unicode_markup), dammit.original_encoding or "unknown"
+
+
+def gunzip_capped(data: bytes, cap: int, name: str) -> bytes:
+    """Decompress (possibly multi-member) gzip data, refusing to expand past ``cap`` bytes."""
+    out = bytearray()
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    buf = data
+    try:
+        while buf:
+            chunk = d.decompress(buf, max(1, cap + 1 - len(out)))
+            out += chunk
+            if len(out) > cap:
+                raise ReadError(f"gzip expands past the cap of {cap:,} bytes (a gzip bomb?); "
+                                "raise max_decompressed_bytes to read it")
+            buf = d.unconsumed_tail
+            if d.eof:
+                buf = d.unused_data
+                if buf.strip(b"\x00"):
+                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                else:
+                    break
+        if not d.eof:
+            raise ReadError(f"truncated or corrupt gzip data in {name}")
+    except zlib.error as e:
+        raise ReadError(f"corrupt gzip data: {e}") from None
+    return bytes(out)
+
+
+# ----------------------------------------------------------------------------------------- readers
+def read_input(item: RawInput, *, content_sha256: str | None = None,
+               max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED) -> ReadResult:
+    """Read one raw input. Never raises for bad content: failures come back as rejections."""
+    res = ReadResult()
+    kind = item.kind
+    if kind is None:
+        suffix = PurePosixPath(item.rel).suffix or "(none)"
+        res.rejections.append(Rejection(item.rel, f"skipped: unsupported file type {suffix}; "
+                                                  f"dechaff reads {', '.join(SUPPORTED)}"))
+        return res
+    try:
+        data = item.path.read_bytes()
+    except PermissionError:
+        res.rejections.append(Rejection(item.rel, "cannot be read: permission denied"))
+        return res
+    except OSError as e:
+        res.rejections.append(Rejection(item.rel, f"cannot be read: {e.strerror or e}"))
+        return res
+    sha = content_sha256 or hashlib.sha256(data).hexdigest()
+    try:
+        if kind == "text":
+            if not data.strip():
+                raise ReadError("empty file (no text)")
+            text, enc = decode_text(data)
+            if not text.strip():
+                raise ReadError("empty file (whitespace only)")
+            res.documents.append(Document(doc_id=doc_id_for(item.rel), source=item.rel, text=text,
+                                          site=item.site, content_sha256=sha, encoding=enc, fmt="text"))
+        elif kind == "html":
+            if not data.strip():
+                raise ReadError("empty file (no HTML)")
+            markup, enc = decode_html(data)
+            res.documents.append(_html_document(doc_id_for(item.rel), item.rel, markup, None, None,
+                                                item.site, sha, enc))
+        elif kind == "jsonl":
+            if item.rel.lower().endswith(".gz"):
+                data = gunzip_capped(data, max_decompressed_bytes, item.rel)
+            _read_jsonl(item, data, res)
+        elif kind == "warc":
+            _read_warc(item, data, res, max_decompressed_bytes)
+    except ReadError as e:
+        res.documents.clear()
+        res.rejections.append(Rejection(item.rel, str(e)))
+    except RecursionError:
+        res.documents.clear()
+        res.rejections.append(Rejection(item.rel, "markup nested too deeply to parse"))
+    return res
+
+
+def _html_document(doc_id: str, source: str, markup: str, url: str | None, title: str | None,
+                   site: str, sha: str, enc: str | None) -> Document:
+    from dechaff.extract import extract_blocks
+
+    page = extract_blocks(markup, url=url)
+    doc = Document(doc_id=doc_id, source=source, text="\n\n".join(b.text for b in page.blocks),
+                   url=url, title=title or page.title, site=site, content_sha256=sha, encoding=enc, fmt="html")
+    doc.hints = [b.decision for b in page.blocks]
+    return doc
+
+
+def _site_of(url: str | None, fallback: str) -> str:
+    if url:
+        host = urlsplit(url).hostname
+        if host:
+            return host.removeprefix("www.")
+    return fallback
+
+
+def _read_jsonl(item: RawInput, data: bytes, res: ReadResult) -> None:
+    base = doc_id_for(item.rel)
+    n_lines = 0
+    for lineno, raw in enumerate(io.BytesIO(data), start=1):
+        if not raw.strip():
+            continue
+        n_lines += 1
+        src = f"{item.rel}:{lineno}"
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            res.rejections.append(Rejection(src, f"line {lineno}: not valid JSON ({e})"))
+            continue
+        if not isinstance(obj, dict):
+            res.rejections.append(Rejection(src, f"line {lineno}: expected a JSON object, got {type(obj).__name__}"))
+            continue
+        text, html = obj.get("text"), obj.get("html")
+        if not isinstance(text, str) and not isinstance(html, str):
+            res.rejections.append(Rejection(src, f"line {lineno}: no 'text' or 'html' string field"))
+            continue
+        url = obj.get("url") if isinstance(obj.get("url"), str) else None
+        title = obj.get("title") if isinstance(obj.get("title"), str) else None
+        doc_id = str(obj["id"]) if obj.get("id") not in (None, "") else f"{base}#{lineno}"
+        sha = hashlib.sha256(raw.rstrip(b"\r\n")).hexdigest()
+        site = _site_of(url, item.site)
+        if isinstance(text, str):
+            if not text.strip():
+                res.rejections.append(Rejection(src, f"line {lineno}: empty 'text'"))
+                continue
+            res.documents.append(Document(doc_id=doc_id, source=src, text=_strip_controls(text), url=url,
+                                          title=title, site=site, content_sha256=sha, encoding="utf-8"))
+        else:
+            try:
+                res.documents.append(_html_document(doc_id, src, _strip_controls(html), url, title, site,
+                                                    sha, "utf-8"))
+            except RecursionError:
+                res.rejections.append(Rejection(src, f"line {lineno}: markup nested too deeply to parse"))
+    if n_lines == 0:
+        raise ReadError("empty file (no JSON lines)")
+
+
+def _read_warc(item: RawInput, data: bytes, res: ReadResult, cap: int) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    if item.rel.lower().endswith(".gz") and data[:2] == b"\x1f\x8b":
+        data = gunzip_capped(data, cap, item.rel)
+    n_records = 0
+    stream = io.BytesIO(data)
+    it = ArchiveIterator(stream, arc2warc=True)
+    try:
+        for n, rec in enumerate(it, start=1):
+            n_records += 1
+            if rec.rec_type != "response":
+                continue
+            url = rec.rec_headers.get_header("WARC-Target-URI")
+            src = f"{item.rel}#{n}" if not url else f"{item.rel}#{n} {url}"
+            ctype = (rec.http_headers.get_header("Content-Type") if rec.http_headers else "") or ""
+            if "html" not in ctype.lower():
+                continue
+            try:
+                body = rec.content_stream().read()
+            except Exception as e:  # noqa: BLE001 - any decoding failure of one record rejects that record
+                res.rejections.append(Rejection(src, f"record {n}: cannot read the payload ({e})"))
+                continue
+            declared = None
+            if "charset=" in ctype.lower():
+                declared = ctype.lower().split("charset=")[-1].split(";")[0].strip() or None
+            rid = (rec.rec_headers.get_header("WARC-Record-ID") or f"{n}").strip("<>").removeprefix("urn:uuid:")
+            try:
+                markup, enc = decode_html(body, declared)
+                res.documents.append(_html_document(f"{doc_id_for(item.rel)}#{rid}", url or src, markup, url,
+                                                    None, _site_of(url, item.site),
+                                                    hashlib.sha256(body).hexdigest(), enc))
+            except ReadError as e:
+                res.rejections.append(Rejection(src, f"record {n}: {e}"))
+            except RecursionError:
+                res.rejections.append(Rejection(src, f"record {n}: markup nested too deeply to parse"))
+    except (ArchiveLoadFailed, ValueError, EOFError, OSError, zlib.error) as e:
+        if n_records == 0 and not res.documents:
+            raise ReadError(f"not a readable WARC file: {e}") from None
+        res.rejections.append(Rejection(f"{item.rel}#{n_records + 1}",
+                                        f"record {n_records + 1}: invalid WARC record, rest of file skipped ({e})"))
+
+

@@ -1,0 +1,186 @@
+"""The output directory: layout, lock, manifest and the all-or-nothing commit of a run.
+
+Layout::
+
+    clean/
+      corpus/part-<seq>-<run_id>.parquet      kept documents
+      removed/part-<seq>-<run_id>.parquet     one row per removed paragraph or line
+      rejected/part-<seq>-<run_id>.parquet    one row per input that could not be read
+      _state/manifest.json                    the commit record (see below)
+      _state/ledger-<seq>.parquet             every raw input seen (sha256, source, status) and doc ids
+      _state/boilerplate-<seq>.parquet        per-site repeat counts of paragraphs and lines
+      _state/index/seg-<seq>-<run_id>.*       dedup index segments (band keys + kept paragraph texts)
+      _staging/<run_id>/                      a run's intermediate shard files (deleted after commit)
+
+A run writes every new file first: parts under hidden temporary names, state files under new names
+nothing refers to yet. Then ``manifest.json`` is replaced atomically: that rename is the commit. After it,
+the temporary parts are renamed to their final names. A crash before the commit leaves only files
+nothing refers to, which the next run deletes; a crash after it is rolled forward by the next run (the
+manifest lists every part of every run). Readers therefore see all of a run or none of it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dechaff.writers import atomic_write_json
+
+FORMAT = 1
+TABLE_DIRS = ("corpus", "removed", "rejected")
+
+
+class OutputLocked(Exception):
+    """Another run holds the output directory."""
+
+
+class StateError(Exception):
+    """The output directory is not one dechaff can use (names the path and the cause)."""
+
+
+@dataclass
+class Manifest:
+    format: int = FORMAT
+    runs: list[dict] = field(default_factory=list)
+    ledger: str | None = None
+    boilerplate: str | None = None
+    index_params: dict | None = None
+    index_segments: list[str] = field(default_factory=list)
+    index_size: int = 0
+    next_seq: int = 1
+
+    @property
+    def parts(self) -> list[str]:
+        return [p for r in self.runs for p in r.get("parts", [])]
+
+    def to_json(self) -> dict:
+        return self.__dict__.copy()
+
+
+class OutputDir:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.state = self.root / "_state"
+        self.index_dir = self.state / "index"
+        self.staging_root = self.root / "_staging"
+        self.manifest_path = self.state / "manifest.json"
+        self.lock_path = self.root / ".dechaff.lock"
+
+    def table_dir(self, table: str) -> Path:
+        return self.root / table
+
+    def ensure(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise StateError(f"output path {self.root} exists and is not a directory")
+        for d in (self.root, self.state, self.index_dir, *(self.table_dir(t) for t in TABLE_DIRS)):
+            d.mkdir(parents=True, exist_ok=True)
+
+    # ---------------------------------------------------------------- lock
+    @contextmanager
+    def lock(self, wait_seconds: float = 0.0) -> Iterator[None]:
+        """Exclusive lock on the output directory for the whole run. Waits up to ``wait_seconds``, then
+        raises :class:`OutputLocked` naming the holder."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait_seconds
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        holder = ""
+                        with suppress(OSError):
+                            holder = Path(self.lock_path).read_text().strip()
+                        raise OutputLocked(
+                            f"{self.root} is being written by another dechaff run ({holder or 'pid unknown'}); "
+                            "wait for it to finish, or pass --wait SECONDS") from None
+                    time.sleep(0.2)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%S')}".encode())
+            yield
+        finally:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+    # ---------------------------------------------------------------- manifest
+    def read_manifest(self) -> Manifest:
+        if not self.manifest_path.exists():
+            return Manifest()
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise StateError(f"{self.manifest_path} is unreadable ({e}); it is the corpus's commit record") from None
+        if data.get("format") != FORMAT:
+            raise StateError(f"{self.manifest_path} has format {data.get('format')}, this dechaff reads {FORMAT}")
+        m = Manifest()
+        for k, v in data.items():
+            if hasattr(m, k):
+                setattr(m, k, v)
+        return m
+
+    def commit(self, manifest: Manifest, renames: list[tuple[Path, Path]]) -> None:
+        """The commit point: replace the manifest, then move the run's parts into place."""
+        atomic_write_json(self.manifest_path, manifest.to_json())
+        self._roll_forward(renames)
+
+    @staticmethod
+    def _roll_forward(renames: list[tuple[Path, Path]]) -> None:
+        for tmp, final in renames:
+            if tmp.exists():
+                os.replace(tmp, final)
+
+    def recover(self) -> list[str]:
+        """Bring the directory to the state its manifest describes: finish an interrupted commit, and
+        delete whatever a run that died before its commit left behind. Returns what it did."""
+        done: list[str] = []
+        if not self.root.exists():
+            return done
+        m = self.read_manifest()
+        wanted = set(m.parts)
+        for rel in m.parts:
+            final = self.root / rel
+            tmp = final.parent / f".{final.name}.tmp"
+            if not final.exists() and tmp.exists():
+                os.replace(tmp, final)
+                done.append(f"completed the commit of {rel}")
+        for t in TABLE_DIRS:
+            d = self.table_dir(t)
+            if not d.is_dir():
+                continue
+            for f in d.iterdir():
+                rel = f"{t}/{f.name}"
+                if f.name.endswith(".tmp"):
+                    f.unlink(missing_ok=True)
+                    done.append(f"deleted unfinished {rel}")
+                elif f.name.startswith("part-") and f.suffix == ".parquet" and rel not in wanted:
+                    f.unlink(missing_ok=True)
+                    done.append(f"deleted uncommitted {rel}")
+        keep = {self.manifest_path.name}
+        if m.ledger:
+            keep.add(Path(m.ledger).name)
+        if m.boilerplate:
+            keep.add(Path(m.boilerplate).name)
+        if self.state.is_dir():
+            for f in self.state.iterdir():
+                if f.is_file() and f.name not in keep and f.name != ".gitkeep":
+                    f.unlink(missing_ok=True)
+        segs = {Path(s).name for s in m.index_segments}
+        if self.index_dir.is_dir():
+            for f in self.index_dir.iterdir():
+                base = f.name.split(".")[0]
+                if base not in segs:
+                    f.unlink(missing_ok=True)
+        if self.staging_root.exists():
+            shutil.rmtree(self.staging_root, ignore_errors=True)
+        return done
