@@ -391,7 +391,7 @@ class DedupIndex:
             return {}
         import polars as pl
 
-        want = pl.Series("entry_id", np.asarray(ids, dtype=np.int64))
+        want = np.asarray(ids, dtype=np.int64).tolist()
         df = (pl.scan_parquet([f"{s}.parquet" for s in self.segments])
               .filter(pl.col("entry_id").is_in(want))
               .select("entry_id", "doc_id", "paragraph_index", "text").collect())
@@ -482,12 +482,14 @@ def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
         while j < n and items[j].doc_id == items[i].doc_id:
             j += 1
         dup_len: dict[str, int] = {}
-        total = 0
+        dup_n: dict[str, int] = {}
+        total = n_elig = 0
         for k in range(i, j):
             r = row_of.get(k)
             if r is None:
                 continue
             total += len(items[k].text)
+            n_elig += 1
             best = None
             for is_old, t, sim, rule in matches.get(r, ()):
                 if is_old:
@@ -510,11 +512,15 @@ def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
                                              duplicate_of_paragraph=int(tpara), similarity=round(sim, 4))
                 if tdoc != items[k].doc_id:
                     dup_len[tdoc] = dup_len.get(tdoc, 0) + len(items[k].text)
+                    dup_n[tdoc] = dup_n.get(tdoc, 0) + 1
         if dup_len and total:
-            tdoc, dl = max(dup_len.items(), key=lambda kv: (kv[1], kv[0]))
-            share = dl / total
+            # the earlier document this one copies most from; "mostly" must hold both by paragraphs
+            # and by text length, so one long copied quote does not make a whole article a copy
+            tdoc = max(dup_len, key=lambda t: (dup_n[t], dup_len[t], t))
+            share = min(dup_len[tdoc] / total, dup_n[tdoc] / n_elig)
             if share >= params.doc_share:
-                ev = f"{share:.0%} of its text duplicates {tdoc}"
+                ev = (f"{dup_n[tdoc]} of {n_elig} paragraphs ({dup_len[tdoc] / total:.0%} of the text) "
+                      f"duplicate {tdoc}")
                 for k in range(i, j):
                     d = decisions[k]
                     same = d.duplicate_of_doc == tdoc

@@ -358,22 +358,40 @@ def explain(out_dir: Path, doc_id: str) -> str:
             entries.append((idx, 0, text))
     else:
         header = f"{doc_id}  (nothing kept: every paragraph was removed)"
+    targets = _kept_paragraphs(out, removed["duplicate_of_doc"].drop_nulls().unique().to_list())
     for r in removed.sort("paragraph_index", "line_index", nulls_last=False).iter_rows(named=True):
         where = "" if r["line_index"] is None else f" line {r['line_index']}"
-        match = ""
+        why = r["evidence"]
         if r["duplicate_of_doc"] is not None:
             para = "" if r["duplicate_of_paragraph"] is None else f" paragraph {r['duplicate_of_paragraph']}"
-            sim = "" if r["similarity"] is None else f" (similarity {r['similarity']:.3f})"
-            match = f"\n      matches {r['duplicate_of_doc']}{para}{sim}"
+            sim = "" if r["similarity"] is None else f", similarity {r['similarity']:.3f}"
+            why = f"matches {r['duplicate_of_doc']}{para}{sim}"
+            if r["reason"] != "duplicate":
+                why = f"{r['evidence']}; {why}"
+            kept_text = targets.get((r["duplicate_of_doc"], r["duplicate_of_paragraph"]))
+            if kept_text:
+                why += "\n      kept there: " + (kept_text if len(kept_text) <= 160 else kept_text[:157] + "...")
         body = "\n".join("    | " + ln for ln in r["text"].splitlines()) or "    |"
-        entries.append((r["paragraph_index"], 1, f"  - REMOVED{where} [{r['reason']} / {r['rule']}] "
-                                                   f"{r['evidence']}{match}\n{body}"))
+        entries.append((r["paragraph_index"], 1, f"  - REMOVED{where} [{r['reason']} / {r['rule']}] {why}\n{body}"))
     entries.sort(key=lambda e: (e[0], e[1]))
     lines = [header, ""]
     for idx, kind, text in entries:
         lines.append(f"[{idx}] {text}" if kind == 0 else f"[{idx}]{text[1:]}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _kept_paragraphs(out: OutputDir, doc_ids: list[str]) -> dict[tuple[str, int], str]:
+    """(doc_id, paragraph_index) -> kept text, for the given documents."""
+    if not doc_ids:
+        return {}
+    df = _scan(out, "corpus").filter(pl.col("doc_id").is_in(doc_ids)).select(
+        "doc_id", "kept_paragraphs", "text").collect()
+    found: dict[tuple[str, int], str] = {}
+    for doc_id, idxs, text in df.iter_rows():
+        for i, t in zip(idxs, text.split("\n\n"), strict=False):
+            found[(doc_id, i)] = t
+    return found
 
 
 def _scan(out: OutputDir, table: str) -> pl.LazyFrame:

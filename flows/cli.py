@@ -1,0 +1,141 @@
+"""The ``dechaff`` command: ``run``, ``serve`` and ``explain``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def _prefect_env(verbose: bool) -> None:
+    """Quiet, offline-friendly defaults for the embedded Prefect server; the user's settings win."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="dechaff", description="Clean, deduplicated, audited text corpora.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    r = sub.add_parser("run", help="one run: clean the new files under --raw into --out")
+    r.add_argument("--raw", default="raw", help="raw input directory (default: raw/)")
+    r.add_argument("--out", default="clean", help="output directory (default: clean/)")
+    r.add_argument("--config", help="configuration file (default: ./dechaff.toml if present)")
+    r.add_argument("--keep-comments", action="store_true", default=None,
+                   help="keep reader comment threads (comment forms are always removed)")
+    r.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                   help="wait this long for another run on the same --out to finish (default: do not wait)")
+    r.add_argument("--runner", choices=("threads", "processes", "dask"), default="threads",
+                   help="Prefect task runner for the shard tasks (default: threads)")
+    r.add_argument("--dask-address", help="with --runner dask: scheduler address of an existing cluster")
+    r.add_argument("--verbose", action="store_true", help="show Prefect's own logs")
+
+    s = sub.add_parser("serve", help="scheduled ingestion through Prefect serve()")
+    s.add_argument("--raw", default="raw")
+    s.add_argument("--out", default="clean")
+    s.add_argument("--config")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--cron", help="cron expression, e.g. '*/15 * * * *'")
+    g.add_argument("--interval", type=float, help="seconds between runs")
+    s.add_argument("--name", default="dechaff-ingest", help="deployment name")
+
+    e = sub.add_parser("explain", help="show a document as read, with every removal in place")
+    e.add_argument("doc_id")
+    e.add_argument("--out", default="clean")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.cmd == "explain":
+        return _explain(args)
+    if not Path(args.raw).is_dir():
+        print(f"dechaff: error: raw directory {args.raw} does not exist (or is not a directory)", file=sys.stderr)
+        return EXIT_USAGE
+    from dechaff.config import Config, ConfigError
+
+    try:
+        Config.load(Path(args.config) if args.config else None)
+    except ConfigError as e:
+        print(f"dechaff: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    _prefect_env(getattr(args, "verbose", False))
+    if args.cmd == "serve":
+        return _serve(args)
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from dechaff_flows.ingest import cleanup_flow
+
+    from dechaff.state import OutputLocked, StateError
+
+    flow = cleanup_flow
+    if args.runner == "processes":
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        flow = cleanup_flow.with_options(task_runner=ProcessPoolTaskRunner())
+    elif args.runner == "dask":
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError:
+            print("dechaff: error: --runner dask needs prefect-dask: pip install 'dechaff[dask]'", file=sys.stderr)
+            return EXIT_USAGE
+        kw = {"address": args.dask_address} if args.dask_address else {}
+        flow = cleanup_flow.with_options(task_runner=DaskTaskRunner(**kw))
+    try:
+        summary = flow(raw_dir=args.raw, out_dir=args.out, config_path=args.config,
+                       keep_comments=args.keep_comments, lock_wait_seconds=args.wait,
+                       progress=sys.stderr.isatty())
+    except OutputLocked as e:
+        print(f"dechaff: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    except StateError as e:
+        print(f"dechaff: error: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    from dechaff.pipeline import RunSummary
+
+    s = RunSummary(**summary)
+    for line in s.lines():
+        print(line)
+    if s.inputs_rejected or s.records_rejected:
+        print(f"dechaff: warning: {s.inputs_rejected + s.records_rejected} inputs or records rejected; "
+              f"see {args.out}/rejected/ (run {s.run_id})", file=sys.stderr)
+    if s.inputs_new and s.documents_read == 0:
+        print("dechaff: error: none of the new inputs could be processed", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from dechaff_flows.ingest import ingest_flow
+
+    params = {"raw_dir": str(Path(args.raw).resolve()), "out_dir": str(Path(args.out).resolve()),
+              "config_path": str(Path(args.config).resolve()) if args.config else None}
+    kw: dict = {"cron": args.cron} if args.cron else {"interval": args.interval}
+    print(f"dechaff: serving deployment {args.name!r} ({'cron ' + args.cron if args.cron else f'every {args.interval:g} s'}); "
+          "Ctrl-C to stop", file=sys.stderr)
+    ingest_flow.serve(name=args.name, parameters=params, pause_on_shutdown=False, **kw)
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from dechaff.pipeline import explain
+    from dechaff.state import StateError
+
+    try:
+        print(explain(Path(args.out), args.doc_id))
+    except (KeyError, StateError) as e:
+        msg = e.args[0] if e.args else str(e)
+        print(f"dechaff: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

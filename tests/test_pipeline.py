@@ -1,0 +1,190 @@
+"""The foundation's acceptance points on the sample corpus, through the pure pipeline (no Prefect)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dechaff.config import Config
+from dechaff.model import split_paragraphs
+from dechaff.pipeline import RawDirMissing, explain, run_local
+from tests.conftest import doc_path
+
+FORBIDDEN = [
+    "Exit mobile version", "Leave a Reply", "Fill in your details below", "You are commenting using your",
+    "Connecting to %s", "Log Out /", "Click to enlarge", "Follow on Facebook",
+    "More news and articles can be found", "DOD photo by", "All news", "Home World Eurasia",
+]
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.replace("\u00a0", " ").split())
+
+
+def _tables(out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return pl.read_parquet(out / "corpus" / "*.parquet"), pl.read_parquet(out / "removed" / "*.parquet")
+
+
+def _doc(corpus: pl.DataFrame, prefix: str) -> dict:
+    return corpus.filter(pl.col("doc_id").str.starts_with(prefix)).row(0, named=True)
+
+
+def test_chrome_strings_gone(sample_raw, out_dir):
+    run_local(sample_raw, out_dir)
+    corpus, _ = _tables(out_dir)
+    assert corpus.height == 5
+    text = _norm("\n".join(corpus["text"].to_list()))
+    for s in FORBIDDEN:
+        assert _norm(s) not in text, s
+
+
+def test_repeated_block_removed_from_001_and_kept_in_000(sample_raw, out_dir):
+    run_local(sample_raw, out_dir)
+    corpus, removed = _tables(out_dir)
+    d000 = split_paragraphs("000", doc_path(sample_raw, "000").read_text("utf-8"))
+    d001 = split_paragraphs("001", doc_path(sample_raw, "001").read_text("utf-8"))
+    start = next(p.index for p in d001 if p.raw_text.startswith("With the relentless efforts of the United States"))
+    end = next(p.index for p in d001 if p.raw_text.startswith("These recent proposals build on earlier initiatives"))
+    dups = removed.filter(pl.col("doc_id").str.starts_with("001") & (pl.col("reason") == "duplicate"))
+    by_idx = {r["paragraph_index"]: r for r in dups.iter_rows(named=True)}
+    k000 = _doc(corpus, "000")
+    kept000 = dict(zip(k000["kept_paragraphs"], k000["text"].split("\n\n"), strict=True))
+    for i in range(start, end + 1):
+        assert i in by_idx, f"001 paragraph {i} not removed as duplicate: {d001[i].raw_text[:60]}"
+        row = by_idx[i]
+        assert row["duplicate_of_doc"].startswith("000")
+        target = row["duplicate_of_paragraph"]
+        # points at the paragraph of 000 that holds this text, and 000 kept it
+        assert target in kept000
+        assert _norm(d001[i].raw_text).split(" ")[-3:] == _norm(d000[target].raw_text).split(" ")[-3:]
+        assert row["similarity"] > 0.5
+    trimmed = next(r for r in by_idx.values() if r["text"].startswith("US intends to continue negotiations"))
+    assert trimmed["rule"] == "dedup.containment"
+    assert d000[trimmed["duplicate_of_paragraph"]].raw_text.startswith("During an interview")
+    # caption and author bio repeated from 000 are gone from 001
+    t001 = _doc(corpus, "001")["text"]
+    assert "U.S. President Barack Obama with Russian President Dmitry Medvedev in 2009." not in t001
+    assert "Mina Fabulous follows the news" not in t001
+    assert "Mina Fabulous follows the news" in k000["text"]
+
+
+# paragraphs of the sample that are page chrome, by document prefix -> paragraph indices (as read)
+CHROME_PARAGRAPHS = {"000": set(), "001": {0, 49}, "002": set(range(22, 37)), "003": {0}, "004": {29, 30}}
+
+
+def test_article_paragraphs_kept_verbatim(sample_raw, out_dir):
+    run_local(sample_raw, out_dir)
+    corpus, removed = _tables(out_dir)
+    for prefix, chrome in CHROME_PARAGRAPHS.items():
+        paras = split_paragraphs(prefix, doc_path(sample_raw, prefix).read_text("utf-8"))
+        row = _doc(corpus, prefix)
+        kept = dict(zip(row["kept_paragraphs"], row["text"].split("\n\n"), strict=True))
+        rm = removed.filter(pl.col("doc_id") == row["doc_id"])
+        dup_idx = set(rm.filter(pl.col("reason") == "duplicate")["paragraph_index"].to_list())
+        whole = set(rm.filter(pl.col("line_index").is_null())["paragraph_index"].to_list())
+        for p in paras:
+            if p.index in chrome:
+                assert p.index in whole, f"{prefix} [{p.index}] should be removed: {p.raw_text[:60]}"
+            elif p.index in dup_idx:
+                assert prefix == "001"
+            else:
+                assert p.index in kept, f"{prefix} [{p.index}] lost: {p.raw_text[:70]}"
+                if p.index in whole:
+                    pytest.fail(f"{prefix} [{p.index}] removed: {p.raw_text[:60]}")
+                if prefix != "004" or p.index != 2:  # 004's caption block loses its credit lines only
+                    assert kept[p.index] == p.raw_text
+    cap = _doc(corpus, "004")
+    kept = dict(zip(cap["kept_paragraphs"], cap["text"].split("\n\n"), strict=True))
+    assert kept[2].splitlines() == ["Ministry of Defense Guest House in Moscow",
+                                    kept[2].splitlines()[1]]
+    assert kept[2].splitlines()[1].startswith("U.S. Defense Secretary Robert M. Gates")
+
+
+def test_reader_comment_removed_by_default_kept_with_switch(sample_raw, tmp_path):
+    comment = "We have at least the start of possible options for joint cooperation"
+    run_local(sample_raw, tmp_path / "a")
+    corpus, removed = _tables(tmp_path / "a")
+    assert comment not in _doc(corpus, "002")["text"]
+    assert removed.filter(pl.col("text").str.starts_with(comment))["reason"].to_list() == ["comment"]
+    run_local(sample_raw, tmp_path / "b", Config(keep_comments=True))
+    corpus, _ = _tables(tmp_path / "b")
+    text = _doc(corpus, "002")["text"]
+    assert comment in text
+    assert "Leave a Reply" not in text and "Connecting to %s" not in text
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != ".dechaff.lock"}
+
+
+def test_second_run_changes_nothing(sample_raw, out_dir):
+    run_local(sample_raw, out_dir)
+    before = {k: v for k, v in _snapshot(out_dir).items() if not k.startswith("_state")}
+    s = run_local(sample_raw, out_dir)
+    assert s.inputs_already_ingested == 5 and s.inputs_new == 0 and s.documents_read == 0
+    after = {k: v for k, v in _snapshot(out_dir).items() if not k.startswith("_state")}
+    assert before == after
+    corpus, removed = _tables(out_dir)
+    assert corpus.height == 5
+
+
+def test_sixth_file_is_added_alone_and_deduplicated_against_the_first_five(sample_raw, out_dir):
+    run_local(sample_raw, out_dir)
+    corpus1, removed1 = _tables(out_dir)
+    src003 = split_paragraphs("003", doc_path(sample_raw, "003").read_text("utf-8"))
+    copied = src003[9].raw_text  # a long paragraph of 003, copied with a small edit
+    edited = copied.replace("Antonov said", "Antonov told reporters")
+    new = ("Russia and NATO resume talks\n\nA brand new paragraph about a meeting in Brussels that nobody "
+           "has written before, with details of the agenda and the delegations.\n\n" + edited +
+           "\n\nAnother original closing paragraph about what comes next in the negotiations.\n")
+    (sample_raw / "005_new.txt").write_text(new, encoding="utf-8")
+    s = run_local(sample_raw, out_dir)
+    assert s.inputs_new == 1 and s.documents_read == 1
+    corpus2, removed2 = _tables(out_dir)
+    assert corpus2.height == 6
+    assert corpus2.filter(pl.col("doc_id") != "005_new").equals(corpus1)
+    rows = removed2.filter(pl.col("doc_id") == "005_new")
+    assert rows.height == 1
+    r = rows.row(0, named=True)
+    assert r["reason"] == "duplicate" and r["duplicate_of_doc"].startswith("003") and r["duplicate_of_paragraph"] == 9
+    assert removed2.filter(pl.col("doc_id") != "005_new").equals(removed1)
+
+
+def test_explain_shows_removed_block_with_matches(sample_raw, out_dir):
+    run_local(sample_raw, out_dir)
+    d001 = _tables(out_dir)[0].filter(pl.col("doc_id").str.starts_with("001"))["doc_id"][0]
+    text = explain(out_dir, d001)
+    assert "REMOVED [duplicate / dedup.containment] matches 000_" in text
+    assert "kept there: During an interview" in text
+    assert "REMOVED [chrome / pattern.mobile.toggle]" in text
+    assert text.index("[39]") < text.index("[40]") < text.index("[48]")
+    with pytest.raises(KeyError):
+        explain(out_dir, "no-such-doc")
+
+
+def test_missing_raw_dir_is_a_clear_error(tmp_path):
+    with pytest.raises(RawDirMissing, match="does not exist"):
+        run_local(tmp_path / "nope", tmp_path / "out")
+
+
+def test_batches_give_the_same_corpus_as_one_run(sample_raw, tmp_path):
+    run_local(sample_raw, tmp_path / "one")
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    files = sorted(sample_raw.iterdir())
+    for batch in (files[:2], files[2:3], files[3:]):
+        for f in batch:
+            shutil.copy(f, staged / f.name)
+        run_local(staged, tmp_path / "many")
+    cols = ["doc_id", "text", "kept_paragraphs"]
+    a = pl.read_parquet(tmp_path / "one" / "corpus" / "*.parquet").select(cols).sort("doc_id")
+    b = pl.read_parquet(tmp_path / "many" / "corpus" / "*.parquet").select(cols).sort("doc_id")
+    assert a.equals(b)
+    rcols = ["doc_id", "paragraph_index", "line_index", "reason", "rule", "duplicate_of_doc", "duplicate_of_paragraph"]
+    ra = pl.read_parquet(tmp_path / "one" / "removed" / "*.parquet").select(rcols).sort(rcols[:3])
+    rb = pl.read_parquet(tmp_path / "many" / "removed" / "*.parquet").select(rcols).sort(rcols[:3])
+    assert ra.equals(rb)
