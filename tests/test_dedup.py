@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+
+from dechaff.dedup import (
+    BandIndex,
+    DedupIndex,
+    DedupParams,
+    Item,
+    band_keys,
+    deduplicate,
+    normalize,
+    shingle_hash32,
+    shingle_many,
+    signatures,
+    within_batch_candidates,
+)
+
+P = DedupParams()
+WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
+         "quebec romeo sierra tango uniform victor whiskey xray yankee zulu river mountain valley forest "
+         "ocean desert island harbor bridge tower castle garden market school").split()
+
+
+def para(seed: int, n: int = 60) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def test_normalisation():
+    assert normalize("Hello, WORLD!  It's 2024…") == "hello world it s 0000"
+    assert normalize("ﬁne Straße") == "fine strasse"
+    assert normalize("中文文本") == "中 文 文 本"
+
+
+def test_shingles_are_exact_sets_and_short_paragraphs_use_words():
+    sh = shingle_many(["a b c d e f g h i", "a b c", "", "!!! ... ???"], P)
+    assert list(sh.n_words) == [9, 3, 0, 0]
+    assert len(sh.set(0)) == 7  # 9 words -> 7 distinct 3-grams
+    assert len(sh.set(1)) == 3  # short: single words
+    assert len(sh.set(2)) == 0 and len(sh.set(3)) == 0
+    assert all(np.all(np.diff(sh.set(i).astype(np.float64)) > 0) for i in range(2))
+
+
+def test_signatures_equal_datasketch_minhash():
+    texts = [para(i) for i in range(5)]
+    sh = shingle_many(texts, P)
+    sig = signatures(sh, P)
+    for i in range(len(texts)):
+        m = MinHash(num_perm=P.num_perm, seed=P.seed, scheme=P.scheme, hashfunc=lambda v: int(v))
+        m.update_batch(shingle_hash32(sh.set(i)).tolist())
+        assert np.array_equal(m.hashvalues.astype(np.uint32), sig[i])
+
+
+def test_batching_does_not_change_signatures():
+    texts = [para(i) for i in range(40)]
+    whole = signatures(shingle_many(texts, P), P)
+    parts = np.vstack([signatures(shingle_many(texts[i:i + 7], P), P) for i in range(0, 40, 7)])
+    assert np.array_equal(whole, parts)
+
+
+def _run(texts_by_doc: list[tuple[str, list[str]]], index: DedupIndex | None = None):
+    items = [Item(d, i, t) for d, ts in texts_by_doc for i, t in enumerate(ts)]
+    return items, deduplicate(items, index or DedupIndex(P))
+
+
+def test_exact_edited_and_trimmed_copies_are_found_and_point_at_the_earliest():
+    base = para(1, 80)
+    words = base.split()
+    edited = " ".join(w if k % 15 else w.upper() + "s" for k, w in enumerate(words))  # ~7% words changed
+    trimmed = " ".join(words[20:60])
+    u = [para(90 + k, 80) for k in range(4)]
+    items, out = _run([("a", [base]), ("b", [base, u[0], u[1]]), ("c", [edited, u[2], trimmed, u[3]])])
+    d = out.decisions
+    assert d[0].keep and d[2].keep and d[3].keep and d[5].keep and d[7].keep
+    for k, rule in ((1, "dedup.resemblance"), (4, "dedup.resemblance"), (6, "dedup.containment")):
+        assert not d[k].keep, k
+        assert d[k].rule == rule
+        assert (d[k].duplicate_of_doc, d[k].duplicate_of_paragraph) == ("a", 0)
+    assert out.new_entries == [0, 2, 3, 5, 7]
+
+
+def test_a_document_mostly_copied_from_one_earlier_document_is_a_duplicate_document():
+    a = [para(k, 50) for k in range(5)]
+    b = [*a[:4], para(77, 50)]  # four of five paragraphs copied, one new
+    items, out = _run([("a", a), ("b", b)])
+    d = out.decisions[5:]
+    assert all(x.reason == "duplicate-document" and x.duplicate_of_doc == "a" for x in d)
+    assert [x.duplicate_of_paragraph for x in d] == [0, 1, 2, 3, None]
+    assert out.new_entries == [0, 1, 2, 3, 4]
+
+
+def test_short_and_degenerate_paragraphs_are_never_duplicates():
+    junk = ["", "Yes.", "...", "12345 67890", "!!! ??? ...", "a", "The end."]
+    items, out = _run([("a", junk), ("b", junk)])
+    assert all(d.keep for d in out.decisions)
+
+
+def test_non_latin_scripts_work_and_do_not_collide():
+    zh1 = "北京是中华人民共和国的首都，也是全国的政治文化中心和国际交往中心，历史悠久。"
+    zh2 = "上海位于长江入海口，是中国最大的经济中心城市和国际金融中心，港口繁忙。"
+    th = "ประเทศไทยเป็นประเทศในเอเชียตะวันออกเฉียงใต้มีเมืองหลวงคือกรุงเทพมหานครและมีประชากรมาก"
+    items, out = _run([("a", [zh1, th]), ("b", [zh2]), ("c", [zh1]), ("d", [th])])
+    d = out.decisions
+    assert d[2].keep  # a different Chinese paragraph is not a duplicate
+    assert not d[3].keep and (d[3].duplicate_of_doc, d[3].duplicate_of_paragraph) == ("a", 0)
+    assert not d[4].keep and (d[4].duplicate_of_doc, d[4].duplicate_of_paragraph) == ("a", 1)
+
+
+def test_huge_paragraph_does_not_crash_or_swallow_others():
+    huge = " ".join(WORDS[i % len(WORDS)] + str(i % 97) for i in range(100_000))
+    items, out = _run([("a", [huge]), ("b", [para(5), para(6)])])
+    assert all(d.keep for d in out.decisions)
+
+
+def test_chains_do_not_grow_clusters():
+    # p0 -> p1 -> p2 ... each shares ~60% with its neighbour; only direct matches to a KEPT paragraph count
+    words = para(7, 400).split()
+    chain = [" ".join(words[k * 40: k * 40 + 100]) for k in range(6)]
+    items, out = _run([(f"d{k}", [t]) for k, t in enumerate(chain)])
+    for k, d in enumerate(out.decisions):
+        if not d.keep:
+            target = int(d.duplicate_of_doc[1:])
+            assert out.decisions[target].keep, "a duplicate must point at a kept paragraph"
+            assert abs(target - k) == 1 or d.similarity >= P.jaccard
+
+
+def test_common_buckets_are_capped():
+    same = para(3)
+    docs = [(f"d{k:03d}", [same]) for k in range(300)]
+    items, out = _run(docs)
+    assert out.decisions[0].keep
+    assert all(not d.keep and d.duplicate_of_doc == "d000" for d in out.decisions[1:])
+    assert out.pairs_checked <= 300 * P.bucket_cap
+
+
+def test_index_persists_and_incremental_equals_single_run(tmp_path):
+    docs = [(f"d{k}", [para(k % 7), para(100 + k)]) for k in range(20)]
+    _, one = _run(docs)
+    idx = DedupIndex(P)
+    decisions = []
+    for start in range(0, 20, 6):
+        items = [Item(d, i, t) for d, ts in docs[start:start + 6] for i, t in enumerate(ts)]
+        out = deduplicate(items, idx)
+        decisions.extend(out.decisions)
+        base = tmp_path / f"seg-{start}"
+        idx.write_segment(base, idx.size, [items[i].doc_id for i in out.new_entries],
+                          [items[i].paragraph_index for i in out.new_entries],
+                          [items[i].text for i in out.new_entries], out.new_keys)
+        idx = DedupIndex.load(P, [*idx.segments, base])
+    assert decisions == one.decisions
+    assert idx.band.nbytes() / idx.size <= 400
+
+
+def test_band_index_and_batch_candidates_agree():
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 5, size=(50, 4), dtype=np.uint32)
+    bi = BandIndex(4)
+    bi.add(keys[:30], 0)
+    q, e = bi.candidates(keys[30:], cap=1000)
+    brute = {(i - 30, j) for i in range(30, 50) for j in range(30) if np.any(keys[i] == keys[j])}
+    assert set(zip(q.tolist(), e.tolist(), strict=True)) == brute
+    q, e = within_batch_candidates(keys, cap=1000)
+    brute = {(i, j) for i in range(50) for j in range(i) if np.any(keys[i] == keys[j])}
+    assert set(zip(q.tolist(), e.tolist(), strict=True)) == brute
+
+
+def test_band_keys_shape():
+    sig = signatures(shingle_many([para(1)], P), P)
+    assert band_keys(sig, P).shape == (1, P.bands)
+    with pytest.raises(ValueError):
+        BandIndex(2).add(np.zeros((1, 2), np.uint32), 5)
