@@ -71,9 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dechaff_flows.ingest import cleanup_flow
-
     from dechaff.state import OutputLocked, StateError
+    from dechaff_flows.ingest import cleanup_flow
 
     flow = cleanup_flow
     if args.runner == "processes":

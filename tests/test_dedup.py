@@ -21,9 +21,7 @@ from dechaff.dedup import (
 )
 
 P = DedupParams()
-WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
-         "quebec romeo sierra tango uniform victor whiskey xray yankee zulu river mountain valley forest "
-         "ocean desert island harbor bridge tower castle garden market school").split()
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "river", "mountain", "valley", "forest", "ocean", "desert", "island", "harbor", "bridge", "tower", "castle", "garden", "market", "school"]
 
 
 def para(seed: int, n: int = 60) -> str:

@@ -17,21 +17,21 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dechaff.dedup import normalize_many
+from dechaff.dedup import normalize_bytes
 from dechaff.model import BOILERPLATE, KEEP, Decision, Document
 
 
 def _keys(site: str, texts: Sequence[str]) -> list[int]:
     """64-bit keys of normalised texts within a site; 0 for texts with no words."""
-    norm = normalize_many(texts).split("\n") if texts else []
+    norm = normalize_bytes(texts).tobytes().split(b"\n") if texts else []
     out = []
     prefix = site.encode("utf-8") + b"\x00"
     for t in norm:
-        t = " ".join(t.split())
+        t = b" ".join(t.split())
         if not t:
             out.append(0)
             continue
-        out.append(int.from_bytes(hashlib.blake2b(prefix + t.encode("utf-8"), digest_size=8).digest(), "little") or 1)
+        out.append(int.from_bytes(hashlib.blake2b(prefix + t, digest_size=8).digest(), "little") or 1)
     return out
 
 

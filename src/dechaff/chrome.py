@@ -204,7 +204,9 @@ def _menu_runs(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -
             while j < n and (_short_menu_line(lines[j]) or not out[j].keep):
                 j += 1
             run = [k for k in range(i, j) if out[k].keep]
-            if len(run) >= opts.menu_run:
+            # menus are one- or two-word links; lists of three-word items (fixtures, names) are content
+            avg_words = sum(len(_words(lines[k])) for k in run) / max(len(run), 1)
+            if len(run) >= opts.menu_run and avg_words <= 2.0:
                 for k in run:
                     out[k] = Decision.drop(CHROME, "feature.menu-run",
                                            f"{len(run)} consecutive short link-like lines")

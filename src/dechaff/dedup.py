@@ -28,7 +28,6 @@ entries as candidates, which bounds the work per paragraph.
 from __future__ import annotations
 
 import io
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -54,7 +53,7 @@ class DedupParams:
     jaccard: float = 0.5  # verified resemblance that makes a duplicate
     containment: float = 0.8  # share of the later paragraph found in an earlier one
     min_containment_shingles: int = 6
-    bucket_cap: int = 64
+    bucket_cap: int = 16
     doc_share: float = 0.5  # share of a document's text duplicated from ONE earlier document
     scheme: str = "affine32"
 
@@ -64,32 +63,85 @@ class DedupParams:
         import datasketch
 
         return {k: d[k] for k in ("num_perm", "bands", "rows", "seed", "ngram", "short_words", "scheme")} | {
-            "datasketch": datasketch.__version__, "normalize": "nfkc-casefold-digit0-punct-v1",
-            "token_hash": "poly64-v1"}
+            "datasketch": datasketch.__version__, "normalize": "nfkc-casefold-digit0-punct-bytes-v2",
+            "token_hash": "posmix64-top40-v3"}
 
 
 # ------------------------------------------------------------------------------------ normalisation
-_PUNCT = re.compile(r"[^\w\n]+|_+")
-_DIGIT = re.compile(r"\d")
-_NOSPACE = re.compile(r"([\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-                      r"\uf900-\ufaff])")
+# ASCII bytes: letters and digits stay (digits become 0), everything else is a separator; \n separates
+# paragraphs. Bytes >= 0x80 (UTF-8 sequences) are word bytes unless they encode punctuation (below).
+_BYTE_MAP = bytes((b if (97 <= b <= 122 or b >= 128 or b == 10) else 48 if 48 <= b <= 57 else 32)
+                  for b in range(256))
+# UTF-8 punctuation blocks turned into separators: (lead byte, second byte range, sequence length)
+_PUNCT_SEQ = (
+    (0xC2, 0xA0, 0xBF, 2),  # Latin-1 punctuation and symbols (« » ¡ ¿ § © ° ...)
+    (0xC3, 0x97, 0x97, 2),  # ×
+    (0xC3, 0xB7, 0xB7, 2),  # ÷
+    (0xE2, 0x80, 0x81, 3),  # General Punctuation: dashes, quotes, ellipsis, bullets (U+2000-U+207F)
+    (0xE3, 0x80, 0x80, 3),  # CJK symbols and punctuation (U+3000-U+303F)
+    (0xD8, 0x8C, 0x9F, 2),  # Arabic comma, semicolon, question mark
+    (0xE0, 0xA5, 0xA5, 3),  # Devanagari danda (U+0964-U+097F range, conservative)
+)
+# scripts written without spaces between words: every character is a token
+_NOSPACE_LEAD = ((0xE3, 0x81, 0xBF), (0xE4, 0x80, 0xBF), (0xE5, 0x80, 0xBF), (0xE6, 0x80, 0xBF),
+                 (0xE7, 0x80, 0xBF), (0xE8, 0x80, 0xBF), (0xE9, 0x80, 0xBF),  # kana, CJK ideographs
+                 (0xE0, 0xB8, 0xBB),  # Thai, Lao
+                 (0xE1, 0x80, 0x82), (0xE1, 0x9E, 0x9F))  # Myanmar, Khmer
 
 
-def normalize_many(texts: Sequence[str]) -> str:
-    """Normalise many paragraphs in one pass; returns them joined by ``\\n`` (one line each)."""
+def normalize_bytes(texts: Sequence[str]) -> np.ndarray:
+    """Normalise many paragraphs at once into one uint8 array: NFKC, casefold, digits -> 0,
+    punctuation -> space, one ``\n`` between paragraphs. Costs a few ms per MB."""
     big = "\n".join(t.replace("\n", " ") for t in texts)
+    big = unicodedata.normalize("NFKC", big).casefold() if not big.isascii() else big.lower()
+    b = np.frombuffer(big.encode("utf-8", errors="replace").translate(_BYTE_MAP), dtype=np.uint8).copy()
     if not big.isascii():
-        big = unicodedata.normalize("NFKC", big)
-    big = big.casefold()
-    big = _DIGIT.sub("0", big)
-    big = _PUNCT.sub(" ", big)
-    if not big.isascii() and _NOSPACE.search(big):
-        big = _NOSPACE.sub(r" \1 ", big)
-    return big
+        n = len(b)
+        for lead, lo, hi, size in _PUNCT_SEQ:
+            pos = np.flatnonzero(b[: n - size + 1] == lead)
+            if len(pos):
+                sec = b[pos + 1]
+                pos = pos[(sec >= lo) & (sec <= hi)]
+                for k in range(size):
+                    b[pos + k] = 32
+    return b
 
 
 def normalize(text: str) -> str:
-    return " ".join(normalize_many([text]).split())
+    """The normalised form of one text (for humans and tests; the pipeline works on bytes)."""
+    b = normalize_bytes([text])
+    starts, ends = _token_bounds(b)
+    return " ".join(b[s:e].tobytes().decode("utf-8", "replace") for s, e in zip(starts, ends, strict=True))
+
+
+def _token_bounds(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of the tokens in normalised bytes."""
+    n = len(b)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    tok = (b != 32) & (b != 10)
+    start = tok.copy()
+    start[1:] &= ~tok[:-1]
+    end = tok.copy()
+    end[:-1] &= ~tok[1:]
+    if not (b < 128).all():
+        lead = np.zeros(n, dtype=bool)
+        for l0, lo, hi in _NOSPACE_LEAD:
+            pos = np.flatnonzero(b[: n - 2] == l0)
+            if len(pos):
+                sec = b[pos + 1]
+                lead[pos[(sec >= lo) & (sec <= hi)]] = True
+        if lead.any():
+            lp = np.flatnonzero(lead)
+            start[lp] = True  # a character of these scripts starts a token...
+            end[lp + 2] = True  # ...and ends one
+            after = lp + 3
+            after = after[after < n]
+            start[after] |= tok[after]
+            before = lp - 1
+            before = before[before >= 0]
+            end[before] |= tok[before]
+    return np.flatnonzero(start), np.flatnonzero(end) + 1
 
 
 # ------------------------------------------------------------------------------------ hashing
@@ -109,28 +161,15 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-_Q = 0x9E3779B97F4A7C15  # odd, so invertible mod 2^64
-_QINV = pow(_Q, -1, 1 << 64)
-_POW_CACHE: dict[str, np.ndarray] = {}
-
-
-def _powers(base: int, n: int, key: str) -> np.ndarray:
-    arr = _POW_CACHE.get(key)
-    if arr is None or len(arr) < n:
-        size = max(n, 1 << 16, 0 if arr is None else 2 * len(arr))
-        with np.errstate(over="ignore"):
-            arr = np.cumprod(np.full(size, base, dtype=U64), dtype=U64)
-        arr = np.concatenate(([U64(1)], arr[:-1]))
-        _POW_CACHE[key] = arr
-    return arr[:n]
+_LOW40 = U64((1 << 40) - 1)
 
 
 @dataclass(slots=True)
 class Shingled:
-    """Shingle sets of a batch: paragraph ``i`` owns ``hashes[offsets[i]:offsets[i+1]]`` (sorted, unique),
-    and has ``n_words[i]`` normalised words."""
+    """Shingle sets of a batch: paragraph ``i`` owns ``hashes[offsets[i]:offsets[i+1]]`` (sorted, unique
+    40-bit values), and has ``n_words[i]`` normalised words."""
 
-    hashes: np.ndarray  # uint64
+    hashes: np.ndarray  # uint64 (40-bit values)
     offsets: np.ndarray  # int64, len n+1
     n_words: np.ndarray  # int64
 
@@ -145,25 +184,20 @@ def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
     n = len(texts)
     if n == 0:
         return Shingled(np.zeros(0, U64), np.zeros(1, np.int64), np.zeros(0, np.int64))
-    big = normalize_many(texts)
-    b = np.frombuffer(big.encode("utf-8"), dtype=np.uint8)
+    if n >= 1 << 23:
+        raise ValueError("shingle at most 8M paragraphs per batch")
+    b = normalize_bytes(texts)
     nl = np.flatnonzero(b == 10)
+    starts, ends = _token_bounds(b)
+    # token hash: every byte mixed with its position in the token, summed per token, mixed with the length
     tok = (b != 32) & (b != 10)
-    prev = np.empty_like(tok)
-    prev[0] = False
-    prev[1:] = tok[:-1]
-    nxt = np.empty_like(tok)
-    nxt[-1:] = False
-    nxt[:-1] = tok[1:]
-    starts = np.flatnonzero(tok & ~prev)
-    ends = np.flatnonzero(tok & ~nxt) + 1
+    first = np.zeros(len(b), dtype=np.int64)
+    first[starts] = starts
+    rel = (np.arange(len(b), dtype=np.int64) - np.maximum.accumulate(first)).astype(U64)
     with np.errstate(over="ignore"):
-        x = b.astype(U64) + U64(1)
-        pw = _powers(_Q, len(b), "q")
-        s = np.zeros(len(b) + 1, dtype=U64)
-        np.cumsum(x * pw, dtype=U64, out=s[1:])
-        inv = _powers(_QINV, len(b), "qinv")
-        th = (s[ends] - s[starts]) * inv[starts]
+        v = _fmix64(b.astype(U64) * U64(0x9E3779B97F4A7C15) + rel * U64(0xC2B2AE3D27D4EB4F))
+        v[~tok] = 0
+        th = np.add.reduceat(v, starts) if len(starts) else np.zeros(0, U64)
         th = _fmix64(th ^ (ends - starts).astype(U64) * U64(0x9E3779B97F4A7C15))
     pid = np.searchsorted(nl, starts).astype(np.int64)
     n_words = np.bincount(pid, minlength=n).astype(np.int64)
@@ -182,18 +216,19 @@ def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
     long_par = n_words >= params.short_words
     sel_g = long_par[gram_p]
     sel_u = ~long_par[pid]
-    h = np.concatenate((gram_h[sel_g], th[sel_u]))
-    p = np.concatenate((gram_p[sel_g], pid[sel_u]))
-    order = np.lexsort((h, p))
-    h, p = h[order], p[order]
-    if len(h):
-        keep = np.ones(len(h), dtype=bool)
-        keep[1:] = (h[1:] != h[:-1]) | (p[1:] != p[:-1])
-        h, p = h[keep], p[keep]
+    # one sortable key per shingle: paragraph id in the top 24 bits, the shingle's top 40 hash bits below
+    key = np.concatenate(((gram_p[sel_g].astype(U64) << U64(40)) | (gram_h[sel_g] >> U64(24)),
+                          (pid[sel_u].astype(U64) << U64(40)) | (th[sel_u] >> U64(24))))
+    key.sort()
+    if len(key):
+        keep = np.ones(len(key), dtype=bool)
+        keep[1:] = key[1:] != key[:-1]
+        key = key[keep]
+    p = (key >> U64(40)).astype(np.int64)
     counts = np.bincount(p, minlength=n)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return Shingled(h, offsets, n_words)
+    return Shingled(key & _LOW40, offsets, n_words)
 
 
 # ------------------------------------------------------------------------------------ MinHash
@@ -212,9 +247,9 @@ def permutations(params: DedupParams) -> tuple[np.ndarray, np.ndarray]:
     return _PERM_CACHE[key]
 
 
-def shingle_hash32(h64: np.ndarray) -> np.ndarray:
+def shingle_hash32(h40: np.ndarray) -> np.ndarray:
     """The 32-bit value a shingle contributes to MinHash (what datasketch's ``hashfunc`` would return)."""
-    return (h64 >> U64(32)).astype(np.uint32)
+    return (h40 >> U64(8)).astype(np.uint32)
 
 
 def signatures(sh: Shingled, params: DedupParams, rows_mask: np.ndarray | None = None) -> np.ndarray:
@@ -299,9 +334,12 @@ class BandIndex:
 def _unique_pairs(qs: list[np.ndarray], es: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     if not qs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    q = np.concatenate(qs).astype(np.int64)
-    e = np.concatenate(es).astype(np.int64)
-    key = np.unique((q << 32) | e)
+    key = (np.concatenate(qs).astype(np.int64) << 32) | np.concatenate(es).astype(np.int64)
+    key.sort()
+    if len(key):
+        keep = np.ones(len(key), dtype=bool)
+        keep[1:] = key[1:] != key[:-1]
+        key = key[keep]
     return key >> 32, key & 0xFFFFFFFF
 
 
@@ -309,43 +347,69 @@ def within_batch_candidates(keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.
     """Pairs (later row, earlier row) among the rows of one batch sharing a bucket (``cap`` earliest)."""
     n = keys.shape[0]
     qs, es = [], []
-    rows = np.arange(n, dtype=np.int64)
+    rows = np.arange(n, dtype=U64)
+    idx = np.arange(n)
     for j in range(keys.shape[1]):
-        order = np.lexsort((rows, keys[:, j]))
-        k = keys[order, j]
+        comb = np.sort((keys[:, j].astype(U64) << U64(32)) | rows)
+        k = comb >> U64(32)
+        order = (comb & U64(0xFFFFFFFF)).astype(np.int64)
         grp_start = np.ones(n, dtype=bool)
         grp_start[1:] = k[1:] != k[:-1]
-        gidx = np.maximum.accumulate(np.where(grp_start, np.arange(n), 0))
-        rank = np.arange(n) - gidx
-        m = np.minimum(rank, cap)
+        gidx = np.maximum.accumulate(np.where(grp_start, idx, 0))
+        m = np.minimum(idx - gidx, cap)
         tot = int(m.sum())
         if tot == 0:
             continue
         later = np.repeat(order, m)
-        start = np.repeat(gidx, m)
-        within = np.arange(tot) - np.repeat(np.concatenate(([0], np.cumsum(m)[:-1])), m)
-        earlier = order[start + within]
+        earlier = order[_ranges(gidx, m)]
         qs.append(later)
         es.append(earlier)
     return _unique_pairs(qs, es)
 
 
 # ------------------------------------------------------------------------------------ verification
-def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """(Jaccard, containment of ``a`` in ``b``) of two sorted unique uint64 arrays."""
-    if len(a) == 0 or len(b) == 0:
-        return 0.0, 0.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
-    return inter / (len(a) + len(b) - inter), inter / len(a)
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + n)`` for every (s, n), vectorised."""
+    tot = int(lengths.sum())
+    if tot == 0:
+        return np.zeros(0, np.int64)
+    shift = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return shift + np.arange(tot)
 
 
-def verdict(j: float, c: float, n_a: int, params: DedupParams) -> tuple[bool, str, float]:
-    """Is the later paragraph (``a``, ``n_a`` shingles) a duplicate of the earlier one?"""
-    if j >= params.jaccard:
-        return True, "dedup.resemblance", j
-    if c >= params.containment and n_a >= params.min_containment_shingles:
-        return True, "dedup.containment", c
-    return False, "", max(j, c)
+def verify_pairs(a: Shingled, qa: np.ndarray, b: Shingled, eb: np.ndarray, sig_a: np.ndarray,
+                 sig_b: np.ndarray, params: DedupParams, chunk: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Jaccard, containment of a in b) for the pairs (a[qa[k]], b[eb[k]]).
+
+    Pairs whose MinHash estimate is far below both thresholds (more than three standard errors) are
+    not intersected: they get the estimate, which cannot pass :func:`verdict`."""
+    n = len(qa)
+    jac = np.zeros(n)
+    con = np.zeros(n)
+    if n == 0:
+        return jac, con
+    la = (a.offsets[qa + 1] - a.offsets[qa]).astype(np.int64)
+    lb = (b.offsets[eb + 1] - b.offsets[eb]).astype(np.int64)
+    j_est = (sig_a[qa] == sig_b[eb]).mean(axis=1)
+    c_est = np.where(la > 0, j_est * (la + lb) / np.maximum(la, 1) / (1 + j_est), 0.0)
+    exact = (j_est >= params.jaccard - 0.15) | (c_est >= params.containment - 0.25)
+    jac[~exact], con[~exact] = j_est[~exact], np.minimum(c_est[~exact], 1.0)
+    idx = np.flatnonzero(exact)
+    low40 = U64((1 << 40) - 1)
+    for s in range(0, len(idx), chunk):
+        k = idx[s: s + chunk]
+        pid = np.arange(len(k), dtype=U64)
+        ea = a.hashes[_ranges(a.offsets[qa[k]], la[k])]
+        eb_ = b.hashes[_ranges(b.offsets[eb[k]], lb[k])]
+        keys = np.concatenate(((np.repeat(pid, la[k]) << U64(40)) | (ea & low40),
+                               (np.repeat(pid, lb[k]) << U64(40)) | (eb_ & low40)))
+        keys.sort()
+        same = keys[1:] == keys[:-1]
+        inter = np.bincount((keys[1:][same] >> U64(40)).astype(np.int64), minlength=len(k))
+        union = la[k] + lb[k] - inter
+        jac[k] = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+        con[k] = np.where(la[k] > 0, inter / np.maximum(la[k], 1), 0.0)
+    return jac, con
 
 
 # ------------------------------------------------------------------------------------ persistent index
@@ -443,36 +507,33 @@ def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
     elig = np.flatnonzero((sh.n_words >= params.min_words) & (sizes > 0))
     sub = Shingled(np.concatenate([sh.set(i) for i in elig]) if len(elig) else np.zeros(0, U64),
                    np.concatenate(([0], np.cumsum(sizes[elig]))).astype(np.int64), sh.n_words[elig])
-    keys = band_keys(signatures(sub, params), params)
+    sig = signatures(sub, params)
+    keys = band_keys(sig, params)
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
     nq, ne = within_batch_candidates(keys, cap)
-    old_meta = index.fetch(np.unique(oe))
-    old_ids = list(old_meta)
-    old_sets = {}
-    if old_ids:
-        osh = shingle_many([old_meta[e][2] for e in old_ids], params)
-        old_sets = {e: osh.set(k) for k, e in enumerate(old_ids)}
+    uniq_old = np.unique(oe)
+    old_meta = index.fetch(uniq_old)
+    uniq_old = np.array([e for e in uniq_old.tolist() if e in old_meta], dtype=np.int64)
+    osh = shingle_many([old_meta[e][2] for e in uniq_old.tolist()], params)
+    osig = signatures(osh, params)
+    known = np.isin(oe, uniq_old)
+    oq, oe = oq[known], oe[known]
+    orow = np.searchsorted(uniq_old, oe)
     # verified matches per eligible row: (is_old, target, sim, rule)
     matches: dict[int, list[tuple[bool, int, float, str]]] = {}
-    checked = 0
-    for q, e in zip(oq.tolist(), oe.tolist(), strict=True):
-        s_old = old_sets.get(e)
-        if s_old is None:
-            continue
-        a = sub.set(q)
-        j, c = similarity(a, s_old)
-        checked += 1
-        ok, rule, sim = verdict(j, c, len(a), params)
-        if ok:
-            matches.setdefault(q, []).append((True, e, sim, rule))
-    for q, e in zip(nq.tolist(), ne.tolist(), strict=True):
-        a = sub.set(q)
-        j, c = similarity(a, sub.set(e))
-        checked += 1
-        ok, rule, sim = verdict(j, c, len(a), params)
-        if ok:
-            matches.setdefault(q, []).append((False, e, sim, rule))
+    checked = len(oq) + len(nq)
+    for is_old, qs, ts, other, osig_ in ((True, oq, orow, osh, osig), (False, nq, ne, sub, sig)):
+        jac, con = verify_pairs(sub, qs, other, ts, sig, osig_, params)
+        la = np.diff(sub.offsets)[qs] if len(qs) else np.zeros(0, np.int64)
+        ok = (jac >= params.jaccard) | ((con >= params.containment) & (la >= params.min_containment_shingles))
+        for k in np.flatnonzero(ok).tolist():
+            q = int(qs[k])
+            target = int(uniq_old[ts[k]]) if is_old else int(ts[k])
+            if jac[k] >= params.jaccard:
+                matches.setdefault(q, []).append((is_old, target, float(jac[k]), "dedup.resemblance"))
+            else:
+                matches.setdefault(q, []).append((is_old, target, float(con[k]), "dedup.containment"))
     row_of = {int(i): r for r, i in enumerate(elig)}
     kept = np.ones(len(elig), dtype=bool)
     # resolve in order, one document at a time
@@ -523,11 +584,14 @@ def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
                       f"duplicate {tdoc}")
                 for k in range(i, j):
                     d = decisions[k]
-                    same = d.duplicate_of_doc == tdoc
+                    # a paragraph keeps its own verified match (which may be in another document);
+                    # the others point at the document this one copies
+                    matched = d.duplicate_of_paragraph is not None
                     decisions[k] = Decision.drop(
-                        DUPLICATE_DOCUMENT, "dedup.document", ev, duplicate_of_doc=tdoc,
-                        duplicate_of_paragraph=d.duplicate_of_paragraph if same else None,
-                        similarity=d.similarity if same else round(share, 4))
+                        DUPLICATE_DOCUMENT, "dedup.document", ev,
+                        duplicate_of_doc=d.duplicate_of_doc if matched else tdoc,
+                        duplicate_of_paragraph=d.duplicate_of_paragraph if matched else None,
+                        similarity=d.similarity if matched else round(share, 4))
                     r = row_of.get(k)
                     if r is not None:
                         kept[r] = False

@@ -1,0 +1,98 @@
+"""Flow and CLI tests. The flow tests start Prefect (through the opt-in ``prefect_harness`` fixture); the
+CLI tests that fail before any flow starts do not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+
+from dechaff.state import OutputDir
+
+
+@pytest.mark.flow
+def test_cleanup_flow_runs_on_the_sample_and_publishes_artifacts(prefect_harness, sample_raw, out_dir):
+    from prefect.client.orchestration import get_client
+
+    from dechaff_flows.ingest import cleanup_flow
+
+    summary = cleanup_flow(raw_dir=str(sample_raw), out_dir=str(out_dir))
+    assert summary["documents_read"] == 5 and summary["documents_kept"] == 5
+    assert summary["removed_by_reason"]["duplicate"] >= 10
+    corpus = pl.read_parquet(out_dir / "corpus" / "*.parquet")
+    assert corpus.height == 5
+
+    async def artifacts():
+        async with get_client() as c:
+            return await c.read_artifacts()
+
+    import asyncio
+
+    keys = {a.key for a in asyncio.run(artifacts())}
+    assert {"dechaff-removals", "dechaff-run-summary"} <= keys
+    # nothing new: the scheduled flow adds nothing
+    again = cleanup_flow(raw_dir=str(sample_raw), out_dir=str(out_dir))
+    assert again["inputs_already_ingested"] == 5 and again["documents_read"] == 0
+
+
+@pytest.mark.flow
+def test_ingest_flow_picks_up_only_new_files(prefect_harness, sample_raw, out_dir, tmp_path):
+    from dechaff_flows.ingest import ingest_flow
+
+    first = ingest_flow(raw_dir=str(sample_raw), out_dir=str(out_dir))
+    assert first["inputs_new"] == 5
+    (sample_raw / "sub").mkdir()
+    (sample_raw / "sub" / "extra.txt").write_text("A new story\n\nWith one paragraph that is entirely new "
+                                                    "and unlike anything in the sample corpus so far.\n")
+    second = ingest_flow(raw_dir=str(sample_raw), out_dir=str(out_dir))
+    assert second["inputs_new"] == 1 and second["documents_kept"] == 1
+    assert "sub/extra" in pl.read_parquet(out_dir / "corpus" / "*.parquet")["doc_id"].to_list()
+
+
+@pytest.mark.flow
+def test_flow_refuses_a_locked_output(prefect_harness, sample_raw, out_dir):
+    from dechaff.state import OutputLocked
+    from dechaff_flows.ingest import cleanup_flow
+
+    with OutputDir(out_dir).lock(), pytest.raises(OutputLocked, match="another dechaff run"):
+        cleanup_flow(raw_dir=str(sample_raw), out_dir=str(out_dir))
+
+
+def _cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dechaff_flows.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def test_cli_missing_raw_dir_exits_2_without_starting_prefect(tmp_path):
+    r = _cli("run", "--raw", str(tmp_path / "missing"), "--out", str(tmp_path / "out"))
+    assert r.returncode == 2
+    assert "raw directory" in r.stderr and "does not exist" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_explain_unknown_output_is_a_clear_error(tmp_path):
+    r = _cli("explain", "x", "--out", str(tmp_path))
+    assert r.returncode == 2 and "holds no dechaff output" in r.stderr
+
+
+def test_cli_bad_config_exits_2(tmp_path, sample_raw):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("no_such_setting = 1\n")
+    r = _cli("run", "--raw", str(sample_raw), "--out", str(tmp_path / "o"), "--config", str(cfg))
+    assert r.returncode == 2 and "unknown setting" in r.stderr
+
+
+@pytest.mark.flow
+def test_cli_run_end_to_end_with_a_bad_file(tmp_path, sample_raw, prefect_harness):
+    (sample_raw / "broken.txt").write_bytes(b"\x00\x01\x02\xff\xfe" * 200)
+    r = _cli("run", "--raw", str(sample_raw), "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert "documents: 5 read, 5 kept" in r.stdout
+    assert "rejected: 1 inputs" in r.stdout
+    assert "warning" in r.stderr and "rejected" in r.stderr
+    rej = pl.read_parquet(tmp_path / "out" / "rejected" / "*.parquet")
+    assert rej["source"].to_list() == ["broken.txt"] and "binary" in rej["error"][0]
+    ex = _cli("explain", "001_7b4d23a676b6fd77", "--out", str(tmp_path / "out"))
+    assert ex.returncode == 0 and "REMOVED [duplicate / dedup.containment]" in ex.stdout
