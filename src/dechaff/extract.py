@@ -120,7 +120,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
 
     root = _parse(markup)
     if root is None:
-        return Page(title=None)
+        return _fallback(markup)
     title = _title(root)
     blocks: list[Block] = []
     buf: list[str] = []
@@ -198,9 +198,29 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
                 if link_depth:
                     buf_links[0] += len(el.tail)
     flush()
+    if not blocks and _TAG.sub(" ", markup).strip():
+        # libxml2 gives up on pathological markup (e.g. nesting thousands of levels deep): keep the text
+        return _fallback(markup)
     _choose_main(blocks)
     _finish(blocks, title)
     return Page(title=title, blocks=blocks)
+
+
+_TAG = re.compile(r"<[^>]*>")
+_DROP_RE = re.compile(r"(?is)<(script|style|noscript|template|svg|head)\b.*?</\1\s*>")
+_BLOCK_RE = re.compile(r"(?i)</?(?:p|div|br|li|h[1-6]|tr|td|section|article|blockquote|pre|table|ul|ol)\b[^>]*>")
+
+
+def _fallback(markup: str) -> Page:
+    """Text of markup the parser could not build a tree for: tags stripped, blocks kept apart."""
+    import html as _html
+
+    text = _BLOCK_RE.sub("\n", _DROP_RE.sub(" ", markup))
+    text = _html.unescape(_TAG.sub(" ", text))
+    blocks = [Block(text=t, tag="p", decision=Decision(True, rule="html.fallback"))
+              for t in (WS.sub(" ", ln).strip() for ln in text.split("\n")) if t]
+    _finish(blocks, None)
+    return Page(title=None, blocks=blocks)
 
 
 def _text_len_cache(el) -> str:

@@ -11,6 +11,7 @@ are kept.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -124,35 +125,67 @@ def decode_text(data: bytes) -> tuple[str, str]:
                 return data.decode(enc), enc
             except UnicodeDecodeError as e:
                 raise ReadError(f"starts with a {enc} byte-order mark but does not decode as {enc}: {e}") from None
-    if b"\x00" in data[:65536] and data[:65536].count(b"\x00") > len(data[:65536]) // 100:
-        raise ReadError("binary data (NUL bytes), not text")
+    head = data[:65536]
+    if b"\x00" in head:
+        utf16 = _utf16_without_bom(head)
+        if utf16:
+            try:
+                return _strip_controls(data.decode(utf16)), utf16
+            except UnicodeDecodeError:
+                pass
+        if head.count(b"\x00") > len(head) // 100:
+            raise ReadError("binary data (NUL bytes), not text")
     try:
         text, enc = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data[: 1 << 20]).best()
-        if best is None:
-            raise ReadError("binary data or an unknown text encoding") from None
-        enc = best.encoding
-        try:
-            text = data.decode(enc)
-        except (UnicodeDecodeError, LookupError):
-            raise ReadError(f"does not decode as detected encoding {enc}") from None
+        text, enc = _decode_legacy(data)
     if _control_ratio(text) > 0.05:
         raise ReadError(f"binary data, not text (too many control characters as {enc})")
     return _strip_controls(text), enc
 
 
+# single-byte codepages of Latin-script languages: detection cannot tell them apart on short texts, and
+# Windows-1252 is by far the most common of them on the web (HTML5 reads latin-1 as cp1252 too)
+_LATIN_FAMILY = {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_1", "iso8859_2", "iso8859_3",
+                 "iso8859_4", "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15",
+                 "iso8859_16", "mac_latin2", "mac_roman", "mac_iceland", "mac_turkish", "cp775", "cp850",
+                 "cp437", "cp858"}
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[: 1 << 20]).best()
+    if best is None:
+        raise ReadError("binary data or an unknown text encoding (not UTF-8, no encoding detected)")
+    enc = best.encoding
+    if enc in _LATIN_FAMILY:
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode(enc), enc
+    except (UnicodeDecodeError, LookupError):
+        raise ReadError(f"does not decode as its detected encoding {enc}") from None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    even, odd = head[0::2], head[1::2]
+    if len(head) >= 4:
+        if odd.count(0) > 0.3 * len(odd) and even.count(0) < 0.05 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.3 * len(even) and odd.count(0) < 0.05 * len(odd):
+            return "utf-16-be"
+    return None
+
+
 def _strip_controls(text: str) -> str:
     """NULs and other C0 controls (but tab/newlines) carry no text; drop them."""
-    if any(ord(c) < 32 and c not in "\n\r\t" for c in text[:1]) or _has_controls(text):
-        return "".join(c for c in text if ord(c) >= 32 or c in "\n\r\t")
-    return text
+    return text.translate(_CONTROLS)
 
 
-def _has_controls(text: str) -> bool:
-    return any(ord(c) < 32 and c not in "\n\r\t" for c in text)
+_CONTROLS = {c: None for c in range(32) if chr(c) not in "\n\r\t\f"}
 
 
 def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
@@ -306,46 +339,70 @@ def _read_jsonl(item: RawInput, data: bytes, res: ReadResult) -> None:
 
 
 def _read_warc(item: RawInput, data: bytes, res: ReadResult, cap: int) -> None:
+    """HTML response records. A record warcio cannot parse is rejected alone: reading resumes at the
+    next ``WARC/1.x`` header after it."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    if item.rel.lower().endswith(".gz") and data[:2] == b"\x1f\x8b":
+    if data[:2] == b"\x1f\x8b":
         data = gunzip_capped(data, cap, item.rel)
-    n_records = 0
-    stream = io.BytesIO(data)
-    it = ArchiveIterator(stream, arc2warc=True)
+    if not data.lstrip().startswith(b"WARC/"):
+        raise ReadError("not a WARC file (no WARC/1.x header at the start)")
+    n = 0
+    pos = 0
+    while pos < len(data):
+        it = ArchiveIterator(io.BytesIO(data[pos:]), arc2warc=True, ensure_http_headers=True)
+        warn = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(warn):
+                for rec in it:
+                    n += 1
+                    errs = it.err_count
+                    _warc_record(item, rec, n, res)
+                    if it.err_count > errs:  # warcio found the record's length wrong and skipped ahead
+                        res.rejections.append(Rejection(f"{item.rel}#{n}", f"record {n}: invalid WARC record "
+                                                        "(its Content-Length does not match its content)"))
+            break
+        except (ArchiveLoadFailed, ValueError, EOFError, OSError, zlib.error, IndexError) as e:
+            n += 1
+            start = pos + (it.offset or 0)
+            res.rejections.append(Rejection(f"{item.rel}#{n}", f"record {n} (byte {start}): invalid WARC record ({e})"))
+            nxt = _next_warc_header(data, start + 1)
+            if nxt < 0:
+                break
+            pos = nxt
+
+
+def _next_warc_header(data: bytes, start: int) -> int:
+    for marker in (b"\nWARC/1.0\r\n", b"\nWARC/1.1\r\n", b"\nWARC/1.0\n", b"\nWARC/1.1\n"):
+        k = data.find(marker, start)
+        if k >= 0:
+            return k + 1
+    return -1
+
+
+def _warc_record(item: RawInput, rec, n: int, res: ReadResult) -> None:
+    if rec.rec_type != "response":
+        return
+    url = rec.rec_headers.get_header("WARC-Target-URI")
+    src = f"{item.rel}#{n}" if not url else f"{item.rel}#{n} {url}"
+    ctype = (rec.http_headers.get_header("Content-Type") if rec.http_headers else "") or ""
+    if "html" not in ctype.lower():
+        return
     try:
-        for n, rec in enumerate(it, start=1):
-            n_records += 1
-            if rec.rec_type != "response":
-                continue
-            url = rec.rec_headers.get_header("WARC-Target-URI")
-            src = f"{item.rel}#{n}" if not url else f"{item.rel}#{n} {url}"
-            ctype = (rec.http_headers.get_header("Content-Type") if rec.http_headers else "") or ""
-            if "html" not in ctype.lower():
-                continue
-            try:
-                body = rec.content_stream().read()
-            except Exception as e:  # noqa: BLE001 - any decoding failure of one record rejects that record
-                res.rejections.append(Rejection(src, f"record {n}: cannot read the payload ({e})"))
-                continue
-            declared = None
-            if "charset=" in ctype.lower():
-                declared = ctype.lower().split("charset=")[-1].split(";")[0].strip() or None
-            rid = (rec.rec_headers.get_header("WARC-Record-ID") or f"{n}").strip("<>").removeprefix("urn:uuid:")
-            try:
-                markup, enc = decode_html(body, declared)
-                res.documents.append(_html_document(f"{doc_id_for(item.rel)}#{rid}", url or src, markup, url,
-                                                    None, _site_of(url, item.site),
-                                                    hashlib.sha256(body).hexdigest(), enc))
-            except ReadError as e:
-                res.rejections.append(Rejection(src, f"record {n}: {e}"))
-            except RecursionError:
-                res.rejections.append(Rejection(src, f"record {n}: markup nested too deeply to parse"))
-    except (ArchiveLoadFailed, ValueError, EOFError, OSError, zlib.error) as e:
-        if n_records == 0 and not res.documents:
-            raise ReadError(f"not a readable WARC file: {e}") from None
-        res.rejections.append(Rejection(f"{item.rel}#{n_records + 1}",
-                                        f"record {n_records + 1}: invalid WARC record, rest of file skipped ({e})"))
-
-
+        body = rec.content_stream().read()
+    except Exception as e:  # noqa: BLE001 - any decoding failure of one record rejects that record
+        res.rejections.append(Rejection(src, f"record {n}: cannot read the payload ({e})"))
+        return
+    declared = None
+    if "charset=" in ctype.lower():
+        declared = ctype.lower().split("charset=")[-1].split(";")[0].strip() or None
+    rid = (rec.rec_headers.get_header("WARC-Record-ID") or f"{n}").strip("<>").removeprefix("urn:uuid:")
+    try:
+        markup, enc = decode_html(body, declared)
+        res.documents.append(_html_document(f"{doc_id_for(item.rel)}#{rid}", url or src, markup, url, None,
+                                            _site_of(url, item.site), hashlib.sha256(body).hexdigest(), enc))
+    except ReadError as e:
+        res.rejections.append(Rejection(src, f"record {n}: {e}"))
+    except RecursionError:
+        res.rejections.append(Rejection(src, f"record {n}: markup nested too deeply to parse"))
