@@ -1,0 +1,112 @@
+"""Crash safety and concurrency of the output directory."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dechaff.config import Config
+from dechaff.pipeline import run_local
+from dechaff.state import OutputDir, OutputLocked
+
+RUNNER = """
+import sys
+from pathlib import Path
+from dechaff.pipeline import run_local
+from dechaff.config import Config
+run_local(Path(sys.argv[1]), Path(sys.argv[2]), Config(shard_mb=float(sys.argv[3])))
+"""
+
+
+def _corpus(raw: Path, n_docs: int = 400) -> None:
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(3000)]
+    paras = [" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(600)]
+    for d in range(n_docs):
+        sub = raw / f"site{d % 4}"
+        sub.mkdir(parents=True, exist_ok=True)
+        body = [rng.choice(paras) if rng.random() < 0.3 else " ".join(rng.choice(words) for _ in range(50)) + "."
+                for _ in range(8)]
+        (sub / f"doc{d:04d}.txt").write_text(f"Title {d}\n\n" + "\n\n".join(body) + "\n\nShare this:\n")
+
+
+def _final(out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    c = pl.read_parquet(out / "corpus" / "*.parquet").select("doc_id", "text", "kept_paragraphs").sort("doc_id")
+    r = (pl.read_parquet(out / "removed" / "*.parquet").drop("run_id")
+         .sort("doc_id", "paragraph_index", "line_index", nulls_last=False))
+    return c, r
+
+
+def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_corpus(tmp_path):
+    full_raw, half_raw = tmp_path / "raw", tmp_path / "half"
+    _corpus(full_raw)
+    for f in sorted(full_raw.rglob("*.txt"))[:200]:
+        (half_raw / f.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, half_raw / f.parent.name / f.name)
+    cfg = Config(shard_mb=0.2)
+    ref_single, ref_two, half_state = tmp_path / "ref1", tmp_path / "ref2", tmp_path / "half-state"
+    run_local(full_raw, ref_single, cfg)
+    run_local(half_raw, half_state, cfg)
+    shutil.copytree(half_state, ref_two)
+    t0 = time.time()
+    run_local(full_raw, ref_two, cfg)
+    full = time.time() - t0 + 0.8  # plus interpreter start-up in the subprocess
+    rng = random.Random(11)
+    kills = 0
+    for k in range(12):
+        out = tmp_path / f"out{k}"
+        if k % 2:  # half of the trials die while adding to a corpus that already has a run
+            shutil.copytree(half_state, out)
+        p = subprocess.Popen([sys.executable, "-c", RUNNER, str(full_raw), str(out), "0.2"])
+        time.sleep(rng.uniform(0.3, full))
+        if p.poll() is None:
+            p.kill()
+            kills += 1
+        p.wait()
+        # whatever moment it died at, no committed file is half-written
+        for f in out.rglob("*.parquet"):
+            if not f.name.startswith("."):
+                pl.read_parquet(f)
+        run_local(full_raw, out, cfg)  # the next run completes the work
+        want = _final(ref_two if k % 2 else ref_single)
+        got = _final(out)
+        assert got[0].equals(want[0]), f"trial {k}"
+        assert got[1].equals(want[1]), f"trial {k}"
+        assert not list(out.rglob("*.tmp")) and not (out / "_staging").exists()
+    assert kills >= 10
+
+
+def test_second_run_on_a_locked_output_exits_with_a_clear_message_or_waits(tmp_path, sample_raw):
+    out = tmp_path / "out"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from dechaff.state import OutputDir\n"
+        "with OutputDir(Path(sys.argv[1])).lock():\n    print('locked', flush=True); time.sleep(3)\n"), str(out)],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    with pytest.raises(OutputLocked, match="being written by another dechaff run .*pid"):
+        run_local(sample_raw, out)
+    assert not list((out / "corpus").glob("*.parquet")) if (out / "corpus").exists() else True
+    s = run_local(sample_raw, out, Config(lock_wait_seconds=30))  # waits for the holder, then runs
+    holder.wait()
+    assert s.documents_kept == 5
+
+
+def test_recovery_rolls_an_interrupted_commit_forward(tmp_path, sample_raw):
+    out = tmp_path / "out"
+    run_local(sample_raw, out)
+    od = OutputDir(out)
+    part = next((out / "corpus").glob("part-*.parquet"))
+    tmp = part.parent / f".{part.name}.tmp"
+    part.rename(tmp)  # as if the run died right after replacing the manifest
+    stray = out / "removed" / "part-999999-x.parquet"
+    stray.write_bytes(b"uncommitted")  # as if a run died before its commit
+    done = od.recover()
+    assert part.exists() and not tmp.exists() and not stray.exists()
+    assert any("completed the commit" in d for d in done) and any("uncommitted" in d for d in done)
