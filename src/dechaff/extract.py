@@ -38,8 +38,8 @@ ROLE_CHROME = frozenset({"navigation", "banner", "contentinfo", "complementary",
                          "menubar", "dialog", "alertdialog", "toolbar", "tablist"})
 # class / id words that mark page chrome (matched on word-ish boundaries of the attribute value)
 NEG_RE = re.compile(
-    r"(?:^|[\s_\-])(?:nav|navbar|navigation|menu|menubar|breadcrumbs?|crumbs?|sidebar|side-bar|widget|"
-    r"share|sharing|social|socials|sharedaddy|addthis|follow|related|recommended|recommendations|"
+    r"(?:^|[\s_\-])(?:nav|navbar|navigation|menu|menubar|breadcrumbs?|crumbs?|sidebar|side-bar|"
+    r"share|sharing|social|socials|sharedaddy|addthis|related|recommended|recommendations|"
     r"more-stories|read-more|also-read|promo|advert|advertisement|ads?|adsense|sponsor(?:ed)?|banner|"
     r"cookies?|consent|gdpr|newsletter|subscribe|subscription|signup|sign-up|popup|modal|overlay|"
     r"footer|masthead|site-header|skip-link|skip|pagination|pager|paging|tag-?cloud|tags|taglist|"
@@ -131,6 +131,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     # the label of a subtree whose forms contain most of the page (ASP.NET wraps pages in one <form>)
     body = root.find("body")
     body_len = len(_text_len_cache(body)) if body is not None else 0
+    prose_total = _prose(root)
 
     def flush() -> None:
         text = WS.sub(" ", "".join(buf)).strip()
@@ -157,6 +158,8 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
             label = parent_label
             if label is None:
                 label = _attr_label(el, tag, keep_comments)
+                if label is not None and label.reason == CHROME and _holds_prose(el, prose_total):
+                    label = None  # a wrapper that holds much of the page's prose is not chrome
                 if (label is not None and label.rule == "html.form" and body_len
                         and len(_text_len_cache(el)) > 0.5 * body_len):
                     label = None  # a form wrapping the page is a layout device, not a form
@@ -221,6 +224,26 @@ def _fallback(markup: str) -> Page:
               for t in (WS.sub(" ", ln).strip() for ln in text.split("\n")) if t]
     _finish(blocks, None)
     return Page(title=None, blocks=blocks)
+
+
+_PROSE_TAGS = ("p", "li", "td", "blockquote", "pre", "dd")
+
+
+def _prose(el) -> int:
+    """Characters of prose (paragraph-like elements of 80+ characters) under ``el``."""
+    n = 0
+    for p in el.iter(_PROSE_TAGS):
+        t = p.text_content() if p.tag == "p" else (p.text or "")
+        if len(t) >= 80:
+            n += len(t)
+    return n
+
+
+def _holds_prose(el, total: int) -> bool:
+    if total <= 0:
+        return False
+    mine = _prose(el)
+    return mine >= 0.3 * total or mine >= 1500
 
 
 def _text_len_cache(el) -> str:
@@ -306,10 +329,23 @@ def _choose_main(blocks: list[Block]) -> None:
         # a heading right before the container (the article title often sits outside it) stays
         if b.tag in HEADINGS and b.tag in ("h1", "h2") and _next_kept_inside(blocks, i, inside):
             continue
-        if words >= 40 and ld < 0.2 and _PUNCT_END.search(b.text):
-            continue  # long prose outside the container: not chrome
+        if _prose_like(b, words, ld):
+            continue  # text that reads like content outside the container: not chrome
         blocks[i].decision = Decision.drop(CHROME, "html.outside-main",
                                            f"outside the main container <{best.tag}>, {words} words")
+
+
+def _prose_like(b: Block, words: int, ld: float) -> bool:
+    """Blocks outside the main container that measured more content than chrome on the dev pages:
+    unlinked sentences, headings and list items; short unpunctuated or linked blocks stay chrome."""
+    if ld >= 0.3:
+        return False
+    punct = bool(_PUNCT_END.search(b.text))
+    if b.tag in HEADINGS:
+        return words >= 2 and ld == 0
+    if b.tag == "li":
+        return punct and words >= 4
+    return (punct and words >= 10) or words >= 20
 
 
 def _next_kept_inside(blocks, i, inside) -> bool:
@@ -346,12 +382,14 @@ def _finish(blocks: list[Block], title: str | None) -> None:
     from dechaff.chrome import classify_line
 
     for i, b in enumerate(blocks):
+        if b.decision.rule == "html.hidden" and len(b.text.split()) >= 40 and b.link_chars < 0.2 * len(b.text):
+            blocks[i].decision = KEEP  # collapsed tabs / accordions hold real text
         if not b.decision.keep:
             continue
         n = len(b.text)
         ld = b.link_chars / n if n else 0.0
         words = len(b.text.split())
-        if ld > 0.6 and words <= 25 and b.tag not in HEADINGS:
+        if ld > 0.6 and words <= 25 and b.tag not in HEADINGS and not (b.tag == "li" and words >= 4):
             blocks[i].decision = Decision.drop(CHROME, "html.link-density", f"link density {ld:.2f}")
             continue
         d = classify_line(b.text)
