@@ -30,9 +30,11 @@ BLOCK_TAGS = frozenset({
     "option", "legend", "fieldset", "tbody", "thead", "tfoot",
 })
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-DROP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "canvas", "object",
-                       "embed", "head", "select", "button", "textarea", "input", "math", "video", "audio",
-                       "map", "dialog"})
+DROP_TAGS = frozenset({"script", "style", "template", "svg", "iframe", "canvas", "object", "embed", "head",
+                       "select", "textarea", "input", "math", "video", "audio", "map"})
+# chrome unless they hold the page's prose: libxml2 lets an unclosed <button> swallow the page, and
+# forum software serves its crawler view inside <noscript>
+GUARDED_TAGS = {"button": "html.button", "noscript": "html.noscript", "dialog": "html.dialog"}
 STRUCT_CHROME = {"nav": "html.nav", "aside": "html.aside", "footer": "html.footer", "menu": "html.menu"}
 ROLE_CHROME = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "menu",
                          "menubar", "dialog", "alertdialog", "toolbar", "tablist"})
@@ -77,6 +79,8 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
     """The chrome label an element gives its whole subtree, or None."""
     if tag in STRUCT_CHROME:
         return Decision.drop(CHROME, STRUCT_CHROME[tag], f"<{tag}>")
+    if tag in GUARDED_TAGS:
+        return Decision.drop(CHROME, GUARDED_TAGS[tag], f"<{tag}>")
     get = el.get
     role = (get("role") or "").lower()
     if role in ROLE_CHROME:
@@ -282,6 +286,9 @@ def _title(root) -> str | None:
 _PUNCT_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
 
 
+DOMINANT_SHARE = 0.5
+
+
 def _choose_main(blocks: list[Block]) -> None:
     """Score candidate containers by the prose they hold and drop the blocks outside the best one."""
     scores: dict[int, float] = {}
@@ -315,6 +322,8 @@ def _choose_main(blocks: list[Block]) -> None:
             anc = anc.getparent()
         else:
             break
+    if _subtree_score(blocks, best) < DOMINANT_SHARE * total:
+        return  # the prose is spread over the page (listings, collections): no single container to trust
     inside = set()
     for el in best.iter():
         inside.add(id(el))
@@ -389,12 +398,30 @@ def _finish(blocks: list[Block], title: str | None) -> None:
         n = len(b.text)
         ld = b.link_chars / n if n else 0.0
         words = len(b.text.split())
-        if ld > 0.6 and words <= 25 and b.tag not in HEADINGS and not (b.tag == "li" and words >= 4):
+        if ld > 0.6 and b.tag not in HEADINGS and (words < 4 or (words < 10 and ld > 0.9 and b.tag != "li")):
             blocks[i].decision = Decision.drop(CHROME, "html.link-density", f"link density {ld:.2f}")
             continue
         d = classify_line(b.text)
         if not d.keep:
             blocks[i].decision = d
+    # a heading that announces related / recommended content takes the short items under it along
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        if b.decision.rule == "pattern.nav.related" and (b.tag in HEADINGS or len(b.text.split()) <= 6):
+            j = i + 1
+            while j < len(blocks) and blocks[j].tag not in HEADINGS:
+                nb = blocks[j]
+                w = len(nb.text.split())
+                if w >= 30 and nb.link_chars < 0.3 * len(nb.text):
+                    break
+                if nb.decision.keep:
+                    blocks[j].decision = Decision.drop(CHROME, "html.related-section",
+                                                       f"under the heading {b.text[:40]!r}")
+                j += 1
+            i = j
+        else:
+            i += 1
     # blocks may not hold blank lines: paragraphs are cut on them downstream
     for b in blocks:
         if "\n" in b.text:
