@@ -43,7 +43,8 @@ def main() -> None:
         if a.type and gt[pid].get("page_type") != a.type:
             continue
         truth = Counter(t.lower() for t in TOK.findall(gt[pid].get("articleBody") or ""))
-        html = decode_html(gzip.open(data / "html" / f"{pid}.html.gz").read())
+        with gzip.open(data / "html" / f"{pid}.html.gz") as f:
+            html = decode_html(f.read())
         if a.input == "html":
             blocks = [(b.text, b.decision) for b in extract_blocks(html).blocks]
         else:
