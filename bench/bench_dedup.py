@@ -42,9 +42,10 @@ def run_pipeline(raw: Path, out: Path, local: bool) -> float:
     t0 = time.perf_counter()
     if local:
         sys.path.insert(0, str(ROOT / "src"))
+        from dechaff.config import Config
         from dechaff.pipeline import run_local
 
-        run_local(raw, out)
+        run_local(raw, out, Config.load())  # ./dechaff.toml, as `dechaff run` reads it
     else:
         env = dict(os.environ, PREFECT_HOME=str(out.parent / "prefect-home"))
         subprocess.run(["dechaff", "run", "--raw", str(raw), "--out", str(out)], check=True, env=env)

@@ -10,7 +10,8 @@ Example ``dechaff.toml``::
     lock_wait_seconds = 0          # how long a second run waits for the output directory
 
     [dedup]
-    jaccard = 0.5                  # verified resemblance (word 3-gram sets) that makes a duplicate
+    jaccard = 0.4                  # verified resemblance (word 3-gram sets) that makes a duplicate...
+    min_share = 0.6                # ...when this share of the later paragraph is in the earlier one
     containment = 0.8              # share of a later paragraph found inside an earlier one
     min_words = 5                  # shorter paragraphs are never deduplicated
     doc_share = 0.5                # share of a document duplicated from one earlier document

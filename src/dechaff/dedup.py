@@ -15,11 +15,12 @@ Pipeline, all batch-vectorised with numpy over many paragraphs at once:
 4. **index / query**: banded LSH (``bands`` x ``rows``, defaults from datasketch's
    ``_optimal_param``); each band is a sorted array of ``(band key << 32 | entry id)``, so a lookup is a
    ``searchsorted``. Only paragraphs that were *kept* enter the index.
-5. **verify**: every candidate pair is checked on the real shingle sets: resemblance (Jaccard) or
-   containment of the later paragraph in the earlier one (trimmed copies).
-6. **resolve**: in ingestion order, a paragraph that verifies against an earlier *kept* paragraph is a
-   duplicate of it (best similarity, then earliest). Duplicates never become targets, so chains cannot
-   grow clusters: every removed paragraph points at a kept one it really resembles.
+5. **verify and resolve**: in ingestion order, each paragraph's candidates are taken in the order of
+   their MinHash estimate (then earliest first); candidates that are no longer kept are skipped, and the
+   first one that verifies on the real shingle sets — resemblance (Jaccard) or containment of the later
+   paragraph in the earlier one (trimmed copies) — makes the paragraph its duplicate. Duplicates never
+   become targets, so chains cannot grow clusters: every removed paragraph points at a kept one it
+   really resembles. Candidates whose estimate is far below both thresholds are never verified.
 
 A bucket shared by very many entries (a template line) contributes only its ``bucket_cap`` earliest
 entries as candidates, which bounds the work per paragraph.
@@ -48,9 +49,11 @@ class DedupParams:
     rows: int = 3
     seed: int = 1
     ngram: int = 3
-    short_words: int = 8  # paragraphs with fewer words are shingled by single words
+    short_words: int = 8  # paragraphs with fewer words are shingled by ``short_ngram``-grams
+    short_ngram: int = 1
     min_words: int = 5  # paragraphs with fewer words are never deduplicated (too short to mean copying)
-    jaccard: float = 0.5  # verified resemblance that makes a duplicate
+    jaccard: float = 0.4  # verified resemblance (word 3-gram sets) that makes a duplicate...
+    min_share: float = 0.6  # ...when at least this share of the later paragraph is in the earlier one
     containment: float = 0.8  # share of the later paragraph found in an earlier one
     min_containment_shingles: int = 6
     bucket_cap: int = 16
@@ -62,9 +65,9 @@ class DedupParams:
         d = asdict(self)
         import datasketch
 
-        return {k: d[k] for k in ("num_perm", "bands", "rows", "seed", "ngram", "short_words", "scheme")} | {
+        return {k: d[k] for k in ("num_perm", "bands", "rows", "seed", "ngram", "short_words", "short_ngram", "scheme")} | {
             "datasketch": datasketch.__version__, "normalize": "nfkc-casefold-digit0-punct-bytes-v2",
-            "token_hash": "posmix64-top40-v3"}
+            "token_hash": "pack16-top40-v4"}
 
 
 # ------------------------------------------------------------------------------------ normalisation
@@ -180,6 +183,54 @@ class Shingled:
         return len(self.n_words)
 
 
+def _token_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """64-bit hash of every token. Tokens of up to 16 bytes (nearly all words) are packed into two
+    little-endian words and mixed; longer ones are hashed byte by byte (position-mixed sum)."""
+    n = len(starts)
+    if n == 0:
+        return np.zeros(0, U64)
+    lens = (ends - starts).astype(np.int64)
+    pad = np.zeros(len(b) + 16, dtype=np.uint8)
+    pad[: len(b)] = b
+    out = np.empty(n, dtype=U64)
+    short = lens <= 16
+    si = np.flatnonzero(short)
+    if len(si):
+        st, ln = starts[si], lens[si]
+        grab = pad[st[:, None] + np.arange(16)]  # (k, 16) bytes from each token start
+        grab[np.arange(16)[None, :] >= ln[:, None]] = 0  # bytes past the token's end
+        w = grab.view("<u8").reshape(-1, 2)
+        with np.errstate(over="ignore"):
+            h = _fmix64(w[:, 0] ^ U64(0x9E3779B97F4A7C15)) ^ (w[:, 1] * U64(0xC2B2AE3D27D4EB4F))
+            out[si] = _fmix64(h ^ ln.astype(U64) * U64(0xD6E8FEB86659FD93))
+    li = np.flatnonzero(~short)
+    if len(li):
+        st, en = starts[li], ends[li]
+        idx = _ranges(st, en - st)
+        rel = (idx - np.repeat(st, en - st)).astype(U64)
+        with np.errstate(over="ignore"):
+            v = _fmix64(b[idx].astype(U64) * U64(0x9E3779B97F4A7C15) + rel * U64(0xC2B2AE3D27D4EB4F))
+            seg = np.concatenate(([0], np.cumsum(en - st)[:-1]))
+            out[li] = _fmix64(np.add.reduceat(v, seg) ^ (en - st).astype(U64) * U64(0xD6E8FEB86659FD93))
+    return out
+
+
+def _grams(th: np.ndarray, pid: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of the word k-grams that do not cross a paragraph boundary, with their paragraph."""
+    if k <= 1:
+        return th, pid
+    if len(th) < k:
+        return np.zeros(0, U64), np.zeros(0, np.int64)
+    valid = pid[: len(pid) - k + 1] == pid[k - 1:]
+    with np.errstate(over="ignore"):
+        g = th[: len(th) - k + 1].copy()
+        for j in range(1, k):
+            part = th[j: len(th) - k + 1 + j]
+            g = (g * U64(0x100000001B3)) ^ ((part << U64(j * 7)) | (part >> U64(64 - j * 7)))
+        g = _fmix64(g)
+    return g[valid], pid[: len(pid) - k + 1][valid]
+
+
 def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
     n = len(texts)
     if n == 0:
@@ -189,35 +240,20 @@ def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
     b = normalize_bytes(texts)
     nl = np.flatnonzero(b == 10)
     starts, ends = _token_bounds(b)
-    # token hash: every byte mixed with its position in the token, summed per token, mixed with the length
-    tok = (b != 32) & (b != 10)
-    first = np.zeros(len(b), dtype=np.int64)
-    first[starts] = starts
-    rel = (np.arange(len(b), dtype=np.int64) - np.maximum.accumulate(first)).astype(U64)
-    with np.errstate(over="ignore"):
-        v = _fmix64(b.astype(U64) * U64(0x9E3779B97F4A7C15) + rel * U64(0xC2B2AE3D27D4EB4F))
-        v[~tok] = 0
-        th = np.add.reduceat(v, starts) if len(starts) else np.zeros(0, U64)
-        th = _fmix64(th ^ (ends - starts).astype(U64) * U64(0x9E3779B97F4A7C15))
+    th = _token_hashes(b, starts, ends)
     pid = np.searchsorted(nl, starts).astype(np.int64)
     n_words = np.bincount(pid, minlength=n).astype(np.int64)
-    k = params.ngram
-    with np.errstate(over="ignore"):
-        if len(th) >= k:
-            valid = pid[: len(pid) - k + 1] == pid[k - 1:]
-            g = th[: len(th) - k + 1].copy()
-            for j in range(1, k):
-                part = th[j: len(th) - k + 1 + j]
-                g = (g * U64(0x100000001B3)) ^ ((part << U64(j * 7)) | (part >> U64(64 - j * 7)))
-            g = _fmix64(g)
-            gram_h, gram_p = g[valid], pid[: len(pid) - k + 1][valid]
-        else:
-            gram_h, gram_p = np.zeros(0, U64), np.zeros(0, np.int64)
+    gram_h, gram_p = _grams(th, pid, params.ngram)
+    short_h, short_p = _grams(th, pid, params.short_ngram)
     long_par = n_words >= params.short_words
+    # paragraphs too short for even one short n-gram fall back to single words
+    tiny = n_words < max(params.short_ngram, 1)
     sel_g = long_par[gram_p]
-    sel_u = ~long_par[pid]
+    sel_s = ~long_par[short_p] & ~tiny[short_p]
+    sel_u = tiny[pid]
     # one sortable key per shingle: paragraph id in the top 24 bits, the shingle's top 40 hash bits below
     key = np.concatenate(((gram_p[sel_g].astype(U64) << U64(40)) | (gram_h[sel_g] >> U64(24)),
+                          (short_p[sel_s].astype(U64) << U64(40)) | (short_h[sel_s] >> U64(24)),
                           (pid[sel_u].astype(U64) << U64(40)) | (th[sel_u] >> U64(24))))
     key.sort()
     if len(key):
@@ -377,41 +413,6 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return shift + np.arange(tot)
 
 
-def verify_pairs(a: Shingled, qa: np.ndarray, b: Shingled, eb: np.ndarray, sig_a: np.ndarray,
-                 sig_b: np.ndarray, params: DedupParams, chunk: int = 1 << 18) -> tuple[np.ndarray, np.ndarray]:
-    """Exact (Jaccard, containment of a in b) for the pairs (a[qa[k]], b[eb[k]]).
-
-    Pairs whose MinHash estimate is far below both thresholds (more than three standard errors) are
-    not intersected: they get the estimate, which cannot pass :func:`verdict`."""
-    n = len(qa)
-    jac = np.zeros(n)
-    con = np.zeros(n)
-    if n == 0:
-        return jac, con
-    la = (a.offsets[qa + 1] - a.offsets[qa]).astype(np.int64)
-    lb = (b.offsets[eb + 1] - b.offsets[eb]).astype(np.int64)
-    j_est = (sig_a[qa] == sig_b[eb]).mean(axis=1)
-    c_est = np.where(la > 0, j_est * (la + lb) / np.maximum(la, 1) / (1 + j_est), 0.0)
-    exact = (j_est >= params.jaccard - 0.15) | (c_est >= params.containment - 0.25)
-    jac[~exact], con[~exact] = j_est[~exact], np.minimum(c_est[~exact], 1.0)
-    idx = np.flatnonzero(exact)
-    low40 = U64((1 << 40) - 1)
-    for s in range(0, len(idx), chunk):
-        k = idx[s: s + chunk]
-        pid = np.arange(len(k), dtype=U64)
-        ea = a.hashes[_ranges(a.offsets[qa[k]], la[k])]
-        eb_ = b.hashes[_ranges(b.offsets[eb[k]], lb[k])]
-        keys = np.concatenate(((np.repeat(pid, la[k]) << U64(40)) | (ea & low40),
-                               (np.repeat(pid, lb[k]) << U64(40)) | (eb_ & low40)))
-        keys.sort()
-        same = keys[1:] == keys[:-1]
-        inter = np.bincount((keys[1:][same] >> U64(40)).astype(np.int64), minlength=len(k))
-        union = la[k] + lb[k] - inter
-        jac[k] = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
-        con[k] = np.where(la[k] > 0, inter / np.maximum(la[k], 1), 0.0)
-    return jac, con
-
-
 # ------------------------------------------------------------------------------------ persistent index
 class DedupIndex:
     """The kept paragraphs of the corpus, for deduplicating new ones against them.
@@ -520,22 +521,28 @@ def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
     known = np.isin(oe, uniq_old)
     oq, oe = oq[known], oe[known]
     orow = np.searchsorted(uniq_old, oe)
-    # verified matches per eligible row: (is_old, target, sim, rule)
-    matches: dict[int, list[tuple[bool, int, float, str]]] = {}
-    checked = len(oq) + len(nq)
-    for is_old, qs, ts, other, osig_ in ((True, oq, orow, osh, osig), (False, nq, ne, sub, sig)):
-        jac, con = verify_pairs(sub, qs, other, ts, sig, osig_, params)
-        la = np.diff(sub.offsets)[qs] if len(qs) else np.zeros(0, np.int64)
-        ok = (jac >= params.jaccard) | ((con >= params.containment) & (la >= params.min_containment_shingles))
-        for k in np.flatnonzero(ok).tolist():
-            q = int(qs[k])
-            target = int(uniq_old[ts[k]]) if is_old else int(ts[k])
-            if jac[k] >= params.jaccard:
-                matches.setdefault(q, []).append((is_old, target, float(jac[k]), "dedup.resemblance"))
-            else:
-                matches.setdefault(q, []).append((is_old, target, float(con[k]), "dedup.containment"))
+    # every candidate with its MinHash estimate; exact verification happens lazily, in the order of the
+    # estimates, only until a kept target verifies (most candidates of a copied paragraph never need it)
+    size_new, size_old = np.diff(sub.offsets), np.diff(osh.offsets)
+    cq = np.concatenate((oq, nq))
+    is_old = np.concatenate((np.ones(len(oq), bool), np.zeros(len(nq), bool)))
+    tgt = np.concatenate((orow, ne))
+    order = np.concatenate((uniq_old[orow] if len(orow) else np.zeros(0, np.int64), index.size + ne))
+    j_est = np.concatenate((_agreement(sig, oq, osig, orow), _agreement(sig, nq, sig, ne)))
+    la = size_new[cq]
+    lb = np.where(is_old, size_old[np.minimum(tgt, max(len(size_old) - 1, 0))] if len(size_old) else 0,
+                  size_new[np.where(is_old, 0, tgt)])
+    c_est = np.minimum(j_est * (la + lb) / np.maximum(la, 1) / (1 + j_est), 1.0)
+    plausible = (j_est >= params.jaccard - 0.15) | ((c_est >= params.containment - 0.25)
+                                                     & (la >= params.min_containment_shingles))
+    cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
+    score = np.maximum(j_est, c_est)[plausible]
+    srt = np.lexsort((order, -score, cq))
+    cq, is_old, tgt, order = cq[srt], is_old[srt], tgt[srt], order[srt]
+    coff = np.searchsorted(cq, np.arange(len(elig) + 1))
     row_of = {int(i): r for r, i in enumerate(elig)}
     kept = np.ones(len(elig), dtype=bool)
+    checked = 0
     # resolve in order, one document at a time
     i = 0
     while i < n:
@@ -551,22 +558,35 @@ def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
                 continue
             total += len(items[k].text)
             n_elig += 1
-            best = None
-            for is_old, t, sim, rule in matches.get(r, ()):
-                if is_old:
-                    tdoc, tpara = old_meta[t][0], old_meta[t][1]
-                    order = t
+            a = sub.set(r)
+            hit = None
+            for c in range(coff[r], coff[r + 1]):
+                t = int(tgt[c])
+                if is_old[c]:
+                    bset = osh.set(t)
                 else:
                     if not kept[t]:
                         continue
+                    bset = sub.set(t)
+                checked += 1
+                inter = _intersection(a, bset)
+                jac = inter / (len(a) + len(bset) - inter)
+                # a shorter paragraph inside a longer one is reported as containment (a trimmed copy)
+                if (inter / len(a) >= params.containment and len(a) >= params.min_containment_shingles
+                        and len(a) < len(bset)):
+                    hit = (c, "dedup.containment", inter / len(a))
+                elif jac >= params.jaccard and inter / len(a) >= params.min_share:
+                    hit = (c, "dedup.resemblance", jac)
+                if hit:
+                    break
+            if hit is not None:
+                c, rule, sim = hit
+                t = int(tgt[c])
+                if is_old[c]:
+                    tdoc, tpara = old_meta[int(uniq_old[t])][0], old_meta[int(uniq_old[t])][1]
+                else:
                     it = items[int(elig[t])]
                     tdoc, tpara = it.doc_id, it.paragraph_index
-                    order = index.size + t
-                cand = (-sim, order, tdoc, tpara, sim, rule)
-                if best is None or cand[:2] < best[:2]:
-                    best = cand
-            if best is not None:
-                _, _, tdoc, tpara, sim, rule = best
                 kept[r] = False
                 decisions[k] = Decision.drop(DUPLICATE, rule, f"{rule.split('.')[1]} {sim:.3f} with "
                                              f"{tdoc} paragraph {tpara}", duplicate_of_doc=tdoc,
@@ -598,3 +618,23 @@ def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
         i = j
     new_rows = np.flatnonzero(kept)
     return DedupOutcome(decisions, [int(elig[r]) for r in new_rows], keys[new_rows], checked)
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> int:
+    """Size of the intersection of two sorted arrays of unique values (no sort: binary search)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if len(a) == 0:
+        return 0
+    pos = np.searchsorted(b, a)
+    pos[pos == len(b)] = 0
+    return int(np.count_nonzero(b[pos] == a))
+
+
+def _agreement(sig_a: np.ndarray, qa: np.ndarray, sig_b: np.ndarray, eb: np.ndarray,
+               chunk: int = 1 << 17) -> np.ndarray:
+    """Share of equal MinHash values (the Jaccard estimate) of the pairs, in chunks to bound memory."""
+    out = np.zeros(len(qa))
+    for s in range(0, len(qa), chunk):
+        out[s: s + chunk] = (sig_a[qa[s: s + chunk]] == sig_b[eb[s: s + chunk]]).mean(axis=1)
+    return out
