@@ -426,6 +426,9 @@ class DedupIndex:
         self.params = params
         self.band = BandIndex(params.bands)
         self.segments: list[Path] = []
+        self.committed = 0  # entries stored on disk; the ones after are pending (this run's)
+        self.pending: list[tuple[str, int, str]] = []
+        self.pending_keys: list[np.ndarray] = []
 
     @property
     def size(self) -> int:
@@ -444,30 +447,47 @@ class DedupIndex:
                 keys = band_keys(signatures(shingle_many(texts, params), params), params)
             idx._add_keys(keys)
             idx.segments.append(Path(base))
+        idx.committed = idx.size
         return idx
+
+    def add_pending(self, keys: np.ndarray, metas: list[tuple[str, int, str]]) -> None:
+        """Entries kept by the current run: searchable at once, written by :meth:`write_pending`."""
+        self._add_keys(keys)
+        self.pending.extend(metas)
+        self.pending_keys.append(keys)
 
     def _add_keys(self, keys: np.ndarray) -> None:
         if keys.shape[0]:
             self.band.add(keys, self.band.size)
 
     def fetch(self, ids: np.ndarray) -> dict[int, tuple[str, int, str]]:
-        """entry id -> (doc_id, paragraph_index, text), read from the segments on disk."""
-        if len(ids) == 0 or not self.segments:
-            return {}
+        """entry id -> (doc_id, paragraph_index, text): pending entries from memory, the others read
+        from the segments on disk."""
+        found = {int(e): self.pending[int(e) - self.committed] for e in ids if e >= self.committed}
+        want = [int(e) for e in ids if e < self.committed]
+        if not want or not self.segments:
+            return found
         import polars as pl
 
-        want = np.asarray(ids, dtype=np.int64).tolist()
         df = (pl.scan_parquet([f"{s}.parquet" for s in self.segments])
               .filter(pl.col("entry_id").is_in(want))
               .select("entry_id", "doc_id", "paragraph_index", "text").collect())
-        return {e: (d, p, t) for e, d, p, t in df.iter_rows()}
+        found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
+        return found
 
-    def write_segment(self, base: Path, first_id: int, doc_ids: list[str], para_idx: list[int],
-                      texts: list[str], keys: np.ndarray) -> None:
-        """Write a segment (temporary names, then rename); the caller commits it via the manifest."""
+    def write_pending(self, base: Path) -> bool:
+        """Write the pending entries as a segment (``<base>.parquet`` and ``<base>.keys.npy``, each
+        written to a temporary name and renamed); the caller commits it through the manifest.
+        Returns False when there was nothing to write."""
+        if not self.pending:
+            return False
         import polars as pl
 
         from dechaff.writers import atomic_write_bytes, atomic_write_parquet
+
+        first_id = self.committed
+        doc_ids, para_idx, texts = (list(x) for x in zip(*self.pending, strict=True))
+        keys = np.vstack(self.pending_keys)
 
         df = pl.DataFrame({"entry_id": np.arange(first_id, first_id + len(texts), dtype=np.int64),
                            "doc_id": doc_ids, "paragraph_index": pl.Series(para_idx, dtype=pl.Int32),
@@ -476,6 +496,10 @@ class DedupIndex:
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(keys, dtype=np.uint32))
         atomic_write_bytes(Path(f"{base}.keys.npy"), buf.getvalue())
+        self.segments.append(Path(base))
+        self.committed = self.size
+        self.pending, self.pending_keys = [], []
+        return True
 
 
 @dataclass(slots=True)
@@ -495,9 +519,35 @@ class DedupOutcome:
     pairs_checked: int = 0
 
 
-def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
-    """Decide every item against the index and the items before it. Items of one document must be
-    contiguous. Does not modify the index (see :meth:`DedupIndex.write_segment`)."""
+def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) -> DedupOutcome:
+    """Decide every item against the index and the items before it, in ingestion order. Items of one
+    document must be contiguous. Works through the items in chunks of about ``chunk`` paragraphs (cut
+    at document boundaries) so memory stays bounded; the paragraphs it keeps are added to ``index`` as
+    pending entries (:meth:`DedupIndex.write_pending` stores them)."""
+    decisions: list[Decision] = []
+    new_entries: list[int] = []
+    keys: list[np.ndarray] = []
+    checked = 0
+    start = 0
+    n = len(items)
+    while start < n:
+        end = min(start + chunk, n)
+        while end < n and items[end].doc_id == items[end - 1].doc_id:
+            end += 1
+        part = items[start:end]
+        out = _dedup_chunk(part, index)
+        index.add_pending(out.new_keys, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
+                                         for i in out.new_entries])
+        decisions.extend(out.decisions)
+        new_entries.extend(start + i for i in out.new_entries)
+        keys.append(out.new_keys)
+        checked += out.pairs_checked
+        start = end
+    k = np.vstack(keys) if keys else np.zeros((0, index.params.bands), np.uint32)
+    return DedupOutcome(decisions, new_entries, k, checked)
+
+
+def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
     params = index.params
     n = len(items)
     decisions: list[Decision] = [KEEP] * n
@@ -506,7 +556,7 @@ def deduplicate(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
     sh = shingle_many([it.text for it in items], params)
     sizes = np.diff(sh.offsets)
     elig = np.flatnonzero((sh.n_words >= params.min_words) & (sizes > 0))
-    sub = Shingled(np.concatenate([sh.set(i) for i in elig]) if len(elig) else np.zeros(0, U64),
+    sub = Shingled(sh.hashes[_ranges(sh.offsets[elig], sizes[elig])],
                    np.concatenate(([0], np.cumsum(sizes[elig]))).astype(np.int64), sh.n_words[elig])
     sig = signatures(sub, params)
     keys = band_keys(sig, params)

@@ -301,11 +301,8 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     bp_name = f"_state/boilerplate-{seq:06d}.parquet"
     atomic_write_parquet(counts.frame(), out.root / bp_name)
     segments = list(m.index_segments)
-    if outcome.new_entries:
-        seg = f"_state/index/seg-{seq:06d}-{rid}"
-        index.write_segment(out.root / seg, index.size, [items[i].doc_id for i in outcome.new_entries],
-                            [items[i].paragraph_index for i in outcome.new_entries],
-                            [items[i].text for i in outcome.new_entries], outcome.new_keys)
+    seg = f"_state/index/seg-{seq:06d}-{rid}"
+    if index.write_pending(out.root / seg):
         segments.append(seg)
     summary.seconds = time.time() - t0
     summary.parts = parts
@@ -314,7 +311,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                                                     if k not in ("parts", "recovered")}}
     new_m = Manifest(runs=[*m.runs, run_rec], ledger=ledger_name, boilerplate=bp_name,
                      index_params=params.signature_fields(), index_segments=segments,
-                     index_size=index.size + len(outcome.new_entries), next_seq=seq + 1)
+                     index_size=index.size, next_seq=seq + 1)
     out.commit(new_m, renames)
     out.recover()  # drop the previous state versions and the staging files
     return summary
