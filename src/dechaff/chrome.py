@@ -133,9 +133,12 @@ class ChromeOptions:
 
 
 def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | None = None,
-                   opts: ChromeOptions = ChromeOptions(), hints: Sequence[Decision] | None = None
-                   ) -> list[Decision]:
-    """Decide every line of a page (in order). ``hints`` are prior decisions (from HTML structure)."""
+                   opts: ChromeOptions = ChromeOptions(), hints: Sequence[Decision] | None = None,
+                   dense: Sequence[bool] | None = None) -> list[Decision]:
+    """Decide every line of a page (in order). ``hints`` are prior decisions (from HTML structure).
+    ``dense`` marks lines of a page dump (a block of many lines without blank lines between them,
+    every HTML block on its own line): those also get the context classification. ``None`` means
+    every line is."""
     pats = patterns if patterns is not None else builtin_patterns()
     n = len(lines)
     out: list[Decision] = list(hints) if hints is not None else [KEEP] * n
@@ -156,7 +159,72 @@ def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | None = No
                 out[i] = Decision.drop(CHROME, "feature.breadcrumb", ev)
     _structure(lines, out, opts)
     _menu_runs(lines, out, opts)
+    _context(lines, out, [True] * n if dense is None else dense)
     return out
+
+
+# words that make up much of running text in the languages most web text is in; chrome lines have few
+_STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "der", "die", "das", "und", "ist", "nicht", "ein", "eine", "mit", "den", "dem", "des", "sich", "auf", "für", "von", "zu", "im", "auch", "als", "es", "le", "la", "les", "et", "est", "un", "une", "des", "du", "dans", "pour", "qui", "que", "pas", "sur", "au", "avec", "ce", "il", "elle", "el", "los", "las", "y", "es", "en", "un", "una", "por", "con", "para", "que", "se", "del", "al", "lo", "como", "il", "lo", "gli", "e", "di", "che", "non", "per", "una", "con", "sono", "della", "de", "het", "een", "en", "van", "is", "dat", "op", "te", "zijn", "niet", "met", "voor"])
+
+
+def _line_class(line: str) -> str:
+    """jusText-style initial class of one line: good, near (near-good), short or bad."""
+    s = line.strip()
+    words = _words(s.lower())
+    n = len(words)
+    if n == 0:
+        return "bad"
+    stop = sum(1 for w in words if w in _STOPWORDS) / n
+    if len(s) >= 120 and stop >= 0.2:
+        return "good"
+    if len(s) >= 60 and stop >= 0.15 and _TERMINAL.search(s):
+        return "good"
+    if len(s) >= 40 and stop >= 0.1:
+        return "near"
+    if n >= 5 and _TERMINAL.search(s) and stop >= 0.1:
+        return "near"  # a short sentence
+    return "short"
+
+
+def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -> None:
+    """Context classification of page-dump lines (after jusText): a short line keeps company. Between
+    two good lines it is content (a subheading, a short paragraph, a list item); between chrome lines,
+    or cut off from all good lines, it is chrome. A line right before good text stays (a heading)."""
+    idx = [i for i in range(len(lines)) if dense[i] and lines[i].strip()]
+    if len(idx) < 8:
+        return
+    cls = {i: ("bad" if not out[i].keep else _line_class(lines[i])) for i in idx}
+    if not any(c == "good" for c in cls.values()):
+        return  # no running text to anchor on: leave the page alone
+    pos = {i: k for k, i in enumerate(idx)}
+
+    def neighbour(k: int, step: int) -> str:
+        k += step
+        while 0 <= k < len(idx):
+            c = cls[idx[k]]
+            if c in ("good", "bad"):
+                return c
+            k += step
+        return "bad"
+
+    final = {}
+    for i in idx:
+        c = cls[i]
+        if c in ("good", "bad"):
+            final[i] = c
+            continue
+        k = pos[i]
+        prev, nxt = neighbour(k, -1), neighbour(k, 1)
+        if prev == "good" and nxt == "good" or c == "near" and "good" in (prev, nxt):
+            final[i] = "good"
+        elif nxt == "good" and k + 1 < len(idx) and cls[idx[k + 1]] == "good" and len(_words(lines[i])) <= 15:
+            final[i] = "good"  # a heading right before running text
+        else:
+            final[i] = "bad"
+    for i in idx:
+        if final[i] == "bad" and out[i].keep:
+            out[i] = Decision.drop(CHROME, "context.isolated",
+                                   f"{cls[i]} line away from running text (jusText-style context)")
 
 
 def _structure(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -> None:
@@ -228,7 +296,8 @@ def apply_chrome(doc: Document, patterns: Sequence[Pattern] | None = None,
             flat.append(ln)
             owner.append((p.index, li))
             flat_hints.append(hints[p.index] if hints is not None else KEEP)
-    decisions = classify_lines(flat, patterns, opts, flat_hints)
+    dense = [len(paras[pi].lines) >= 8 for pi, _li in owner]
+    decisions = classify_lines(flat, patterns, opts, flat_hints, dense)
     per_para: list[list[Decision]] = [[] for _ in paras]
     for (pi, _li), d in zip(owner, decisions, strict=True):
         per_para[pi].append(d)
