@@ -1,0 +1,134 @@
+"""Text chrome: every kind of chrome goes, and article text that looks a bit like chrome stays."""
+
+from __future__ import annotations
+
+import pytest
+
+from dechaff.chrome import ChromeOptions, classify_line, classify_lines, clean_text, parse_patterns
+
+PROSE = ("The council approved the new budget on Tuesday after a long debate about school funding, "
+         "road repairs and the future of the public library in the town centre.")
+
+
+@pytest.mark.parametrize("line,rule", [
+    ("Leave a Reply", "pattern.form.start"),
+    ("Leave a comment", "pattern.form.start"),
+    ("Your email address will not be published. Required fields are marked *", "pattern.form.field"),
+    ("Notify me of new comments via email.", "pattern.form.field"),
+    ("Connecting to %s", "pattern.form.field"),
+    ("View desktop version", "pattern.mobile.toggle"),
+    ("Exit mobile version", "pattern.mobile.toggle"),
+    ("Share this:", "pattern.share.prompt"),
+    ("Click to share on Twitter (Opens in new window)", "pattern.share.prompt"),
+    ("Follow us on Instagram", "pattern.share.follow"),
+    ("More stories can be found on Twitter.", "pattern.share.follow"),
+    ("Photo by Jane Smith/Reuters", "pattern.credit.image"),
+    ("Image credit: NASA/JPL", "pattern.credit.image"),
+    ("Click here to enlarge", "pattern.credit.enlarge"),
+    ("This website uses cookies to improve your experience.", "pattern.cookie.banner"),
+    ("Accept all cookies", "pattern.cookie.banner"),
+    ("Subscribe to our newsletter for the latest updates", "pattern.subscribe.banner"),
+    ("Get the latest news delivered to your inbox", "pattern.subscribe.banner"),
+    ("Skip to content", "pattern.nav.link"),
+    ("Previous article: How the bridge was built", "pattern.nav.link"),
+    ("You may also like", "pattern.nav.related"),
+    ("Related posts:", "pattern.nav.related"),
+    ("Tags: politics, budget, council", "pattern.nav.link"),
+    ("Add to cart", "pattern.shop.cta"),
+    ("Hello {{ user.name }}, welcome back", "feature.placeholder"),
+    ("https://example.com/a | https://example.com/b", "feature.url-only"),
+    ("Facebook Twitter LinkedIn Email", "feature.share-line"),
+])
+def test_chrome_lines(line, rule):
+    d = classify_line(line)
+    assert not d.keep and d.rule == rule and d.evidence
+
+
+@pytest.mark.parametrize("line", [
+    PROSE,
+    "Share prices fell by 3% on Monday.",
+    "Follow the money, the detective told her.",
+    "Photographs from the 1920s show the harbour full of fishing boats.",
+    "Home prices rose again in March, the agency said.",
+    "Related to this, the minister said the plan would change.",
+    "Tags were attached to every bird released in the study.",
+    "Cookies were served after the ceremony.",
+    "Subscribers to the journal received the issue a week early.",
+    "Comments from residents were mostly positive.",
+    "“We will not give up,” she said.",
+    "Chapter 3",
+])
+def test_article_lines_that_resemble_chrome_are_kept(line):
+    assert classify_line(line).keep
+
+
+def test_comment_thread_runs_to_the_form_and_the_switch_keeps_it():
+    page = [PROSE, "3 thoughts on “Budget approved”", "Jane Doe March 3, 2024 at 9:14 am",
+            "I think this is a great decision for the town and its schools.", "Reply",
+            "Leave a Reply", "Your email address will not be published.", "Comment *", "Name *",
+            "Post Comment"]
+    d = classify_lines(page, dense=[False] * len(page))
+    assert d[0].keep
+    assert [x.reason for x in d[1:5]] == ["comment"] * 4
+    assert all(not x.keep and x.reason == "chrome" for x in d[5:])
+    kept = classify_lines(page, opts=ChromeOptions(keep_comments=True), dense=[False] * len(page))
+    assert all(x.keep for x in kept[1:4])
+    assert all(not x.keep for x in kept[5:])
+
+
+def test_a_bare_comments_heading_without_a_form_is_not_a_thread():
+    page = ["Comments", PROSE, PROSE.replace("budget", "plan")]
+    assert all(x.keep for x in classify_lines(page, dense=[False] * 3))
+
+
+def test_breadcrumbs():
+    assert classify_lines(["Home › News › Politics › Budget approved", "Budget approved", PROSE],
+                          dense=[False] * 3)[0].rule == "feature.breadcrumb"
+    d = classify_lines(["Home World Europe Budget approved in Paris", "Budget approved in Paris", PROSE],
+                       dense=[False] * 3)
+    assert d[0].rule == "feature.breadcrumb" and d[1].keep
+    # a sentence starting with "Home" is not a trail
+    assert classify_lines(["Home is where the heart is, she wrote in Paris", "in Paris", PROSE],
+                          dense=[False] * 3)[0].keep
+
+
+def test_menu_runs_but_not_lists_of_content():
+    menu = ["News", "Sport", "Business", "Culture", "Contact"]
+    assert all(not x.keep for x in classify_lines([*menu, PROSE], dense=[False] * 6)[:5])
+    fixtures = ["Arsenal v Chelsea", "Leeds v Everton", "Fulham v Burnley", "Wolves v Brighton"]
+    assert all(x.keep for x in classify_lines([PROSE, *fixtures, PROSE], dense=[False] * 6))
+
+
+def test_clean_text_keeps_short_paragraphs_headings_quotes_and_captions():
+    text = "\n\n".join([
+        "Budget approved after long debate",
+        PROSE,
+        "What happens next",
+        "“This is a good day for the town,” the mayor said.",
+        "The library will reopen in May.",
+        "The mayor speaks at the council meeting on Tuesday.\nPhoto by Jane Smith\nClick to enlarge",
+        "Share this:\nFacebook Twitter Email",
+    ])
+    out = clean_text(text).split("\n\n")
+    assert out[:5] == ["Budget approved after long debate", PROSE, "What happens next",
+                       "“This is a good day for the town,” the mayor said.", "The library will reopen in May."]
+    assert out[5] == "The mayor speaks at the council meeting on Tuesday."
+    assert len(out) == 6
+
+
+def test_page_dump_context_keeps_subheadings_and_drops_isolated_chrome():
+    dump = ["Home", "About", "Log in", "Budget approved after long debate", PROSE,
+            "What happens next", PROSE.replace("Tuesday", "Monday"), "Short line.",
+            PROSE.replace("budget", "plan"), "Privacy", "Terms", "© 2024 Town Times"]
+    kept = clean_text("\n".join(dump)).split("\n")
+    assert "What happens next" in kept and "Short line." in kept
+    assert "Budget approved after long debate" in kept
+    assert not {"Home", "About", "Log in", "Privacy", "Terms"} & set(kept)
+
+
+def test_user_patterns_extend_the_builtin_ones():
+    pats = parse_patterns("nav.custom  ^read the full story on our app$\n# comment\n")
+    assert pats[0].rule == "nav.custom"
+    assert not classify_line("Read the full story on our app", pats).keep
+    with pytest.raises(ValueError, match="bad regular expression"):
+        parse_patterns("x.y  ([unclosed")

@@ -1,0 +1,98 @@
+"""HTML main-content extraction on small pages written for the purpose."""
+
+from __future__ import annotations
+
+import dechaff
+from dechaff.extract import extract_blocks
+
+P1 = ("The council approved the new budget on Tuesday after a long debate about school funding, road "
+      "repairs and the future of the public library in the town centre.")
+P2 = ("Residents who spoke at the meeting were divided, with some praising the investment in schools and "
+      "others warning that the library plan would cost more than promised.")
+P3 = ("The mayor said the first projects would begin in the spring, and that the council would publish "
+      "monthly reports on spending so that residents could follow the work.")
+
+
+def page(article: str, extra: str = "") -> str:
+    return f"""<html><head><title>Budget approved | Town Times</title><script>var x = 1;</script></head>
+<body>
+<header class="site-header"><a href="/">Town Times</a><nav><a href="/news">News</a> <a href="/sport">Sport</a></nav></header>
+<div class="cookie-banner">We use cookies to improve your experience. <button>Accept</button></div>
+<main><article>
+{article}
+</article>
+{extra}
+</main>
+<aside class="sidebar"><h3>Most read</h3><ul><li><a href="/a">Story A</a></li><li><a href="/b">Story B</a></li></ul></aside>
+<div class="share-buttons"><a href="#">Facebook</a> <a href="#">Twitter</a></div>
+<footer><p>© 2024 Town Times. All rights reserved.</p><a href="/privacy">Privacy</a></footer>
+</body></html>"""
+
+
+def test_article_kept_and_chrome_dropped():
+    html = page(f"<h1>Budget approved</h1><p>{P1}</p><h2>What happens next</h2><p>{P2}</p><p>{P3}</p>")
+    out = dechaff.clean_html(html)
+    assert out.split("\n\n") == ["Budget approved", P1, "What happens next", P2, P3]
+
+
+def test_lists_tables_quotes_and_captions_of_the_story_are_kept():
+    art = (f"<h1>Budget approved</h1><p>{P1}</p>"
+           "<ul><li>Schools: 4 million</li><li>Roads: 2 million</li><li>Library: 1 million</li></ul>"
+           f"<blockquote>“This is a good day for the town,” the mayor said.</blockquote>"
+           "<figure><img src='m.jpg'><figcaption>The mayor at the council meeting.</figcaption></figure>"
+           "<table><tr><th>Item</th><th>Cost</th></tr><tr><td>Schools</td><td>4m</td></tr></table>"
+           f"<p>{P2}</p>")
+    out = dechaff.clean_html(page(art))
+    for s in ("Schools: 4 million", "Library: 1 million", "“This is a good day for the town,” the mayor said.",
+              "The mayor at the council meeting.", "Item", "4m", P2):
+        assert s in out, s
+    for s in ("We use cookies", "Most read", "Story A", "Facebook", "All rights reserved", "Town Times\n"):
+        assert s not in out
+
+
+def test_comment_section_is_dropped_and_forms_are_chrome():
+    extra = ("<section id='comments' class='comments-area'><h2>3 Comments</h2>"
+             "<div class='comment-body'><p>I think this is a great decision for the town and its schools, "
+             "and I hope the library gets finished on time.</p></div></section>"
+             "<form id='commentform'><label>Comment</label><textarea></textarea>"
+             "<p>Your email address will not be published.</p></form>")
+    page_html = page(f"<p>{P1}</p><p>{P2}</p>", extra)
+    out = dechaff.clean_html(page_html)
+    assert P1 in out and "great decision" not in out and "will not be published" not in out
+    blocks = extract_blocks(page_html).blocks
+    assert any(b.decision.reason == "comment" for b in blocks)
+    kept = extract_blocks(page_html, keep_comments=True).main_text()
+    assert "great decision" in kept and "will not be published" not in kept
+
+
+def test_a_wrapper_whose_class_says_widget_or_menu_but_holds_the_article_is_kept():
+    html = (f"<html><body><div class='elementor-widget-container menu-wrapper'><p>{P1}</p><p>{P2}</p>"
+            f"<p>{P3}</p></div><div class='menu'><a href='/'>Home</a></div></body></html>")
+    out = dechaff.clean_html(html)
+    assert P1 in out and P3 in out and "Home" not in out
+
+
+def test_unclosed_button_and_noscript_do_not_swallow_the_page():
+    html = f"<html><body><button class='menu-toggle'>Menu<div><p>{P1}</p><p>{P2}</p></div></body></html>"
+    assert P1 in dechaff.clean_html(html)
+    html = f"<html><body><noscript><div class='topic'><p>{P1}</p><p>{P2}</p></div></noscript></body></html>"
+    assert P2 in dechaff.clean_html(html)
+
+
+def test_related_section_under_its_heading_is_dropped():
+    extra = ("<div class='more'><h2>You may also like</h2><p><a href='/x'>Another story about roads</a></p>"
+             "<p>Short teaser text.</p></div>")
+    out = dechaff.clean_html(page(f"<p>{P1}</p><p>{P2}</p>", extra))
+    assert "You may also like" not in out and "Another story" not in out and P2 in out
+
+
+def test_degenerate_input():
+    assert dechaff.clean_html("") == ""
+    assert dechaff.clean_html("<html></html>") == ""
+    assert dechaff.clean_html("just text, no markup at all") == "just text, no markup at all"
+    assert extract_blocks("<html><head><title>T</title></head><body><p>x</p></body></html>").title == "T"
+
+
+def test_deterministic():
+    html = page(f"<p>{P1}</p><p>{P2}</p>")
+    assert dechaff.clean_html(html) == dechaff.clean_html(html)
