@@ -183,6 +183,10 @@ class Shingled:
         return len(self.n_words)
 
 
+_ARANGE8 = np.arange(8)
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=U64)
+
+
 def _token_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """64-bit hash of every token. Tokens of up to 16 bytes (nearly all words) are packed into two
     little-endian words and mixed; longer ones are hashed byte by byte (position-mixed sum)."""
@@ -197,11 +201,15 @@ def _token_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     si = np.flatnonzero(short)
     if len(si):
         st, ln = starts[si], lens[si]
-        grab = pad[st[:, None] + np.arange(16)]  # (k, 16) bytes from each token start
-        grab[np.arange(16)[None, :] >= ln[:, None]] = 0  # bytes past the token's end
-        w = grab.view("<u8").reshape(-1, 2)
+        # the token's bytes as two little-endian words, bytes past its end masked off
+        w0 = pad[st[:, None] + _ARANGE8].view("<u8").ravel() & _BYTE_MASKS[np.minimum(ln, 8)]
+        w1 = np.zeros(len(si), dtype=U64)
+        long8 = np.flatnonzero(ln > 8)
+        if len(long8):
+            w1[long8] = (pad[st[long8, None] + 8 + _ARANGE8].view("<u8").ravel()
+                         & _BYTE_MASKS[ln[long8] - 8])
         with np.errstate(over="ignore"):
-            h = _fmix64(w[:, 0] ^ U64(0x9E3779B97F4A7C15)) ^ (w[:, 1] * U64(0xC2B2AE3D27D4EB4F))
+            h = _fmix64(w0 ^ U64(0x9E3779B97F4A7C15)) ^ (w1 * U64(0xC2B2AE3D27D4EB4F))
             out[si] = _fmix64(h ^ ln.astype(U64) * U64(0xD6E8FEB86659FD93))
     li = np.flatnonzero(~short)
     if len(li):
@@ -370,12 +378,10 @@ class BandIndex:
 def _unique_pairs(qs: list[np.ndarray], es: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     if not qs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    import polars as pl
+
     key = (np.concatenate(qs).astype(np.int64) << 32) | np.concatenate(es).astype(np.int64)
-    key.sort()
-    if len(key):
-        keep = np.ones(len(key), dtype=bool)
-        keep[1:] = key[1:] != key[:-1]
-        key = key[keep]
+    key = pl.Series(key).unique().to_numpy()  # hash-based: much cheaper than sorting the repeats away
     return key >> 32, key & 0xFFFFFFFF
 
 
