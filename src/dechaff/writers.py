@@ -68,9 +68,13 @@ def write_parquet_tmp(df: pl.DataFrame, final: Path) -> Path:
     and return it; the commit renames it."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".{final.name}.tmp"
-    df.write_parquet(tmp, compression="zstd", statistics=True)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
+    try:
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return tmp
 
 
