@@ -64,3 +64,16 @@ def test_every_input_is_accounted_for(tmp_path):
     again = run_local(raw, out)
     assert again.inputs_already_ingested == len(files) and again.inputs_new == 0
     shutil.rmtree(out)
+
+
+def test_a_100mb_single_line_file_goes_through_the_pipeline(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    words = ["alpha", "beta", "gamma", "delta", "river", "stone", "cloud", "forest", "market", "harbour"]
+    line = " ".join(words[(i * 7 + i // 10) % 10] for i in range(17_000_000))
+    (raw / "huge.txt").write_text(line)
+    (raw / "small.txt").write_text("A small document with an ordinary paragraph of text in it.\n")
+    s = run_local(raw, tmp_path / "out")
+    assert s.documents_kept == 2
+    corpus = pl.read_parquet(tmp_path / "out" / "corpus" / "*.parquet")
+    assert corpus.filter(pl.col("doc_id") == "huge")["text"][0] == line

@@ -57,6 +57,7 @@ class DedupParams:
     containment: float = 0.8  # share of the later paragraph found in an earlier one
     min_containment_shingles: int = 6
     bucket_cap: int = 16
+    max_chars: int = 1_000_000  # a longer paragraph (no real prose is) is compared on its first 1M chars
     doc_share: float = 0.5  # share of a document's text duplicated from ONE earlier document
     scheme: str = "affine32"
 
@@ -559,7 +560,8 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
     decisions: list[Decision] = [KEEP] * n
     if n == 0:
         return DedupOutcome(decisions, [], np.zeros((0, params.bands), np.uint32))
-    sh = shingle_many([it.text for it in items], params)
+    cap_chars = params.max_chars
+    sh = shingle_many([it.text if len(it.text) <= cap_chars else it.text[:cap_chars] for it in items], params)
     sizes = np.diff(sh.offsets)
     elig = np.flatnonzero((sh.n_words >= params.min_words) & (sizes > 0))
     sub = Shingled(sh.hashes[_ranges(sh.offsets[elig], sizes[elig])],
