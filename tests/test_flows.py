@@ -96,3 +96,17 @@ def test_cli_run_end_to_end_with_a_bad_file(tmp_path, sample_raw, prefect_harnes
     assert rej["source"].to_list() == ["broken.txt"] and "binary" in rej["error"][0]
     ex = _cli("explain", "001_7b4d23a676b6fd77", "--out", str(tmp_path / "out"))
     assert ex.returncode == 0 and "REMOVED [duplicate / dedup.containment]" in ex.stdout
+
+
+@pytest.mark.flow
+def test_cli_exits_1_when_nothing_new_could_be_processed(tmp_path, prefect_harness):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_bytes(b"")
+    (raw / "b.jsonl").write_text("{broken\n")
+    r = _cli("run", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "none of the new inputs could be processed" in r.stderr
+    assert "Traceback" not in r.stderr
+    rej = pl.read_parquet(tmp_path / "out" / "rejected" / "*.parquet")
+    assert set(rej["source"]) == {"a.txt", "b.jsonl:1"}
