@@ -322,8 +322,9 @@ def _choose_main(blocks: list[Block]) -> None:
             anc = anc.getparent()
         else:
             break
-    if _subtree_score(blocks, best) < DOMINANT_SHARE * total:
-        return  # the prose is spread over the page (listings, collections): no single container to trust
+    # when no container holds most of the prose (listings, collections), only blocks that are plainly
+    # not content go: link lists and lone words outside the best container
+    dominant = _subtree_score(blocks, best) >= DOMINANT_SHARE * total
     inside = set()
     for el in best.iter():
         inside.add(id(el))
@@ -338,7 +339,7 @@ def _choose_main(blocks: list[Block]) -> None:
         # a heading right before the container (the article title often sits outside it) stays
         if b.tag in HEADINGS and b.tag in ("h1", "h2") and _next_kept_inside(blocks, i, inside):
             continue
-        if _prose_like(b, words, ld):
+        if _prose_like(b, words, ld) if dominant else not (ld >= 0.5 or (words < 3 and b.tag not in HEADINGS)):
             continue  # text that reads like content outside the container: not chrome
         blocks[i].decision = Decision.drop(CHROME, "html.outside-main",
                                            f"outside the main container <{best.tag}>, {words} words")
