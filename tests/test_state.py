@@ -65,7 +65,7 @@ def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_corpus(tmp
         if k % 2:  # half of the trials die while adding to a corpus that already has a run
             shutil.copytree(half_state, out)
         p = subprocess.Popen([sys.executable, "-c", RUNNER, str(full_raw), str(out), "0.2"])
-        time.sleep(rng.uniform(0.3, full))
+        time.sleep(rng.uniform(0.3, 0.85 * full))
         if p.poll() is None:
             p.kill()
             kills += 1
