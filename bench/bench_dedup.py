@@ -68,10 +68,10 @@ def predictions(out: Path, work: Path) -> tuple[Path, Path]:
         rows.append({"id": pid(d, p), "dup_of": first.setdefault(key, pid(d, p))})
     para = work / "pred_paragraphs.parquet"
     pl.DataFrame(rows, schema={"id": pl.String, "dup_of": pl.String}).write_parquet(para)
-    # the document a duplicate-document copies is the one most of its rows point at
+    # the document a duplicate-document copies is named at the end of the rows' evidence
     docs = (rm.filter(pl.col("reason") == "duplicate-document").group_by("doc_id")
-            .agg(pl.col("duplicate_of_doc").mode().sort().first())
-            .rename({"doc_id": "id", "duplicate_of_doc": "dup_of"}))
+            .agg(pl.col("evidence").first().str.extract(r"duplicate (\S+)$").alias("dup_of"))
+            .rename({"doc_id": "id"}))
     doc = work / "pred_docs.parquet"
     docs.write_parquet(doc)
     return para, doc

@@ -14,7 +14,7 @@ Example ``dechaff.toml``::
     min_share = 0.6                # ...when this share of the later paragraph is in the earlier one
     containment = 0.8              # share of a later paragraph found inside an earlier one
     min_words = 5                  # shorter paragraphs are never deduplicated
-    doc_share = 0.5                # share of a document duplicated from one earlier document
+    doc_share = 0.5                # more than this share of a document copied from one earlier document
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ class DedupParams:
     min_containment_shingles: int = 6
     bucket_cap: int = 16
     max_chars: int = 1_000_000  # a longer paragraph (no real prose is) is compared on its first 1M chars
-    doc_share: float = 0.5  # share of a document's text duplicated from ONE earlier document
+    doc_share: float = 0.5  # a document with MORE than this share copied from ONE earlier document
     scheme: str = "affine32"
 
     def signature_fields(self) -> dict:
@@ -657,7 +657,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
             # and by text length, so one long copied quote does not make a whole article a copy
             tdoc = max(dup_len, key=lambda t: (dup_n[t], dup_len[t], t))
             share = min(dup_len[tdoc] / total, dup_n[tdoc] / n_elig)
-            if share >= params.doc_share:
+            if share > params.doc_share:  # "mostly": more than half, by count and by length
                 ev = (f"{dup_n[tdoc]} of {n_elig} paragraphs ({dup_len[tdoc] / total:.0%} of the text) "
                       f"duplicate {tdoc}")
                 for k in range(i, j):
