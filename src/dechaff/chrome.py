@@ -186,6 +186,30 @@ def _line_class(line: str) -> str:
     return "short"
 
 
+MAIN_GAP = 5  # lines between two good lines that still belong to one stretch of text
+MAIN_SHARE = 0.1  # a stretch with less than this share of the main stretch's text is a teaser or footer
+
+
+def _far_from_main(lines: Sequence[str], idx: list[int], cls: dict[int, str]) -> None:
+    """Good lines far from the page's main stretch of running text (footers, teasers, sidebars) are
+    demoted to short, so that the context pass decides them like any other stray line."""
+    goods = [k for k, i in enumerate(idx) if cls[i] == "good"]
+    if not goods:
+        return
+    stretches: list[list[int]] = [[goods[0]]]
+    for k in goods[1:]:
+        if k - stretches[-1][-1] - 1 <= MAIN_GAP:
+            stretches[-1].append(k)
+        else:
+            stretches.append([k])
+    size = [sum(len(lines[idx[k]]) for k in st) for st in stretches]
+    main = max(size)
+    for st, sz in zip(stretches, size, strict=True):
+        if sz < MAIN_SHARE * main:
+            for k in st:
+                cls[idx[k]] = "short"
+
+
 def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -> None:
     """Context classification of page-dump lines (after jusText): a short line keeps company. Between
     two good lines it is content (a subheading, a short paragraph, a list item); between chrome lines,
@@ -207,6 +231,7 @@ def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -
             k += step
         return "bad"
 
+    _far_from_main(lines, idx, cls)
     final = {}
     for i in idx:
         c = cls[i]
