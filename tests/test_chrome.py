@@ -132,3 +132,13 @@ def test_user_patterns_extend_the_builtin_ones():
     assert not classify_line("Read the full story on our app", pats).keep
     with pytest.raises(ValueError, match="bad regular expression"):
         parse_patterns("x.y  ([unclosed")
+
+
+def test_page_dump_drops_full_sentence_footers_far_from_the_article():
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "weekend"]
+    article = [PROSE.replace("Tuesday", d) for d in days]
+    footer = ("Town Times is published by Example Media, which is committed to independent local "
+              "journalism and to the communities it serves across the county.")
+    dump = ["Menu", "News", "Sport", "Weather", "Jobs", *article] + [f"Link {i}" for i in range(12)] + [footer]
+    kept = clean_text("\n".join(dump)).split("\n")
+    assert kept == article
