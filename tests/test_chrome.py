@@ -136,7 +136,7 @@ def test_user_patterns_extend_the_builtin_ones():
 
 def test_page_dump_drops_full_sentence_footers_far_from_the_article():
     days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "weekend"]
-    article = [PROSE.replace("Tuesday", d) for d in days]
+    article = [PROSE.replace("Tuesday", d).replace("budget", b) for d in days for b in ("budget", "plan")]
     footer = ("Town Times is published by Example Media, which is committed to independent local "
               "journalism and to the communities it serves across the county.")
     dump = ["Menu", "News", "Sport", "Weather", "Jobs", *article] + [f"Link {i}" for i in range(12)] + [footer]
