@@ -188,3 +188,22 @@ def test_batches_give_the_same_corpus_as_one_run(sample_raw, tmp_path):
     ra = pl.read_parquet(tmp_path / "one" / "removed" / "*.parquet").select(rcols).sort(rcols[:3])
     rb = pl.read_parquet(tmp_path / "many" / "removed" / "*.parquet").select(rcols).sort(rcols[:3])
     assert ra.equals(rb)
+
+
+def test_comment_switch_also_applies_to_html_pages(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    body = ("<p>The council approved the new budget on Tuesday after a long debate about school funding "
+            "and the future of the library.</p><p>The mayor said the first projects would begin in the "
+            "spring, with monthly reports on spending.</p>")
+    comment = "I think this is a great decision for the town and its schools, well done to everyone."
+    (raw / "p.html").write_text(f"<html><body><article>{body}</article><div id='comments' class='comments'>"
+                                f"<h2>2 Comments</h2><div class='comment'><p>{comment}</p></div></div>"
+                                "<form id='commentform'><p>Leave a Reply</p></form></body></html>")
+    run_local(raw, tmp_path / "a")
+    run_local(raw, tmp_path / "b", Config(keep_comments=True))
+    a = pl.read_parquet(tmp_path / "a" / "corpus" / "*.parquet")["text"][0]
+    b = pl.read_parquet(tmp_path / "b" / "corpus" / "*.parquet")["text"][0]
+    assert comment not in a and comment in b and "Leave a Reply" not in b
+    rm = pl.read_parquet(tmp_path / "a" / "removed" / "*.parquet")
+    assert rm.filter(pl.col("text") == comment)["reason"].to_list() == ["comment"]

@@ -168,7 +168,8 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     ledger: list[dict] = []
     for rel, sha in plan.shards[shard_no]:
         res = read_input(RawInput(raw / rel, rel), content_sha256=sha,
-                         max_decompressed_bytes=config.max_decompressed_bytes)
+                         max_decompressed_bytes=config.max_decompressed_bytes,
+                         keep_comments=config.keep_comments)
         for d in res.documents:
             d.paragraphs = apply_chrome(d, patterns, opts)
             d.hints = None

@@ -230,8 +230,9 @@ def gunzip_capped(data: bytes, cap: int, name: str) -> bytes:
 
 # ----------------------------------------------------------------------------------------- readers
 def read_input(item: RawInput, *, content_sha256: str | None = None,
-               max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED) -> ReadResult:
-    """Read one raw input. Never raises for bad content: failures come back as rejections."""
+               max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED, keep_comments: bool = False) -> ReadResult:
+    """Read one raw input. Never raises for bad content: failures come back as rejections.
+    ``keep_comments`` goes to the HTML extractor (reader comment sections are kept, not labelled)."""
     res = ReadResult()
     kind = item.kind
     if kind is None:
@@ -262,13 +263,13 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
                 raise ReadError("empty file (no HTML)")
             markup, enc = decode_html(data)
             res.documents.append(_html_document(doc_id_for(item.rel), item.rel, markup, None, None,
-                                                item.site, sha, enc))
+                                                item.site, sha, enc, keep_comments))
         elif kind == "jsonl":
             if item.rel.lower().endswith(".gz"):
                 data = gunzip_capped(data, max_decompressed_bytes, item.rel)
-            _read_jsonl(item, data, res)
+            _read_jsonl(item, data, res, keep_comments)
         elif kind == "warc":
-            _read_warc(item, data, res, max_decompressed_bytes)
+            _read_warc(item, data, res, max_decompressed_bytes, keep_comments)
     except ReadError as e:
         res.documents.clear()
         res.rejections.append(Rejection(item.rel, str(e)))
@@ -279,10 +280,10 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
 
 
 def _html_document(doc_id: str, source: str, markup: str, url: str | None, title: str | None,
-                   site: str, sha: str, enc: str | None) -> Document:
+                   site: str, sha: str, enc: str | None, keep_comments: bool = False) -> Document:
     from dechaff.extract import extract_blocks
 
-    page = extract_blocks(markup, url=url)
+    page = extract_blocks(markup, url=url, keep_comments=keep_comments)
     doc = Document(doc_id=doc_id, source=source, text="\n\n".join(b.text for b in page.blocks),
                    url=url, title=title or page.title, site=site, content_sha256=sha, encoding=enc, fmt="html")
     doc.hints = [b.decision for b in page.blocks]
@@ -297,7 +298,7 @@ def _site_of(url: str | None, fallback: str) -> str:
     return fallback
 
 
-def _read_jsonl(item: RawInput, data: bytes, res: ReadResult) -> None:
+def _read_jsonl(item: RawInput, data: bytes, res: ReadResult, keep_comments: bool = False) -> None:
     base = doc_id_for(item.rel)
     n_lines = 0
     for lineno, raw in enumerate(io.BytesIO(data), start=1):
@@ -331,14 +332,14 @@ def _read_jsonl(item: RawInput, data: bytes, res: ReadResult) -> None:
         else:
             try:
                 res.documents.append(_html_document(doc_id, src, _strip_controls(html), url, title, site,
-                                                    sha, "utf-8"))
+                                                    sha, "utf-8", keep_comments))
             except RecursionError:
                 res.rejections.append(Rejection(src, f"line {lineno}: markup nested too deeply to parse"))
     if n_lines == 0:
         raise ReadError("empty file (no JSON lines)")
 
 
-def _read_warc(item: RawInput, data: bytes, res: ReadResult, cap: int) -> None:
+def _read_warc(item: RawInput, data: bytes, res: ReadResult, cap: int, keep_comments: bool = False) -> None:
     """HTML response records. A record warcio cannot parse is rejected alone: reading resumes at the
     next ``WARC/1.x`` header after it."""
     from warcio.archiveiterator import ArchiveIterator
@@ -358,7 +359,7 @@ def _read_warc(item: RawInput, data: bytes, res: ReadResult, cap: int) -> None:
                 for rec in it:
                     n += 1
                     errs = it.err_count
-                    _warc_record(item, rec, n, res)
+                    _warc_record(item, rec, n, res, keep_comments)
                     if it.err_count > errs:  # warcio found the record's length wrong and skipped ahead
                         res.rejections.append(Rejection(f"{item.rel}#{n}", f"record {n}: invalid WARC record "
                                                         "(its Content-Length does not match its content)"))
@@ -381,7 +382,7 @@ def _next_warc_header(data: bytes, start: int) -> int:
     return -1
 
 
-def _warc_record(item: RawInput, rec, n: int, res: ReadResult) -> None:
+def _warc_record(item: RawInput, rec, n: int, res: ReadResult, keep_comments: bool = False) -> None:
     if rec.rec_type != "response":
         return
     url = rec.rec_headers.get_header("WARC-Target-URI")
@@ -401,7 +402,8 @@ def _warc_record(item: RawInput, rec, n: int, res: ReadResult) -> None:
     try:
         markup, enc = decode_html(body, declared)
         res.documents.append(_html_document(f"{doc_id_for(item.rel)}#{rid}", url or src, markup, url, None,
-                                            _site_of(url, item.site), hashlib.sha256(body).hexdigest(), enc))
+                                            _site_of(url, item.site), hashlib.sha256(body).hexdigest(), enc,
+                                            keep_comments))
     except ReadError as e:
         res.rejections.append(Rejection(src, f"record {n}: {e}"))
     except RecursionError:
