@@ -181,7 +181,7 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     path = plan.staging / f"shard-{shard_no:05d}.pkl"
     atomic_write_bytes(path, pickle.dumps((docs, rejections, ledger), protocol=5))
     return ShardResult(str(path), len(plan.shards[shard_no]), len(docs),
-                       sum(1 for r in rejections if r[0] in {x[0] for x in plan.shards[shard_no]}))
+                       sum(1 for row in ledger if row["status"] == "rejected"))
 
 
 # ---------------------------------------------------------------------------------------- finalize
