@@ -110,3 +110,22 @@ def test_cli_exits_1_when_nothing_new_could_be_processed(tmp_path, prefect_harne
     assert "Traceback" not in r.stderr
     rej = pl.read_parquet(tmp_path / "out" / "rejected" / "*.parquet")
     assert set(rej["source"]) == {"a.txt", "b.jsonl:1"}
+
+
+@pytest.mark.flow
+def test_cleanup_flow_on_a_dask_cluster_gives_the_same_corpus(prefect_harness, sample_raw, tmp_path):
+    from prefect_dask import DaskTaskRunner
+
+    from dechaff_flows.ingest import cleanup_flow
+
+    cfg = tmp_path / "dechaff.toml"
+    cfg.write_text("shard_mb = 0.005\n")  # one sample file per shard: five shard tasks on the cluster
+    cleanup_flow(raw_dir=str(sample_raw), out_dir=str(tmp_path / "threads"))
+    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True})
+    summary = cleanup_flow.with_options(task_runner=runner)(
+        raw_dir=str(sample_raw), out_dir=str(tmp_path / "dask"), config_path=str(cfg))
+    assert summary["documents_read"] == 5
+    cols = ["doc_id", "text", "kept_paragraphs"]
+    a = pl.read_parquet(tmp_path / "threads" / "corpus" / "*.parquet").select(cols).sort("doc_id")
+    b = pl.read_parquet(tmp_path / "dask" / "corpus" / "*.parquet").select(cols).sort("doc_id")
+    assert a.equals(b)
