@@ -96,3 +96,13 @@ def test_degenerate_input():
 def test_deterministic():
     html = page(f"<p>{P1}</p><p>{P2}</p>")
     assert dechaff.clean_html(html) == dechaff.clean_html(html)
+
+
+def test_a_page_the_rules_would_empty_gets_its_prose_back():
+    paras = [P1, P2, P3, P1.replace("Tuesday", "Friday")]
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    html = f"<html><body><header>{body}</header><nav><a href='/'>Home</a></nav></body></html>"
+    page = extract_blocks(html)
+    assert page.main_text().split("\n\n") == paras
+    assert {b.decision.rule for b in page.blocks if b.decision.keep} == {"html.rescued"}
+    assert "Home" not in page.main_text()

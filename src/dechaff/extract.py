@@ -423,10 +423,27 @@ def _finish(blocks: list[Block], title: str | None) -> None:
             i = j
         else:
             i += 1
+    _rescue_empty(blocks)
     # blocks may not hold blank lines: paragraphs are cut on them downstream
     for b in blocks:
         if "\n" in b.text:
             b.text = re.sub(r"\n\s*\n+", "\n", b.text)
+
+
+def _rescue_empty(blocks: list[Block]) -> None:
+    """When the rules leave (almost) nothing of a page that has prose, they misread its template: the
+    prose-like blocks that only structure or class rules dropped come back."""
+    kept = sum(len(b.text) for b in blocks if b.decision.keep)
+    if kept >= 500:
+        return
+    structural = ("html.class", "html.header", "html.role", "html.nav", "html.aside", "html.outside-main",
+                  "html.hidden", "html.link-density")
+    back = [i for i, b in enumerate(blocks) if b.decision.rule in structural
+            and len(b.text.split()) >= 10 and b.link_chars < 0.3 * len(b.text)]
+    if sum(len(blocks[i].text) for i in back) >= 500:
+        for i in back:
+            blocks[i].decision = Decision(True, rule="html.rescued",
+                                          evidence=f"page left nearly empty; was {blocks[i].decision.rule}")
 
 
 def clean_html(html: str, url: str | None = None) -> str:
