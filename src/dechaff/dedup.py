@@ -522,7 +522,6 @@ class Item:
 class DedupOutcome:
     decisions: list[Decision]  # aligned with the items
     new_entries: list[int]  # items that entered the index, in order
-    new_keys: np.ndarray  # their band keys
     pairs_checked: int = 0
 
 
@@ -533,7 +532,6 @@ def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) 
     pending entries (:meth:`DedupIndex.write_pending` stores them)."""
     decisions: list[Decision] = []
     new_entries: list[int] = []
-    keys: list[np.ndarray] = []
     checked = 0
     start = 0
     n = len(items)
@@ -542,24 +540,23 @@ def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) 
         while end < n and items[end].doc_id == items[end - 1].doc_id:
             end += 1
         part = items[start:end]
-        out = _dedup_chunk(part, index)
-        index.add_pending(out.new_keys, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
-                                         for i in out.new_entries])
+        out, keys = _dedup_chunk(part, index)
+        index.add_pending(keys, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
+                                 for i in out.new_entries])
         decisions.extend(out.decisions)
         new_entries.extend(start + i for i in out.new_entries)
-        keys.append(out.new_keys)
         checked += out.pairs_checked
         start = end
-    k = np.vstack(keys) if keys else np.zeros((0, index.params.bands), np.uint32)
-    return DedupOutcome(decisions, new_entries, k, checked)
+    return DedupOutcome(decisions, new_entries, checked)
 
 
-def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
+def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome, np.ndarray]:
+    """One chunk against the index; returns the outcome and the band keys of its new entries."""
     params = index.params
     n = len(items)
     decisions: list[Decision] = [KEEP] * n
     if n == 0:
-        return DedupOutcome(decisions, [], np.zeros((0, params.bands), np.uint32))
+        return DedupOutcome(decisions, []), np.zeros((0, params.bands), np.uint32)
     cap_chars = params.max_chars
     sh = shingle_many([it.text if len(it.text) <= cap_chars else it.text[:cap_chars] for it in items], params)
     sizes = np.diff(sh.offsets)
@@ -585,11 +582,10 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
     cq = np.concatenate((oq, nq))
     is_old = np.concatenate((np.ones(len(oq), bool), np.zeros(len(nq), bool)))
     tgt = np.concatenate((orow, ne))
-    order = np.concatenate((uniq_old[orow] if len(orow) else np.zeros(0, np.int64), index.size + ne))
+    order = np.concatenate((oe, index.size + ne))  # ingestion order of the targets
     j_est = np.concatenate((_agreement(sig, oq, osig, orow), _agreement(sig, nq, sig, ne)))
     la = size_new[cq]
-    lb = np.where(is_old, size_old[np.minimum(tgt, max(len(size_old) - 1, 0))] if len(size_old) else 0,
-                  size_new[np.where(is_old, 0, tgt)])
+    lb = np.concatenate((size_old[orow], size_new[ne]))
     c_est = np.minimum(j_est * (la + lb) / np.maximum(la, 1) / (1 + j_est), 1.0)
     plausible = (j_est >= params.jaccard - 0.15) | ((c_est >= params.containment - 0.25)
                                                      & (la >= params.min_containment_shingles))
@@ -675,7 +671,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> DedupOutcome:
                         kept[r] = False
         i = j
     new_rows = np.flatnonzero(kept)
-    return DedupOutcome(decisions, [int(elig[r]) for r in new_rows], keys[new_rows], checked)
+    return DedupOutcome(decisions, [int(elig[r]) for r in new_rows], checked), keys[new_rows]
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> int:

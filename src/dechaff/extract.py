@@ -63,7 +63,6 @@ class Block:
     decision: Decision = KEEP
     link_chars: int = 0
     container: object | None = None  # the lxml element that holds the block
-    path: tuple = ()
 
 
 @dataclass(slots=True)
@@ -134,7 +133,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     link_depth = 0
     # the label of a subtree whose forms contain most of the page (ASP.NET wraps pages in one <form>)
     body = root.find("body")
-    body_len = len(_text_len_cache(body)) if body is not None else 0
+    body_len = len(_text_of(body)) if body is not None else 0
     prose_total = _prose(root)
 
     def flush() -> None:
@@ -165,7 +164,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
                 if label is not None and label.reason == CHROME and _holds_prose(el, prose_total):
                     label = None  # a wrapper that holds much of the page's prose is not chrome
                 if (label is not None and label.rule == "html.form" and body_len
-                        and len(_text_len_cache(el)) > 0.5 * body_len):
+                        and len(_text_of(el)) > 0.5 * body_len):
                     label = None  # a form wrapping the page is a layout device, not a form
             if tag in BLOCK_TAGS:
                 flush()
@@ -199,8 +198,6 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
                 buf.append("\n")
             stack.pop()
             if el.tail:
-                if tag in BLOCK_TAGS:
-                    pass
                 buf.append(el.tail)
                 if link_depth:
                     buf_links[0] += len(el.tail)
@@ -250,7 +247,8 @@ def _holds_prose(el, total: int) -> bool:
     return mine >= 0.3 * total or mine >= 1500
 
 
-def _text_len_cache(el) -> str:
+def _text_of(el) -> str:
+    """The element's text (empty for a missing or unreadable element)."""
     if el is None:
         return ""
     try:
