@@ -72,10 +72,11 @@ class DedupParams:
 
 
 # ------------------------------------------------------------------------------------ normalisation
-# ASCII bytes: letters and digits stay (digits become 0), everything else is a separator; \n separates
-# paragraphs. Bytes >= 0x80 (UTF-8 sequences) are word bytes unless they encode punctuation (below).
-_BYTE_MAP = bytes((b if (97 <= b <= 122 or b >= 128 or b == 10) else 48 if 48 <= b <= 57 else 32)
-                  for b in range(256))
+# ASCII bytes: letters and digits stay (capitals become small, digits become 0), everything else is a
+# separator; \n separates paragraphs. Bytes >= 0x80 (UTF-8 sequences) are word bytes unless they encode
+# punctuation (below).
+_BYTE_MAP = bytes((b if (97 <= b <= 122 or b >= 128 or b == 10) else b + 32 if 65 <= b <= 90
+                   else 48 if 48 <= b <= 57 else 32) for b in range(256))
 # UTF-8 punctuation blocks turned into separators: (lead byte, second byte range, sequence length)
 _PUNCT_SEQ = (
     (0xC2, 0xA0, 0xBF, 2),  # Latin-1 punctuation and symbols (« » ¡ ¿ § © ° ...)
@@ -97,9 +98,12 @@ def normalize_bytes(texts: Sequence[str]) -> np.ndarray:
     """Normalise many paragraphs at once into one uint8 array: NFKC, casefold, digits -> 0,
     punctuation -> space, one ``\n`` between paragraphs. Costs a few ms per MB."""
     big = "\n".join(t.replace("\n", " ") for t in texts)
-    big = unicodedata.normalize("NFKC", big).casefold() if not big.isascii() else big.lower()
+    ascii_only = big.isascii()
+    if not ascii_only:  # ASCII paragraphs need no Unicode work: the byte map lower-cases them
+        big = "\n".join(unicodedata.normalize("NFKC", t).casefold().replace("\n", " ")
+                        if not t.isascii() else t.replace("\n", " ") for t in texts)
     b = np.frombuffer(big.encode("utf-8", errors="replace").translate(_BYTE_MAP), dtype=np.uint8).copy()
-    if not big.isascii():
+    if not ascii_only:
         n = len(b)
         for lead, lo, hi, size in _PUNCT_SEQ:
             pos = np.flatnonzero(b[: n - size + 1] == lead)
@@ -184,7 +188,6 @@ class Shingled:
         return len(self.n_words)
 
 
-_ARANGE8 = np.arange(8)
 _BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=U64)
 
 
@@ -202,13 +205,14 @@ def _token_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     si = np.flatnonzero(short)
     if len(si):
         st, ln = starts[si], lens[si]
-        # the token's bytes as two little-endian words, bytes past its end masked off
-        w0 = pad[st[:, None] + _ARANGE8].view("<u8").ravel() & _BYTE_MASKS[np.minimum(ln, 8)]
+        # the token's bytes as two little-endian words, bytes past its end masked off; ``words[i]`` is
+        # the 8 bytes starting at byte i (an unaligned view, no copy)
+        words = np.ndarray(shape=(len(b) + 8,), dtype="<u8", buffer=pad, strides=(1,))
+        w0 = words[st] & _BYTE_MASKS[np.minimum(ln, 8)]
         w1 = np.zeros(len(si), dtype=U64)
         long8 = np.flatnonzero(ln > 8)
         if len(long8):
-            w1[long8] = (pad[st[long8, None] + 8 + _ARANGE8].view("<u8").ravel()
-                         & _BYTE_MASKS[ln[long8] - 8])
+            w1[long8] = words[st[long8] + 8] & _BYTE_MASKS[ln[long8] - 8]
         with np.errstate(over="ignore"):
             h = _fmix64(w0 ^ U64(0x9E3779B97F4A7C15)) ^ (w1 * U64(0xC2B2AE3D27D4EB4F))
             out[si] = _fmix64(h ^ ln.astype(U64) * U64(0xD6E8FEB86659FD93))
@@ -308,10 +312,14 @@ def signatures(sh: Shingled, params: DedupParams, rows_mask: np.ndarray | None =
         return sig
     hv = _fmix32(shingle_hash32(sh.hashes))
     starts = sh.offsets[nonempty]
+    out = np.empty((params.num_perm, len(nonempty)), dtype=np.uint32)  # one contiguous row per permutation
+    buf = np.empty_like(hv)
     with np.errstate(over="ignore"):
         for k in range(params.num_perm):
-            phv = hv * a[k] + b[k]
-            sig[nonempty, k] = np.minimum.reduceat(phv, starts)
+            np.multiply(hv, a[k], out=buf)
+            np.add(buf, b[k], out=buf)
+            np.minimum.reduceat(buf, starts, out=out[k])
+    sig[nonempty] = out.T
     return sig
 
 
