@@ -86,7 +86,7 @@ def main() -> None:
     print(f"generated {a.paragraphs:,} paragraphs ({copies:,} planted copies) in {gen:.0f} s")
     print(f"pipeline: {wall:.0f} s wall = {s.paragraphs_read / wall:,.0f} paragraphs/s; peak RSS {peak:,.0f} MiB")
     print(f"removed by reason: {s.removed_by_reason}")
-    print(f"dedup index: {idx.size:,} kept paragraphs, {idx.band.nbytes() / max(idx.size, 1):.0f} bytes each in RAM")
+    print(f"dedup index: {idx.size:,} kept paragraphs, {idx.nbytes() / max(idx.size, 1):.0f} bytes each in RAM")
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)
 

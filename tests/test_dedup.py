@@ -75,7 +75,7 @@ def test_exact_edited_and_trimmed_copies_are_found_and_point_at_the_earliest():
     items, out = _run([("a", [base]), ("b", [base, u[0], u[1]]), ("c", [edited, u[2], trimmed, u[3]])])
     d = out.decisions
     assert d[0].keep and d[2].keep and d[3].keep and d[5].keep and d[7].keep
-    for k, rule in ((1, "dedup.resemblance"), (4, "dedup.resemblance"), (6, "dedup.containment")):
+    for k, rule in ((1, "dedup.exact"), (4, "dedup.resemblance"), (6, "dedup.containment")):
         assert not d[k].keep, k
         assert d[k].rule == rule
         assert (d[k].duplicate_of_doc, d[k].duplicate_of_paragraph) == ("a", 0)
@@ -148,7 +148,7 @@ def test_index_persists_and_incremental_equals_single_run(tmp_path):
         assert idx.write_pending(tmp_path / f"seg-{start}")
         idx = DedupIndex.load(P, idx.segments)
     assert decisions == one.decisions
-    assert idx.band.nbytes() / idx.size <= 400
+    assert idx.nbytes() / idx.size <= 400
 
 
 def test_band_index_and_batch_candidates_agree():

@@ -68,7 +68,7 @@ class DedupParams:
 
         return {k: d[k] for k in ("num_perm", "bands", "rows", "seed", "ngram", "short_words", "short_ngram", "scheme")} | {
             "datasketch": datasketch.__version__, "normalize": "nfkc-casefold-digit0-punct-bytes-v2",
-            "token_hash": "pack16-top40-v4"}
+            "token_hash": "pack16-top40-v5", "fingerprint": "fmix-sum-v1"}
 
 
 # ------------------------------------------------------------------------------------ normalisation
@@ -97,16 +97,22 @@ _NOSPACE_LEAD = ((0xE3, 0x81, 0xBF), (0xE4, 0x80, 0xBF), (0xE5, 0x80, 0xBF), (0x
 def normalize_bytes(texts: Sequence[str]) -> np.ndarray:
     """Normalise many paragraphs at once into one uint8 array: NFKC, casefold, digits -> 0,
     punctuation -> space, one ``\n`` between paragraphs. Costs a few ms per MB."""
-    big = "\n".join(t.replace("\n", " ") for t in texts)
+    folded = texts
+    big = "\n".join(texts)
     ascii_only = big.isascii()
     if not ascii_only:  # ASCII paragraphs need no Unicode work: the byte map lower-cases them
-        big = "\n".join(unicodedata.normalize("NFKC", t).casefold().replace("\n", " ")
-                        if not t.isascii() else t.replace("\n", " ") for t in texts)
+        folded = [t if t.isascii() else unicodedata.normalize("NFKC", t).casefold() for t in texts]
+        big = "\n".join(folded)
+    if big.count("\n") != len(texts) - 1:  # a line break inside a paragraph is a space
+        big = "\n".join(t.replace("\n", " ") for t in folded)
     b = np.frombuffer(big.encode("utf-8", errors="replace").translate(_BYTE_MAP), dtype=np.uint8).copy()
     if not ascii_only:
         n = len(b)
+        leads = np.flatnonzero(b >= 0xC0)  # first bytes of multi-byte characters
+        lead_b = b[leads]
         for lead, lo, hi, size in _PUNCT_SEQ:
-            pos = np.flatnonzero(b[: n - size + 1] == lead)
+            pos = leads[lead_b == lead]
+            pos = pos[pos < n - size + 1]
             if len(pos):
                 sec = b[pos + 1]
                 pos = pos[(sec >= lo) & (sec <= hi)]
@@ -132,10 +138,13 @@ def _token_bounds(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     start[1:] &= ~tok[:-1]
     end = tok.copy()
     end[:-1] &= ~tok[1:]
-    if not (b < 128).all():
+    leads = np.flatnonzero(b >= 0xC0)
+    if len(leads):
+        lead_b = b[leads]
         lead = np.zeros(n, dtype=bool)
         for l0, lo, hi in _NOSPACE_LEAD:
-            pos = np.flatnonzero(b[: n - 2] == l0)
+            pos = leads[lead_b == l0]
+            pos = pos[pos < n - 2]
             if len(pos):
                 sec = b[pos + 1]
                 lead[pos[(sec >= lo) & (sec <= hi)]] = True
@@ -214,7 +223,7 @@ def _token_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
         if len(long8):
             w1[long8] = words[st[long8] + 8] & _BYTE_MASKS[ln[long8] - 8]
         with np.errstate(over="ignore"):
-            h = _fmix64(w0 ^ U64(0x9E3779B97F4A7C15)) ^ (w1 * U64(0xC2B2AE3D27D4EB4F))
+            h = (w0 * U64(0x9E3779B97F4A7C15)) ^ (w1 * U64(0xC2B2AE3D27D4EB4F))
             out[si] = _fmix64(h ^ ln.astype(U64) * U64(0xD6E8FEB86659FD93))
     li = np.flatnonzero(~short)
     if len(li):
@@ -244,18 +253,57 @@ def _grams(th: np.ndarray, pid: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     return g[valid], pid[: len(pid) - k + 1][valid]
 
 
-def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
+@dataclass(slots=True)
+class Tokens:
+    """The normalised words of a batch: token ``j`` has hash ``hashes[j]`` and belongs to paragraph
+    ``pid[j]`` (ascending); paragraph ``i`` has ``n_words[i]`` tokens."""
+
+    hashes: np.ndarray  # uint64
+    pid: np.ndarray  # int64
+    n_words: np.ndarray  # int64
+
+
+def tokenize(texts: Sequence[str]) -> Tokens:
     n = len(texts)
-    if n == 0:
-        return Shingled(np.zeros(0, U64), np.zeros(1, np.int64), np.zeros(0, np.int64))
     if n >= 1 << 23:
-        raise ValueError("shingle at most 8M paragraphs per batch")
+        raise ValueError("tokenize at most 8M paragraphs per batch")
     b = normalize_bytes(texts)
     nl = np.flatnonzero(b == 10)
     starts, ends = _token_bounds(b)
     th = _token_hashes(b, starts, ends)
     pid = np.searchsorted(nl, starts).astype(np.int64)
-    n_words = np.bincount(pid, minlength=n).astype(np.int64)
+    return Tokens(th, pid, np.bincount(pid, minlength=n).astype(np.int64))
+
+
+def fingerprints(tok: Tokens) -> np.ndarray:
+    """A 64-bit hash of every paragraph's normalised word sequence: paragraphs with the same normalised
+    text (an exact copy up to case, punctuation and digits) have the same fingerprint."""
+    n = len(tok.n_words)
+    fp = np.zeros(n, dtype=U64)
+    if len(tok.hashes) == 0:
+        return fp
+    first = np.concatenate(([0], np.cumsum(tok.n_words)[:-1]))
+    pos = (np.arange(len(tok.hashes)) - first[tok.pid]).astype(U64)
+    nz = np.flatnonzero(tok.n_words > 0)
+    with np.errstate(over="ignore"):
+        v = _fmix64(tok.hashes ^ ((pos + U64(1)) * U64(0x9E3779B97F4A7C15)))
+        fp[nz] = np.add.reduceat(v, first[nz])
+        return _fmix64(fp ^ (tok.n_words.astype(U64) * U64(0xC2B2AE3D27D4EB4F)))
+
+
+def shingles_of(tok: Tokens, rows: np.ndarray, params: DedupParams) -> Shingled:
+    """The shingle sets of paragraphs ``rows`` (ascending) of a tokenized batch, in that order."""
+    n = len(rows)
+    if n == 0:
+        return Shingled(np.zeros(0, U64), np.zeros(1, np.int64), np.zeros(0, np.int64))
+    if n != len(tok.n_words):
+        newid = np.full(len(tok.n_words), -1, dtype=np.int64)
+        newid[rows] = np.arange(n)
+        sel = newid[tok.pid] >= 0
+        th, pid = tok.hashes[sel], newid[tok.pid[sel]]
+    else:
+        th, pid = tok.hashes, tok.pid
+    n_words = tok.n_words[rows]
     gram_h, gram_p = _grams(th, pid, params.ngram)
     short_h, short_p = _grams(th, pid, params.short_ngram)
     long_par = n_words >= params.short_words
@@ -278,6 +326,10 @@ def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return Shingled(key & _LOW40, offsets, n_words)
+
+
+def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
+    return shingles_of(tokenize(texts), np.arange(len(texts)), params)
 
 
 # ------------------------------------------------------------------------------------ MinHash
@@ -432,9 +484,11 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 class DedupIndex:
     """The kept paragraphs of the corpus, for deduplicating new ones against them.
 
-    In RAM: only the per-band sorted arrays (``bands`` x 8 bytes per entry). On disk, one segment per
-    run under the state directory: ``<name>.keys.npy`` (band keys) and ``<name>.parquet`` (entry id,
-    doc_id, paragraph_index, text). Texts are read back only for candidates, to verify them.
+    In RAM: the per-band sorted arrays (``bands`` x 8 bytes per entry) and the sorted fingerprints of
+    the entries' normalised texts (12 bytes per entry), for exact copies. On disk, one segment per run
+    under the state directory: ``<name>.keys.npy`` (band keys), ``<name>.fp.npy`` (fingerprints) and
+    ``<name>.parquet`` (entry id, doc_id, paragraph_index, text). Texts are read back only for
+    candidates, to verify them.
     """
 
     def __init__(self, params: DedupParams) -> None:
@@ -444,6 +498,9 @@ class DedupIndex:
         self.committed = 0  # entries stored on disk; the ones after are pending (this run's)
         self.pending: list[tuple[str, int, str]] = []
         self.pending_keys: list[np.ndarray] = []
+        self.pending_fps: list[np.ndarray] = []
+        self._fp = np.zeros(0, U64)  # sorted fingerprints...
+        self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
     @property
     def size(self) -> int:
@@ -454,26 +511,52 @@ class DedupIndex:
         idx = cls(params)
         for base in segment_paths:
             keys = np.load(f"{base}.keys.npy")
-            if recompute or keys.ndim != 2 or keys.shape[1] != params.bands:
-                # band layout changed: recompute from the stored texts (signatures are derived data)
+            fp_path = Path(f"{base}.fp.npy")
+            fps = np.load(fp_path) if fp_path.exists() and not recompute else None
+            if recompute or keys.ndim != 2 or keys.shape[1] != params.bands or fps is None:
+                # signature settings changed (or an older segment): recompute from the stored texts
+                # (band keys and fingerprints are derived data)
                 import polars as pl
 
-                texts = pl.read_parquet(f"{base}.parquet", columns=["text"])["text"].to_list()
-                keys = band_keys(signatures(shingle_many(texts, params), params), params)
-            idx._add_keys(keys)
+                texts = [_clip(t, params) for t in
+                         pl.read_parquet(f"{base}.parquet", columns=["text"])["text"].to_list()]
+                tok = tokenize(texts)
+                keys = band_keys(signatures(shingles_of(tok, np.arange(len(texts)), params), params), params)
+                fps = fingerprints(tok)
+            idx._add(keys, fps)
             idx.segments.append(Path(base))
         idx.committed = idx.size
         return idx
 
-    def add_pending(self, keys: np.ndarray, metas: list[tuple[str, int, str]]) -> None:
+    def add_pending(self, keys: np.ndarray, fps: np.ndarray, metas: list[tuple[str, int, str]]) -> None:
         """Entries kept by the current run: searchable at once, written by :meth:`write_pending`."""
-        self._add_keys(keys)
+        self._add(keys, fps)
         self.pending.extend(metas)
         self.pending_keys.append(keys)
+        self.pending_fps.append(fps)
 
-    def _add_keys(self, keys: np.ndarray) -> None:
+    def _add(self, keys: np.ndarray, fps: np.ndarray) -> None:
+        if keys.shape[0] != len(fps):
+            raise ValueError("one fingerprint per entry")
         if keys.shape[0]:
-            self.band.add(keys, self.band.size)
+            first = self.band.size
+            self.band.add(keys, first)
+            ids = np.concatenate((self._fp_id, np.arange(first, first + len(fps), dtype=np.uint32)))
+            allfp = np.concatenate((self._fp, fps.astype(U64)))
+            order = np.argsort(allfp, kind="stable")  # equal fingerprints stay in entry order
+            self._fp, self._fp_id = allfp[order], ids[order]
+
+    def exact(self, fps: np.ndarray) -> np.ndarray:
+        """For each fingerprint, the earliest entry with the same normalised text, or -1."""
+        pos = np.searchsorted(self._fp, fps)
+        found = pos < len(self._fp)
+        found[found] = self._fp[pos[found]] == fps[found]
+        out = np.full(len(fps), -1, dtype=np.int64)
+        out[found] = self._fp_id[pos[found]]
+        return out
+
+    def nbytes(self) -> int:
+        return self.band.nbytes() + self._fp.nbytes + self._fp_id.nbytes
 
     def fetch(self, ids: np.ndarray) -> dict[int, tuple[str, int, str]]:
         """entry id -> (doc_id, paragraph_index, text): pending entries from memory, the others read
@@ -503,6 +586,7 @@ class DedupIndex:
         first_id = self.committed
         doc_ids, para_idx, texts = (list(x) for x in zip(*self.pending, strict=True))
         keys = np.vstack(self.pending_keys)
+        fps = np.concatenate(self.pending_fps)
 
         df = pl.DataFrame({"entry_id": np.arange(first_id, first_id + len(texts), dtype=np.int64),
                            "doc_id": doc_ids, "paragraph_index": pl.Series(para_idx, dtype=pl.Int32),
@@ -511,9 +595,12 @@ class DedupIndex:
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(keys, dtype=np.uint32))
         atomic_write_bytes(Path(f"{base}.keys.npy"), buf.getvalue())
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(fps, dtype=U64))
+        atomic_write_bytes(Path(f"{base}.fp.npy"), buf.getvalue())
         self.segments.append(Path(base))
         self.committed = self.size
-        self.pending, self.pending_keys = [], []
+        self.pending, self.pending_keys, self.pending_fps = [], [], []
         return True
 
 
@@ -548,9 +635,9 @@ def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) 
         while end < n and items[end].doc_id == items[end - 1].doc_id:
             end += 1
         part = items[start:end]
-        out, keys = _dedup_chunk(part, index)
-        index.add_pending(keys, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
-                                 for i in out.new_entries])
+        out, keys, fps = _dedup_chunk(part, index)
+        index.add_pending(keys, fps, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
+                                      for i in out.new_entries])
         decisions.extend(out.decisions)
         new_entries.extend(start + i for i in out.new_entries)
         checked += out.pairs_checked
@@ -558,34 +645,40 @@ def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) 
     return DedupOutcome(decisions, new_entries, checked)
 
 
-def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome, np.ndarray]:
-    """One chunk against the index; returns the outcome and the band keys of its new entries."""
+def _clip(text: str, params: DedupParams) -> str:
+    return text if len(text) <= params.max_chars else text[: params.max_chars]
+
+
+@dataclass(slots=True)
+class _Candidates:
+    """Candidate targets of the chunk's distinct paragraphs (``reps``), sorted by query, then by MinHash
+    estimate (best first), then by ingestion order. A target is a row of ``osh`` (an index entry) when
+    ``is_old``, else another rep."""
+
+    cq: np.ndarray
+    is_old: np.ndarray
+    tgt: np.ndarray
+    score: np.ndarray
+    order: np.ndarray
+    coff: np.ndarray  # candidates of rep s: coff[s]:coff[s+1]
+    osh: Shingled
+    old_ids: np.ndarray  # osh row -> entry id
+    old_meta: dict[int, tuple[str, int, str]]
+
+
+def _candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIndex) -> _Candidates:
     params = index.params
-    n = len(items)
-    decisions: list[Decision] = [KEEP] * n
-    if n == 0:
-        return DedupOutcome(decisions, []), np.zeros((0, params.bands), np.uint32)
-    cap_chars = params.max_chars
-    sh = shingle_many([it.text if len(it.text) <= cap_chars else it.text[:cap_chars] for it in items], params)
-    sizes = np.diff(sh.offsets)
-    elig = np.flatnonzero((sh.n_words >= params.min_words) & (sizes > 0))
-    sub = Shingled(sh.hashes[_ranges(sh.offsets[elig], sizes[elig])],
-                   np.concatenate(([0], np.cumsum(sizes[elig]))).astype(np.int64), sh.n_words[elig])
-    sig = signatures(sub, params)
-    keys = band_keys(sig, params)
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
     nq, ne = within_batch_candidates(keys, cap)
     uniq_old = np.unique(oe)
     old_meta = index.fetch(uniq_old)
     uniq_old = np.array([e for e in uniq_old.tolist() if e in old_meta], dtype=np.int64)
-    osh = shingle_many([old_meta[e][2] for e in uniq_old.tolist()], params)
+    osh = shingle_many([_clip(old_meta[e][2], params) for e in uniq_old.tolist()], params)
     osig = signatures(osh, params)
     known = np.isin(oe, uniq_old)
     oq, oe = oq[known], oe[known]
     orow = np.searchsorted(uniq_old, oe)
-    # every candidate with its MinHash estimate; exact verification happens lazily, in the order of the
-    # estimates, only until a kept target verifies (most candidates of a copied paragraph never need it)
     size_new, size_old = np.diff(sub.offsets), np.diff(osh.offsets)
     cq = np.concatenate((oq, nq))
     is_old = np.concatenate((np.ones(len(oq), bool), np.zeros(len(nq), bool)))
@@ -600,86 +693,205 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome
     cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
     score = np.maximum(j_est, c_est)[plausible]
     srt = np.lexsort((order, -score, cq))
-    cq, is_old, tgt, order = cq[srt], is_old[srt], tgt[srt], order[srt]
-    coff = np.searchsorted(cq, np.arange(len(elig) + 1))
-    row_of = {int(i): r for r, i in enumerate(elig)}
-    kept = np.ones(len(elig), dtype=bool)
-    checked = 0
-    # resolve in order, one document at a time
-    i = 0
-    while i < n:
-        j = i
-        while j < n and items[j].doc_id == items[i].doc_id:
-            j += 1
-        dup_len: dict[str, int] = {}
-        dup_n: dict[str, int] = {}
-        total = n_elig = 0
+    cq, is_old, tgt, order, score = cq[srt], is_old[srt], tgt[srt], order[srt], score[srt]
+    coff = np.searchsorted(cq, np.arange(len(sub) + 1))
+    return _Candidates(cq, is_old, tgt, score, order, coff, osh, uniq_old, old_meta)
+def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome, np.ndarray, np.ndarray]:
+    """One chunk against the index; returns the outcome and the band keys and fingerprints of its new
+    entries.
+
+    Exact copies (same normalised text) of a kept paragraph are found by fingerprint; only the first
+    occurrence of each distinct text is shingled, signed and looked up in the LSH index. A later
+    occurrence whose first one was not kept (it was itself a near-duplicate, or in a duplicate document)
+    takes the first one's candidates, plus the paragraphs between them that listed the first one."""
+    params = index.params
+    n = len(items)
+    decisions: list[Decision] = [KEEP] * n
+    if n == 0:
+        return DedupOutcome(decisions, []), np.zeros((0, params.bands), np.uint32), np.zeros(0, U64)
+    tok = tokenize([_clip(it.text, params) for it in items])
+    elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
+    efp = fingerprints(tok)[elig]
+    old_exact = index.exact(efp)
+    _, first_of, group = np.unique(efp, return_index=True, return_inverse=True)
+    group = group.ravel()
+    is_rep = np.zeros(len(elig), dtype=bool)
+    is_rep[first_of] = True
+    is_rep &= old_exact < 0
+    reps = np.flatnonzero(is_rep)  # eligible rows that need shingles: first of their text in the chunk
+    srow = np.full(len(elig), -1, dtype=np.int64)
+    srow[reps] = np.arange(len(reps))
+    srow = srow[first_of[group]]  # every occurrence shares its first occurrence's shingles
+    sub = shingles_of(tok, elig[reps], params)
+    sig = signatures(sub, params)
+    keys = band_keys(sig, params)
+    cand = _candidates(sub, sig, keys, index)
+    want = np.unique(old_exact[old_exact >= 0])
+    cand.old_meta.update(index.fetch(want[~np.isin(want, cand.old_ids)]))
+    res = _Resolver(items, elig, group, reps, srow, sub, cand, params)
+    res.run(old_exact, decisions)
+    new_rows = np.flatnonzero(res.kept)
+    return (DedupOutcome(decisions, [int(elig[r]) for r in new_rows], res.checked),
+            keys[srow[new_rows]], efp[new_rows])
+
+
+class _Resolver:
+    """Decides the chunk's eligible paragraphs in ingestion order, one document at a time."""
+
+    def __init__(self, items: Sequence[Item], elig: np.ndarray, group: np.ndarray, reps: np.ndarray,
+                 srow: np.ndarray, sub: Shingled, cand: _Candidates, params: DedupParams) -> None:
+        self.items, self.elig, self.group, self.reps = items, elig, group, reps
+        self.srow, self.sub, self.cand, self.params = srow, sub, cand, params
+        self.kept = np.ones(len(elig), dtype=bool)
+        self.kept_first: dict[int, int] = {}  # text group -> its first kept row
+        self.checked = 0
+        # plain lists: indexing them is several times cheaper than numpy scalars
+        self.coff = cand.coff.tolist()
+        self.cq_l, self.is_old_l, self.tgt_l = cand.cq.tolist(), cand.is_old.tolist(), cand.tgt.tolist()
+        self.score_l, self.order_l = cand.score.tolist(), cand.order.tolist()
+        self.reps_l, self.group_l, self.elig_l = reps.tolist(), group.tolist(), elig.tolist()
+        self._rev: tuple[np.ndarray, np.ndarray] | None = None
+
+    def run(self, old_exact: np.ndarray, decisions: list[Decision]) -> None:
+        items, elig, group = self.items, self.elig, self.group
+        cand = self.cand
+        elig_l, group_l, old_l = elig.tolist(), group.tolist(), old_exact.tolist()
+        # rows that have candidates at all (or are a later occurrence of a text, see _candidate_list)
+        s = np.maximum(self.srow, 0)
+        need_l = ((self.srow >= 0) & ((cand.coff[s + 1] > cand.coff[s]) | (self.reps[s] != np.arange(len(s))))
+                  ).tolist()
+        n_rows = len(elig_l)
+        r = 0
+        n = len(items)
+        i = 0
+        while i < n:
+            j = i
+            doc_id = items[i].doc_id
+            while j < n and items[j].doc_id == doc_id:
+                j += 1
+            r0 = r
+            dup_len: dict[str, int] = {}
+            dup_n: dict[str, int] = {}
+            total = n_elig = 0
+            while r < n_rows and elig_l[r] < j:
+                k = elig_l[r]
+                total += len(items[k].text)
+                n_elig += 1
+                g = group_l[r]
+                e = old_l[r]
+                hit = None
+                if e >= 0:
+                    meta = cand.old_meta[e]
+                    hit = (meta[0], meta[1], "dedup.exact", 1.0)
+                elif g in self.kept_first:
+                    it = items[elig_l[self.kept_first[g]]]
+                    hit = (it.doc_id, it.paragraph_index, "dedup.exact", 1.0)
+                elif need_l[r]:
+                    hit = self._near(r)
+                if hit is None:
+                    self.kept_first[g] = r
+                else:
+                    tdoc, tpara, rule, sim = hit
+                    self.kept[r] = False
+                    decisions[k] = Decision.drop(DUPLICATE, rule, f"{rule.split('.')[1]} {sim:.3f} with "
+                                                 f"{tdoc} paragraph {tpara}", duplicate_of_doc=tdoc,
+                                                 duplicate_of_paragraph=int(tpara), similarity=round(sim, 4))
+                    if tdoc != doc_id:
+                        dup_len[tdoc] = dup_len.get(tdoc, 0) + len(items[k].text)
+                        dup_n[tdoc] = dup_n.get(tdoc, 0) + 1
+                r += 1
+            if dup_len and total:
+                self._document(i, j, r0, r, dup_len, dup_n, total, n_elig, decisions)
+            i = j
+
+    def _document(self, i: int, j: int, r0: int, r1: int, dup_len: dict[str, int], dup_n: dict[str, int],
+                  total: int, n_elig: int, decisions: list[Decision]) -> None:
+        """The earlier document this one copies most from; "mostly" must hold both by paragraphs and by
+        text length, so one long copied quote does not make a whole article a copy."""
+        tdoc = max(dup_len, key=lambda t: (dup_n[t], dup_len[t], t))
+        share = min(dup_len[tdoc] / total, dup_n[tdoc] / n_elig)
+        if share <= self.params.doc_share:  # "mostly": more than half, by count and by length
+            return
+        ev = (f"{dup_n[tdoc]} of {n_elig} paragraphs ({dup_len[tdoc] / total:.0%} of the text) "
+              f"duplicate {tdoc}")
         for k in range(i, j):
-            r = row_of.get(k)
-            if r is None:
-                continue
-            total += len(items[k].text)
-            n_elig += 1
-            a = sub.set(r)
-            hit = None
-            for c in range(coff[r], coff[r + 1]):
-                t = int(tgt[c])
-                if is_old[c]:
-                    bset = osh.set(t)
-                else:
-                    if not kept[t]:
+            d = decisions[k]
+            # a paragraph keeps its own verified match (which may be in another document);
+            # the others point at the document this one copies
+            matched = d.duplicate_of_paragraph is not None
+            decisions[k] = Decision.drop(
+                DUPLICATE_DOCUMENT, "dedup.document", ev,
+                duplicate_of_doc=d.duplicate_of_doc if matched else tdoc,
+                duplicate_of_paragraph=d.duplicate_of_paragraph if matched else None,
+                similarity=d.similarity if matched else round(share, 4))
+        for r in range(r0, r1):
+            if self.kept[r]:
+                self.kept[r] = False
+                g = int(self.group[r])
+                if self.kept_first.get(g) == r:
+                    del self.kept_first[g]
+
+    def _candidate_list(self, r: int) -> range | list[int]:
+        """Indices into the candidate arrays for row ``r``, best first."""
+        cand = self.cand
+        s = int(self.srow[r])
+        own = range(self.coff[s], self.coff[s + 1])
+        if self.reps_l[s] == r:
+            return own
+        # a later occurrence of the same text: also the paragraphs after the first occurrence (and
+        # before this one) that had the first occurrence as a candidate
+        if self._rev is None:
+            new = np.flatnonzero(~cand.is_old)
+            o = np.argsort(cand.tgt[new], kind="stable")
+            self._rev = (new[o], cand.tgt[new][o])
+        idx, tg = self._rev
+        lo, hi = np.searchsorted(tg, [s, s + 1])
+        back = [c for c in idx[lo:hi].tolist() if self.reps_l[self.cq_l[c]] < r]
+        if not back:
+            return own
+        s_order = self.order_l
+        # a back candidate's target is its query paragraph: its order is the query's own
+        key = {c: (-self.score_l[c], s_order[c]) for c in own}
+        key.update({c: (-self.score_l[c], s_order[c] - s + self.cq_l[c]) for c in back})
+        return sorted(key, key=key.__getitem__)
+
+    def _near(self, r: int) -> tuple[str, int, str, float] | None:
+        cand, params, sub = self.cand, self.params, self.sub
+        s = int(self.srow[r])
+        a = sub.set(s)
+        la = len(a)
+        for c in self._candidate_list(r):
+            is_old = self.is_old_l[c]
+            if is_old:
+                t = self.tgt_l[c]
+                bset = cand.osh.set(t)
+            else:
+                # a back candidate (see above) has the later paragraph as its target
+                t = self.tgt_l[c] if self.cq_l[c] == s else self.cq_l[c]
+                tr = self.reps_l[t]
+                if not self.kept[tr]:
+                    # the target's first occurrence was dropped; a later kept copy of it stands in
+                    tr = self.kept_first.get(self.group_l[tr], r)
+                    if tr >= r:
                         continue
-                    bset = sub.set(t)
-                checked += 1
-                inter = _intersection(a, bset)
-                jac = inter / (len(a) + len(bset) - inter)
-                # a shorter paragraph inside a longer one is reported as containment (a trimmed copy)
-                if (inter / len(a) >= params.containment and len(a) >= params.min_containment_shingles
-                        and len(a) < len(bset)):
-                    hit = (c, "dedup.containment", inter / len(a))
-                elif jac >= params.jaccard and inter / len(a) >= params.min_share:
-                    hit = (c, "dedup.resemblance", jac)
-                if hit:
-                    break
-            if hit is not None:
-                c, rule, sim = hit
-                t = int(tgt[c])
-                if is_old[c]:
-                    tdoc, tpara = old_meta[int(uniq_old[t])][0], old_meta[int(uniq_old[t])][1]
-                else:
-                    it = items[int(elig[t])]
-                    tdoc, tpara = it.doc_id, it.paragraph_index
-                kept[r] = False
-                decisions[k] = Decision.drop(DUPLICATE, rule, f"{rule.split('.')[1]} {sim:.3f} with "
-                                             f"{tdoc} paragraph {tpara}", duplicate_of_doc=tdoc,
-                                             duplicate_of_paragraph=int(tpara), similarity=round(sim, 4))
-                if tdoc != items[k].doc_id:
-                    dup_len[tdoc] = dup_len.get(tdoc, 0) + len(items[k].text)
-                    dup_n[tdoc] = dup_n.get(tdoc, 0) + 1
-        if dup_len and total:
-            # the earlier document this one copies most from; "mostly" must hold both by paragraphs
-            # and by text length, so one long copied quote does not make a whole article a copy
-            tdoc = max(dup_len, key=lambda t: (dup_n[t], dup_len[t], t))
-            share = min(dup_len[tdoc] / total, dup_n[tdoc] / n_elig)
-            if share > params.doc_share:  # "mostly": more than half, by count and by length
-                ev = (f"{dup_n[tdoc]} of {n_elig} paragraphs ({dup_len[tdoc] / total:.0%} of the text) "
-                      f"duplicate {tdoc}")
-                for k in range(i, j):
-                    d = decisions[k]
-                    # a paragraph keeps its own verified match (which may be in another document);
-                    # the others point at the document this one copies
-                    matched = d.duplicate_of_paragraph is not None
-                    decisions[k] = Decision.drop(
-                        DUPLICATE_DOCUMENT, "dedup.document", ev,
-                        duplicate_of_doc=d.duplicate_of_doc if matched else tdoc,
-                        duplicate_of_paragraph=d.duplicate_of_paragraph if matched else None,
-                        similarity=d.similarity if matched else round(share, 4))
-                    r = row_of.get(k)
-                    if r is not None:
-                        kept[r] = False
-        i = j
-    new_rows = np.flatnonzero(kept)
-    return DedupOutcome(decisions, [int(elig[r]) for r in new_rows], checked), keys[new_rows]
+                bset = sub.set(t)
+            self.checked += 1
+            inter = _intersection(a, bset)
+            jac = inter / (la + len(bset) - inter)
+            # a shorter paragraph inside a longer one is reported as containment (a trimmed copy)
+            if (inter / la >= params.containment and la >= params.min_containment_shingles
+                    and la < len(bset)):
+                rule, sim = "dedup.containment", inter / la
+            elif jac >= params.jaccard and inter / la >= params.min_share:
+                rule, sim = "dedup.resemblance", jac
+            else:
+                continue
+            if is_old:
+                meta = cand.old_meta[int(cand.old_ids[t])]
+                return meta[0], meta[1], rule, sim
+            it = self.items[self.elig_l[tr]]
+            return it.doc_id, it.paragraph_index, rule, sim
+        return None
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> int:
