@@ -70,7 +70,7 @@ def predictions(out: Path, work: Path) -> tuple[Path, Path]:
     pl.DataFrame(rows, schema={"id": pl.String, "dup_of": pl.String}).write_parquet(para)
     # the document a duplicate-document copies is named at the end of the rows' evidence
     docs = (rm.filter(pl.col("reason") == "duplicate-document").group_by("doc_id")
-            .agg(pl.col("evidence").first().str.extract(r"duplicate (\S+)$").alias("dup_of"))
+            .agg(pl.col("evidence").first().str.extract(r"paragraphs? \(.*?\) duplicate ([^;\s]+)").alias("dup_of"))
             .rename({"doc_id": "id"}))
     doc = work / "pred_docs.parquet"
     docs.write_parquet(doc)

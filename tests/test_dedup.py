@@ -82,14 +82,39 @@ def test_exact_edited_and_trimmed_copies_are_found_and_point_at_the_earliest():
     assert out.new_entries == [0, 2, 3, 5, 7]
 
 
+OTHER = ("A different paragraph written for the copy alone, about weather in the hills, trains running late "
+         "and a festival that opens next week with music and food from many places.")
+
+
 def test_a_document_mostly_copied_from_one_earlier_document_is_a_duplicate_document():
     a = [para(k, 50) for k in range(5)]
-    b = [*a[:4], para(77, 50)]  # four of five paragraphs copied, one new
+    b = [*a[:4], OTHER]  # four of five paragraphs copied, one new
     items, out = _run([("a", a), ("b", b)])
     d = out.decisions[5:]
     assert all(x.reason == "duplicate-document" and x.duplicate_of_doc == "a" for x in d)
     assert [x.duplicate_of_paragraph for x in d] == [0, 1, 2, 3, None]
     assert out.new_entries == [0, 1, 2, 3, 4]
+
+
+def test_lines_of_a_duplicate_document_point_at_their_counterpart_in_the_copied_document():
+    body = [para(k, 50) for k in range(4)]
+    a = ["Saturday 20 November", *body, "12 Guillermo Canas (Argentina)", "Home team wins"]
+    # the copy: same short lines (one trimmed), one paragraph heavily edited, one new paragraph
+    words = body[3].split()
+    edited = " ".join(w if k % 3 else "zz" + w for k, w in enumerate(words))  # a third of the words changed
+    b = ["Saturday 20 November", *body[:3], edited, "12 Guillermo Canas", OTHER]
+    for run_in_two in (False, True):
+        index = DedupIndex(P)
+        if run_in_two:  # the copied document was deduplicated in an earlier run
+            _run([("a", a)], index)
+            items, out = _run([("b", b)], index)
+            d = out.decisions
+        else:
+            items, out = _run([("a", a), ("b", b)], index)
+            d = out.decisions[len(a):]
+        assert all(x.reason == "duplicate-document" and x.duplicate_of_doc == "a" for x in d)
+        assert [x.duplicate_of_paragraph for x in d] == [0, 1, 2, 3, 4, 5, None], run_in_two
+        assert "matches a paragraph 0" in d[0].evidence and d[0].similarity == 1.0
 
 
 def test_short_and_degenerate_paragraphs_are_never_duplicates():

@@ -499,6 +499,9 @@ class DedupIndex:
         self.pending: list[tuple[str, int, str]] = []
         self.pending_keys: list[np.ndarray] = []
         self.pending_fps: list[np.ndarray] = []
+        # kept paragraphs too short to be entries (no band keys): stored for aligning duplicate documents
+        self.pending_other: list[tuple[str, int, str]] = []
+        self._pending_docs: dict[str, list[tuple[int, str]]] = {}
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
@@ -518,8 +521,8 @@ class DedupIndex:
                 # (band keys and fingerprints are derived data)
                 import polars as pl
 
-                texts = [_clip(t, params) for t in
-                         pl.read_parquet(f"{base}.parquet", columns=["text"])["text"].to_list()]
+                df = pl.read_parquet(f"{base}.parquet", columns=["entry_id", "text"])
+                texts = [_clip(t, params) for t in df.filter(pl.col("entry_id").is_not_null())["text"].to_list()]
                 tok = tokenize(texts)
                 keys = band_keys(signatures(shingles_of(tok, np.arange(len(texts)), params), params), params)
                 fps = fingerprints(tok)
@@ -528,12 +531,31 @@ class DedupIndex:
         idx.committed = idx.size
         return idx
 
-    def add_pending(self, keys: np.ndarray, fps: np.ndarray, metas: list[tuple[str, int, str]]) -> None:
-        """Entries kept by the current run: searchable at once, written by :meth:`write_pending`."""
+    def add_pending(self, keys: np.ndarray, fps: np.ndarray, metas: list[tuple[str, int, str]],
+                    others: Sequence[tuple[str, int, str]] = ()) -> None:
+        """Entries kept by the current run: searchable at once, written by :meth:`write_pending`;
+        ``others`` are kept paragraphs that are not entries (too short to deduplicate)."""
         self._add(keys, fps)
         self.pending.extend(metas)
         self.pending_keys.append(keys)
         self.pending_fps.append(fps)
+        self.pending_other.extend(others)
+        for d, p, t in (*metas, *others):
+            self._pending_docs.setdefault(d, []).append((p, t))
+
+    def doc_paragraphs(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
+        """The kept paragraphs (index, text) of earlier documents, in paragraph order."""
+        found = {d: sorted(self._pending_docs[d]) for d in doc_ids if d in self._pending_docs}
+        want = [d for d in doc_ids if d not in found]
+        if want and self.segments:
+            import polars as pl
+
+            df = (pl.scan_parquet([f"{s}.parquet" for s in self.segments])
+                  .filter(pl.col("doc_id").is_in(want))
+                  .select("doc_id", "paragraph_index", "text").sort("doc_id", "paragraph_index").collect())
+            for d, p, t in df.iter_rows():
+                found.setdefault(d, []).append((p, t))
+        return found
 
     def _add(self, keys: np.ndarray, fps: np.ndarray) -> None:
         if keys.shape[0] != len(fps):
@@ -577,18 +599,20 @@ class DedupIndex:
         """Write the pending entries as a segment (``<base>.parquet`` and ``<base>.keys.npy``, each
         written to a temporary name and renamed); the caller commits it through the manifest.
         Returns False when there was nothing to write."""
-        if not self.pending:
+        if not self.pending and not self.pending_other:
             return False
         import polars as pl
 
         from dechaff.writers import atomic_write_bytes, atomic_write_parquet
 
         first_id = self.committed
-        doc_ids, para_idx, texts = (list(x) for x in zip(*self.pending, strict=True))
-        keys = np.vstack(self.pending_keys)
-        fps = np.concatenate(self.pending_fps)
+        rows = self.pending + self.pending_other
+        doc_ids, para_idx, texts = (list(x) for x in zip(*rows, strict=True))
+        keys = np.vstack([np.zeros((0, self.params.bands), np.uint32), *self.pending_keys])
+        fps = np.concatenate([np.zeros(0, U64), *self.pending_fps])
+        entry = [*range(first_id, first_id + len(self.pending)), *([None] * len(self.pending_other))]
 
-        df = pl.DataFrame({"entry_id": np.arange(first_id, first_id + len(texts), dtype=np.int64),
+        df = pl.DataFrame({"entry_id": pl.Series(entry, dtype=pl.Int64),
                            "doc_id": doc_ids, "paragraph_index": pl.Series(para_idx, dtype=pl.Int32),
                            "text": texts}, schema_overrides={"doc_id": pl.String, "text": pl.String})
         atomic_write_parquet(df, Path(f"{base}.parquet"))
@@ -601,6 +625,7 @@ class DedupIndex:
         self.segments.append(Path(base))
         self.committed = self.size
         self.pending, self.pending_keys, self.pending_fps = [], [], []
+        self.pending_other, self._pending_docs = [], {}
         return True
 
 
@@ -636,8 +661,12 @@ def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) 
             end += 1
         part = items[start:end]
         out, keys, fps = _dedup_chunk(part, index)
+        entries = set(out.new_entries)
+        # kept paragraphs too short to be entries are stored too (duplicate documents align with them)
+        others = [(it.doc_id, it.paragraph_index, it.text) for k, (it, d) in enumerate(zip(part, out.decisions,
+                  strict=True)) if d.keep and k not in entries and it.text.strip()]
         index.add_pending(keys, fps, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
-                                      for i in out.new_entries])
+                                      for i in out.new_entries], others)
         decisions.extend(out.decisions)
         new_entries.extend(start + i for i in out.new_entries)
         checked += out.pairs_checked
@@ -730,6 +759,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome
     cand.old_meta.update(index.fetch(want[~np.isin(want, cand.old_ids)]))
     res = _Resolver(items, elig, group, reps, srow, sub, cand, params)
     res.run(old_exact, decisions)
+    _align(items, decisions, res.copies, index)
     new_rows = np.flatnonzero(res.kept)
     return (DedupOutcome(decisions, [int(elig[r]) for r in new_rows], res.checked),
             keys[srow[new_rows]], efp[new_rows])
@@ -744,6 +774,7 @@ class _Resolver:
         self.srow, self.sub, self.cand, self.params = srow, sub, cand, params
         self.kept = np.ones(len(elig), dtype=bool)
         self.kept_first: dict[int, int] = {}  # text group -> its first kept row
+        self.copies: list[tuple[int, int, str]] = []  # duplicate documents (items i:j) and what they copy
         self.checked = 0
         # plain lists: indexing them is several times cheaper than numpy scalars
         self.coff = cand.coff.tolist()
@@ -814,6 +845,7 @@ class _Resolver:
             return
         ev = (f"{dup_n[tdoc]} of {n_elig} paragraphs ({dup_len[tdoc] / total:.0%} of the text) "
               f"duplicate {tdoc}")
+        self.copies.append((i, j, tdoc))
         for k in range(i, j):
             d = decisions[k]
             # a paragraph keeps its own verified match (which may be in another document);
@@ -892,6 +924,77 @@ class _Resolver:
             it = self.items[self.elig_l[tr]]
             return it.doc_id, it.paragraph_index, rule, sim
         return None
+
+
+def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[int, int, str]],
+           index: DedupIndex) -> None:
+    """Point every paragraph of a duplicate document that has no verified match of its own (short
+    lines, heavily edited paragraphs) at its counterpart among the kept paragraphs of the document it
+    copies, when there is one: same normalised words (similarity = word-set Jaccard >= 0.5, or one
+    contained in the other for >= 90% of at least 3 words). One-to-one, best pairs first. This only
+    names the matched paragraph in the audit; the whole document is dropped either way."""
+    if not copies:
+        return
+    local: dict[str, tuple[int, int]] = {}
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and items[j].doc_id == items[i].doc_id:
+            j += 1
+        local[items[i].doc_id] = (i, j)
+        i = j
+    earlier = index.doc_paragraphs(sorted({t for *_, t in copies if t not in local}))
+    texts: list[str] = []
+    jobs: list[tuple[list[int], int, list[tuple[int, str]]]] = []  # (queries, first text, targets)
+    for i, j, tdoc in copies:
+        if tdoc in local:
+            a, b = local[tdoc]
+            targets = [(items[m].paragraph_index, items[m].text) for m in range(a, b) if decisions[m].keep]
+        else:
+            targets = earlier.get(tdoc, [])
+        queries = [k for k in range(i, j) if decisions[k].duplicate_of_paragraph is None]
+        if not queries or not targets:
+            continue
+        jobs.append((queries, len(texts), targets))
+        texts.extend(items[k].text for k in queries)
+        texts.extend(t for _, t in targets)
+    if not jobs:
+        return
+    tok = tokenize(texts)
+    off = np.concatenate(([0], np.cumsum(tok.n_words))).tolist()
+    hashes = tok.hashes.tolist()
+    sets = [frozenset(hashes[off[m]: off[m + 1]]) for m in range(len(texts))]
+    for queries, base, targets in jobs:
+        qs = sets[base: base + len(queries)]
+        ts = sets[base + len(queries): base + len(queries) + len(targets)]
+        pairs = []
+        for qi, a in enumerate(qs):
+            if not a:
+                continue
+            for ti, b in enumerate(ts):
+                inter = len(a & b)
+                if not inter:
+                    continue
+                jac = inter / (len(a) + len(b) - inter)
+                small = min(len(a), len(b))
+                if jac >= 0.5 or (small >= 3 and inter / small >= 0.9):
+                    pairs.append((-jac, qi, ti))
+        pairs.sort()
+        used_q: set[int] = set()
+        used_t: set[int] = set()
+        for neg, qi, ti in pairs:
+            if qi in used_q or ti in used_t:
+                continue
+            used_q.add(qi)
+            used_t.add(ti)
+            k = queries[qi]
+            d = decisions[k]
+            tdoc = d.duplicate_of_doc
+            tpara = targets[ti][0]
+            decisions[k] = Decision.drop(
+                DUPLICATE_DOCUMENT, d.rule, f"{d.evidence}; matches {tdoc} paragraph {tpara} "
+                f"(word overlap {-neg:.2f})", duplicate_of_doc=tdoc, duplicate_of_paragraph=int(tpara),
+                similarity=round(-neg, 4))
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> int:
