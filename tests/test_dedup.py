@@ -194,3 +194,24 @@ def test_band_keys_shape():
     assert band_keys(sig, P).shape == (1, P.bands)
     with pytest.raises(ValueError):
         BandIndex(2).add(np.zeros((1, 2), np.uint32), 5)
+
+
+def test_a_copy_of_a_document_whose_paragraph_was_kept_elsewhere_is_still_its_copy(tmp_path):
+    # x (a mosaic) came first and holds t's first paragraph; t keeps only its second; d copies t whole
+    x = [para(10, 50), para(11, 50), para(12, 50), para(0, 50)]
+    t = [para(0, 50), para(1, 50)]
+    d = [para(0, 50), para(1, 50)]
+    for split in (False, True):
+        index = DedupIndex(P)
+        if split:  # x and t in an earlier run, read back from disk
+            _run([("x", x), ("t", t)], index)
+            assert index.write_pending(tmp_path / "seg-1")
+            index = DedupIndex.load(P, index.segments)
+            _, out = _run([("d", d)], index)
+            dec = out.decisions
+        else:
+            _, out = _run([("x", x), ("t", t), ("d", d)], index)
+            dec = out.decisions[6:]
+            assert out.decisions[4].duplicate_of_doc == "x" and out.decisions[5].keep  # t is kept
+        assert all(z.reason == "duplicate-document" for z in dec), split
+        assert "2 of 2 paragraphs" in dec[0].evidence and dec[0].evidence.endswith("duplicate t")

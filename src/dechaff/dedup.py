@@ -502,6 +502,8 @@ class DedupIndex:
         # kept paragraphs too short to be entries (no band keys): stored for aligning duplicate documents
         self.pending_other: list[tuple[str, int, str]] = []
         self._pending_docs: dict[str, list[tuple[int, str]]] = {}
+        # kept paragraph (doc, index) -> later kept documents that had a duplicate of it
+        self.pending_copiers: dict[tuple[str, int], list[str]] = {}
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
@@ -542,6 +544,29 @@ class DedupIndex:
         self.pending_other.extend(others)
         for d, p, t in (*metas, *others):
             self._pending_docs.setdefault(d, []).append((p, t))
+
+    def add_copiers(self, pairs: Sequence[tuple[str, int, str]]) -> None:
+        """Record that document ``doc`` (kept) had a duplicate of kept paragraph (tdoc, tpara)."""
+        for tdoc, tpara, doc in pairs:
+            self.pending_copiers.setdefault((tdoc, tpara), []).append(doc)
+
+    def copiers(self, targets: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
+        """For kept paragraphs, the kept documents that had a duplicate of them, earliest first."""
+        found = {t: list(self.pending_copiers.get(t, ())) for t in targets}
+        files = [f"{s}.copies.parquet" for s in self.segments if Path(f"{s}.copies.parquet").exists()]
+        if targets and files:
+            import polars as pl
+
+            want = pl.DataFrame({"target_doc": [t[0] for t in targets],
+                                 "target_paragraph": pl.Series([t[1] for t in targets], dtype=pl.Int32)})
+            df = (pl.scan_parquet(files).join(want.lazy(), on=["target_doc", "target_paragraph"])
+                  .select("target_doc", "target_paragraph", "doc_id").collect())
+            old: dict[tuple[str, int], list[str]] = {}
+            for d, p, c in df.iter_rows():
+                old.setdefault((d, p), []).append(c)
+            for t, cs in old.items():
+                found[t] = cs + found[t]
+        return found
 
     def doc_paragraphs(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
         """The kept paragraphs (index, text) of earlier documents, in paragraph order."""
@@ -599,7 +624,7 @@ class DedupIndex:
         """Write the pending entries as a segment (``<base>.parquet`` and ``<base>.keys.npy``, each
         written to a temporary name and renamed); the caller commits it through the manifest.
         Returns False when there was nothing to write."""
-        if not self.pending and not self.pending_other:
+        if not self.pending and not self.pending_other and not self.pending_copiers:
             return False
         import polars as pl
 
@@ -607,7 +632,7 @@ class DedupIndex:
 
         first_id = self.committed
         rows = self.pending + self.pending_other
-        doc_ids, para_idx, texts = (list(x) for x in zip(*rows, strict=True))
+        doc_ids, para_idx, texts = (list(x) for x in zip(*rows, strict=True)) if rows else ([], [], [])
         keys = np.vstack([np.zeros((0, self.params.bands), np.uint32), *self.pending_keys])
         fps = np.concatenate([np.zeros(0, U64), *self.pending_fps])
         entry = [*range(first_id, first_id + len(self.pending)), *([None] * len(self.pending_other))]
@@ -622,10 +647,14 @@ class DedupIndex:
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(fps, dtype=U64))
         atomic_write_bytes(Path(f"{base}.fp.npy"), buf.getvalue())
+        cp = [(d, p, c) for (d, p), cs in self.pending_copiers.items() for c in cs]
+        atomic_write_parquet(pl.DataFrame(cp, schema={"target_doc": pl.String, "target_paragraph": pl.Int32,
+                                                      "doc_id": pl.String}, orient="row"),
+                             Path(f"{base}.copies.parquet"))
         self.segments.append(Path(base))
         self.committed = self.size
         self.pending, self.pending_keys, self.pending_fps = [], [], []
-        self.pending_other, self._pending_docs = [], {}
+        self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
         return True
 
 
@@ -758,7 +787,9 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome
     want = np.unique(old_exact[old_exact >= 0])
     cand.old_meta.update(index.fetch(want[~np.isin(want, cand.old_ids)]))
     res = _Resolver(items, elig, group, reps, srow, sub, cand, params)
+    res.old_copiers = index.copiers(sorted({(d, p) for d, p, _ in cand.old_meta.values()}))
     res.run(old_exact, decisions)
+    index.add_copiers([(d, p, c) for (d, p), cs in res.local_copiers.items() for c in cs])
     _align(items, decisions, res.copies, index)
     new_rows = np.flatnonzero(res.kept)
     return (DedupOutcome(decisions, [int(elig[r]) for r in new_rows], res.checked),
@@ -775,6 +806,9 @@ class _Resolver:
         self.kept = np.ones(len(elig), dtype=bool)
         self.kept_first: dict[int, int] = {}  # text group -> its first kept row
         self.copies: list[tuple[int, int, str]] = []  # duplicate documents (items i:j) and what they copy
+        # kept paragraph -> kept documents that had a duplicate of it (earlier runs / this chunk)
+        self.old_copiers: dict[tuple[str, int], list[str]] = {}
+        self.local_copiers: dict[tuple[str, int], list[str]] = {}
         self.checked = 0
         # plain lists: indexing them is several times cheaper than numpy scalars
         self.coff = cand.coff.tolist()
@@ -787,11 +821,13 @@ class _Resolver:
         items, elig, group = self.items, self.elig, self.group
         cand = self.cand
         elig_l, group_l, old_l = elig.tolist(), group.tolist(), old_exact.tolist()
-        # rows that have candidates at all (or are a later occurrence of a text, see _candidate_list)
-        s = np.maximum(self.srow, 0)
-        need_l = ((self.srow >= 0) & ((cand.coff[s + 1] > cand.coff[s]) | (self.reps[s] != np.arange(len(s))))
-                  ).tolist()
         n_rows = len(elig_l)
+        # rows that have candidates at all (or are a later occurrence of a text, see _candidate_list)
+        need = np.zeros(n_rows, dtype=bool)
+        rows = np.flatnonzero(self.srow >= 0)
+        s = self.srow[rows]
+        need[rows] = (cand.coff[s + 1] > cand.coff[s]) | (self.reps[s] != rows)
+        need_l = need.tolist()
         r = 0
         n = len(items)
         i = 0
@@ -801,8 +837,7 @@ class _Resolver:
             while j < n and items[j].doc_id == doc_id:
                 j += 1
             r0 = r
-            dup_len: dict[str, int] = {}
-            dup_n: dict[str, int] = {}
+            matches: list[tuple[str, int, int]] = []
             total = n_elig = 0
             while r < n_rows and elig_l[r] < j:
                 k = elig_l[r]
@@ -828,21 +863,34 @@ class _Resolver:
                                                  f"{tdoc} paragraph {tpara}", duplicate_of_doc=tdoc,
                                                  duplicate_of_paragraph=int(tpara), similarity=round(sim, 4))
                     if tdoc != doc_id:
-                        dup_len[tdoc] = dup_len.get(tdoc, 0) + len(items[k].text)
-                        dup_n[tdoc] = dup_n.get(tdoc, 0) + 1
+                        matches.append((tdoc, int(tpara), len(items[k].text)))
                 r += 1
-            if dup_len and total:
-                self._document(i, j, r0, r, dup_len, dup_n, total, n_elig, decisions)
+            if matches and not self._document(i, j, r0, r, matches, total, n_elig, decisions):
+                for tdoc, tpara, _ in matches:  # a kept document: it holds copies of these paragraphs
+                    self.local_copiers.setdefault((tdoc, tpara), []).append(doc_id)
             i = j
 
-    def _document(self, i: int, j: int, r0: int, r1: int, dup_len: dict[str, int], dup_n: dict[str, int],
-                  total: int, n_elig: int, decisions: list[Decision]) -> None:
-        """The earlier document this one copies most from; "mostly" must hold both by paragraphs and by
-        text length, so one long copied quote does not make a whole article a copy."""
-        tdoc = max(dup_len, key=lambda t: (dup_n[t], dup_len[t], t))
+    def _document(self, i: int, j: int, r0: int, r1: int, matches: list[tuple[str, int, int]],
+                  total: int, n_elig: int, decisions: list[Decision]) -> bool:
+        """Whether items i:j are mostly a copy of one earlier document. A paragraph counts for the
+        document it matched and for every kept document that had a duplicate of the same paragraph
+        (a copy of a copy matches whichever copy was kept first). "Mostly" must hold both by paragraphs
+        and by text length, so one long copied quote does not make a whole article a copy."""
+        doc_id = self.items[i].doc_id
+        dup_len: dict[str, int] = {}
+        dup_n: dict[str, int] = {}
+        direct: dict[str, int] = {}
+        for tdoc, tpara, ln in matches:
+            direct[tdoc] = direct.get(tdoc, 0) + 1
+            key = (tdoc, tpara)
+            for c in {tdoc, *self.old_copiers.get(key, ()), *self.local_copiers.get(key, ())}:
+                if c != doc_id:
+                    dup_len[c] = dup_len.get(c, 0) + ln
+                    dup_n[c] = dup_n.get(c, 0) + 1
+        tdoc = max(dup_len, key=lambda t: (dup_n[t], direct.get(t, 0), dup_len[t], t))
         share = min(dup_len[tdoc] / total, dup_n[tdoc] / n_elig)
         if share <= self.params.doc_share:  # "mostly": more than half, by count and by length
-            return
+            return False
         ev = (f"{dup_n[tdoc]} of {n_elig} paragraphs ({dup_len[tdoc] / total:.0%} of the text) "
               f"duplicate {tdoc}")
         self.copies.append((i, j, tdoc))
@@ -862,6 +910,7 @@ class _Resolver:
                 g = int(self.group[r])
                 if self.kept_first.get(g) == r:
                     del self.kept_first[g]
+        return True
 
     def _candidate_list(self, r: int) -> range | list[int]:
         """Indices into the candidate arrays for row ``r``, best first."""
