@@ -790,7 +790,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome
     res.old_copiers = index.copiers(sorted({(d, p) for d, p, _ in cand.old_meta.values()}))
     res.run(old_exact, decisions)
     index.add_copiers([(d, p, c) for (d, p), cs in res.local_copiers.items() for c in cs])
-    _align(items, decisions, res.copies, index)
+    _align(items, decisions, res.copies, res.doc_range, index)
     new_rows = np.flatnonzero(res.kept)
     return (DedupOutcome(decisions, [int(elig[r]) for r in new_rows], res.checked),
             keys[srow[new_rows]], efp[new_rows])
@@ -806,6 +806,7 @@ class _Resolver:
         self.kept = np.ones(len(elig), dtype=bool)
         self.kept_first: dict[int, int] = {}  # text group -> its first kept row
         self.copies: list[tuple[int, int, str]] = []  # duplicate documents (items i:j) and what they copy
+        self.doc_range: dict[str, tuple[int, int]] = {}  # the chunk's documents: doc_id -> items i:j
         # kept paragraph -> kept documents that had a duplicate of it (earlier runs / this chunk)
         self.old_copiers: dict[tuple[str, int], list[str]] = {}
         self.local_copiers: dict[tuple[str, int], list[str]] = {}
@@ -836,6 +837,7 @@ class _Resolver:
             doc_id = items[i].doc_id
             while j < n and items[j].doc_id == doc_id:
                 j += 1
+            self.doc_range[doc_id] = (i, j)
             r0 = r
             matches: list[tuple[str, int, int]] = []
             total = n_elig = 0
@@ -880,10 +882,14 @@ class _Resolver:
         dup_len: dict[str, int] = {}
         dup_n: dict[str, int] = {}
         direct: dict[str, int] = {}
+        oc, lc = self.old_copiers, self.local_copiers
         for tdoc, tpara, ln in matches:
             direct[tdoc] = direct.get(tdoc, 0) + 1
             key = (tdoc, tpara)
-            for c in {tdoc, *self.old_copiers.get(key, ()), *self.local_copiers.get(key, ())}:
+            cs: Sequence[str] = (tdoc,)
+            if key in oc or key in lc:
+                cs = {tdoc, *oc.get(key, ()), *lc.get(key, ())}
+            for c in cs:
                 if c != doc_id:
                     dup_len[c] = dup_len.get(c, 0) + ln
                     dup_n[c] = dup_n.get(c, 0) + 1
@@ -976,7 +982,7 @@ class _Resolver:
 
 
 def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[int, int, str]],
-           index: DedupIndex) -> None:
+           local: dict[str, tuple[int, int]], index: DedupIndex) -> None:
     """Point every paragraph of a duplicate document that has no verified match of its own (short
     lines, heavily edited paragraphs) at its counterpart among the kept paragraphs of the document it
     copies, when there is one: same normalised words (similarity = word-set Jaccard >= 0.5, or one
@@ -984,14 +990,6 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
     names the matched paragraph in the audit; the whole document is dropped either way."""
     if not copies:
         return
-    local: dict[str, tuple[int, int]] = {}
-    i = 0
-    while i < len(items):
-        j = i
-        while j < len(items) and items[j].doc_id == items[i].doc_id:
-            j += 1
-        local[items[i].doc_id] = (i, j)
-        i = j
     earlier = index.doc_paragraphs(sorted({t for *_, t in copies if t not in local}))
     texts: list[str] = []
     jobs: list[tuple[list[int], int, list[tuple[int, str]]]] = []  # (queries, first text, targets)
