@@ -215,3 +215,64 @@ def test_a_copy_of_a_document_whose_paragraph_was_kept_elsewhere_is_still_its_co
             assert out.decisions[4].duplicate_of_doc == "x" and out.decisions[5].keep  # t is kept
         assert all(z.reason == "duplicate-document" for z in dec), split
         assert "2 of 2 paragraphs" in dec[0].evidence and dec[0].evidence.endswith("duplicate t")
+
+
+LONGEST = DedupParams(keep="longest")
+
+
+def _kept(items, decisions) -> set[tuple[str, int]]:
+    return {(it.doc_id, it.paragraph_index) for it, d in zip(items, decisions, strict=True) if d.keep}
+
+
+def test_keep_longest_a_longer_later_copy_replaces_the_kept_one():
+    short = para(5, 40)
+    longer = short + " " + para(6, 25)  # the same paragraph with a sentence added
+    docs = [("a", [short, para(20, 50)]), ("b", [para(21, 50), longer, para(22, 50)]), ("c", [short])]
+    items, out = _run(docs, DedupIndex(LONGEST))
+    d = out.decisions
+    assert not d[0].keep and (d[0].duplicate_of_doc, d[0].duplicate_of_paragraph) == ("b", 1)
+    assert d[0].evidence.startswith("replaced by a longer copy")
+    assert d[3].keep
+    # a later exact copy of the replaced paragraph points at what replaced it
+    assert not d[5].keep and (d[5].duplicate_of_doc, d[5].duplicate_of_paragraph) == ("b", 1)
+    # the default keeps the earliest
+    _, out = _run(docs)
+    assert out.decisions[0].keep and not out.decisions[3].keep and not out.decisions[5].keep
+
+
+def test_keep_longest_replaces_across_runs_and_equals_one_run(tmp_path):
+    short = para(5, 40)
+    longer = para(7, 10) + " " + short + " " + para(6, 25)  # the short one is inside it
+    docs = [("a", [short, para(20, 50)]), ("b", [para(21, 50), longer]), ("c", [short, para(23, 50)]),
+            ("d", [para(24, 50), longer + " " + para(8, 30)])]
+    items, one = _run(docs, DedupIndex(LONGEST))
+    whole = _kept(items, one.decisions)
+    assert ("d", 1) in whole and ("a", 0) not in whole and ("b", 1) not in whole
+    # the same documents in two runs, the index read back from disk in between
+    idx = DedupIndex(LONGEST)
+    it1, out1 = _run(docs[:2], idx)
+    assert idx.write_pending(tmp_path / "seg-1")
+    idx = DedupIndex.load(LONGEST, idx.segments)
+    it2, out2 = _run(docs[2:], idx)
+    assert {(d, p) for d, p, _, _ in out2.replaced} == {("b", 1)}  # a's was replaced in run 1 already
+    kept = (_kept(it1, out1.decisions) | _kept(it2, out2.decisions)) - {(d, p) for d, p, _, _ in out2.replaced}
+    assert kept == whole
+    # and a third run still sees the chain: an exact copy of a's paragraph points at d's
+    assert idx.write_pending(tmp_path / "seg-2")
+    idx = DedupIndex.load(LONGEST, idx.segments)
+    _, out3 = _run([("e", [short])], idx)
+    assert (out3.decisions[0].duplicate_of_doc, out3.decisions[0].duplicate_of_paragraph) == ("d", 1)
+
+
+def test_keep_longest_a_duplicate_document_replaces_nothing():
+    a = [para(k, 40) for k in range(3)]
+    b = [p + " and one more closing word" for p in a]  # every paragraph a little longer
+    items, out = _run([("a", a), ("b", b)], DedupIndex(LONGEST))
+    assert all(d.keep for d in out.decisions[:3])
+    assert all(d.reason == "duplicate-document" and d.duplicate_of_doc == "a" for d in out.decisions[3:])
+    assert [d.duplicate_of_paragraph for d in out.decisions[3:]] == [0, 1, 2]
+
+
+def test_keep_policy_is_validated():
+    with pytest.raises(ValueError, match="keep must be one of"):
+        DedupParams(keep="shortest")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import random
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -207,3 +210,47 @@ def test_comment_switch_also_applies_to_html_pages(tmp_path):
     assert comment not in a and comment in b and "Leave a Reply" not in b
     rm = pl.read_parquet(tmp_path / "a" / "removed" / "*.parquet")
     assert rm.filter(pl.col("text") == comment)["reason"].to_list() == ["comment"]
+
+
+PROSE_WORDS = ["the", "council", "said", "river", "bridge", "repairs", "would", "start", "in", "spring", "after", "engineers", "found", "cracks", "in", "two", "supports", "while", "residents", "asked", "for", "a", "temporary", "ferry", "and", "shops", "feared", "fewer", "visitors", "during", "the", "busy", "season", "which", "usually", "brings", "crowds", "to", "the", "old", "market", "square"]
+
+
+def _prose(seed: int, sentences: int = 3) -> str:
+    rng = random.Random(seed)
+    words = PROSE_WORDS
+    return " ".join(" ".join(rng.choice(words) for _ in range(14)).capitalize() + "." for _ in range(sentences))
+
+
+def test_keep_longest_replaces_paragraphs_of_earlier_runs_and_equals_one_run(tmp_path):
+    cfg = replace(Config(), dedup=replace(Config().dedup, keep="longest"))
+    short = _prose(1)
+    docs = {"a.txt": [short, _prose(2)], "b.txt": [_prose(3), short + " " + _prose(4, 2)],
+            "c.txt": [_prose(5), short]}
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name, paras in docs.items():
+        (raw / name).write_text("\n\n".join(paras) + "\n", encoding="utf-8")
+    run_local(raw, tmp_path / "one", cfg)
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    for name in docs:  # one file per run
+        shutil.copy(raw / name, staged / name)
+        run_local(staged, tmp_path / "many", cfg)
+    cols = ["doc_id", "text", "kept_paragraphs"]
+    one = pl.read_parquet(tmp_path / "one" / "corpus" / "*.parquet").select(cols).sort("doc_id")
+    many = pl.read_parquet(tmp_path / "many" / "corpus" / "*.parquet").select(cols).sort("doc_id")
+    assert one.equals(many)
+    a = _doc(one, "a")
+    assert a["kept_paragraphs"] == [1] and short not in a["text"]  # replaced by b's longer copy
+    assert short in _doc(one, "b")["text"]
+    _corpus, removed = _tables(tmp_path / "many")
+    row = removed.filter(pl.col("doc_id").str.starts_with("a")).row(0, named=True)
+    assert row["evidence"].startswith("replaced by a longer copy")
+    assert row["duplicate_of_doc"].startswith("b") and row["duplicate_of_paragraph"] == 1
+    runs = [r["run_id"] for r in json.loads((tmp_path / "many" / "_state" / "manifest.json").read_text())["runs"]]
+    assert row["run_id"] == runs[1]  # recorded by the run that found the longer copy (b's, the 2nd run)
+    c = removed.filter(pl.col("doc_id").str.starts_with("c")).row(0, named=True)
+    assert c["duplicate_of_doc"].startswith("b") and c["run_id"] == runs[2]  # an exact copy of a's: b's
+    # the earlier run's corpus part was rewritten, and only the new version is left
+    parts = sorted(p.name for p in (tmp_path / "many" / "corpus").glob("*.parquet"))
+    assert len(parts) == 3 and sum("-r0000" in p for p in parts) == 1

@@ -15,6 +15,8 @@ Example ``dechaff.toml``::
     containment = 0.8              # share of a later paragraph found inside an earlier one
     min_words = 5                  # shorter paragraphs are never deduplicated
     doc_share = 0.5                # more than this share of a document copied from one earlier document
+    keep = "earliest"              # which copy stays: "earliest", or "longest" (a later, longer copy
+                                   # replaces the kept one, also in the output of earlier runs)
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class Config:
         if "chrome_patterns" in data:
             base = Path(path).parent if path else Path(".")
             data["chrome_patterns"] = tuple(str(base / p) for p in data["chrome_patterns"])
-        cfg = cls(**data, dedup=replace(DedupParams(), **dd))
+        try:
+            dedup = replace(DedupParams(), **dd)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{path}: [dedup] {e}") from None
+        cfg = cls(**data, dedup=dedup)
         over = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **over) if over else cfg

@@ -31,7 +31,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,9 @@ from dechaff.model import DUPLICATE, DUPLICATE_DOCUMENT, KEEP, Decision
 
 U64 = np.uint64
 _M64 = (1 << 64) - 1
+
+
+KEEP_POLICIES = ("earliest", "longest")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class DedupParams:
     max_chars: int = 1_000_000  # a longer paragraph (no real prose is) is compared on its first 1M chars
     doc_share: float = 0.5  # a document with MORE than this share copied from ONE earlier document
     scheme: str = "affine32"
+    keep: str = "earliest"  # which copy of a paragraph stays: "earliest" or "longest"
+
+    def __post_init__(self) -> None:
+        if self.keep not in KEEP_POLICIES:
+            raise ValueError(f"keep must be one of {', '.join(KEEP_POLICIES)}, not {self.keep!r}")
 
     def signature_fields(self) -> dict:
         """What persisted signatures depend on; a change invalidates stored band keys."""
@@ -504,6 +512,9 @@ class DedupIndex:
         self._pending_docs: dict[str, list[tuple[int, str]]] = {}
         # kept paragraph (doc, index) -> later kept documents that had a duplicate of it
         self.pending_copiers: dict[tuple[str, int], list[str]] = {}
+        # keep = "longest": entries replaced by a longer copy -> (the replacing entry, rule, similarity)
+        self.retired: dict[int, tuple[int, str, float]] = {}
+        self.pending_retired: dict[int, tuple[int, str, float]] = {}
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
@@ -530,6 +541,12 @@ class DedupIndex:
                 fps = fingerprints(tok)
             idx._add(keys, fps)
             idx.segments.append(Path(base))
+            ret = Path(f"{base}.retired.parquet")
+            if ret.exists():
+                import polars as pl
+
+                for e, by, rule, sim in pl.read_parquet(ret).iter_rows():
+                    idx.retired[e] = (by, rule, sim)
         idx.committed = idx.size
         return idx
 
@@ -544,6 +561,17 @@ class DedupIndex:
         self.pending_other.extend(others)
         for d, p, t in (*metas, *others):
             self._pending_docs.setdefault(d, []).append((p, t))
+
+    def retire(self, entry: int, by: int, rule: str, similarity: float) -> None:
+        """Entry ``entry`` was replaced by the longer entry ``by`` (keep = "longest")."""
+        self.retired[entry] = (by, rule, similarity)
+        self.pending_retired[entry] = (by, rule, similarity)
+
+    def final(self, entry: int) -> int:
+        """The entry that stands for ``entry`` now: itself, or what replaced it (transitively)."""
+        while entry in self.retired:
+            entry = self.retired[entry][0]
+        return entry
 
     def add_copiers(self, pairs: Sequence[tuple[str, int, str]]) -> None:
         """Record that document ``doc`` (kept) had a duplicate of kept paragraph (tdoc, tpara)."""
@@ -570,13 +598,17 @@ class DedupIndex:
 
     def doc_paragraphs(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
         """The kept paragraphs (index, text) of earlier documents, in paragraph order."""
-        found = {d: sorted(self._pending_docs[d]) for d in doc_ids if d in self._pending_docs}
+        gone = {self.pending[e - self.committed][:2] for e in self.retired if e >= self.committed}
+        found = {d: sorted(x for x in self._pending_docs[d] if (d, x[0]) not in gone)
+                 for d in doc_ids if d in self._pending_docs}
         want = [d for d in doc_ids if d not in found]
         if want and self.segments:
             import polars as pl
 
+            retired = [e for e in self.retired if e < self.committed]
             df = (pl.scan_parquet([f"{s}.parquet" for s in self.segments])
-                  .filter(pl.col("doc_id").is_in(want))
+                  .filter(pl.col("doc_id").is_in(want)
+                          & (pl.col("entry_id").is_null() | ~pl.col("entry_id").is_in(retired)))
                   .select("doc_id", "paragraph_index", "text").sort("doc_id", "paragraph_index").collect())
             for d, p, t in df.iter_rows():
                 found.setdefault(d, []).append((p, t))
@@ -624,7 +656,7 @@ class DedupIndex:
         """Write the pending entries as a segment (``<base>.parquet`` and ``<base>.keys.npy``, each
         written to a temporary name and renamed); the caller commits it through the manifest.
         Returns False when there was nothing to write."""
-        if not self.pending and not self.pending_other and not self.pending_copiers:
+        if not (self.pending or self.pending_other or self.pending_copiers or self.pending_retired):
             return False
         import polars as pl
 
@@ -651,10 +683,16 @@ class DedupIndex:
         atomic_write_parquet(pl.DataFrame(cp, schema={"target_doc": pl.String, "target_paragraph": pl.Int32,
                                                       "doc_id": pl.String}, orient="row"),
                              Path(f"{base}.copies.parquet"))
+        if self.pending_retired:
+            ret = [(e, by, rule, sim) for e, (by, rule, sim) in sorted(self.pending_retired.items())]
+            atomic_write_parquet(pl.DataFrame(ret, schema={"entry_id": pl.Int64, "by_entry": pl.Int64,
+                                                           "rule": pl.String, "similarity": pl.Float64},
+                                              orient="row"), Path(f"{base}.retired.parquet"))
         self.segments.append(Path(base))
         self.committed = self.size
         self.pending, self.pending_keys, self.pending_fps = [], [], []
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
+        self.pending_retired = {}
         return True
 
 
@@ -672,6 +710,9 @@ class DedupOutcome:
     decisions: list[Decision]  # aligned with the items
     new_entries: list[int]  # items that entered the index, in order
     pairs_checked: int = 0
+    # keep = "longest": paragraphs of EARLIER runs replaced by a longer copy in this one
+    # (doc_id, paragraph_index, text, decision); the caller removes them from the earlier output
+    replaced: list[tuple[str, int, str, Decision]] = field(default_factory=list)
 
 
 def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) -> DedupOutcome:
@@ -681,6 +722,8 @@ def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) 
     pending entries (:meth:`DedupIndex.write_pending` stores them)."""
     decisions: list[Decision] = []
     new_entries: list[int] = []
+    replaced: list[tuple[str, int, str, Decision]] = []
+    item_of_entry: dict[int, int] = {}  # entries created by this call -> item
     checked = 0
     start = 0
     n = len(items)
@@ -689,18 +732,33 @@ def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) 
         while end < n and items[end].doc_id == items[end - 1].doc_id:
             end += 1
         part = items[start:end]
-        out, keys, fps = _dedup_chunk(part, index)
-        entries = set(out.new_entries)
+        out, keys, fps, entry_items = _dedup_chunk(part, index)
+        entries = set(entry_items)
         # kept paragraphs too short to be entries are stored too (duplicate documents align with them)
         others = [(it.doc_id, it.paragraph_index, it.text) for k, (it, d) in enumerate(zip(part, out.decisions,
                   strict=True)) if d.keep and k not in entries and it.text.strip()]
+        first = index.size
         index.add_pending(keys, fps, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
-                                      for i in out.new_entries], others)
+                                      for i in entry_items], others)
+        item_of_entry.update({first + m: start + i for m, i in enumerate(entry_items)})
         decisions.extend(out.decisions)
+        for e, (doc, para, text, dec) in out.replaced_entries.items():
+            if e in item_of_entry:  # an earlier chunk of this call
+                decisions[item_of_entry[e]] = dec
+            else:
+                replaced.append((doc, para, text, dec))
         new_entries.extend(start + i for i in out.new_entries)
         checked += out.pairs_checked
         start = end
-    return DedupOutcome(decisions, new_entries, checked)
+    return DedupOutcome(decisions, new_entries, checked, replaced)
+
+
+@dataclass(slots=True)
+class _ChunkOutcome:
+    decisions: list[Decision]
+    new_entries: list[int]  # kept items
+    pairs_checked: int
+    replaced_entries: dict[int, tuple[str, int, str, Decision]]  # index entries replaced in this chunk
 
 
 def _clip(text: str, params: DedupParams) -> str:
@@ -754,9 +812,10 @@ def _candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIn
     cq, is_old, tgt, order, score = cq[srt], is_old[srt], tgt[srt], order[srt], score[srt]
     coff = np.searchsorted(cq, np.arange(len(sub) + 1))
     return _Candidates(cq, is_old, tgt, score, order, coff, osh, uniq_old, old_meta)
-def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome, np.ndarray, np.ndarray]:
-    """One chunk against the index; returns the outcome and the band keys and fingerprints of its new
-    entries.
+def _dedup_chunk(items: Sequence[Item], index: DedupIndex
+                 ) -> tuple[_ChunkOutcome, np.ndarray, np.ndarray, list[int]]:
+    """One chunk against the index; returns the outcome, and the band keys, fingerprints and items of
+    its new index entries.
 
     Exact copies (same normalised text) of a kept paragraph are found by fingerprint; only the first
     occurrence of each distinct text is shingled, signed and looked up in the LSH index. A later
@@ -766,7 +825,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome
     n = len(items)
     decisions: list[Decision] = [KEEP] * n
     if n == 0:
-        return DedupOutcome(decisions, []), np.zeros((0, params.bands), np.uint32), np.zeros(0, U64)
+        return _ChunkOutcome(decisions, [], 0, {}), np.zeros((0, params.bands), np.uint32), np.zeros(0, U64), []
     tok = tokenize([_clip(it.text, params) for it in items])
     elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
     efp = fingerprints(tok)[elig]
@@ -784,27 +843,52 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> tuple[DedupOutcome
     sig = signatures(sub, params)
     keys = band_keys(sig, params)
     cand = _candidates(sub, sig, keys, index)
-    want = np.unique(old_exact[old_exact >= 0])
+    # exact copies of replaced entries stand for what replaced them
+    finals = {int(e): index.final(int(e)) for e in np.unique(old_exact[old_exact >= 0])}
+    want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)
     cand.old_meta.update(index.fetch(want[~np.isin(want, cand.old_ids)]))
-    res = _Resolver(items, elig, group, reps, srow, sub, cand, params)
+    res = _Resolver(items, elig, group, reps, srow, sub, cand, params, index)
     res.old_copiers = index.copiers(sorted({(d, p) for d, p, _ in cand.old_meta.values()}))
-    res.run(old_exact, decisions)
+    res.run(old_exact, finals, decisions)
     index.add_copiers([(d, p, c) for (d, p), cs in res.local_copiers.items() for c in cs])
     _align(items, decisions, res.copies, res.doc_range, index)
-    new_rows = np.flatnonzero(res.kept)
-    return (DedupOutcome(decisions, [int(elig[r]) for r in new_rows], res.checked),
-            keys[srow[new_rows]], efp[new_rows])
+    # new entries: the kept rows and the rows replaced by a longer copy in this chunk (kept for a while,
+    # so a later exact copy of them finds what replaced them, in this run or a later one)
+    entry_rows = np.flatnonzero(res.kept | res.was_replaced)
+    first = index.size
+    entry_of = {int(r): first + m for m, r in enumerate(entry_rows)}
+    for r_t, (r_k, rule, sim) in res.replaced_rows.items():
+        index.retire(entry_of[r_t], entry_of[r_k], rule, sim)
+    replaced_entries: dict[int, tuple[str, int, str, Decision]] = {}
+    for e, (r_k, rule, sim) in res.retired_now.items():
+        index.retire(e, entry_of[r_k], rule, sim)
+        d, p, t = cand.old_meta[e]
+        replaced_entries[e] = (d, p, t, res.replacement_decision(r_k, rule, sim))
+    kept_rows = np.flatnonzero(res.kept)
+    return (_ChunkOutcome(decisions, [int(elig[r]) for r in kept_rows], res.checked, replaced_entries),
+            keys[srow[entry_rows]], efp[entry_rows], [int(elig[r]) for r in entry_rows])
 
 
 class _Resolver:
-    """Decides the chunk's eligible paragraphs in ingestion order, one document at a time."""
+    """Decides the chunk's eligible paragraphs in ingestion order, one document at a time.
+
+    With keep = "longest", a paragraph that matches a kept one and is longer (or contains it) replaces
+    it, once its own document is known not to be a duplicate document: the kept one becomes its
+    duplicate — in this chunk directly, in earlier chunks and runs through the index (``retired``)."""
 
     def __init__(self, items: Sequence[Item], elig: np.ndarray, group: np.ndarray, reps: np.ndarray,
-                 srow: np.ndarray, sub: Shingled, cand: _Candidates, params: DedupParams) -> None:
+                 srow: np.ndarray, sub: Shingled, cand: _Candidates, params: DedupParams,
+                 index: DedupIndex) -> None:
         self.items, self.elig, self.group, self.reps = items, elig, group, reps
         self.srow, self.sub, self.cand, self.params = srow, sub, cand, params
+        self.index = index
+        self.longest = params.keep == "longest"
         self.kept = np.ones(len(elig), dtype=bool)
+        self.was_replaced = np.zeros(len(elig), dtype=bool)
         self.kept_first: dict[int, int] = {}  # text group -> its first kept row
+        self.replaced_group: dict[int, int] = {}  # text group -> its row that a longer copy replaced
+        self.replaced_rows: dict[int, tuple[int, str, float]] = {}  # row -> (replacing row, rule, sim)
+        self.retired_now: dict[int, tuple[int, str, float]] = {}  # index entry -> (replacing row, ...)
         self.copies: list[tuple[int, int, str]] = []  # duplicate documents (items i:j) and what they copy
         self.doc_range: dict[str, tuple[int, int]] = {}  # the chunk's documents: doc_id -> items i:j
         # kept paragraph -> kept documents that had a duplicate of it (earlier runs / this chunk)
@@ -818,7 +902,44 @@ class _Resolver:
         self.reps_l, self.group_l, self.elig_l = reps.tolist(), group.tolist(), elig.tolist()
         self._rev: tuple[np.ndarray, np.ndarray] | None = None
 
-    def run(self, old_exact: np.ndarray, decisions: list[Decision]) -> None:
+    # ---------------------------------------------------------------- targets
+    def _row_target(self, r: int) -> tuple[str, int, int]:
+        """(doc, paragraph, row) of what stands for row ``r`` now (itself, or what replaced it)."""
+        while r in self.replaced_rows:
+            r = self.replaced_rows[r][0]
+        it = self.items[self.elig_l[r]]
+        return it.doc_id, it.paragraph_index, r
+
+    def _exact_hit(self, e: int, finals: dict[int, int], g: int) -> tuple | None:
+        """An exact copy of index entry ``e`` (or, with e < 0, of an earlier row of group ``g``)."""
+        if e >= 0:
+            if e in self.retired_now:
+                doc, para, r = self._row_target(self.retired_now[e][0])
+                od, op, _ = self.cand.old_meta[e]
+                return doc, para, "dedup.exact", 1.0, ("row", r), f"of {od} paragraph {op}, since replaced by"
+            f = finals[e]
+            if f in self.retired_now:
+                doc, para, r = self._row_target(self.retired_now[f][0])
+                od, op, _ = self.cand.old_meta[e]
+                return doc, para, "dedup.exact", 1.0, ("row", r), f"of {od} paragraph {op}, since replaced by"
+            doc, para, _ = self.cand.old_meta[f]
+            if f != e:
+                od, op, _ = self.cand.old_meta[e]
+                return doc, para, "dedup.exact", 1.0, ("old", f), f"of {od} paragraph {op}, since replaced by"
+            return doc, para, "dedup.exact", 1.0, ("old", e), ""
+        if g in self.kept_first:
+            r = self.kept_first[g]
+            it = self.items[self.elig_l[r]]
+            return it.doc_id, it.paragraph_index, "dedup.exact", 1.0, ("row", r), ""
+        if g in self.replaced_group:
+            first = self.items[self.elig_l[self.replaced_group[g]]]
+            doc, para, r = self._row_target(self.replaced_group[g])
+            return (doc, para, "dedup.exact", 1.0, ("row", r),
+                    f"of {first.doc_id} paragraph {first.paragraph_index}, since replaced by")
+        return None
+
+    # ---------------------------------------------------------------- resolution
+    def run(self, old_exact: np.ndarray, finals: dict[int, int], decisions: list[Decision]) -> None:
         items, elig, group = self.items, self.elig, self.group
         cand = self.cand
         elig_l, group_l, old_l = elig.tolist(), group.tolist(), old_exact.tolist()
@@ -840,40 +961,81 @@ class _Resolver:
             self.doc_range[doc_id] = (i, j)
             r0 = r
             matches: list[tuple[str, int, int]] = []
+            pending: dict[int, tuple] = {}  # keep = "longest": row -> the shorter kept match it replaces
             total = n_elig = 0
             while r < n_rows and elig_l[r] < j:
                 k = elig_l[r]
                 total += len(items[k].text)
                 n_elig += 1
                 g = group_l[r]
-                e = old_l[r]
-                hit = None
-                if e >= 0:
-                    meta = cand.old_meta[e]
-                    hit = (meta[0], meta[1], "dedup.exact", 1.0)
-                elif g in self.kept_first:
-                    it = items[elig_l[self.kept_first[g]]]
-                    hit = (it.doc_id, it.paragraph_index, "dedup.exact", 1.0)
-                elif need_l[r]:
+                hit = self._exact_hit(old_l[r], finals, g)
+                if hit is None and need_l[r]:
                     hit = self._near(r)
                 if hit is None:
                     self.kept_first[g] = r
                 else:
-                    tdoc, tpara, rule, sim = hit
-                    self.kept[r] = False
-                    decisions[k] = Decision.drop(DUPLICATE, rule, f"{rule.split('.')[1]} {sim:.3f} with "
-                                                 f"{tdoc} paragraph {tpara}", duplicate_of_doc=tdoc,
-                                                 duplicate_of_paragraph=int(tpara), similarity=round(sim, 4))
+                    tdoc, tpara, rule, sim, target, via = hit
+                    if self.longest and rule != "dedup.exact" and self._longer(k, target, rule, sim):
+                        pending[r] = hit  # stays kept; replaces the target if its document stays
+                        self.kept_first[g] = r
+                    else:
+                        self.kept[r] = False
+                        name = rule.split(".")[1]
+                        ev = (f"{name} {via} {tdoc} paragraph {tpara}" if via else
+                              f"{name} {sim:.3f} with {tdoc} paragraph {tpara}")
+                        decisions[k] = Decision.drop(DUPLICATE, rule, ev, duplicate_of_doc=tdoc,
+                                                     duplicate_of_paragraph=int(tpara), similarity=round(sim, 4))
                     if tdoc != doc_id:
                         matches.append((tdoc, int(tpara), len(items[k].text)))
                 r += 1
-            if matches and not self._document(i, j, r0, r, matches, total, n_elig, decisions):
+            is_copy = bool(matches) and self._document(i, j, r0, r, matches, total, n_elig, decisions, pending)
+            if not is_copy:
                 for tdoc, tpara, _ in matches:  # a kept document: it holds copies of these paragraphs
                     self.local_copiers.setdefault((tdoc, tpara), []).append(doc_id)
+                for rr, hit in pending.items():
+                    self._replace(rr, hit, decisions)
             i = j
 
+    def _longer(self, k: int, target: tuple[str, int], rule: str, sim: float) -> bool:
+        """keep = "longest": does item ``k`` replace its match (a longer text, or one containing it)?"""
+        if rule == "dedup.contained":
+            return True
+        kind, t = target
+        if kind == "row":
+            other = self.items[self.elig_l[t]].text
+        else:  # an index entry (an LSH candidate row of ``osh``)
+            other = self.cand.old_meta[int(self.cand.old_ids[t])][2]
+        return len(self.items[k].text) > len(other)
+
+    def _replace(self, r: int, hit: tuple, decisions: list[Decision]) -> None:
+        """Row ``r`` (kept) replaces the shorter paragraph it matched."""
+        _tdoc, _tpara, rule, sim, (kind, t), _via = hit
+        rule = "dedup.containment" if rule == "dedup.contained" else rule
+        if kind == "row":
+            if not self.kept[t]:
+                return  # another paragraph of this document replaced it already
+            self.kept[t] = False
+            self.was_replaced[t] = True
+            self.replaced_rows[t] = (r, rule, sim)
+            g = self.group_l[t]
+            if self.kept_first.get(g) == t:
+                del self.kept_first[g]
+                self.replaced_group[g] = t
+            decisions[self.elig_l[t]] = self.replacement_decision(r, rule, sim)
+        else:
+            e = int(self.cand.old_ids[t]) if kind == "osh" else t
+            if e not in self.retired_now:
+                self.retired_now[e] = (r, rule, sim)
+
+    def replacement_decision(self, r: int, rule: str, sim: float) -> Decision:
+        it = self.items[self.elig_l[r]]
+        doc, para = it.doc_id, it.paragraph_index
+        return Decision.drop(DUPLICATE, rule, f"replaced by a longer copy: {rule.split('.')[1]} {sim:.3f} with "
+                             f"{doc} paragraph {para}", duplicate_of_doc=doc, duplicate_of_paragraph=int(para),
+                             similarity=round(sim, 4))
+
     def _document(self, i: int, j: int, r0: int, r1: int, matches: list[tuple[str, int, int]],
-                  total: int, n_elig: int, decisions: list[Decision]) -> bool:
+                  total: int, n_elig: int, decisions: list[Decision], pending: dict[int, tuple]) -> bool:
         """Whether items i:j are mostly a copy of one earlier document. A paragraph counts for the
         document it matched and for every kept document that had a duplicate of the same paragraph
         (a copy of a copy matches whichever copy was kept first). "Mostly" must hold both by paragraphs
@@ -900,8 +1062,13 @@ class _Resolver:
         ev = (f"{dup_n[tdoc]} of {n_elig} paragraphs ({dup_len[tdoc] / total:.0%} of the text) "
               f"duplicate {tdoc}")
         self.copies.append((i, j, tdoc))
+        row_of_item = {self.elig_l[r]: r for r in range(r0, r1)} if pending else {}
         for k in range(i, j):
             d = decisions[k]
+            hit = pending.get(row_of_item.get(k, -1))
+            if hit is not None:  # a longer copy that would have replaced its match: it points at it
+                d = Decision.drop(DUPLICATE, "", "", duplicate_of_doc=hit[0], duplicate_of_paragraph=int(hit[1]),
+                                  similarity=round(hit[3], 4))
             # a paragraph keeps its own verified match (which may be in another document);
             # the others point at the document this one copies
             matched = d.duplicate_of_paragraph is not None
@@ -942,15 +1109,19 @@ class _Resolver:
         key.update({c: (-self.score_l[c], s_order[c] - s + self.cq_l[c]) for c in back})
         return sorted(key, key=key.__getitem__)
 
-    def _near(self, r: int) -> tuple[str, int, str, float] | None:
+    def _near(self, r: int) -> tuple | None:
         cand, params, sub = self.cand, self.params, self.sub
         s = int(self.srow[r])
         a = sub.set(s)
         la = len(a)
+        retired, retired_before = self.retired_now, self.index.retired
         for c in self._candidate_list(r):
             is_old = self.is_old_l[c]
             if is_old:
                 t = self.tgt_l[c]
+                if (retired or retired_before) and (int(cand.old_ids[t]) in retired
+                                                    or int(cand.old_ids[t]) in retired_before):
+                    continue
                 bset = cand.osh.set(t)
             else:
                 # a back candidate (see above) has the later paragraph as its target
@@ -964,20 +1135,23 @@ class _Resolver:
                 bset = sub.set(t)
             self.checked += 1
             inter = _intersection(a, bset)
-            jac = inter / (la + len(bset) - inter)
+            lb = len(bset)
+            jac = inter / (la + lb - inter)
             # a shorter paragraph inside a longer one is reported as containment (a trimmed copy)
-            if (inter / la >= params.containment and la >= params.min_containment_shingles
-                    and la < len(bset)):
+            if inter / la >= params.containment and la >= params.min_containment_shingles and la < lb:
                 rule, sim = "dedup.containment", inter / la
             elif jac >= params.jaccard and inter / la >= params.min_share:
                 rule, sim = "dedup.resemblance", jac
+            elif (self.longest and inter / lb >= params.containment and lb >= params.min_containment_shingles
+                  and lb < la):
+                rule, sim = "dedup.contained", inter / lb  # the kept one is a trimmed copy of this one
             else:
                 continue
             if is_old:
                 meta = cand.old_meta[int(cand.old_ids[t])]
-                return meta[0], meta[1], rule, sim
+                return meta[0], meta[1], rule, sim, ("osh", t), ""
             it = self.items[self.elig_l[tr]]
-            return it.doc_id, it.paragraph_index, rule, sim
+            return it.doc_id, it.paragraph_index, rule, sim, ("row", tr), ""
         return None
 
 

@@ -10,6 +10,7 @@ Prefect.
 from __future__ import annotations
 
 import pickle
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -76,6 +77,7 @@ class RunSummary:
     documents_emptied: int = 0
     paragraphs_read: int = 0
     paragraphs_kept: int = 0
+    earlier_paragraphs_replaced: int = 0  # keep = "longest": removed from earlier runs' corpus parts
     removed_by_reason: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)
@@ -93,6 +95,8 @@ class RunSummary:
             f"{self.documents_emptied} left empty (all paragraphs removed)",
             f"rejected: {self.inputs_rejected} inputs, {self.records_rejected} records inside containers",
             f"paragraphs: {self.paragraphs_read} read, {self.paragraphs_kept} kept; removed rows by reason: {rm}",
+            *([f"earlier runs: {self.earlier_paragraphs_replaced} kept paragraphs replaced by longer copies"]
+              if self.earlier_paragraphs_replaced else []),
             f"seconds: {self.seconds:.1f}",
         ]
 
@@ -272,6 +276,10 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
             "kept_paragraphs": [p.index for p in kept], "content_sha256": d.content_sha256,
             "encoding": d.encoding, "run_id": plan.run_id, "ingested_at": now,
         })
+    # keep = "longest": kept paragraphs of earlier runs that a longer copy replaced
+    for doc_id, para, text, dec in outcome.replaced:
+        audit.record(doc_id, para, text, dec)
+    summary.earlier_paragraphs_replaced = len(outcome.replaced)
     summary.removed_by_reason = dict(sorted(audit.by_reason.items()))
 
     # write everything under names nothing refers to yet
@@ -288,6 +296,9 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
         tmp = write_parquet_tmp(frame(table, rows), final)
         renames.append((tmp, final))
         parts.append(f"{table}/{final.name}")
+    runs = [dict(r) for r in m.runs]
+    if outcome.replaced:
+        renames.extend(_rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in outcome.replaced}, seq))
     # ledger: every input seen so far, with the doc ids it produced
     for r in ledger_rows:
         r["doc_ids"] = doc_ids_by_source.get(r["source"], [])
@@ -310,7 +321,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     run_rec = {"run_id": rid, "seq": seq, "finished_at": now.isoformat(), "parts": parts,
                "dechaff": __version__, "summary": {k: v for k, v in summary.to_dict().items()
                                                     if k not in ("parts", "recovered")}}
-    new_m = Manifest(runs=[*m.runs, run_rec], ledger=ledger_name, boilerplate=bp_name,
+    new_m = Manifest(runs=[*runs, run_rec], ledger=ledger_name, boilerplate=bp_name,
                      index_params=params.signature_fields(), index_segments=segments,
                      index_size=index.size, next_seq=seq + 1)
     out.commit(new_m, renames)
@@ -319,6 +330,46 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
 
 
 # ---------------------------------------------------------------------------------------- local
+def _rewrite_corpus_parts(out: OutputDir, runs: list[dict], drop: set[tuple[str, int]], seq: int
+                          ) -> list[tuple[Path, Path]]:
+    """Remove paragraphs ``drop`` (doc_id, paragraph_index) from the corpus parts of earlier runs:
+    each affected part is written again under a new name (``...-r<seq>.parquet``, to a temporary name
+    first) and ``runs`` is updated to list it instead of the old one; the commit makes the swap, and
+    recovery deletes the old part. Returns the renames for the commit."""
+    docs = sorted({d for d, _ in drop})
+    corpus = [p for r in runs for p in r.get("parts", []) if p.startswith("corpus/")]
+    if not corpus:
+        return []
+    hits = (pl.scan_parquet([out.root / p for p in corpus], include_file_paths="_file")
+            .filter(pl.col("doc_id").is_in(docs)).select("_file").unique().collect()["_file"].to_list())
+    renames: list[tuple[Path, Path]] = []
+    swap: dict[str, str] = {}
+    for f in sorted(hits):
+        old = Path(f)
+        df = pl.read_parquet(old)
+        rows = []
+        for row in df.iter_rows(named=True):
+            kp = row["kept_paragraphs"]
+            if any((row["doc_id"], k) in drop for k in kp):
+                paras = row["text"].split("\n\n")
+                if len(paras) != len(kp):
+                    raise StateError(f"{old}: document {row['doc_id']} does not split into its kept paragraphs")
+                keep = [(k, t) for k, t in zip(kp, paras, strict=True) if (row["doc_id"], k) not in drop]
+                if not keep:
+                    continue  # nothing of the document is left
+                row["n_removed"] += len(kp) - len(keep)
+                row["kept_paragraphs"] = [k for k, _ in keep]
+                row["text"] = "\n\n".join(t for _, t in keep)
+            rows.append(row)
+        stem = re.sub(r"-r\d{6}$", "", old.stem)  # a part rewritten before: drop its old suffix
+        final = old.parent / f"{stem}-r{seq:06d}.parquet"
+        renames.append((write_parquet_tmp(pl.DataFrame(rows, schema=df.schema), final), final))
+        swap[f"corpus/{old.name}"] = f"corpus/{final.name}"
+    for r in runs:
+        r["parts"] = [swap.get(p, p) for p in r.get("parts", [])]
+    return renames
+
+
 def run_local(raw_dir: Path, out_dir: Path, config: Config | None = None,
               progress: Callable[[int, int], None] | None = None) -> RunSummary:
     """One run without Prefect (tests, library use): plan, every shard in turn, finalize."""
