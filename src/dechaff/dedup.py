@@ -869,6 +869,9 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
             keys[srow[entry_rows]], efp[entry_rows], [int(elig[r]) for r in entry_rows])
 
 
+_MAX_COPIERS = 16
+
+
 class _Resolver:
     """Decides the chunk's eligible paragraphs in ingestion order, one document at a time.
 
@@ -1038,7 +1041,8 @@ class _Resolver:
                   total: int, n_elig: int, decisions: list[Decision], pending: dict[int, tuple]) -> bool:
         """Whether items i:j are mostly a copy of one earlier document. A paragraph counts for the
         document it matched and for every kept document that had a duplicate of the same paragraph
-        (a copy of a copy matches whichever copy was kept first). "Mostly" must hold both by paragraphs
+        (a copy of a copy matches whichever copy was kept first), unless more than ``_MAX_COPIERS``
+        did. "Mostly" must hold both by paragraphs
         and by text length, so one long copied quote does not make a whole article a copy."""
         doc_id = self.items[i].doc_id
         dup_len: dict[str, int] = {}
@@ -1050,7 +1054,9 @@ class _Resolver:
             key = (tdoc, tpara)
             cs: Sequence[str] = (tdoc,)
             if key in oc or key in lc:
-                cs = {tdoc, *oc.get(key, ()), *lc.get(key, ())}
+                more = [*oc.get(key, ()), *lc.get(key, ())]
+                if len(more) <= _MAX_COPIERS:  # a paragraph copied everywhere (a template) says little
+                    cs = {tdoc, *more}
             for c in cs:
                 if c != doc_id:
                     dup_len[c] = dup_len.get(c, 0) + ln
