@@ -106,3 +106,15 @@ def test_a_page_the_rules_would_empty_gets_its_prose_back():
     assert page.main_text().split("\n\n") == paras
     assert {b.decision.rule for b in page.blocks if b.decision.keep} == {"html.rescued"}
     assert "Home" not in page.main_text()
+
+
+def test_a_heading_whose_section_was_all_chrome_goes_with_it():
+    art = f"<h1>Budget approved</h1><h2>The vote</h2><p>{P1}</p><p>{P2}</p>"
+    extra = ('<h3>Join our newsletter</h3><form><input name="email"><button>Sign up</button>'
+             '<p>Get the best stories in your inbox every morning.</p></form>'
+             '<h3>Keep reading</h3>')
+    out = dechaff.clean_html(page(art, extra)).split("\n\n")
+    # title over subtitle stays; the newsletter box heading and the trailing heading go
+    assert out == ["Budget approved", "The vote", P1, P2]
+    rules = {b.text: b.decision.rule for b in extract_blocks(page(art, extra)).blocks}
+    assert rules["Join our newsletter"] == rules["Keep reading"] == "html.orphan-heading"

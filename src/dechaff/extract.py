@@ -421,11 +421,37 @@ def _finish(blocks: list[Block], title: str | None) -> None:
             i = j
         else:
             i += 1
+    _drop_orphan_headings(blocks)
     _rescue_empty(blocks)
     # blocks may not hold blank lines: paragraphs are cut on them downstream
     for b in blocks:
         if "\n" in b.text:
             b.text = re.sub(r"\n\s*\n+", "\n", b.text)
+
+
+def _drop_orphan_headings(blocks: list[Block]) -> None:
+    """A heading introduces what follows it. When what follows it, up to the next kept heading, was all
+    dropped (a "Related posts", "Newsletter" or "Contact us" box), or when nothing kept follows it at all,
+    it heads chrome and goes too. A heading directly followed by another one (title and subtitle) stays.
+    Decided from the end, so a heading whose sub-headings all went goes as well."""
+    for i in range(len(blocks) - 1, -1, -1):
+        b = blocks[i]
+        if not b.decision.keep or b.tag not in HEADINGS:
+            continue
+        dropped = 0
+        orphan = True
+        rules = set()
+        for nb in blocks[i + 1:]:
+            if nb.decision.keep:
+                orphan = nb.tag in HEADINGS and dropped > 0
+                break
+            dropped += 1
+            rules.add(nb.decision.rule)
+        if orphan and rules == {"html.outside-main"}:
+            orphan = False  # dropped only for sitting outside the main container: too weak to compound
+        if orphan:
+            blocks[i].decision = Decision.drop(CHROME, "html.orphan-heading",
+                                               f"nothing kept under it ({dropped} blocks dropped)")
 
 
 def _rescue_empty(blocks: list[Block]) -> None:
