@@ -85,6 +85,9 @@ def score(shared: Path, pred: Path, level: str) -> str:
 
 
 def speed(shared: Path, limit: int | None, repeat: int) -> None:
+    # one core means one core: pin the process (numpy, polars and BLAS threads included) to one CPU
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     sys.path.insert(0, str(ROOT / "src"))
     from datasketch import MinHash, MinHashLSH
 

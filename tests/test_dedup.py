@@ -14,9 +14,11 @@ from dechaff.dedup import (
     band_keys,
     deduplicate,
     normalize,
+    pair_intersections,
     shingle_hash32,
     shingle_many,
     signatures,
+    tokenize,
     within_batch_candidates,
 )
 
@@ -52,6 +54,33 @@ def test_signatures_equal_datasketch_minhash():
         m = MinHash(num_perm=P.num_perm, seed=P.seed, scheme=P.scheme, hashfunc=lambda v: int(v))
         m.update_batch(shingle_hash32(sh.set(i)).tolist())
         assert np.array_equal(m.hashvalues.astype(np.uint32), sig[i])
+
+
+def test_tokens_of_a_batch_equal_tokens_of_each_paragraph_alone():
+    texts = ["Plain ASCII words, with punctuation!", "ünïcödé Straße ﬁne", "中文文本 mixed 日本語です",
+             "a line\nbreak inside", "", "...", "supercalifragilisticexpialidocious-and-longer-token 42",
+             "x" * 40, "tail"]
+    whole = tokenize(texts)
+    assert whole.n_words.tolist() == [len(normalize(t).split()) for t in texts]
+    off = np.concatenate(([0], np.cumsum(whole.n_words)))
+    for i, t in enumerate(texts):
+        alone = tokenize([t])
+        assert np.array_equal(alone.hashes, whole.hashes[off[i]: off[i + 1]]), t
+        assert (whole.pid[off[i]: off[i + 1]] == i).all()
+
+
+def test_pair_intersections_equal_set_intersections():
+    rng = random.Random(7)
+    texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 50))) for _ in range(60)]
+    sh = shingle_many(texts, P)
+    qa = np.array([rng.randrange(60) for _ in range(300)])
+    qb = np.array([rng.randrange(60) for _ in range(300)])
+    qb[:20] = qa[:20]  # a set against itself
+    want = [len(set(sh.set(a).tolist()) & set(sh.set(b).tolist())) for a, b in zip(qa, qb, strict=True)]
+    assert pair_intersections(sh, qa, sh, qb).tolist() == want
+    assert pair_intersections(sh, qa, sh, qb, budget=50).tolist() == want  # in many blocks
+    assert [int(x) for x in pair_intersections(sh, qa[:20], sh, qb[:20])] == [len(sh.set(a)) for a in qa[:20]]
+    assert len(pair_intersections(sh, qa[:0], sh, qb[:0])) == 0
 
 
 def test_batching_does_not_change_signatures():

@@ -28,9 +28,12 @@ entries as candidates, which bounds the work per paragraph.
 
 from __future__ import annotations
 
+import gc
 import io
 import unicodedata
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -102,19 +105,25 @@ _NOSPACE_LEAD = ((0xE3, 0x81, 0xBF), (0xE4, 0x80, 0xBF), (0xE5, 0x80, 0xBF), (0x
                  (0xE1, 0x80, 0x82), (0xE1, 0x9E, 0x9F))  # Myanmar, Khmer
 
 
-def normalize_bytes(texts: Sequence[str]) -> np.ndarray:
+def normalize_bytes(texts: Sequence[str], pad: int = 0) -> np.ndarray:
     """Normalise many paragraphs at once into one uint8 array: NFKC, casefold, digits -> 0,
-    punctuation -> space, one ``\n`` between paragraphs. Costs a few ms per MB."""
-    folded = texts
-    big = "\n".join(texts)
-    ascii_only = big.isascii()
-    if not ascii_only:  # ASCII paragraphs need no Unicode work: the byte map lower-cases them
-        folded = [t if t.isascii() else unicodedata.normalize("NFKC", t).casefold() for t in texts]
-        big = "\n".join(folded)
-    if big.count("\n") != len(texts) - 1:  # a line break inside a paragraph is a space
-        big = "\n".join(t.replace("\n", " ") for t in folded)
-    b = np.frombuffer(big.encode("utf-8", errors="replace").translate(_BYTE_MAP), dtype=np.uint8).copy()
+    punctuation -> space, one ``\n`` between paragraphs, then ``pad`` spaces. Costs a few ms per MB.
+    The array is read-only when every text is ASCII."""
+    ascii_only = all(t.isascii() for t in texts)
+    if any("\n" in t for t in texts):  # a line break inside a paragraph is a space
+        texts = [t.replace("\n", " ") for t in texts]
+    if pad and texts:  # trailing spaces, added to the last paragraph (copying it, not the whole batch)
+        texts = [*texts[:-1], texts[-1] + " " * pad]
+    if ascii_only:  # ASCII paragraphs need no Unicode work: the byte map lower-cases them
+        raw = "\n".join(texts).encode("ascii")
+    else:  # one paragraph at a time: no giant wide-character string to build and encode
+        # (NFKC maps no character to a line break, so the folded paragraphs have none either)
+        raw = b"\n".join(t.encode("ascii") if t.isascii() else
+                         unicodedata.normalize("NFKC", t).casefold().encode("utf-8", errors="replace")
+                         for t in texts)
+    b = np.frombuffer(raw.translate(_BYTE_MAP), dtype=np.uint8)
     if not ascii_only:
+        b = b.copy()
         n = len(b)
         leads = np.flatnonzero(b >= 0xC0)  # first bytes of multi-byte characters
         lead_b = b[leads]
@@ -137,53 +146,72 @@ def normalize(text: str) -> str:
 
 
 def _token_bounds(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end offsets of the tokens in normalised bytes."""
+    """Start and end offsets of the tokens in normalised bytes: runs of word bytes, except that every
+    character of a script written without spaces (CJK, Thai...) is a token of its own."""
     n = len(b)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     tok = (b != 32) & (b != 10)
-    start = tok.copy()
-    start[1:] &= ~tok[:-1]
-    end = tok.copy()
-    end[:-1] &= ~tok[1:]
-    leads = np.flatnonzero(b >= 0xC0)
-    if len(leads):
+    nospace = np.zeros(0, np.int64)
+    if int(b.max()) >= 0xC0:
+        leads = np.flatnonzero(b >= 0xC0)
         lead_b = b[leads]
-        lead = np.zeros(n, dtype=bool)
+        found = []
         for l0, lo, hi in _NOSPACE_LEAD:
             pos = leads[lead_b == l0]
             pos = pos[pos < n - 2]
             if len(pos):
                 sec = b[pos + 1]
-                lead[pos[(sec >= lo) & (sec <= hi)]] = True
-        if lead.any():
-            lp = np.flatnonzero(lead)
-            start[lp] = True  # a character of these scripts starts a token...
-            end[lp + 2] = True  # ...and ends one
-            after = lp + 3
-            after = after[after < n]
-            start[after] |= tok[after]
-            before = lp - 1
-            before = before[before >= 0]
-            end[before] |= tok[before]
+                found.append(pos[(sec >= lo) & (sec <= hi)])
+        if found:
+            nospace = np.unique(np.concatenate(found))
+    if len(nospace) == 0:  # tokens are the runs of word bytes
+        edges = np.flatnonzero(tok[1:] != tok[:-1]) + 1  # alternately a token's start and its end
+        if tok[0]:
+            edges = np.concatenate(([0], edges))
+        if tok[-1]:
+            edges = np.concatenate((edges, [n]))
+        return edges[0::2].astype(np.int64), edges[1::2].astype(np.int64)
+    start = tok.copy()
+    start[1:] &= ~tok[:-1]
+    end = tok.copy()
+    end[:-1] &= ~tok[1:]
+    start[nospace] = True  # a character of these scripts starts a token...
+    end[nospace + 2] = True  # ...and ends one
+    after = nospace + 3
+    after = after[after < n]
+    start[after] |= tok[after]
+    before = nospace - 1
+    before = before[before >= 0]
+    end[before] |= tok[before]
     return np.flatnonzero(start), np.flatnonzero(end) + 1
 
 
 # ------------------------------------------------------------------------------------ hashing
 def _fmix64(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> U64(33))
-    h = h * U64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> U64(33))
-    h = h * U64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> U64(33))
+    """MurmurHash3's 64-bit finaliser, IN PLACE on ``h`` (a temporary of the caller), which it returns."""
+    t = np.empty_like(h)
+    with np.errstate(over="ignore"):
+        for mult in (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53):
+            np.right_shift(h, U64(33), out=t)
+            h ^= t
+            h *= U64(mult)
+        np.right_shift(h, U64(33), out=t)
+        h ^= t
+    return h
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint32(16))
-    h = h * np.uint32(0x85EBCA6B)
-    h = h ^ (h >> np.uint32(13))
-    h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    """MurmurHash3's 32-bit finaliser, IN PLACE on ``h`` (a temporary of the caller), which it returns."""
+    t = np.empty_like(h)
+    with np.errstate(over="ignore"):
+        for shift, mult in ((16, 0x85EBCA6B), (13, 0xC2B2AE35)):
+            np.right_shift(h, np.uint32(shift), out=t)
+            h ^= t
+            h *= np.uint32(mult)
+        np.right_shift(h, np.uint32(16), out=t)
+        h ^= t
+    return h
 
 
 _LOW40 = U64((1 << 40) - 1)
@@ -214,26 +242,26 @@ def _token_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     n = len(starts)
     if n == 0:
         return np.zeros(0, U64)
-    lens = (ends - starts).astype(np.int64)
-    pad = np.zeros(len(b) + 16, dtype=np.uint8)
-    pad[: len(b)] = b
-    out = np.empty(n, dtype=U64)
-    short = lens <= 16
-    si = np.flatnonzero(short)
-    if len(si):
-        st, ln = starts[si], lens[si]
-        # the token's bytes as two little-endian words, bytes past its end masked off; ``words[i]`` is
-        # the 8 bytes starting at byte i (an unaligned view, no copy)
-        words = np.ndarray(shape=(len(b) + 8,), dtype="<u8", buffer=pad, strides=(1,))
-        w0 = words[st] & _BYTE_MASKS[np.minimum(ln, 8)]
-        w1 = np.zeros(len(si), dtype=U64)
-        long8 = np.flatnonzero(ln > 8)
-        if len(long8):
-            w1[long8] = words[st[long8] + 8] & _BYTE_MASKS[ln[long8] - 8]
-        with np.errstate(over="ignore"):
-            h = (w0 * U64(0x9E3779B97F4A7C15)) ^ (w1 * U64(0xC2B2AE3D27D4EB4F))
-            out[si] = _fmix64(h ^ ln.astype(U64) * U64(0xD6E8FEB86659FD93))
-    li = np.flatnonzero(~short)
+    lens = ends - starts
+    if len(b) - int(ends[-1]) >= 16:  # already padded (tokenize): no copy
+        pad = b
+    else:
+        pad = np.zeros(len(b) + 16, dtype=np.uint8)
+        pad[: len(b)] = b
+    # every token's first 16 bytes as two little-endian words, bytes past its end masked off;
+    # ``words[i]`` is the 8 bytes starting at byte i (an unaligned view, no copy)
+    words = np.ndarray(shape=(len(pad) - 8,), dtype="<u8", buffer=pad, strides=(1,))
+    w0 = words[starts]
+    w0 &= _BYTE_MASKS[np.minimum(lens, 8)]
+    w1 = words[starts + 8]
+    w1 &= _BYTE_MASKS[np.clip(lens - 8, 0, 8)]
+    with np.errstate(over="ignore"):
+        w0 *= U64(0x9E3779B97F4A7C15)
+        w1 *= U64(0xC2B2AE3D27D4EB4F)
+        w0 ^= w1
+        w0 ^= lens.astype(U64) * U64(0xD6E8FEB86659FD93)
+        out = _fmix64(w0)
+    li = np.flatnonzero(lens > 16)
     if len(li):
         st, en = starts[li], ends[li]
         idx = _ranges(st, en - st)
@@ -275,12 +303,16 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     n = len(texts)
     if n >= 1 << 23:
         raise ValueError("tokenize at most 8M paragraphs per batch")
-    b = normalize_bytes(texts)
-    nl = np.flatnonzero(b == 10)
+    if n == 0:
+        return Tokens(np.zeros(0, U64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    b = normalize_bytes(texts, pad=16)
     starts, ends = _token_bounds(b)
     th = _token_hashes(b, starts, ends)
-    pid = np.searchsorted(nl, starts).astype(np.int64)
-    return Tokens(th, pid, np.bincount(pid, minlength=n).astype(np.int64))
+    # paragraph p's tokens start between the (p-1)th and the pth line break
+    cuts = np.searchsorted(starts, np.flatnonzero(b == 10))
+    n_words = np.diff(np.concatenate(([0], cuts, [len(starts)]))).astype(np.int64)
+    pid = np.repeat(np.arange(n, dtype=np.int64), n_words)
+    return Tokens(th, pid, n_words)
 
 
 def fingerprints(tok: Tokens) -> np.ndarray:
@@ -413,9 +445,13 @@ class BandIndex:
         if first_id != self.size:
             raise ValueError(f"entries must be added in order: expected id {self.size}, got {first_id}")
         ids = np.arange(first_id, first_id + m, dtype=U64)
-        for j in range(self.bands):
-            comb = (keys[:, j].astype(U64) << U64(32)) | ids
-            self.tables[j] = np.sort(np.concatenate((self.tables[j], comb)), kind="stable")
+        comb = (keys.T.astype(U64) << U64(32)) | ids  # bands x m; unique values, so any sort will do
+        if self.size == 0:
+            comb.sort(axis=1)
+            self.tables = list(comb)
+        else:
+            for j in range(self.bands):
+                self.tables[j] = np.sort(np.concatenate((self.tables[j], comb[j])))
         self.size += m
 
     def nbytes(self) -> int:
@@ -715,11 +751,29 @@ class DedupOutcome:
     replaced: list[tuple[str, int, str, Decision]] = field(default_factory=list)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The resolution allocates many small acyclic objects (decisions, tuples); the cyclic garbage
+    collector would walk the whole heap several times for nothing. Paused, then restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) -> DedupOutcome:
     """Decide every item against the index and the items before it, in ingestion order. Items of one
     document must be contiguous. Works through the items in chunks of about ``chunk`` paragraphs (cut
     at document boundaries) so memory stays bounded; the paragraphs it keeps are added to ``index`` as
     pending entries (:meth:`DedupIndex.write_pending` stores them)."""
+    with _gc_paused():
+        return _deduplicate(items, index, chunk)
+
+
+def _deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int) -> DedupOutcome:
     decisions: list[Decision] = []
     new_entries: list[int] = []
     replaced: list[tuple[str, int, str, Decision]] = []
@@ -733,10 +787,8 @@ def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) 
             end += 1
         part = items[start:end]
         out, keys, fps, entry_items = _dedup_chunk(part, index)
-        entries = set(entry_items)
         # kept paragraphs too short to be entries are stored too (duplicate documents align with them)
-        others = [(it.doc_id, it.paragraph_index, it.text) for k, (it, d) in enumerate(zip(part, out.decisions,
-                  strict=True)) if d.keep and k not in entries and it.text.strip()]
+        others = [(part[k].doc_id, part[k].paragraph_index, part[k].text) for k in out.others]
         first = index.size
         index.add_pending(keys, fps, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
                                       for i in entry_items], others)
@@ -759,6 +811,7 @@ class _ChunkOutcome:
     new_entries: list[int]  # kept items
     pairs_checked: int
     replaced_entries: dict[int, tuple[str, int, str, Decision]]  # index entries replaced in this chunk
+    others: list[int]  # kept items with words but too short to be entries
 
 
 def _clip(text: str, params: DedupParams) -> str:
@@ -777,6 +830,8 @@ class _Candidates:
     score: np.ndarray
     order: np.ndarray
     coff: np.ndarray  # candidates of rep s: coff[s]:coff[s+1]
+    inter: np.ndarray  # exact shingle intersection of the pair
+    tsize: np.ndarray  # shingle count of the target
     osh: Shingled
     old_ids: np.ndarray  # osh row -> entry id
     old_meta: dict[int, tuple[str, int, str]]
@@ -808,10 +863,17 @@ def _candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIn
                                                      & (la >= params.min_containment_shingles))
     cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
     score = np.maximum(j_est, c_est)[plausible]
+    lb = lb[plausible]
     srt = np.lexsort((order, -score, cq))
-    cq, is_old, tgt, order, score = cq[srt], is_old[srt], tgt[srt], order[srt], score[srt]
+    cq, is_old, tgt, order, score, lb = cq[srt], is_old[srt], tgt[srt], order[srt], score[srt], lb[srt]
     coff = np.searchsorted(cq, np.arange(len(sub) + 1))
-    return _Candidates(cq, is_old, tgt, score, order, coff, osh, uniq_old, old_meta)
+    # every candidate pair verified on the real shingle sets, in one vectorised pass
+    inter = np.zeros(len(cq), dtype=np.int64)
+    o = np.flatnonzero(is_old)
+    inter[o] = pair_intersections(sub, cq[o], osh, tgt[o])
+    w = np.flatnonzero(~is_old)
+    inter[w] = pair_intersections(sub, cq[w], sub, tgt[w])
+    return _Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta)
 def _dedup_chunk(items: Sequence[Item], index: DedupIndex
                  ) -> tuple[_ChunkOutcome, np.ndarray, np.ndarray, list[int]]:
     """One chunk against the index; returns the outcome, and the band keys, fingerprints and items of
@@ -825,7 +887,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     n = len(items)
     decisions: list[Decision] = [KEEP] * n
     if n == 0:
-        return _ChunkOutcome(decisions, [], 0, {}), np.zeros((0, params.bands), np.uint32), np.zeros(0, U64), []
+        return _ChunkOutcome(decisions, [], 0, {}, []), np.zeros((0, params.bands), np.uint32), np.zeros(0, U64), []
     tok = tokenize([_clip(it.text, params) for it in items])
     elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
     efp = fingerprints(tok)[elig]
@@ -865,7 +927,10 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
         d, p, t = cand.old_meta[e]
         replaced_entries[e] = (d, p, t, res.replacement_decision(r_k, rule, sim))
     kept_rows = np.flatnonzero(res.kept)
-    return (_ChunkOutcome(decisions, [int(elig[r]) for r in kept_rows], res.checked, replaced_entries),
+    short = np.flatnonzero((tok.n_words > 0) & (tok.n_words < max(params.min_words, 1))).tolist()
+    others = [k for k in short if decisions[k].keep]
+    return (_ChunkOutcome(decisions, elig[kept_rows].tolist(), res.checked, replaced_entries,
+                          others),
             keys[srow[entry_rows]], efp[entry_rows], [int(elig[r]) for r in entry_rows])
 
 
@@ -897,13 +962,15 @@ class _Resolver:
         # kept paragraph -> kept documents that had a duplicate of it (earlier runs / this chunk)
         self.old_copiers: dict[tuple[str, int], list[str]] = {}
         self.local_copiers: dict[tuple[str, int], list[str]] = {}
-        self.checked = 0
+        self.checked = len(cand.cq)  # every candidate pair is verified (in _candidates)
         # plain lists: indexing them is several times cheaper than numpy scalars
         self.coff = cand.coff.tolist()
         self.cq_l, self.is_old_l, self.tgt_l = cand.cq.tolist(), cand.is_old.tolist(), cand.tgt.tolist()
         self.score_l, self.order_l = cand.score.tolist(), cand.order.tolist()
+        self.inter_l, self.tsize_l = cand.inter.tolist(), cand.tsize.tolist()
+        self.size_l, self.srow_l = np.diff(sub.offsets).tolist(), srow.tolist()
         self.reps_l, self.group_l, self.elig_l = reps.tolist(), group.tolist(), elig.tolist()
-        self._rev: tuple[np.ndarray, np.ndarray] | None = None
+        self._rev: tuple[list[int], list[int], list[int]] | None = None
 
     # ---------------------------------------------------------------- targets
     def _row_target(self, r: int) -> tuple[str, int, int]:
@@ -943,36 +1010,49 @@ class _Resolver:
 
     # ---------------------------------------------------------------- resolution
     def run(self, old_exact: np.ndarray, finals: dict[int, int], decisions: list[Decision]) -> None:
-        items, elig, group = self.items, self.elig, self.group
-        cand = self.cand
-        elig_l, group_l, old_l = elig.tolist(), group.tolist(), old_exact.tolist()
-        n_rows = len(elig_l)
-        # rows that have candidates at all (or are a later occurrence of a text, see _candidate_list)
-        need = np.zeros(n_rows, dtype=bool)
+        items, cand = self.items, self.cand
+        elig, group = self.elig, self.group
+        elig_l, group_l, old_l = self.elig_l, self.group_l, old_exact.tolist()
+        n, n_rows = len(items), len(elig_l)
+        # the documents: items dstart:dend, their eligible rows rstart:rend
+        doc_ids = [it.doc_id for it in items]
+        ids = np.array(doc_ids, dtype=object)
+        new_doc = np.ones(n, dtype=bool)
+        new_doc[1:] = ids[1:] != ids[:-1]
+        dstart = np.flatnonzero(new_doc)
+        dend = np.append(dstart[1:], n)
+        rstart, rend = np.searchsorted(elig, dstart), np.searchsorted(elig, dend)
+        lens = np.fromiter((len(items[k].text) for k in elig_l), dtype=np.int64, count=n_rows)
+        row_doc = np.repeat(np.arange(len(dstart)), rend - rstart)
+        total_l = np.bincount(row_doc, weights=lens, minlength=len(dstart)).astype(np.int64).tolist()
+        n_elig_l = (rend - rstart).tolist()
+        dstart_l, dend_l, rstart_l, rend_l = dstart.tolist(), dend.tolist(), rstart.tolist(), rend.tolist()
+        self.doc_range = {doc_ids[a]: (a, b) for a, b in zip(dstart_l, dend_l, strict=True)}
+        # rows that can match something: exact copies of an index entry, later occurrences of a text in
+        # the chunk, rows with LSH candidates. Every other row is the first occurrence of its text with
+        # nothing to match: it is kept, and nothing earlier can depend on it, so it is recorded up front.
+        need = old_exact >= 0
         rows = np.flatnonzero(self.srow >= 0)
         s = self.srow[rows]
-        need[rows] = (cand.coff[s + 1] > cand.coff[s]) | (self.reps[s] != rows)
-        need_l = need.tolist()
-        r = 0
-        n = len(items)
-        i = 0
-        while i < n:
-            j = i
-            doc_id = items[i].doc_id
-            while j < n and items[j].doc_id == doc_id:
-                j += 1
-            self.doc_range[doc_id] = (i, j)
-            r0 = r
+        need[rows] |= (cand.coff[s + 1] > cand.coff[s]) | (self.reps[s] != rows)
+        trivial = np.flatnonzero(~need)
+        self.kept_first.update(zip(group[trivial].tolist(), trivial.tolist(), strict=True))
+        irows = np.flatnonzero(need)
+        ioff, iend = np.searchsorted(irows, rstart).tolist(), np.searchsorted(irows, rend).tolist()
+        irows_l = irows.tolist()
+        for d in range(len(dstart_l)):
+            if ioff[d] == iend[d]:
+                continue
+            doc_id = doc_ids[dstart_l[d]]
             matches: list[tuple[str, int, int]] = []
             pending: dict[int, tuple] = {}  # keep = "longest": row -> the shorter kept match it replaces
-            total = n_elig = 0
-            while r < n_rows and elig_l[r] < j:
+            for r in irows_l[ioff[d]: iend[d]]:
                 k = elig_l[r]
-                total += len(items[k].text)
-                n_elig += 1
                 g = group_l[r]
-                hit = self._exact_hit(old_l[r], finals, g)
-                if hit is None and need_l[r]:
+                e = old_l[r]
+                hit = (self._exact_hit(e, finals, g)
+                       if e >= 0 or g in self.kept_first or g in self.replaced_group else None)
+                if hit is None:
                     hit = self._near(r)
                 if hit is None:
                     self.kept_first[g] = r
@@ -986,18 +1066,17 @@ class _Resolver:
                         name = rule.split(".")[1]
                         ev = (f"{name} {via} {tdoc} paragraph {tpara}" if via else
                               f"{name} {sim:.3f} with {tdoc} paragraph {tpara}")
-                        decisions[k] = Decision.drop(DUPLICATE, rule, ev, duplicate_of_doc=tdoc,
-                                                     duplicate_of_paragraph=int(tpara), similarity=round(sim, 4))
+                        # (positional: the hottest line of the loop)
+                        decisions[k] = Decision(False, DUPLICATE, rule, ev, tdoc, int(tpara), round(sim, 4))
                     if tdoc != doc_id:
                         matches.append((tdoc, int(tpara), len(items[k].text)))
-                r += 1
-            is_copy = bool(matches) and self._document(i, j, r0, r, matches, total, n_elig, decisions, pending)
+            is_copy = bool(matches) and self._document(dstart_l[d], dend_l[d], rstart_l[d], rend_l[d], matches,
+                                                       total_l[d], n_elig_l[d], decisions, pending)
             if not is_copy:
                 for tdoc, tpara, _ in matches:  # a kept document: it holds copies of these paragraphs
                     self.local_copiers.setdefault((tdoc, tpara), []).append(doc_id)
                 for rr, hit in pending.items():
                     self._replace(rr, hit, decisions)
-            i = j
 
     def _longer(self, k: int, target: tuple[str, int], rule: str, sim: float) -> bool:
         """keep = "longest": does item ``k`` replace its match (a longer text, or one containing it)?"""
@@ -1047,21 +1126,27 @@ class _Resolver:
         doc_id = self.items[i].doc_id
         dup_len: dict[str, int] = {}
         dup_n: dict[str, int] = {}
-        direct: dict[str, int] = {}
+        for tdoc, _tpara, ln in matches:  # (matches are in other documents)
+            if tdoc in dup_n:
+                dup_n[tdoc] += 1
+                dup_len[tdoc] += ln
+            else:
+                dup_n[tdoc] = 1
+                dup_len[tdoc] = ln
+        direct = dict(dup_n)
         oc, lc = self.old_copiers, self.local_copiers
-        for tdoc, tpara, ln in matches:
-            direct[tdoc] = direct.get(tdoc, 0) + 1
-            key = (tdoc, tpara)
-            cs: Sequence[str] = (tdoc,)
-            if key in oc or key in lc:
-                more = [*oc.get(key, ()), *lc.get(key, ())]
-                if len(more) <= _MAX_COPIERS:  # a paragraph copied everywhere (a template) says little
-                    cs = {tdoc, *more}
-            for c in cs:
-                if c != doc_id:
-                    dup_len[c] = dup_len.get(c, 0) + ln
-                    dup_n[c] = dup_n.get(c, 0) + 1
-        tdoc = max(dup_len, key=lambda t: (dup_n[t], direct.get(t, 0), dup_len[t], t))
+        if oc or lc:
+            for tdoc, tpara, ln in matches:
+                key = (tdoc, tpara)
+                if key in oc or key in lc:
+                    more = [*oc.get(key, ()), *lc.get(key, ())]
+                    if len(more) > _MAX_COPIERS:  # a paragraph copied everywhere (a template) says little
+                        continue
+                    for c in set(more) - {tdoc, doc_id}:
+                        dup_len[c] = dup_len.get(c, 0) + ln
+                        dup_n[c] = dup_n.get(c, 0) + 1
+        tdoc = (next(iter(dup_n)) if len(dup_n) == 1 else
+                max(dup_len, key=lambda t: (dup_n[t], direct.get(t, 0), dup_len[t], t)))
         share = min(dup_len[tdoc] / total, dup_n[tdoc] / n_elig)
         if share <= self.params.doc_share:  # "mostly": more than half, by count and by length
             return False
@@ -1078,11 +1163,9 @@ class _Resolver:
             # a paragraph keeps its own verified match (which may be in another document);
             # the others point at the document this one copies
             matched = d.duplicate_of_paragraph is not None
-            decisions[k] = Decision.drop(
-                DUPLICATE_DOCUMENT, "dedup.document", ev,
-                duplicate_of_doc=d.duplicate_of_doc if matched else tdoc,
-                duplicate_of_paragraph=d.duplicate_of_paragraph if matched else None,
-                similarity=d.similarity if matched else round(share, 4))
+            decisions[k] = (Decision(False, DUPLICATE_DOCUMENT, "dedup.document", ev, d.duplicate_of_doc,
+                                     d.duplicate_of_paragraph, d.similarity) if matched else
+                            Decision(False, DUPLICATE_DOCUMENT, "dedup.document", ev, tdoc, None, round(share, 4)))
         for r in range(r0, r1):
             if self.kept[r]:
                 self.kept[r] = False
@@ -1094,19 +1177,21 @@ class _Resolver:
     def _candidate_list(self, r: int) -> range | list[int]:
         """Indices into the candidate arrays for row ``r``, best first."""
         cand = self.cand
-        s = int(self.srow[r])
+        s = self.srow_l[r]
         own = range(self.coff[s], self.coff[s + 1])
         if self.reps_l[s] == r:
             return own
         # a later occurrence of the same text: also the paragraphs after the first occurrence (and
         # before this one) that had the first occurrence as a candidate
         if self._rev is None:
+            # candidates by target: those of target s are idx[off[s]:off[s + 1]], in the order of their
+            # query (stable sort of candidates sorted by query), so their query rows ascend too
             new = np.flatnonzero(~cand.is_old)
             o = np.argsort(cand.tgt[new], kind="stable")
-            self._rev = (new[o], cand.tgt[new][o])
-        idx, tg = self._rev
-        lo, hi = np.searchsorted(tg, [s, s + 1])
-        back = [c for c in idx[lo:hi].tolist() if self.reps_l[self.cq_l[c]] < r]
+            off = np.searchsorted(cand.tgt[new][o], np.arange(len(self.reps_l) + 1))
+            self._rev = (new[o].tolist(), off.tolist(), self.reps[cand.cq[new[o]]].tolist())
+        idx, off, qrow = self._rev
+        back = idx[off[s]: bisect_left(qrow, r, off[s], off[s + 1])]  # queries before row r
         if not back:
             return own
         s_order = self.order_l
@@ -1116,10 +1201,10 @@ class _Resolver:
         return sorted(key, key=key.__getitem__)
 
     def _near(self, r: int) -> tuple | None:
-        cand, params, sub = self.cand, self.params, self.sub
-        s = int(self.srow[r])
-        a = sub.set(s)
-        la = len(a)
+        cand, params = self.cand, self.params
+        s = self.srow_l[r]
+        size, inter_l, tsize = self.size_l, self.inter_l, self.tsize_l
+        la = size[s]
         retired, retired_before = self.retired_now, self.index.retired
         for c in self._candidate_list(r):
             is_old = self.is_old_l[c]
@@ -1128,7 +1213,7 @@ class _Resolver:
                 if (retired or retired_before) and (int(cand.old_ids[t]) in retired
                                                     or int(cand.old_ids[t]) in retired_before):
                     continue
-                bset = cand.osh.set(t)
+                lb = tsize[c]
             else:
                 # a back candidate (see above) has the later paragraph as its target
                 t = self.tgt_l[c] if self.cq_l[c] == s else self.cq_l[c]
@@ -1138,10 +1223,10 @@ class _Resolver:
                     tr = self.kept_first.get(self.group_l[tr], r)
                     if tr >= r:
                         continue
-                bset = sub.set(t)
-            self.checked += 1
-            inter = _intersection(a, bset)
-            lb = len(bset)
+                lb = size[t]
+            inter = inter_l[c]
+            if not inter:
+                continue
             jac = inter / (la + lb - inter)
             # a shorter paragraph inside a longer one is reported as containment (a trimmed copy)
             if inter / la >= params.containment and la >= params.min_containment_shingles and la < lb:
@@ -1224,15 +1309,33 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
                 similarity=round(-neg, 4))
 
 
-def _intersection(a: np.ndarray, b: np.ndarray) -> int:
-    """Size of the intersection of two sorted arrays of unique values (no sort: binary search)."""
-    if len(a) > len(b):
-        a, b = b, a
-    if len(a) == 0:
-        return 0
-    pos = np.searchsorted(b, a)
-    pos[pos == len(b)] = 0
-    return int(np.count_nonzero(b[pos] == a))
+def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarray,
+                       budget: int = 1 << 24) -> np.ndarray:
+    """Exact shingle-set intersection sizes of the pairs (set ``qa[i]`` of ``sa``, set ``qb[i]`` of ``sb``),
+    vectorised: each side's sets, tagged with their pair number, are already sorted, so one merge (a
+    stable sort of two sorted runs is linear) puts equal shingles of a pair next to each other. Pairs
+    go through in blocks of about ``budget`` shingles."""
+    n = len(qa)
+    out = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return out
+    la = sa.offsets[qa + 1] - sa.offsets[qa]
+    lb = sb.offsets[qb + 1] - sb.offsets[qb]
+    cum = np.cumsum(la + lb)
+    lo = 0
+    while lo < n:
+        base = int(cum[lo - 1]) if lo else 0
+        hi = max(int(np.searchsorted(cum, base + budget, side="right")), lo + 1)
+        hi = min(hi, n, lo + (1 << 23))
+        tag = np.arange(hi - lo, dtype=U64) << U64(40)
+        ka = sa.hashes[_ranges(sa.offsets[qa[lo:hi]], la[lo:hi])] | np.repeat(tag, la[lo:hi])
+        kb = sb.hashes[_ranges(sb.offsets[qb[lo:hi]], lb[lo:hi])] | np.repeat(tag, lb[lo:hi])
+        both = np.concatenate((ka, kb))
+        both.sort(kind="stable")
+        same = both[1:][both[1:] == both[:-1]]
+        out[lo:hi] = np.bincount((same >> U64(40)).astype(np.int64), minlength=hi - lo)
+        lo = hi
+    return out
 
 
 def _agreement(sig_a: np.ndarray, qa: np.ndarray, sig_b: np.ndarray, eb: np.ndarray,
