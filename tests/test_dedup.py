@@ -17,6 +17,7 @@ from dechaff.dedup import (
     pair_intersections,
     shingle_hash32,
     shingle_many,
+    shingles_of,
     signatures,
     tokenize,
     within_batch_candidates,
@@ -69,6 +70,19 @@ def test_tokens_of_a_batch_equal_tokens_of_each_paragraph_alone():
         assert (whole.pid[off[i]: off[i + 1]] == i).all()
 
 
+def test_shingles_do_not_depend_on_blocks_or_on_the_rows_asked_for():
+    texts = [para(i, n) for i, n in enumerate([60, 3, 0, 12, 7, 1, 40, 9, 2, 30])]
+    tok = tokenize(texts)
+    whole = shingles_of(tok, np.arange(len(texts)), P)
+    tiny_blocks = shingles_of(tok, np.arange(len(texts)), P, block=5)
+    assert np.array_equal(whole.hashes, tiny_blocks.hashes) and np.array_equal(whole.offsets, tiny_blocks.offsets)
+    rows = np.array([1, 3, 4, 8, 9])
+    some = shingles_of(tok, rows, P, block=8)
+    for k, r in enumerate(rows):
+        assert np.array_equal(some.set(k), whole.set(r))
+    assert some.n_words.tolist() == whole.n_words[rows].tolist()
+
+
 def test_pair_intersections_equal_set_intersections():
     rng = random.Random(7)
     texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 50))) for _ in range(60)]
@@ -88,6 +102,7 @@ def test_batching_does_not_change_signatures():
     whole = signatures(shingle_many(texts, P), P)
     parts = np.vstack([signatures(shingle_many(texts[i:i + 7], P), P) for i in range(0, 40, 7)])
     assert np.array_equal(whole, parts)
+    assert np.array_equal(whole, signatures(shingle_many(texts, P), P, block=50))  # in cache-sized blocks
 
 
 def _run(texts_by_doc: list[tuple[str, list[str]]], index: DedupIndex | None = None):

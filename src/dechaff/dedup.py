@@ -291,59 +291,110 @@ def _grams(th: np.ndarray, pid: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
 
 @dataclass(slots=True)
 class Tokens:
-    """The normalised words of a batch: token ``j`` has hash ``hashes[j]`` and belongs to paragraph
-    ``pid[j]`` (ascending); paragraph ``i`` has ``n_words[i]`` tokens."""
+    """The normalised words of a batch: paragraph ``i`` has ``n_words[i]`` tokens, whose hashes follow
+    those of paragraph ``i - 1`` in ``hashes``, and the fingerprint ``fp[i]`` (see :func:`fingerprints`)."""
 
     hashes: np.ndarray  # uint64
-    pid: np.ndarray  # int64
     n_words: np.ndarray  # int64
+    fp: np.ndarray  # uint64
+
+    @property
+    def pid(self) -> np.ndarray:
+        """The paragraph of every token (ascending)."""
+        return np.repeat(np.arange(len(self.n_words), dtype=np.int64), self.n_words)
 
 
-def tokenize(texts: Sequence[str]) -> Tokens:
+def tokenize(texts: Sequence[str], block_chars: int = 1 << 18) -> Tokens:
+    """The normalised words of many paragraphs. Works through them in blocks of about ``block_chars``
+    characters (whole paragraphs; the result does not depend on it) so that the byte and token arrays
+    of a block stay in the CPU cache."""
     n = len(texts)
     if n >= 1 << 23:
         raise ValueError("tokenize at most 8M paragraphs per batch")
-    if n == 0:
-        return Tokens(np.zeros(0, U64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    hashes: list[np.ndarray] = []
+    n_words: list[np.ndarray] = []
+    fps: list[np.ndarray] = []
+    i = 0
+    while i < n:
+        j, size = i, 0
+        while j < n and (size < block_chars or j == i):
+            size += len(texts[j]) + 1
+            j += 1
+        th, nw = _tokenize_block(texts[i:j])
+        hashes.append(th)
+        n_words.append(nw)
+        fps.append(_fingerprints(th, nw))
+        i = j
+    if not hashes:
+        return Tokens(np.zeros(0, U64), np.zeros(0, np.int64), np.zeros(0, U64))
+    return Tokens(np.concatenate(hashes), np.concatenate(n_words), np.concatenate(fps))
+
+
+def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Token hashes and word counts of the paragraphs."""
     b = normalize_bytes(texts, pad=16)
     starts, ends = _token_bounds(b)
     th = _token_hashes(b, starts, ends)
     # paragraph p's tokens start between the (p-1)th and the pth line break
     cuts = np.searchsorted(starts, np.flatnonzero(b == 10))
-    n_words = np.diff(np.concatenate(([0], cuts, [len(starts)]))).astype(np.int64)
-    pid = np.repeat(np.arange(n, dtype=np.int64), n_words)
-    return Tokens(th, pid, n_words)
+    return th, np.diff(np.concatenate(([0], cuts, [len(starts)]))).astype(np.int64)
 
 
 def fingerprints(tok: Tokens) -> np.ndarray:
     """A 64-bit hash of every paragraph's normalised word sequence: paragraphs with the same normalised
     text (an exact copy up to case, punctuation and digits) have the same fingerprint."""
-    n = len(tok.n_words)
+    return tok.fp
+
+
+def _fingerprints(th: np.ndarray, n_words: np.ndarray) -> np.ndarray:
+    n = len(n_words)
     fp = np.zeros(n, dtype=U64)
-    if len(tok.hashes) == 0:
-        return fp
-    first = np.concatenate(([0], np.cumsum(tok.n_words)[:-1]))
-    pos = (np.arange(len(tok.hashes)) - first[tok.pid]).astype(U64)
-    nz = np.flatnonzero(tok.n_words > 0)
+    if len(th) == 0:
+        return _fmix64(fp ^ (n_words.astype(U64) * U64(0xC2B2AE3D27D4EB4F)))
+    first = np.concatenate(([0], np.cumsum(n_words)[:-1]))
+    pos = (np.arange(len(th)) - np.repeat(first, n_words)).astype(U64)  # within the paragraph
+    nz = np.flatnonzero(n_words > 0)
     with np.errstate(over="ignore"):
-        v = _fmix64(tok.hashes ^ ((pos + U64(1)) * U64(0x9E3779B97F4A7C15)))
+        v = _fmix64(th ^ ((pos + U64(1)) * U64(0x9E3779B97F4A7C15)))
         fp[nz] = np.add.reduceat(v, first[nz])
-        return _fmix64(fp ^ (tok.n_words.astype(U64) * U64(0xC2B2AE3D27D4EB4F)))
+        return _fmix64(fp ^ (n_words.astype(U64) * U64(0xC2B2AE3D27D4EB4F)))
 
 
-def shingles_of(tok: Tokens, rows: np.ndarray, params: DedupParams) -> Shingled:
-    """The shingle sets of paragraphs ``rows`` (ascending) of a tokenized batch, in that order."""
+def shingles_of(tok: Tokens, rows: np.ndarray, params: DedupParams, block: int = 1 << 17) -> Shingled:
+    """The shingle sets of paragraphs ``rows`` (ascending) of a tokenized batch, in that order. Whole
+    paragraphs go through in blocks of about ``block`` tokens, so that the arrays stay in the CPU cache
+    (the result does not depend on it)."""
     n = len(rows)
     if n == 0:
         return Shingled(np.zeros(0, U64), np.zeros(1, np.int64), np.zeros(0, np.int64))
-    if n != len(tok.n_words):
-        newid = np.full(len(tok.n_words), -1, dtype=np.int64)
-        newid[rows] = np.arange(n)
-        sel = newid[tok.pid] >= 0
-        th, pid = tok.hashes[sel], newid[tok.pid[sel]]
-    else:
-        th, pid = tok.hashes, tok.pid
+    tok_off = np.concatenate(([0], np.cumsum(tok.n_words)))
     n_words = tok.n_words[rows]
+    cum = np.cumsum(n_words)
+    hashes: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    i = 0
+    while i < n:
+        base = int(cum[i - 1]) if i else 0
+        j = max(int(np.searchsorted(cum, base + block, side="right")), i + 1)
+        r0, r1 = int(rows[i]), int(rows[j - 1])
+        if r1 - r0 == j - 1 - i:  # consecutive paragraphs: their tokens are one slice
+            th = tok.hashes[tok_off[r0]: tok_off[r1 + 1]]
+        else:
+            th = tok.hashes[_ranges(tok_off[rows[i:j]], n_words[i:j])]
+        h, c = _shingle_block(th, n_words[i:j], params)
+        hashes.append(h)
+        counts.append(c)
+        i = j
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(counts), out=offsets[1:])
+    return Shingled(np.concatenate(hashes), offsets, n_words)
+
+
+def _shingle_block(th: np.ndarray, n_words: np.ndarray, params: DedupParams) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique shingles (40-bit) of consecutive paragraphs with these token hashes and word
+    counts, and how many each paragraph has."""
+    n = len(n_words)
+    pid = np.repeat(np.arange(n, dtype=np.int64), n_words)
     gram_h, gram_p = _grams(th, pid, params.ngram)
     short_h, short_p = _grams(th, pid, params.short_ngram)
     long_par = n_words >= params.short_words
@@ -361,11 +412,8 @@ def shingles_of(tok: Tokens, rows: np.ndarray, params: DedupParams) -> Shingled:
         keep = np.ones(len(key), dtype=bool)
         keep[1:] = key[1:] != key[:-1]
         key = key[keep]
-    p = (key >> U64(40)).astype(np.int64)
-    counts = np.bincount(p, minlength=n)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return Shingled(key & _LOW40, offsets, n_words)
+    counts = np.bincount((key >> U64(40)).astype(np.int64), minlength=n)
+    return key & _LOW40, counts
 
 
 def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
@@ -393,8 +441,10 @@ def shingle_hash32(h40: np.ndarray) -> np.ndarray:
     return (h40 >> U64(8)).astype(np.uint32)
 
 
-def signatures(sh: Shingled, params: DedupParams, rows_mask: np.ndarray | None = None) -> np.ndarray:
-    """MinHash signatures (n x num_perm, uint32) of every paragraph; empty sets get the max value."""
+def signatures(sh: Shingled, params: DedupParams, block: int = 1 << 17) -> np.ndarray:
+    """MinHash signatures (n x num_perm, uint32) of every paragraph; empty sets get the max value.
+    Whole paragraphs go through in blocks of about ``block`` shingles, all permutations per block, so
+    the working buffer stays in the CPU cache."""
     n = len(sh)
     a, b = permutations(params)
     sig = np.full((n, params.num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
@@ -403,14 +453,20 @@ def signatures(sh: Shingled, params: DedupParams, rows_mask: np.ndarray | None =
     if len(nonempty) == 0:
         return sig
     hv = _fmix32(shingle_hash32(sh.hashes))
-    starts = sh.offsets[nonempty]
+    starts, ends = sh.offsets[nonempty], sh.offsets[nonempty + 1]
     out = np.empty((params.num_perm, len(nonempty)), dtype=np.uint32)  # one contiguous row per permutation
-    buf = np.empty_like(hv)
+    buf = np.empty(block + int(counts.max()), dtype=np.uint32)
+    i = 0
     with np.errstate(over="ignore"):
-        for k in range(params.num_perm):
-            np.multiply(hv, a[k], out=buf)
-            np.add(buf, b[k], out=buf)
-            np.minimum.reduceat(buf, starts, out=out[k])
+        while i < len(nonempty):
+            j = max(int(np.searchsorted(ends, starts[i] + block, side="right")), i + 1)
+            s0, s1 = int(starts[i]), int(ends[j - 1])
+            h, B, seg = hv[s0:s1], buf[: s1 - s0], starts[i:j] - s0
+            for k in range(params.num_perm):
+                np.multiply(h, a[k], out=B)
+                np.add(B, b[k], out=B)
+                np.minimum.reduceat(B, seg, out=out[k, i:j])
+            i = j
     sig[nonempty] = out.T
     return sig
 
@@ -913,7 +969,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     res.old_copiers = index.copiers(sorted({(d, p) for d, p, _ in cand.old_meta.values()}))
     res.run(old_exact, finals, decisions)
     index.add_copiers([(d, p, c) for (d, p), cs in res.local_copiers.items() for c in cs])
-    _align(items, decisions, res.copies, res.doc_range, index)
+    _align(items, decisions, res.copies, res.doc_range, index, tok)
     # new entries: the kept rows and the rows replaced by a longer copy in this chunk (kept for a while,
     # so a later exact copy of them finds what replaced them, in this run or a later one)
     entry_rows = np.flatnonzero(res.kept | res.was_replaced)
@@ -1247,38 +1303,47 @@ class _Resolver:
 
 
 def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[int, int, str]],
-           local: dict[str, tuple[int, int]], index: DedupIndex) -> None:
+           local: dict[str, tuple[int, int]], index: DedupIndex, tok: Tokens) -> None:
     """Point every paragraph of a duplicate document that has no verified match of its own (short
     lines, heavily edited paragraphs) at its counterpart among the kept paragraphs of the document it
     copies, when there is one: same normalised words (similarity = word-set Jaccard >= 0.5, or one
     contained in the other for >= 90% of at least 3 words). One-to-one, best pairs first. This only
-    names the matched paragraph in the audit; the whole document is dropped either way."""
+    names the matched paragraph in the audit; the whole document is dropped either way. ``tok`` holds
+    the words of ``items``; only paragraphs of earlier runs are tokenized here."""
     if not copies:
         return
     earlier = index.doc_paragraphs(sorted({t for *_, t in copies if t not in local}))
-    texts: list[str] = []
-    jobs: list[tuple[list[int], int, list[tuple[int, str]]]] = []  # (queries, first text, targets)
+    off = np.concatenate(([0], np.cumsum(tok.n_words))).tolist()
+    old_texts: list[str] = []
+    # a word set is ("item", k) of this chunk, or ("old", m) of ``old_texts``
+    jobs: list[tuple[list[int], list[tuple[str, int]], list[int]]] = []  # (queries, target sets, paragraphs)
     for i, j, tdoc in copies:
         if tdoc in local:
             a, b = local[tdoc]
-            targets = [(items[m].paragraph_index, items[m].text) for m in range(a, b) if decisions[m].keep]
+            kept = [m for m in range(a, b) if decisions[m].keep]
+            srcs, paras = [("item", m) for m in kept], [items[m].paragraph_index for m in kept]
         else:
-            targets = earlier.get(tdoc, [])
+            old = earlier.get(tdoc, [])
+            srcs = [("old", len(old_texts) + m) for m in range(len(old))]
+            paras = [p for p, _ in old]
+            old_texts.extend(t for _, t in old)
         queries = [k for k in range(i, j) if decisions[k].duplicate_of_paragraph is None]
-        if not queries or not targets:
-            continue
-        jobs.append((queries, len(texts), targets))
-        texts.extend(items[k].text for k in queries)
-        texts.extend(t for _, t in targets)
+        if queries and srcs:
+            jobs.append((queries, srcs, paras))
     if not jobs:
         return
-    tok = tokenize(texts)
-    off = np.concatenate(([0], np.cumsum(tok.n_words))).tolist()
-    hashes = tok.hashes.tolist()
-    sets = [frozenset(hashes[off[m]: off[m + 1]]) for m in range(len(texts))]
-    for queries, base, targets in jobs:
-        qs = sets[base: base + len(queries)]
-        ts = sets[base + len(queries): base + len(queries) + len(targets)]
+    otok = tokenize(old_texts)
+    ooff = np.concatenate(([0], np.cumsum(otok.n_words))).tolist()
+
+    def words(src: tuple[str, int]) -> frozenset:
+        kind, m = src
+        if kind == "item":
+            return frozenset(tok.hashes[off[m]: off[m + 1]].tolist())
+        return frozenset(otok.hashes[ooff[m]: ooff[m + 1]].tolist())
+
+    for queries, srcs, paras in jobs:
+        qs = [words(("item", k)) for k in queries]
+        ts = [words(src) for src in srcs]
         pairs = []
         for qi, a in enumerate(qs):
             if not a:
@@ -1302,7 +1367,7 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
             k = queries[qi]
             d = decisions[k]
             tdoc = d.duplicate_of_doc
-            tpara = targets[ti][0]
+            tpara = paras[ti]
             decisions[k] = Decision.drop(
                 DUPLICATE_DOCUMENT, d.rule, f"{d.evidence}; matches {tdoc} paragraph {tpara} "
                 f"(word overlap {-neg:.2f})", duplicate_of_doc=tdoc, duplicate_of_paragraph=int(tpara),
@@ -1310,11 +1375,11 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
 
 
 def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarray,
-                       budget: int = 1 << 24) -> np.ndarray:
+                       budget: int = 1 << 17) -> np.ndarray:
     """Exact shingle-set intersection sizes of the pairs (set ``qa[i]`` of ``sa``, set ``qb[i]`` of ``sb``),
     vectorised: each side's sets, tagged with their pair number, are already sorted, so one merge (a
     stable sort of two sorted runs is linear) puts equal shingles of a pair next to each other. Pairs
-    go through in blocks of about ``budget`` shingles."""
+    go through in blocks of about ``budget`` shingles (cache-sized)."""
     n = len(qa)
     out = np.zeros(n, dtype=np.int64)
     if n == 0:
