@@ -289,6 +289,18 @@ def _grams(th: np.ndarray, pid: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     return g[valid], pid[: len(pid) - k + 1][valid]
 
 
+def _blocks(cum: np.ndarray, budget: int, max_items: int = 1 << 62) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges ``i:j`` of items whose sizes (``cum``: their running total) add up to about
+    ``budget``, at least one item and at most ``max_items`` each: the cache-sized blocks the batch
+    functions below work through (their results never depend on the blocks)."""
+    n, i = len(cum), 0
+    while i < n:
+        base = int(cum[i - 1]) if i else 0
+        j = min(max(int(np.searchsorted(cum, base + budget, side="right")), i + 1), i + max_items)
+        yield i, j
+        i = j
+
+
 @dataclass(slots=True)
 class Tokens:
     """The normalised words of a batch: paragraph ``i`` has ``n_words[i]`` tokens, whose hashes follow
@@ -314,17 +326,12 @@ def tokenize(texts: Sequence[str], block_chars: int = 1 << 18) -> Tokens:
     hashes: list[np.ndarray] = []
     n_words: list[np.ndarray] = []
     fps: list[np.ndarray] = []
-    i = 0
-    while i < n:
-        j, size = i, 0
-        while j < n and (size < block_chars or j == i):
-            size += len(texts[j]) + 1
-            j += 1
+    chars = np.cumsum(np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n))
+    for i, j in _blocks(chars, block_chars):
         th, nw = _tokenize_block(texts[i:j])
         hashes.append(th)
         n_words.append(nw)
         fps.append(_fingerprints(th, nw))
-        i = j
     if not hashes:
         return Tokens(np.zeros(0, U64), np.zeros(0, np.int64), np.zeros(0, U64))
     return Tokens(np.concatenate(hashes), np.concatenate(n_words), np.concatenate(fps))
@@ -349,8 +356,8 @@ def fingerprints(tok: Tokens) -> np.ndarray:
 def _fingerprints(th: np.ndarray, n_words: np.ndarray) -> np.ndarray:
     n = len(n_words)
     fp = np.zeros(n, dtype=U64)
-    if len(th) == 0:
-        return _fmix64(fp ^ (n_words.astype(U64) * U64(0xC2B2AE3D27D4EB4F)))
+    if len(th) == 0:  # (no words: every fingerprint is 0)
+        return fp
     first = np.concatenate(([0], np.cumsum(n_words)[:-1]))
     pos = (np.arange(len(th)) - np.repeat(first, n_words)).astype(U64)  # within the paragraph
     nz = np.flatnonzero(n_words > 0)
@@ -369,13 +376,9 @@ def shingles_of(tok: Tokens, rows: np.ndarray, params: DedupParams, block: int =
         return Shingled(np.zeros(0, U64), np.zeros(1, np.int64), np.zeros(0, np.int64))
     tok_off = np.concatenate(([0], np.cumsum(tok.n_words)))
     n_words = tok.n_words[rows]
-    cum = np.cumsum(n_words)
     hashes: list[np.ndarray] = []
     counts: list[np.ndarray] = []
-    i = 0
-    while i < n:
-        base = int(cum[i - 1]) if i else 0
-        j = max(int(np.searchsorted(cum, base + block, side="right")), i + 1)
+    for i, j in _blocks(np.cumsum(n_words), block):
         r0, r1 = int(rows[i]), int(rows[j - 1])
         if r1 - r0 == j - 1 - i:  # consecutive paragraphs: their tokens are one slice
             th = tok.hashes[tok_off[r0]: tok_off[r1 + 1]]
@@ -384,7 +387,6 @@ def shingles_of(tok: Tokens, rows: np.ndarray, params: DedupParams, block: int =
         h, c = _shingle_block(th, n_words[i:j], params)
         hashes.append(h)
         counts.append(c)
-        i = j
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.concatenate(counts), out=offsets[1:])
     return Shingled(np.concatenate(hashes), offsets, n_words)
@@ -456,17 +458,14 @@ def signatures(sh: Shingled, params: DedupParams, block: int = 1 << 17) -> np.nd
     starts, ends = sh.offsets[nonempty], sh.offsets[nonempty + 1]
     out = np.empty((params.num_perm, len(nonempty)), dtype=np.uint32)  # one contiguous row per permutation
     buf = np.empty(block + int(counts.max()), dtype=np.uint32)
-    i = 0
     with np.errstate(over="ignore"):
-        while i < len(nonempty):
-            j = max(int(np.searchsorted(ends, starts[i] + block, side="right")), i + 1)
+        for i, j in _blocks(ends, block):  # (``ends`` is the running total of the set sizes)
             s0, s1 = int(starts[i]), int(ends[j - 1])
             h, B, seg = hv[s0:s1], buf[: s1 - s0], starts[i:j] - s0
             for k in range(params.num_perm):
                 np.multiply(h, a[k], out=B)
                 np.add(B, b[k], out=B)
                 np.minimum.reduceat(B, seg, out=out[k, i:j])
-            i = j
     sig[nonempty] = out.T
     return sig
 
@@ -985,8 +984,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     kept_rows = np.flatnonzero(res.kept)
     short = np.flatnonzero((tok.n_words > 0) & (tok.n_words < max(params.min_words, 1))).tolist()
     others = [k for k in short if decisions[k].keep]
-    return (_ChunkOutcome(decisions, elig[kept_rows].tolist(), res.checked, replaced_entries,
-                          others),
+    return (_ChunkOutcome(decisions, elig[kept_rows].tolist(), res.checked, replaced_entries, others),
             keys[srow[entry_rows]], efp[entry_rows], [int(elig[r]) for r in entry_rows])
 
 
@@ -1386,12 +1384,7 @@ def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarra
         return out
     la = sa.offsets[qa + 1] - sa.offsets[qa]
     lb = sb.offsets[qb + 1] - sb.offsets[qb]
-    cum = np.cumsum(la + lb)
-    lo = 0
-    while lo < n:
-        base = int(cum[lo - 1]) if lo else 0
-        hi = max(int(np.searchsorted(cum, base + budget, side="right")), lo + 1)
-        hi = min(hi, n, lo + (1 << 23))
+    for lo, hi in _blocks(np.cumsum(la + lb), budget, max_items=1 << 23):  # (pair tags take 24 bits)
         tag = np.arange(hi - lo, dtype=U64) << U64(40)
         ka = sa.hashes[_ranges(sa.offsets[qa[lo:hi]], la[lo:hi])] | np.repeat(tag, la[lo:hi])
         kb = sb.hashes[_ranges(sb.offsets[qb[lo:hi]], lb[lo:hi])] | np.repeat(tag, lb[lo:hi])
@@ -1399,7 +1392,6 @@ def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarra
         both.sort(kind="stable")
         same = both[1:][both[1:] == both[:-1]]
         out[lo:hi] = np.bincount((same >> U64(40)).astype(np.int64), minlength=hi - lo)
-        lo = hi
     return out
 
 
