@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Reasons written to removed/.reason
 CHROME = "chrome"
@@ -24,9 +25,10 @@ EMPTY = "empty"
 REASONS = (CHROME, COMMENT, BOILERPLATE, DUPLICATE, DUPLICATE_DOCUMENT, EMPTY)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Keep or drop one paragraph (or one line of it), with why.
+class Decision(NamedTuple):
+    """Keep or drop one paragraph (or one line of it), with why. Immutable (``KEEP`` is shared); a
+    named tuple because the dedup stage makes tens of thousands per second (3x cheaper to build than
+    a frozen dataclass).
 
     ``evidence`` is a short human-readable string: the matched pattern, the feature values, the
     repeat count, the similarity... whatever lets a reader of the audit check the call.
