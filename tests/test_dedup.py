@@ -233,11 +233,53 @@ def test_band_index_and_batch_candidates_agree():
     assert set(zip(q.tolist(), e.tolist(), strict=True)) == brute
 
 
-def test_band_keys_shape():
-    sig = signatures(shingle_many([para(1)], P), P)
-    assert band_keys(sig, P).shape == (1, P.bands)
+def _fmix64_ref(h: int) -> int:
+    m = (1 << 64) - 1
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & m
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & m
+    return h ^ (h >> 33)
+
+
+def test_band_keys_shape_and_formula():
+    """Band keys are persisted in the index: they must keep following their formula, written out
+    here in plain Python (a faster implementation must not change a stored key)."""
+    sig = signatures(shingle_many([para(1), para(2, 7), "x y z w v"], P), P)
+    keys = band_keys(sig, P)
+    assert keys.shape == (3, P.bands)
+    m = (1 << 64) - 1
+    for i in range(3):
+        for b in range(P.bands):
+            acc = 0
+            for j in range(P.rows):
+                acc = ((acc * 0x100000001B3) & m) ^ ((int(sig[i, b * P.rows + j]) + (j + 1) * 0x9E3779B97F4A7C15) & m)
+            acc = _fmix64_ref((acc + b * 0xD6E8FEB86659FD93) & m)
+            assert int(keys[i, b]) == acc >> 32
     with pytest.raises(ValueError):
         BandIndex(2).add(np.zeros((1, 2), np.uint32), 5)
+
+
+def test_token_hashes_follow_their_formula():
+    """Token hashes feed the persisted fingerprints and band keys: the formula, in plain Python, for
+    short (one word), medium (two words) and long (byte sum) tokens."""
+    m = (1 << 64) - 1
+
+    def ref(w: bytes) -> int:
+        if len(w) <= 16:
+            w0 = int.from_bytes(w[:8], "little")
+            w1 = int.from_bytes(w[8:16], "little")
+            h = ((w0 * 0x9E3779B97F4A7C15) & m) ^ ((w1 * 0xC2B2AE3D27D4EB4F) & m)
+            return _fmix64_ref(h ^ ((len(w) * 0xD6E8FEB86659FD93) & m))
+        total = 0
+        for i, c in enumerate(w):
+            total = (total + _fmix64_ref((c * 0x9E3779B97F4A7C15 + i * 0xC2B2AE3D27D4EB4F) & m)) & m
+        return _fmix64_ref(total ^ ((len(w) * 0xD6E8FEB86659FD93) & m))
+
+    words = ["a", "eighteen", "ninebytes", "abcdefghijklmnop", "abcdefghijklmnopq", "über", "x" * 40]
+    tok = tokenize([" ".join(words)])
+    expect = [ref(w.encode()) for w in normalize(" ".join(words)).split()]
+    assert tok.hashes.tolist() == expect
 
 
 def test_a_copy_of_a_document_whose_paragraph_was_kept_elsewhere_is_still_its_copy(tmp_path):

@@ -6,7 +6,8 @@ Pipeline, all batch-vectorised with numpy over many paragraphs at once:
    spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) get a space around every character, so their
    "words" are characters.
 2. **shingle**: word 3-grams; paragraphs with fewer than 8 words use single words. Tokens are hashed
-   from the UTF-8 bytes with a polynomial hash computed from prefix sums (no Python loop per token).
+   from their UTF-8 bytes, all at once (no Python loop per token): a token of up to 16 bytes packed
+   into two 64-bit words and mixed, a longer one as a position-mixed sum of its bytes.
    Each paragraph's shingles form an exact set of 64-bit hashes.
 3. **sign**: MinHash with datasketch's ``affine32`` permutation scheme (datasketch 2.0): the same
    permutations as ``datasketch.MinHash(num_perm, seed, scheme="affine32")``, applied to all
@@ -253,12 +254,14 @@ def _token_hashes(b: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     words = np.ndarray(shape=(len(pad) - 8,), dtype="<u8", buffer=pad, strides=(1,))
     w0 = words[starts]
     w0 &= _BYTE_MASKS[np.minimum(lens, 8)]
-    w1 = words[starts + 8]
-    w1 &= _BYTE_MASKS[np.clip(lens - 8, 0, 8)]
     with np.errstate(over="ignore"):
         w0 *= U64(0x9E3779B97F4A7C15)
-        w1 *= U64(0xC2B2AE3D27D4EB4F)
-        w0 ^= w1
+        lg = np.flatnonzero(lens > 8)  # (the second word of a shorter token is 0: it adds nothing)
+        if len(lg):
+            w1 = words[starts[lg] + 8]
+            w1 &= _BYTE_MASKS[np.minimum(lens[lg] - 8, 8)]
+            w1 *= U64(0xC2B2AE3D27D4EB4F)
+            w0[lg] ^= w1
         w0 ^= lens.astype(U64) * U64(0xD6E8FEB86659FD93)
         out = _fmix64(w0)
     li = np.flatnonzero(lens > 16)
@@ -472,14 +475,18 @@ def signatures(sh: Shingled, params: DedupParams, block: int = 1 << 17) -> np.nd
 
 def band_keys(sig: np.ndarray, params: DedupParams) -> np.ndarray:
     """(n x bands) uint32 bucket keys: each band's ``rows`` values mixed into one number."""
-    n = sig.shape[0]
     r, nb = params.rows, params.bands
-    s = sig[:, : nb * r].reshape(n, nb, r).astype(U64)
     with np.errstate(over="ignore"):
-        acc = np.zeros((n, nb), dtype=U64)
-        for j in range(r):
-            acc = (acc * U64(0x100000001B3)) ^ (s[:, :, j] + U64(j + 1) * U64(0x9E3779B97F4A7C15))
-        acc = _fmix64(acc + np.arange(nb, dtype=U64) * U64(0xD6E8FEB86659FD93))
+        # value j of every band is column j of a strided view: one contiguous n x bands array per j
+        acc = sig[:, 0: nb * r: r].astype(U64)
+        acc += U64(0x9E3779B97F4A7C15)
+        for j in range(1, r):
+            acc *= U64(0x100000001B3)
+            x = sig[:, j: nb * r: r].astype(U64)
+            x += U64(j + 1) * U64(0x9E3779B97F4A7C15)
+            acc ^= x
+        acc += np.arange(nb, dtype=U64) * U64(0xD6E8FEB86659FD93)
+        acc = _fmix64(acc)
     return (acc >> U64(32)).astype(np.uint32)
 
 
@@ -971,7 +978,8 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     _align(items, decisions, res.copies, res.doc_range, index, tok)
     # new entries: the kept rows and the rows replaced by a longer copy in this chunk (kept for a while,
     # so a later exact copy of them finds what replaced them, in this run or a later one)
-    entry_rows = np.flatnonzero(res.kept | res.was_replaced)
+    kept = np.array(res.kept, dtype=bool)
+    entry_rows = np.flatnonzero(kept | res.was_replaced)
     first = index.size
     entry_of = {int(r): first + m for m, r in enumerate(entry_rows)}
     for r_t, (r_k, rule, sim) in res.replaced_rows.items():
@@ -981,7 +989,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
         index.retire(e, entry_of[r_k], rule, sim)
         d, p, t = cand.old_meta[e]
         replaced_entries[e] = (d, p, t, res.replacement_decision(r_k, rule, sim))
-    kept_rows = np.flatnonzero(res.kept)
+    kept_rows = np.flatnonzero(kept)
     short = np.flatnonzero((tok.n_words > 0) & (tok.n_words < max(params.min_words, 1))).tolist()
     others = [k for k in short if decisions[k].keep]
     return (_ChunkOutcome(decisions, elig[kept_rows].tolist(), res.checked, replaced_entries, others),
@@ -1005,7 +1013,7 @@ class _Resolver:
         self.srow, self.sub, self.cand, self.params = srow, sub, cand, params
         self.index = index
         self.longest = params.keep == "longest"
-        self.kept = np.ones(len(elig), dtype=bool)
+        self.kept = [True] * len(elig)  # (a list: cheaper than a numpy array item by item)
         self.was_replaced = np.zeros(len(elig), dtype=bool)
         self.kept_first: dict[int, int] = {}  # text group -> its first kept row
         self.replaced_group: dict[int, int] = {}  # text group -> its row that a longer copy replaced
@@ -1017,14 +1025,24 @@ class _Resolver:
         self.old_copiers: dict[tuple[str, int], list[str]] = {}
         self.local_copiers: dict[tuple[str, int], list[str]] = {}
         self.checked = len(cand.cq)  # every candidate pair is verified (in _candidates)
+        # what each verified pair says, read from the query's side (forward) and, for pairs of this
+        # chunk, from the target's side (a later copy of the target meets the query as a back candidate)
+        size = np.diff(sub.offsets)
+        code_f, sim_f = _verdicts(cand.inter, size[cand.cq], cand.tsize, params, self.longest)
+        code_b, sim_b = _verdicts(cand.inter, size[cand.tgt], size[cand.cq], params, self.longest)
+        code_b[cand.is_old] = 0
+        # a paragraph's candidates that verify, best first: own[ooff[s]:ooff[s + 1]]
+        own = np.flatnonzero(code_f > 0)
+        self.own_l, self.ooff = own.tolist(), np.searchsorted(own, cand.coff).tolist()
+        self.n_own = np.diff(np.searchsorted(own, cand.coff))
         # plain lists: indexing them is several times cheaper than numpy scalars
-        self.coff = cand.coff.tolist()
         self.cq_l, self.is_old_l, self.tgt_l = cand.cq.tolist(), cand.is_old.tolist(), cand.tgt.tolist()
         self.score_l, self.order_l = cand.score.tolist(), cand.order.tolist()
-        self.inter_l, self.tsize_l = cand.inter.tolist(), cand.tsize.tolist()
-        self.size_l, self.srow_l = np.diff(sub.offsets).tolist(), srow.tolist()
+        self.code_f, self.sim_f = code_f.tolist(), sim_f.tolist()
+        self.code_b, self.sim_b = code_b, sim_b
+        self.srow_l = srow.tolist()
         self.reps_l, self.group_l, self.elig_l = reps.tolist(), group.tolist(), elig.tolist()
-        self._rev: tuple[list[int], list[int], list[int]] | None = None
+        self._rev: tuple[list[int], list[int], list[int], list[int], list[float]] | None = None
 
     # ---------------------------------------------------------------- targets
     def _row_target(self, r: int) -> tuple[str, int, int]:
@@ -1064,7 +1082,7 @@ class _Resolver:
 
     # ---------------------------------------------------------------- resolution
     def run(self, old_exact: np.ndarray, finals: dict[int, int], decisions: list[Decision]) -> None:
-        items, cand = self.items, self.cand
+        items = self.items
         elig, group = self.elig, self.group
         elig_l, group_l, old_l = self.elig_l, self.group_l, old_exact.tolist()
         n, n_rows = len(items), len(elig_l)
@@ -1083,49 +1101,60 @@ class _Resolver:
         dstart_l, dend_l, rstart_l, rend_l = dstart.tolist(), dend.tolist(), rstart.tolist(), rend.tolist()
         self.doc_range = {doc_ids[a]: (a, b) for a, b in zip(dstart_l, dend_l, strict=True)}
         # rows that can match something: exact copies of an index entry, later occurrences of a text in
-        # the chunk, rows with LSH candidates. Every other row is the first occurrence of its text with
+        # the chunk, rows with a verified candidate. Every other row is the first occurrence of its text with
         # nothing to match: it is kept, and nothing earlier can depend on it, so it is recorded up front.
         need = old_exact >= 0
         rows = np.flatnonzero(self.srow >= 0)
         s = self.srow[rows]
-        need[rows] |= (cand.coff[s + 1] > cand.coff[s]) | (self.reps[s] != rows)
+        need[rows] |= (self.n_own[s] > 0) | (self.reps[s] != rows)
         trivial = np.flatnonzero(~need)
         self.kept_first.update(zip(group[trivial].tolist(), trivial.tolist(), strict=True))
         irows = np.flatnonzero(need)
         ioff, iend = np.searchsorted(irows, rstart).tolist(), np.searchsorted(irows, rend).tolist()
         irows_l = irows.tolist()
+        doc_share = self.params.doc_share
+        lens_l = lens.tolist()
+        kept, kept_first, replaced_group = self.kept, self.kept_first, self.replaced_group
         for d in range(len(dstart_l)):
             if ioff[d] == iend[d]:
                 continue
             doc_id = doc_ids[dstart_l[d]]
             matches: list[tuple[str, int, int]] = []
+            matched_len = 0
             pending: dict[int, tuple] = {}  # keep = "longest": row -> the shorter kept match it replaces
             for r in irows_l[ioff[d]: iend[d]]:
                 k = elig_l[r]
                 g = group_l[r]
                 e = old_l[r]
-                hit = (self._exact_hit(e, finals, g)
-                       if e >= 0 or g in self.kept_first or g in self.replaced_group else None)
-                if hit is None:
+                if e >= 0 or g in replaced_group:
+                    hit = self._exact_hit(e, finals, g)
+                elif (tr := kept_first.get(g)) is not None:  # (the common exact copy, inline)
+                    it = items[elig_l[tr]]
+                    hit = it.doc_id, it.paragraph_index, "dedup.exact", 1.0, ("row", tr), ""
+                else:
                     hit = self._near(r)
                 if hit is None:
-                    self.kept_first[g] = r
+                    kept_first[g] = r
                 else:
                     tdoc, tpara, rule, sim, target, via = hit
                     if self.longest and rule != "dedup.exact" and self._longer(k, target, rule, sim):
                         pending[r] = hit  # stays kept; replaces the target if its document stays
-                        self.kept_first[g] = r
+                        kept_first[g] = r
                     else:
-                        self.kept[r] = False
-                        name = rule.split(".")[1]
+                        kept[r] = False
+                        name = _RULE_NAMES[rule]
                         ev = (f"{name} {via} {tdoc} paragraph {tpara}" if via else
                               f"{name} {sim:.3f} with {tdoc} paragraph {tpara}")
                         # (positional: the hottest line of the loop)
                         decisions[k] = Decision(False, DUPLICATE, rule, ev, tdoc, int(tpara), round(sim, 4))
                     if tdoc != doc_id:
-                        matches.append((tdoc, int(tpara), len(items[k].text)))
-            is_copy = bool(matches) and self._document(dstart_l[d], dend_l[d], rstart_l[d], rend_l[d], matches,
-                                                       total_l[d], n_elig_l[d], decisions, pending)
+                        ln = lens_l[r]
+                        matches.append((tdoc, int(tpara), ln))
+                        matched_len += ln
+            # (no earlier document can hold more of it than all its matches together)
+            is_copy = (min(matched_len / total_l[d], len(matches) / n_elig_l[d]) > doc_share
+                       and self._document(dstart_l[d], dend_l[d], rstart_l[d], rend_l[d], matches,
+                                          total_l[d], n_elig_l[d], decisions, pending))
             if not is_copy:
                 for tdoc, tpara, _ in matches:  # a kept document: it holds copies of these paragraphs
                     self.local_copiers.setdefault((tdoc, tpara), []).append(doc_id)
@@ -1223,81 +1252,99 @@ class _Resolver:
         for r in range(r0, r1):
             if self.kept[r]:
                 self.kept[r] = False
-                g = int(self.group[r])
+                g = self.group_l[r]
                 if self.kept_first.get(g) == r:
                     del self.kept_first[g]
         return True
 
-    def _candidate_list(self, r: int) -> range | list[int]:
-        """Indices into the candidate arrays for row ``r``, best first."""
-        cand = self.cand
+    def _candidate_list(self, r: int) -> list[int]:
+        """The verified candidates of row ``r``, best first: indices into the candidate arrays, ``~c``
+        (negative) for a back candidate ``c``, whose target is its query paragraph."""
         s = self.srow_l[r]
-        own = range(self.coff[s], self.coff[s + 1])
+        own = self.own_l[self.ooff[s]: self.ooff[s + 1]]
         if self.reps_l[s] == r:
             return own
         # a later occurrence of the same text: also the paragraphs after the first occurrence (and
-        # before this one) that had the first occurrence as a candidate
+        # before this one) that had the first occurrence as a verified candidate
         if self._rev is None:
-            # candidates by target: those of target s are idx[off[s]:off[s + 1]], in the order of their
-            # query (stable sort of candidates sorted by query), so their query rows ascend too
-            new = np.flatnonzero(~cand.is_old)
+            # back candidates by target: those of target s are idx[off[s]:off[s + 1]], in the order of
+            # their query (stable sort of candidates sorted by query), so their query rows ascend too
+            cand = self.cand
+            new = np.flatnonzero(self.code_b > 0)
             o = np.argsort(cand.tgt[new], kind="stable")
             off = np.searchsorted(cand.tgt[new][o], np.arange(len(self.reps_l) + 1))
-            self._rev = (new[o].tolist(), off.tolist(), self.reps[cand.cq[new[o]]].tolist())
-        idx, off, qrow = self._rev
+            self._rev = (new[o].tolist(), off.tolist(), self.reps[cand.cq[new[o]]].tolist(),
+                         self.code_b.tolist(), self.sim_b.tolist())
+        idx, off, qrow = self._rev[:3]
         back = idx[off[s]: bisect_left(qrow, r, off[s], off[s + 1])]  # queries before row r
         if not back:
             return own
-        s_order = self.order_l
+        score, order, cq = self.score_l, self.order_l, self.cq_l
         # a back candidate's target is its query paragraph: its order is the query's own
-        key = {c: (-self.score_l[c], s_order[c]) for c in own}
-        key.update({c: (-self.score_l[c], s_order[c] - s + self.cq_l[c]) for c in back})
+        key = {c: (-score[c], order[c]) for c in own}
+        key.update({~c: (-score[c], order[c] - s + cq[c]) for c in back})
         return sorted(key, key=key.__getitem__)
 
     def _near(self, r: int) -> tuple | None:
-        cand, params = self.cand, self.params
-        s = self.srow_l[r]
-        size, inter_l, tsize = self.size_l, self.inter_l, self.tsize_l
-        la = size[s]
+        """The first verified candidate of row ``r`` whose target still stands, as a hit."""
+        cand = self.cand
         retired, retired_before = self.retired_now, self.index.retired
         for c in self._candidate_list(r):
-            is_old = self.is_old_l[c]
-            if is_old:
+            if c < 0:  # a back candidate
+                c = ~c
+                tr = self.reps_l[self.cq_l[c]]
+                code, sim = self._rev[3][c], self._rev[4][c]
+            elif self.is_old_l[c]:
                 t = self.tgt_l[c]
                 if (retired or retired_before) and (int(cand.old_ids[t]) in retired
                                                     or int(cand.old_ids[t]) in retired_before):
                     continue
-                lb = tsize[c]
-            else:
-                # a back candidate (see above) has the later paragraph as its target
-                t = self.tgt_l[c] if self.cq_l[c] == s else self.cq_l[c]
-                tr = self.reps_l[t]
-                if not self.kept[tr]:
-                    # the target's first occurrence was dropped; a later kept copy of it stands in
-                    tr = self.kept_first.get(self.group_l[tr], r)
-                    if tr >= r:
-                        continue
-                lb = size[t]
-            inter = inter_l[c]
-            if not inter:
-                continue
-            jac = inter / (la + lb - inter)
-            # a shorter paragraph inside a longer one is reported as containment (a trimmed copy)
-            if inter / la >= params.containment and la >= params.min_containment_shingles and la < lb:
-                rule, sim = "dedup.containment", inter / la
-            elif jac >= params.jaccard and inter / la >= params.min_share:
-                rule, sim = "dedup.resemblance", jac
-            elif (self.longest and inter / lb >= params.containment and lb >= params.min_containment_shingles
-                  and lb < la):
-                rule, sim = "dedup.contained", inter / lb  # the kept one is a trimmed copy of this one
-            else:
-                continue
-            if is_old:
                 meta = cand.old_meta[int(cand.old_ids[t])]
-                return meta[0], meta[1], rule, sim, ("osh", t), ""
+                return meta[0], meta[1], _RULES[self.code_f[c]], self.sim_f[c], ("osh", t), ""
+            else:
+                tr = self.reps_l[self.tgt_l[c]]
+                code, sim = self.code_f[c], self.sim_f[c]
+            if not self.kept[tr]:
+                # the target's first occurrence was dropped; a later kept copy of it stands in
+                tr = self.kept_first.get(self.group_l[tr], r)
+                if tr >= r:
+                    continue
             it = self.items[self.elig_l[tr]]
-            return it.doc_id, it.paragraph_index, rule, sim, ("row", tr), ""
+            return it.doc_id, it.paragraph_index, _RULES[code], sim, ("row", tr), ""
         return None
+
+
+_RULES = ("", "dedup.containment", "dedup.resemblance", "dedup.contained")
+_RULE_NAMES = {r: r.split(".")[1] for r in (*_RULES[1:], "dedup.exact")}
+
+
+def _verdicts(inter: np.ndarray, la: np.ndarray, lb: np.ndarray, params: DedupParams, longest: bool
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """What a verified pair says about paragraph a (``la`` shingles) against an earlier paragraph b
+    (``lb``) sharing ``inter`` shingles: an index into ``_RULES`` (0: not a duplicate) and the
+    similarity. A shorter paragraph inside a longer one is containment (a trimmed copy); otherwise
+    resemblance (Jaccard, with at least ``min_share`` of a in b); with keep = "longest", b inside a
+    longer a is "contained" (the kept one is a trimmed copy of this one)."""
+    code = np.zeros(len(inter), dtype=np.int8)
+    sim = np.zeros(len(inter), dtype=np.float64)
+    if len(inter) == 0:
+        return code, sim
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_a = inter / la
+        share_b = inter / lb
+        jac = inter / (la + lb - inter)
+    minc = params.min_containment_shingles
+    for k, ok, value in (
+            (3, longest & (share_b >= params.containment) & (lb >= minc) & (lb < la), share_b),
+            (2, (jac >= params.jaccard) & (share_a >= params.min_share), jac),
+            (1, (share_a >= params.containment) & (la >= minc) & (la < lb), share_a)):
+        ok &= inter > 0
+        code[ok] = k  # (the first rule that holds wins: assigned last)
+        sim[ok] = value[ok]
+    return code, sim
+
+
+_WORDS = DedupParams(ngram=1, short_ngram=1)  # shingles that are single words: word sets
 
 
 def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[int, int, str]],
@@ -1308,68 +1355,79 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
     contained in the other for >= 90% of at least 3 words). One-to-one, best pairs first. This only
     names the matched paragraph in the audit; the whole document is dropped either way. ``tok`` holds
     the words of ``items``; only paragraphs of earlier runs are tokenized here."""
-    if not copies:
+    # the paragraphs to point somewhere, by duplicate document
+    todo = [(tdoc, queries) for i, j, tdoc in copies
+            if (queries := [k for k in range(i, j) if decisions[k].duplicate_of_paragraph is None])]
+    if not todo:
         return
-    earlier = index.doc_paragraphs(sorted({t for *_, t in copies if t not in local}))
-    off = np.concatenate(([0], np.cumsum(tok.n_words))).tolist()
+    earlier = index.doc_paragraphs(sorted({t for t, _ in todo if t not in local}))
     old_texts: list[str] = []
-    # a word set is ("item", k) of this chunk, or ("old", m) of ``old_texts``
-    jobs: list[tuple[list[int], list[tuple[str, int]], list[int]]] = []  # (queries, target sets, paragraphs)
-    for i, j, tdoc in copies:
+    # every (query, target) pair of every job: query item, target (item of this chunk, or paragraph
+    # of ``old_texts``), the target's paragraph index, the job
+    pq: list[int] = []
+    pt: list[int] = []
+    p_old: list[bool] = []
+    p_para: list[int] = []
+    p_job: list[int] = []
+    for n_job, (tdoc, queries) in enumerate(todo):
         if tdoc in local:
             a, b = local[tdoc]
-            kept = [m for m in range(a, b) if decisions[m].keep]
-            srcs, paras = [("item", m) for m in kept], [items[m].paragraph_index for m in kept]
+            targets = [m for m in range(a, b) if decisions[m].keep]
+            paras = [items[m].paragraph_index for m in targets]
+            is_old = False
         else:
             old = earlier.get(tdoc, [])
-            srcs = [("old", len(old_texts) + m) for m in range(len(old))]
+            targets = list(range(len(old_texts), len(old_texts) + len(old)))
             paras = [p for p, _ in old]
             old_texts.extend(t for _, t in old)
-        queries = [k for k in range(i, j) if decisions[k].duplicate_of_paragraph is None]
-        if queries and srcs:
-            jobs.append((queries, srcs, paras))
-    if not jobs:
+            is_old = True
+        for q in queries:
+            pq.extend([q] * len(targets))
+            pt.extend(targets)
+            p_para.extend(paras)
+        p_old.extend([is_old] * (len(queries) * len(targets)))
+        p_job.extend([n_job] * (len(queries) * len(targets)))
+    if not pq:
         return
-    otok = tokenize(old_texts)
-    ooff = np.concatenate(([0], np.cumsum(otok.n_words))).tolist()
-
-    def words(src: tuple[str, int]) -> frozenset:
-        kind, m = src
-        if kind == "item":
-            return frozenset(tok.hashes[off[m]: off[m + 1]].tolist())
-        return frozenset(otok.hashes[ooff[m]: ooff[m + 1]].tolist())
-
-    for queries, srcs, paras in jobs:
-        qs = [words(("item", k)) for k in queries]
-        ts = [words(src) for src in srcs]
-        pairs = []
-        for qi, a in enumerate(qs):
-            if not a:
-                continue
-            for ti, b in enumerate(ts):
-                inter = len(a & b)
-                if not inter:
-                    continue
-                jac = inter / (len(a) + len(b) - inter)
-                small = min(len(a), len(b))
-                if jac >= 0.5 or (small >= 3 and inter / small >= 0.9):
-                    pairs.append((-jac, qi, ti))
-        pairs.sort()
-        used_q: set[int] = set()
-        used_t: set[int] = set()
-        for neg, qi, ti in pairs:
-            if qi in used_q or ti in used_t:
-                continue
-            used_q.add(qi)
-            used_t.add(ti)
-            k = queries[qi]
-            d = decisions[k]
-            tdoc = d.duplicate_of_doc
-            tpara = paras[ti]
-            decisions[k] = Decision.drop(
-                DUPLICATE_DOCUMENT, d.rule, f"{d.evidence}; matches {tdoc} paragraph {tpara} "
-                f"(word overlap {-neg:.2f})", duplicate_of_doc=tdoc, duplicate_of_paragraph=int(tpara),
-                similarity=round(-neg, 4))
+    # word sets (sorted unique 40-bit word hashes) and the intersections of all pairs at once
+    q_arr, t_arr, old_arr = np.array(pq), np.array(pt), np.array(p_old, dtype=bool)
+    inter = np.zeros(len(q_arr), dtype=np.int64)
+    la = np.zeros(len(q_arr), dtype=np.int64)
+    lb = np.zeros(len(q_arr), dtype=np.int64)
+    local_rows = np.unique(np.concatenate((q_arr, t_arr[~old_arr])))
+    loc = shingles_of(tok, local_rows, _WORDS)
+    qi = np.searchsorted(local_rows, q_arr)
+    la[:] = np.diff(loc.offsets)[qi]
+    w = np.flatnonzero(~old_arr)
+    ti = np.searchsorted(local_rows, t_arr[w])
+    inter[w] = pair_intersections(loc, qi[w], loc, ti)
+    lb[w] = np.diff(loc.offsets)[ti]
+    o = np.flatnonzero(old_arr)
+    if len(o):
+        osets = shingles_of(tokenize(old_texts), np.arange(len(old_texts)), _WORDS)
+        inter[o] = pair_intersections(loc, qi[o], osets, t_arr[o])
+        lb[o] = np.diff(osets.offsets)[t_arr[o]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jac = inter / (la + lb - inter)
+        small = np.minimum(la, lb)
+        good = (la > 0) & (inter > 0) & ((jac >= 0.5) | ((small >= 3) & (inter / small >= 0.9)))
+    # one-to-one within each job, best pairs first (then query, then target order)
+    g = np.flatnonzero(good)
+    g = g[np.lexsort((g, -jac[g], np.array(p_job)[g]))]
+    used_q: set[int] = set()
+    used_t: set[tuple[int, int]] = set()
+    for c, job, sim in zip(g.tolist(), np.array(p_job)[g].tolist(), jac[g].tolist(), strict=True):
+        k, tkey = pq[c], (job, pt[c])
+        if k in used_q or tkey in used_t:
+            continue
+        used_q.add(k)
+        used_t.add(tkey)
+        d = decisions[k]
+        tdoc, tpara = d.duplicate_of_doc, p_para[c]
+        decisions[k] = Decision.drop(
+            DUPLICATE_DOCUMENT, d.rule, f"{d.evidence}; matches {tdoc} paragraph {tpara} "
+            f"(word overlap {sim:.2f})", duplicate_of_doc=tdoc, duplicate_of_paragraph=int(tpara),
+            similarity=round(sim, 4))
 
 
 def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarray,
