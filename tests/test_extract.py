@@ -110,11 +110,45 @@ def test_a_page_the_rules_would_empty_gets_its_prose_back():
 
 def test_a_heading_whose_section_was_all_chrome_goes_with_it():
     art = f"<h1>Budget approved</h1><h2>The vote</h2><p>{P1}</p><p>{P2}</p>"
-    extra = ('<h3>Join our newsletter</h3><form><input name="email"><button>Sign up</button>'
+    extra = ('<h3>The morning briefing</h3><form><input name="email"><button>Sign up</button>'
              '<p>Get the best stories in your inbox every morning.</p></form>'
-             '<h3>Keep reading</h3>')
+             '<h3>Around the town</h3>')
     out = dechaff.clean_html(page(art, extra)).split("\n\n")
     # title over subtitle stays; the newsletter box heading and the trailing heading go
     assert out == ["Budget approved", "The vote", P1, P2]
     rules = {b.text: b.decision.rule for b in extract_blocks(page(art, extra)).blocks}
-    assert rules["Join our newsletter"] == rules["Keep reading"] == "html.orphan-heading"
+    assert rules["The morning briefing"] == rules["Around the town"] == "html.orphan-heading"
+
+
+FORUM_POSTS = [
+    "I am planning a new build for video editing and would like advice on the processor and the graphics "
+    "card, since my budget is limited and I would rather spend it where it matters most.",
+    "For editing, memory and a fast disk matter more than people think; I would take the cheaper processor "
+    "and put the difference into more memory and a second drive for the cache files.",
+    "Agreed with the reply above. The software uses the graphics card for effects, so a mid-range card is "
+    "fine unless you work with very high resolution footage every day.",
+]
+
+
+def test_a_forum_topic_keeps_its_posts_but_not_the_reply_form():
+    """On a discussion page the thread is the content, not reader comments under an article."""
+    posts = "".join(f"<div class='comment'><h3 class='comment-author'>user{i}</h3><p>{p}</p>"
+                    f"<a href='#'>Link to comment</a></div>" for i, p in enumerate(FORUM_POSTS))
+    html = (f"<html><body><nav><a href='/'>Forums</a> <a href='/new'>New posts</a></nav>"
+            f"<h1>Advice on a video editing build</h1><div class='comments-list'>{posts}</div>"
+            "<form class='reply'><p>Your email address will not be published.</p><textarea></textarea></form>"
+            "</body></html>")
+    out = dechaff.clean_html(html)
+    for p in FORUM_POSTS:
+        assert p in out
+    assert "Advice on a video editing build" in out
+    assert "will not be published" not in out and "New posts" not in out
+
+
+def test_an_article_with_a_longer_comment_thread_still_loses_the_thread():
+    comments = "".join(f"<div class='comment-body'><p>{p}</p></div>" for p in FORUM_POSTS * 2)
+    html = page(f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p>",
+                f"<section class='comments-area'>{comments}</section>")
+    out = dechaff.clean_html(html)
+    assert P1 in out and P3 in out
+    assert FORUM_POSTS[0] not in out

@@ -104,6 +104,33 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
     return None
 
 
+DISCUSSION_MIN_WORDS = 80  # prose words a thread needs before it can be the page's content
+DISCUSSION_REST = 0.5  # ...while the rest of the page holds less than this share of its prose...
+DISCUSSION_REST_MAX = 60  # ...and fewer words than this: a title and a byline, not an article body
+
+
+def _prose_words(b: Block) -> int:
+    """Words of a block that reads like prose (not a link list, not a label), else 0."""
+    n = len(b.text)
+    words = len(b.text.split())
+    if words < 8 or (n and b.link_chars / n > 0.3):
+        return 0
+    return words
+
+
+def _is_discussion(blocks: list[Block]) -> bool:
+    """A page whose comment-marked blocks hold nearly all of its prose is a discussion page (forum
+    topic, Q&A): the posts are not reader comments under an article, they are the content. An article
+    with comments has prose of its own outside the thread, and keeps its thread removed."""
+    thread = rest = 0
+    for b in blocks:
+        if b.decision.rule == "html.comments":
+            thread += _prose_words(b)
+        elif b.decision.keep:
+            rest += _prose_words(b)
+    return thread >= DISCUSSION_MIN_WORDS and rest < min(DISCUSSION_REST * thread, DISCUSSION_REST_MAX)
+
+
 def _parse(markup: str):
     import lxml.html
     from lxml import etree
@@ -205,6 +232,10 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     if not blocks and _TAG.sub(" ", markup).strip():
         # libxml2 gives up on pathological markup (e.g. nesting thousands of levels deep): keep the text
         return _fallback(markup)
+    if not keep_comments and _is_discussion(blocks):
+        # the thread is what the page is (a forum topic, a Q&A page): its posts are the content, so
+        # the page is read again without the comment label (forms, menus and link lists in it still go)
+        return extract_blocks(markup, url, keep_comments=True)
     _choose_main(blocks)
     _finish(blocks, title)
     return Page(title=title, blocks=blocks)
