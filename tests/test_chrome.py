@@ -29,6 +29,13 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Accept all cookies", "pattern.cookie.banner"),
     ("Subscribe to our newsletter for the latest updates", "pattern.subscribe.banner"),
     ("Get the latest news delivered to your inbox", "pattern.subscribe.banner"),
+    ("Join Our Weekly Newsletter", "pattern.subscribe.banner"),
+    ("Thank you! Please check your inbox to confirm.", "pattern.subscribe.banner"),
+    ("Contact us", "pattern.cta.contact"),
+    ("Talk to an expert", "pattern.cta.contact"),
+    ("Request a free consultation", "pattern.cta.contact"),
+    ("Keep reading", "pattern.nav.link"),
+    ("About the author", "pattern.nav.link"),
     ("Skip to content", "pattern.nav.link"),
     ("Previous article: How the bridge was built", "pattern.nav.link"),
     ("You may also like", "pattern.nav.related"),
@@ -57,6 +64,10 @@ def test_chrome_lines(line, rule):
     "Comments from residents were mostly positive.",
     "“We will not give up,” she said.",
     "Chapter 3",
+    "Contact us if you saw the car, police said.",
+    "Get started by installing the package with pip.",
+    "The newsletter was founded in 1971 by two teachers.",
+    "Join the club and you will get the newsletter.",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
