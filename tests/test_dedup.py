@@ -362,3 +362,20 @@ def test_keep_longest_a_duplicate_document_replaces_nothing():
 def test_keep_policy_is_validated():
     with pytest.raises(ValueError, match="keep must be one of"):
         DedupParams(keep="shortest")
+
+
+def test_a_paragraph_with_several_earlier_candidates_in_the_index():
+    """Two kept paragraphs of an earlier run that each share most of a new paragraph: both are its
+    candidates (more index candidates than new paragraphs in the batch), and it matches one of them."""
+    rng = random.Random(3)
+    vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6)) for _ in range(5000)]
+    x = [rng.choice(vocab) for _ in range(100)]
+    a = x[:75] + [rng.choice(vocab) for _ in range(25)]
+    b = [rng.choice(vocab) for _ in range(30)] + x[30:]
+    idx = DedupIndex(P)
+    first = deduplicate([Item("a", 0, " ".join(a)), Item("b", 0, " ".join(b))], idx)
+    assert [d.keep for d in first.decisions] == [True, True]
+    (d,) = deduplicate([Item("x", 0, " ".join(x))], idx).decisions
+    # (a one-paragraph document that is a copy is a duplicate document; it keeps its verified match)
+    assert not d.keep and d.duplicate_of_doc in {"a", "b"} and d.duplicate_of_paragraph == 0
+    assert d.similarity is not None and d.similarity >= P.jaccard

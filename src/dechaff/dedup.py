@@ -1029,8 +1029,11 @@ class _Resolver:
         # chunk, from the target's side (a later copy of the target meets the query as a back candidate)
         size = np.diff(sub.offsets)
         code_f, sim_f = _verdicts(cand.inter, size[cand.cq], cand.tsize, params, self.longest)
-        code_b, sim_b = _verdicts(cand.inter, size[cand.tgt], size[cand.cq], params, self.longest)
-        code_b[cand.is_old] = 0
+        code_b = np.zeros(len(cand.cq), dtype=np.int8)  # (index entries are never back candidates)
+        sim_b = np.zeros(len(cand.cq), dtype=np.float64)
+        new = np.flatnonzero(~cand.is_old)
+        code_b[new], sim_b[new] = _verdicts(cand.inter[new], size[cand.tgt[new]], size[cand.cq[new]], params,
+                                            self.longest)
         # a paragraph's candidates that verify, best first: own[ooff[s]:ooff[s + 1]]
         own = np.flatnonzero(code_f > 0)
         self.own_l, self.ooff = own.tolist(), np.searchsorted(own, cand.coff).tolist()
@@ -1042,7 +1045,9 @@ class _Resolver:
         self.code_b, self.sim_b = code_b, sim_b
         self.srow_l = srow.tolist()
         self.reps_l, self.group_l, self.elig_l = reps.tolist(), group.tolist(), elig.tolist()
-        self._rev: tuple[list[int], list[int], list[int], list[int], list[float]] | None = None
+        self._rev: tuple[list[int], list[int], list[int]] | None = None  # back candidates (built when needed)
+        self._code_b_l: list[int] = []
+        self._sim_b_l: list[float] = []
 
     # ---------------------------------------------------------------- targets
     def _row_target(self, r: int) -> tuple[str, int, int]:
@@ -1273,9 +1278,9 @@ class _Resolver:
             new = np.flatnonzero(self.code_b > 0)
             o = np.argsort(cand.tgt[new], kind="stable")
             off = np.searchsorted(cand.tgt[new][o], np.arange(len(self.reps_l) + 1))
-            self._rev = (new[o].tolist(), off.tolist(), self.reps[cand.cq[new[o]]].tolist(),
-                         self.code_b.tolist(), self.sim_b.tolist())
-        idx, off, qrow = self._rev[:3]
+            self._rev = (new[o].tolist(), off.tolist(), self.reps[cand.cq[new[o]]].tolist())
+            self._code_b_l, self._sim_b_l = self.code_b.tolist(), self.sim_b.tolist()
+        idx, off, qrow = self._rev
         back = idx[off[s]: bisect_left(qrow, r, off[s], off[s + 1])]  # queries before row r
         if not back:
             return own
@@ -1293,7 +1298,7 @@ class _Resolver:
             if c < 0:  # a back candidate
                 c = ~c
                 tr = self.reps_l[self.cq_l[c]]
-                code, sim = self._rev[3][c], self._rev[4][c]
+                code, sim = self._code_b_l[c], self._sim_b_l[c]
             elif self.is_old_l[c]:
                 t = self.tgt_l[c]
                 if (retired or retired_before) and (int(cand.old_ids[t]) in retired
