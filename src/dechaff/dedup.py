@@ -1036,8 +1036,8 @@ class _Resolver:
                                             self.longest)
         # a paragraph's candidates that verify, best first: own[ooff[s]:ooff[s + 1]]
         own = np.flatnonzero(code_f > 0)
-        self.own_l, self.ooff = own.tolist(), np.searchsorted(own, cand.coff).tolist()
-        self.n_own = np.diff(np.searchsorted(own, cand.coff))
+        ooff = np.searchsorted(own, cand.coff)
+        self.own_l, self.ooff, self.n_own = own.tolist(), ooff.tolist(), np.diff(ooff)
         # plain lists: indexing them is several times cheaper than numpy scalars
         self.cq_l, self.is_old_l, self.tgt_l = cand.cq.tolist(), cand.is_old.tolist(), cand.tgt.tolist()
         self.score_l, self.order_l = cand.score.tolist(), cand.order.tolist()
@@ -1058,7 +1058,8 @@ class _Resolver:
         return it.doc_id, it.paragraph_index, r
 
     def _exact_hit(self, e: int, finals: dict[int, int], g: int) -> tuple | None:
-        """An exact copy of index entry ``e`` (or, with e < 0, of an earlier row of group ``g``)."""
+        """An exact copy of index entry ``e``, or, with e < 0, of the row of group ``g`` that a longer
+        copy replaced (run() resolves the plain case, a kept earlier row of the group, itself)."""
         if e >= 0:
             if e in self.retired_now:
                 doc, para, r = self._row_target(self.retired_now[e][0])
@@ -1074,10 +1075,6 @@ class _Resolver:
                 od, op, _ = self.cand.old_meta[e]
                 return doc, para, "dedup.exact", 1.0, ("old", f), f"of {od} paragraph {op}, since replaced by"
             return doc, para, "dedup.exact", 1.0, ("old", e), ""
-        if g in self.kept_first:
-            r = self.kept_first[g]
-            it = self.items[self.elig_l[r]]
-            return it.doc_id, it.paragraph_index, "dedup.exact", 1.0, ("row", r), ""
         if g in self.replaced_group:
             first = self.items[self.elig_l[self.replaced_group[g]]]
             doc, para, r = self._row_target(self.replaced_group[g])
@@ -1131,11 +1128,11 @@ class _Resolver:
                 k = elig_l[r]
                 g = group_l[r]
                 e = old_l[r]
-                if e >= 0 or g in replaced_group:
-                    hit = self._exact_hit(e, finals, g)
-                elif (tr := kept_first.get(g)) is not None:  # (the common exact copy, inline)
+                if e < 0 and (tr := kept_first.get(g)) is not None:  # an exact copy of a kept row
                     it = items[elig_l[tr]]
                     hit = it.doc_id, it.paragraph_index, "dedup.exact", 1.0, ("row", tr), ""
+                elif e >= 0 or g in replaced_group:
+                    hit = self._exact_hit(e, finals, g)
                 else:
                     hit = self._near(r)
                 if hit is None:
@@ -1396,17 +1393,18 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
         return
     # word sets (sorted unique 40-bit word hashes) and the intersections of all pairs at once
     q_arr, t_arr, old_arr = np.array(pq), np.array(pt), np.array(p_old, dtype=bool)
-    inter = np.zeros(len(q_arr), dtype=np.int64)
-    la = np.zeros(len(q_arr), dtype=np.int64)
-    lb = np.zeros(len(q_arr), dtype=np.int64)
+    job = np.array(p_job)
     local_rows = np.unique(np.concatenate((q_arr, t_arr[~old_arr])))
     loc = shingles_of(tok, local_rows, _WORDS)
+    loc_size = np.diff(loc.offsets)
     qi = np.searchsorted(local_rows, q_arr)
-    la[:] = np.diff(loc.offsets)[qi]
+    la = loc_size[qi]
+    inter = np.zeros(len(q_arr), dtype=np.int64)
+    lb = np.zeros(len(q_arr), dtype=np.int64)
     w = np.flatnonzero(~old_arr)
     ti = np.searchsorted(local_rows, t_arr[w])
     inter[w] = pair_intersections(loc, qi[w], loc, ti)
-    lb[w] = np.diff(loc.offsets)[ti]
+    lb[w] = loc_size[ti]
     o = np.flatnonzero(old_arr)
     if len(o):
         osets = shingles_of(tokenize(old_texts), np.arange(len(old_texts)), _WORDS)
@@ -1418,11 +1416,11 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
         good = (la > 0) & (inter > 0) & ((jac >= 0.5) | ((small >= 3) & (inter / small >= 0.9)))
     # one-to-one within each job, best pairs first (then query, then target order)
     g = np.flatnonzero(good)
-    g = g[np.lexsort((g, -jac[g], np.array(p_job)[g]))]
+    g = g[np.lexsort((g, -jac[g], job[g]))]
     used_q: set[int] = set()
     used_t: set[tuple[int, int]] = set()
-    for c, job, sim in zip(g.tolist(), np.array(p_job)[g].tolist(), jac[g].tolist(), strict=True):
-        k, tkey = pq[c], (job, pt[c])
+    for c, n_job, sim in zip(g.tolist(), job[g].tolist(), jac[g].tolist(), strict=True):
+        k, tkey = pq[c], (n_job, pt[c])
         if k in used_q or tkey in used_t:
             continue
         used_q.add(k)

@@ -146,12 +146,28 @@ def _parse(markup: str):
 
 def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool = False) -> Page:
     """Cut the page into blocks and decide each. Deterministic, no state."""
-    from lxml import etree
-
     root = _parse(markup)
     if root is None:
         return _fallback(markup)
+    blocks = _cut(root, keep_comments)
+    if not blocks and _TAG.sub(" ", markup).strip():
+        # libxml2 gives up on pathological markup (e.g. nesting thousands of levels deep): keep the text
+        return _fallback(markup)
+    if not keep_comments and _is_discussion(blocks):
+        # the thread is what the page is (a forum topic, a Q&A page): its posts are the content, so
+        # the tree is cut again without the comment label (forms, menus and link lists in it still go)
+        blocks = _cut(root, keep_comments=True)
     title = _title(root)
+    _choose_main(blocks)
+    _finish(blocks, title)
+    return Page(title=title, blocks=blocks)
+
+
+def _cut(root, keep_comments: bool) -> list[Block]:
+    """Walk the tree into text blocks, each labelled by the structure around it (its own element's or
+    the nearest labelled ancestor's chrome label)."""
+    from lxml import etree
+
     blocks: list[Block] = []
     buf: list[str] = []
     buf_links = [0]
@@ -229,16 +245,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
                 if link_depth:
                     buf_links[0] += len(el.tail)
     flush()
-    if not blocks and _TAG.sub(" ", markup).strip():
-        # libxml2 gives up on pathological markup (e.g. nesting thousands of levels deep): keep the text
-        return _fallback(markup)
-    if not keep_comments and _is_discussion(blocks):
-        # the thread is what the page is (a forum topic, a Q&A page): its posts are the content, so
-        # the page is read again without the comment label (forms, menus and link lists in it still go)
-        return extract_blocks(markup, url, keep_comments=True)
-    _choose_main(blocks)
-    _finish(blocks, title)
-    return Page(title=title, blocks=blocks)
+    return blocks
 
 
 _TAG = re.compile(r"<[^>]*>")
