@@ -113,10 +113,10 @@ def test_a_heading_whose_section_was_all_chrome_goes_with_it():
     extra = ('<h3>The morning briefing</h3><form><input name="email"><button>Sign up</button>'
              '<p>Get the best stories in your inbox every morning.</p></form>'
              '<h3>Around the town</h3>')
-    out = dechaff.clean_html(page(art, extra)).split("\n\n")
+    out = dechaff.clean_html(page(art + extra)).split("\n\n")
     # title over subtitle stays; the newsletter box heading and the trailing heading go
     assert out == ["Budget approved", "The vote", P1, P2]
-    rules = {b.text: b.decision.rule for b in extract_blocks(page(art, extra)).blocks}
+    rules = {b.text: b.decision.rule for b in extract_blocks(page(art + extra)).blocks}
     assert rules["The morning briefing"] == rules["Around the town"] == "html.orphan-heading"
 
 
@@ -152,3 +152,46 @@ def test_an_article_with_a_longer_comment_thread_still_loses_the_thread():
     out = dechaff.clean_html(html)
     assert P1 in out and P3 in out
     assert FORUM_POSTS[0] not in out
+
+
+def test_content_after_a_premature_closing_html_tag_is_read():
+    """Some templates close the document before the article; libxml2 would drop what follows."""
+    html = ("<html><head><title>t</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
+            f"<div class='post'><h1>Budget approved</h1><p>{P1}</p><p>{P2}</p></div>")
+    out = dechaff.clean_html(html)
+    assert P1 in out and P2 in out and "Home" not in out
+
+
+BIO = ("Jane Smith has covered local government for the Town Times since 2015, and before that reported "
+       "on education and housing for several regional newspapers across the north of the country.")
+PITCH = ("Our premium plan gives you unlimited access to every story, the morning briefing, and exclusive "
+         "events with our reporters, for less than the price of a coffee each week.")
+
+
+def test_prose_below_the_article_outside_its_container_is_chrome():
+    """An author bio or a product pitch under the article, in a box of its own, is not the story."""
+    # a story several times longer than the boxes under it (a container holding clearly more prose
+    # than the article's own element is taken as a split article, and the boxes would be inside it)
+    story = [p.replace("the ", f"the {w} ", 1) for w in ("new", "old", "first", "last") for p in (P1, P2, P3)]
+    art = "<h1>Budget approved</h1>" + "".join(f"<p>{p}</p>" for p in story)
+    extra = f"<div class='profile'><p>{BIO}</p></div><div class='plans'><p>{PITCH}</p></div>"
+    page_ = extract_blocks(page(art, extra))
+    out = page_.main_text()
+    assert all(p in out for p in story)
+    assert BIO not in out and PITCH not in out
+    assert {b.decision.rule for b in page_.blocks if b.text in (BIO, PITCH)} == {"html.after-main"}
+
+
+def test_the_next_section_of_the_same_kind_below_the_main_one_is_kept():
+    """A thread whose replies share the first post's markup: the replies below it are content too."""
+    first = "".join(f"<p>{p.replace('the ', f'the {w} ', 1)}</p>" for w in ("new", "old", "first", "last")
+                    for p in (P1, P2, P3))
+    replies = "".join(f"<li><div class='message'><p>{p}</p></div></li>" for p in FORUM_POSTS)
+    html = (f"<html><body><nav><a href='/'>Forums</a></nav><h1>Budget thread</h1>"
+            f"<div class='message'>{first}</div><ul class='posts'>{replies}</ul>"
+            f"<div class='profile'><p>{BIO}</p></div></body></html>")
+    page_ = extract_blocks(html)
+    out = page_.main_text()
+    for p in FORUM_POSTS:
+        assert p in out
+    assert BIO not in out

@@ -8,7 +8,9 @@ table cells, captions...). Every block gets a :class:`~dechaff.model.Decision`:
    whose class/id say menu, share, related, cookie, comment... are chrome (or ``comment`` for reader
    comment threads);
 2. the main-content container: text and link density are scored up the tree (readability-style); blocks
-   outside the best container are chrome unless they are long prose themselves;
+   outside the best container are chrome unless they are prose themselves and come before its end (below
+   it, outside it, prose is a bio, a pitch or a teaser, unless it sits in an element of the container's
+   own kind: the next post of a thread);
 3. inside it, link-dense blocks (menus, tag lists) and text-level chrome lines are dropped.
 
 The tree is built with lxml directly: beautifulsoup4 is used for encoding detection (UnicodeDammit) in
@@ -131,11 +133,17 @@ def _is_discussion(blocks: list[Block]) -> bool:
     return thread >= DISCUSSION_MIN_WORDS and rest < min(DISCUSSION_REST * thread, DISCUSSION_REST_MAX)
 
 
+_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.I)
+
+
 def _parse(markup: str):
     import lxml.html
     from lxml import etree
 
     markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup)
+    # libxml2 drops whatever follows </html> (an HTML5 parser puts it in the body): templates that
+    # close the document before the article are rare but real
+    markup = _END_TAGS.sub("", markup)
     if not markup.strip():
         return None
     try:
@@ -364,6 +372,9 @@ def _choose_main(blocks: list[Block]) -> None:
     inside = set()
     for el in best.iter():
         inside.add(id(el))
+    best_sig = (best.tag, best.get("class")) if best.get("class") else None
+    last_inside = max((i for i, b in enumerate(blocks) if b.container is not None and id(b.container) in inside),
+                      default=len(blocks))
     for i, b in enumerate(blocks):
         if not b.decision.keep:
             continue
@@ -375,10 +386,29 @@ def _choose_main(blocks: list[Block]) -> None:
         # a heading right before the container (the article title often sits outside it) stays
         if b.tag in HEADINGS and b.tag in ("h1", "h2") and _next_kept_inside(blocks, i, inside):
             continue
+        if dominant and i > last_inside and _prose_like(b, words, ld) and not _same_kind(b.container, best_sig):
+            # below the article, outside it: author bios, newsletter and product pitches, disclaimers,
+            # teasers of other articles (on the dev pages 7 chrome tokens for each content token)
+            blocks[i].decision = Decision.drop(CHROME, "html.after-main",
+                                               f"after the main container <{best.tag}>, {words} words")
+            continue
         if _prose_like(b, words, ld) if dominant else not (ld >= 0.5 or (words < 3 and b.tag not in HEADINGS)):
             continue  # text that reads like content outside the container: not chrome
         blocks[i].decision = Decision.drop(CHROME, "html.outside-main",
                                            f"outside the main container <{best.tag}>, {words} words")
+
+
+def _same_kind(el, sig, depth: int = 4) -> bool:
+    """Whether ``el`` or one of its nearest ancestors is an element of the same kind (tag and class)
+    as the main container: the next post of a thread, the next section of a split article."""
+    if sig is None:
+        return False
+    while el is not None and depth:
+        if el.tag == sig[0] and el.get("class") == sig[1]:
+            return True
+        el = el.getparent()
+        depth -= 1
+    return False
 
 
 def _prose_like(b: Block, words: int, ld: float) -> bool:
@@ -499,6 +529,7 @@ def _rescue_empty(blocks: list[Block]) -> None:
     if kept >= 500:
         return
     structural = ("html.class", "html.header", "html.role", "html.nav", "html.aside", "html.outside-main",
+                  "html.after-main",
                   "html.hidden", "html.link-density")
     back = [i for i, b in enumerate(blocks) if b.decision.rule in structural
             and len(b.text.split()) >= 10 and b.link_chars < 0.3 * len(b.text)]
