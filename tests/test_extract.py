@@ -195,3 +195,26 @@ def test_the_next_section_of_the_same_kind_below_the_main_one_is_kept():
     for p in FORUM_POSTS:
         assert p in out
     assert BIO not in out
+
+
+CONSENT = ("We and our partners store and access information on your device, such as cookies, and process "
+           "personal data such as unique identifiers for personalised advertising, audience measurement and "
+           "the development of our services; you may change your choices at any time from the settings page.")
+
+
+def test_a_consent_dialog_full_of_legal_prose_is_chrome():
+    """A cookie dialog can hold more prose than a short page: its label still holds."""
+    dialog = (f"<div id='onetrust-consent-sdk'><h2>About your privacy</h2><p>{CONSENT}</p>"
+              f"<p>{CONSENT.replace('device', 'phone')}</p><h4>Targeting cookies</h4><div>Off</div></div>")
+    html = (f"<html><body><h1>Tomato recipes</h1><ul><li>Quick tomato sauce with basil</li>"
+            f"<li>Slow-roasted tomato soup</li></ul><p>{P1}</p>{dialog}</body></html>")
+    out = dechaff.clean_html(html)
+    assert P1 in out and "Tomato recipes" in out
+    assert "partners" not in out and "Targeting cookies" not in out
+
+
+def test_a_wrapper_named_after_the_cookie_state_that_holds_the_article_is_kept():
+    html = (f"<html><body><div class='page cookie-consent-given'><h1>Budget approved</h1>"
+            f"<p>{P1}</p><p>{P2}</p><p>{P3}</p></div></body></html>")
+    out = dechaff.clean_html(html)
+    assert P1 in out and P2 in out and P3 in out

@@ -54,6 +54,11 @@ COMMENT_RE = re.compile(r"(?:^|[\s_\-])(?:comments?|comment-list|commentlist|com
                         r"replies|disqus|discussion|reactions)(?:$|[\s_\-])", re.I)
 POS_RE = re.compile(r"(?:^|[\s_\-])(?:article|content|main|post|entry|story|body|text|blog|"
                     r"prose|markdown|page-content|post-content|entry-content|article-body)(?:$|[\s_\-])", re.I)
+# consent managers (generic words and the class/id prefixes of the common platforms): their dialogs
+# carry paragraphs of legal prose, so neither the "holds the page's prose" exemption nor the rescue of
+# a nearly empty page may bring them back
+CONSENT_RE = re.compile(r"cookie|consent|gdpr|ccpa|onetrust|didomi|cybot|usercentrics|truste-|cmplz|osano-cm|"
+                        r"iubenda-cs|qc-cmp|cky-consent|borlabs|privacy-?manager", re.I)
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 
@@ -100,8 +105,9 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
         if keep_comments:
             return None
         return Decision.drop(COMMENT, "html.comments", f'class/id "{names[:60]}"')
-    m = NEG_RE.search(names)
-    if m and not POS_RE.search(names):
+    if CONSENT_RE.search(names) and not POS_RE.search(names):
+        return Decision.drop(CHROME, "html.consent", f'class/id "{names[:60]}"')
+    if NEG_RE.search(names) and not POS_RE.search(names):
         return Decision.drop(CHROME, "html.class", f'class/id "{names[:60]}"')
     return None
 
@@ -212,7 +218,8 @@ def _cut(root, keep_comments: bool) -> list[Block]:
             label = parent_label
             if label is None:
                 label = _attr_label(el, tag, keep_comments)
-                if label is not None and label.reason == CHROME and _holds_prose(el, prose_total):
+                if (label is not None and label.reason == CHROME and _holds_prose(el, prose_total)
+                        and not (label.rule == "html.consent" and _holds_no_article(el))):
                     label = None  # a wrapper that holds much of the page's prose is not chrome
                 if (label is not None and label.rule == "html.form" and body_len
                         and len(_text_of(el)) > 0.5 * body_len):
@@ -284,6 +291,10 @@ def _prose(el) -> int:
         if len(t) >= 80:
             n += len(t)
     return n
+
+
+def _holds_no_article(el) -> bool:
+    return el.find(".//h1") is None and el.find(".//article") is None and el.find(".//main") is None
 
 
 def _holds_prose(el, total: int) -> bool:
