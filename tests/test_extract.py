@@ -218,3 +218,18 @@ def test_a_wrapper_named_after_the_cookie_state_that_holds_the_article_is_kept()
             f"<p>{P1}</p><p>{P2}</p><p>{P3}</p></div></body></html>")
     out = dechaff.clean_html(html)
     assert P1 in out and P2 in out and P3 in out
+
+
+def test_a_block_the_page_already_showed_is_dropped_but_short_repeated_cells_stay():
+    """Responsive templates render a section twice; tables repeat short cells legitimately."""
+    table = ("<table><tr><th>Item</th><th>Funded</th></tr><tr><td>Schools</td><td>Yes</td></tr>"
+             "<tr><td>Roads</td><td>Yes</td></tr><tr><td>Library</td><td>Yes</td></tr></table>")
+    art = (f"<h1>Budget approved</h1><div class='d-none d-md-block'><h3>Key numbers at a glance</h3>"
+           f"<p>{P1}</p></div><div class='d-md-none'><h3>Key numbers at a glance</h3><p>{P1}</p></div>"
+           f"<p>{P2}</p>{table}<p>{P3}</p>")
+    page_ = extract_blocks(page(art))
+    out = page_.main_text()
+    assert out.count(P1) == 1 and out.count("Key numbers at a glance") == 1
+    assert P2 in out and P3 in out
+    assert out.count("Yes") == 3
+    assert [b.decision.rule for b in page_.blocks if b.text == P1] == ["", "html.repeated"]

@@ -500,12 +500,32 @@ def _finish(blocks: list[Block], title: str | None) -> None:
             i = j
         else:
             i += 1
+    _drop_repeats(blocks)
     _drop_orphan_headings(blocks)
     _rescue_empty(blocks)
     # blocks may not hold blank lines: paragraphs are cut on them downstream
     for b in blocks:
         if "\n" in b.text:
             b.text = re.sub(r"\n\s*\n+", "\n", b.text)
+
+
+REPEAT_MIN_WORDS = 4  # shorter blocks (table cells, labels, "Yes") repeat legitimately
+
+
+def _drop_repeats(blocks: list[Block]) -> None:
+    """A block whose text the page already showed is dropped: responsive templates render the same
+    section twice (desktop and mobile), and credits or calls to action recur under every item. The
+    first copy stays."""
+    first: dict[str, int] = {}
+    for i, b in enumerate(blocks):
+        if not b.decision.keep:
+            continue
+        key = " ".join(b.text.lower().split())
+        if key.count(" ") + 1 < REPEAT_MIN_WORDS:
+            continue
+        j = first.setdefault(key, i)
+        if j != i:
+            blocks[i].decision = Decision.drop(CHROME, "html.repeated", f"same text as block {j} of the page")
 
 
 def _drop_orphan_headings(blocks: list[Block]) -> None:
