@@ -107,7 +107,8 @@ def test_menu_runs_but_not_lists_of_content():
     menu = ["News", "Sport", "Business", "Culture", "Contact"]
     assert all(not x.keep for x in classify_lines([*menu, PROSE], dense=[False] * 6)[:5])
     fixtures = ["Arsenal v Chelsea", "Leeds v Everton", "Fulham v Burnley", "Wolves v Brighton"]
-    assert all(x.keep for x in classify_lines([PROSE, *fixtures, PROSE], dense=[False] * 6))
+    assert all(x.keep for x in classify_lines([PROSE, *fixtures, PROSE.replace("budget", "plan")],
+                                              dense=[False] * 6))
 
 
 def test_clean_text_keeps_short_paragraphs_headings_quotes_and_captions():
@@ -153,3 +154,13 @@ def test_page_dump_drops_full_sentence_footers_far_from_the_article():
     dump = ["Menu", "News", "Sport", "Weather", "Jobs", *article] + [f"Link {i}" for i in range(12)] + [footer]
     kept = clean_text("\n".join(dump)).split("\n")
     assert kept == article
+
+
+def test_a_line_the_page_already_showed_is_dropped_but_short_repeats_stay():
+    offer = "Not valid with other offers or coupons, some restrictions may apply."
+    lines = ["Spring offers", "Save 20% on a boiler service", offer, "Yes", PROSE,
+             "Free first inspection for new customers", offer, "Yes", PROSE.replace("budget", "plan")]
+    d = classify_lines(lines, dense=[False] * len(lines))
+    assert d[2].keep and not d[6].keep and d[6].rule == "feature.repeated"
+    assert d[3].keep and d[7].keep  # short repeats are labels and table cells
+    assert clean_text("\n".join(lines)).count(offer) == 1

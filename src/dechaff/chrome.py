@@ -160,6 +160,7 @@ def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | None = No
     _structure(lines, out, opts)
     _menu_runs(lines, out, opts)
     _context(lines, out, [True] * n if dense is None else dense)
+    _repeats(lines, out)
     return out
 
 
@@ -287,6 +288,24 @@ def _structure(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -
                     break
                 out[j] = Decision.drop(CHROME, "structure.comment-form",
                                        f"inside the reply form opened at line {first_form}")
+
+
+REPEAT_MIN_WORDS = 4  # shorter lines (table cells, labels, "Reply") repeat legitimately
+
+
+def _repeats(lines: Sequence[str], out: list[Decision]) -> None:
+    """A line the page already showed is dropped (responsive templates render sections twice; credits
+    and calls to action recur under every item). The first copy stays."""
+    first: dict[str, int] = {}
+    for i, ln in enumerate(lines):
+        if not out[i].keep:
+            continue
+        key = " ".join(ln.lower().split())
+        if key.count(" ") + 1 < REPEAT_MIN_WORDS:
+            continue
+        j = first.setdefault(key, i)
+        if j != i:
+            out[i] = Decision.drop(CHROME, "feature.repeated", f"same text as line {j} of the page")
 
 
 def _menu_runs(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -> None:
