@@ -164,3 +164,29 @@ def test_a_line_the_page_already_showed_is_dropped_but_short_repeats_stay():
     assert d[2].keep and not d[6].keep and d[6].rule == "feature.repeated"
     assert d[3].keep and d[7].keep  # short repeats are labels and table cells
     assert clean_text("\n".join(lines)).count(offer) == 1
+
+
+def _article(n: int) -> list[str]:
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    return [PROSE.replace("Tuesday", d).replace("budget", b) for d in days for b in ("budget", "plan")][:n]
+
+
+def test_a_comment_count_in_the_byline_does_not_open_a_thread_over_the_article():
+    """'12 Comments' under the title, a form at the end: the article between them is not a thread,
+    and the real thread, opened by its own header after the article, still goes."""
+    reply = "I think this is a great decision for the town and its schools, and said so at the meeting."
+    page = (["Budget approved after long debate", "By Jane Smith", "12 Comments", *_article(6),
+             "12 Comments", "John Doe March 3, 2024 at 9:14 am", reply, "Reply",
+             "Leave a Reply", "Your email address will not be published.", "Post Comment"])
+    d = classify_lines(page, dense=[False] * len(page))
+    assert all(x.keep for x in d[3:9])
+    assert d[10].reason == d[11].reason == "comment"
+    assert all(not x.keep for x in d[13:])
+
+
+def test_a_forum_topic_in_text_keeps_its_posts():
+    """A thread with nothing like an article before it is the page's content."""
+    page = ["Advice on a video editing build", "3 replies", *_article(4), "Reply", "Post a reply",
+            "Your email address will not be published.", "Post Comment"]
+    d = classify_lines(page, dense=[False] * len(page))
+    assert all(x.keep for x in d[2:6])

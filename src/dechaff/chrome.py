@@ -253,6 +253,23 @@ def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -
                                    f"{cls[i]} line away from running text (jusText-style context)")
 
 
+DISCUSSION_MIN_WORDS = 80  # prose words a thread needs before it can be the page's content
+DISCUSSION_REST = 0.5  # ...while the rest of the page holds less than this share of its prose...
+DISCUSSION_REST_MAX = 60  # ...and fewer words than this: a title and a byline, not an article body
+
+
+def is_discussion(thread_words: int, rest_words: int) -> bool:
+    """Whether a comment thread holding ``thread_words`` words of prose, on a page whose other text
+    holds ``rest_words``, is the page's content (a forum topic, a Q&A) rather than reader comments
+    under an article: an article has a body of its own."""
+    return thread_words >= DISCUSSION_MIN_WORDS and rest_words < min(DISCUSSION_REST * thread_words,
+                                                                      DISCUSSION_REST_MAX)
+
+
+def _prose_words(line: str) -> int:
+    return len(_words(line)) if _line_class(line) == "good" else 0
+
+
 def _structure(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -> None:
     form_starts = [i for i, d in enumerate(out) if d.rule == "pattern.form.start"]
     first_form = form_starts[0] if form_starts else None
@@ -267,6 +284,12 @@ def _structure(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -
             out[i] = KEEP  # a bare "Comments" heading without a form after it proves nothing
             continue
         stop = end if end is not None else len(lines)
+        thread = sum(_prose_words(lines[j]) for j in range(i, stop) if out[j].keep)
+        before = sum(_prose_words(lines[j]) for j in range(i) if out[j].keep)
+        if is_discussion(thread, before):
+            # nothing like an article before it: a comment count in the byline, or a forum topic
+            # whose posts are the content; a later header may still open the real thread
+            continue
         for j in range(i, stop):
             if opts.keep_comments:
                 if out[j].rule.startswith(("pattern.comments", "feature.comment")):

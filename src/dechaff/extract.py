@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from dechaff.chrome import is_discussion
 from dechaff.model import CHROME, COMMENT, KEEP, Decision
 
 BLOCK_TAGS = frozenset({
@@ -112,11 +113,6 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
     return None
 
 
-DISCUSSION_MIN_WORDS = 80  # prose words a thread needs before it can be the page's content
-DISCUSSION_REST = 0.5  # ...while the rest of the page holds less than this share of its prose...
-DISCUSSION_REST_MAX = 60  # ...and fewer words than this: a title and a byline, not an article body
-
-
 def _prose_words(b: Block) -> int:
     """Words of a block that reads like prose (not a link list, not a label), else 0."""
     n = len(b.text)
@@ -136,7 +132,7 @@ def _is_discussion(blocks: list[Block]) -> bool:
             thread += _prose_words(b)
         elif b.decision.keep:
             rest += _prose_words(b)
-    return thread >= DISCUSSION_MIN_WORDS and rest < min(DISCUSSION_REST * thread, DISCUSSION_REST_MAX)
+    return is_discussion(thread, rest)
 
 
 _END_TAGS = re.compile(r"</(?:body|html)\s*>", re.I)
