@@ -233,3 +233,13 @@ def test_a_block_the_page_already_showed_is_dropped_but_short_repeated_cells_sta
     assert P2 in out and P3 in out
     assert out.count("Yes") == 3
     assert [b.decision.rule for b in page_.blocks if b.text == P1] == ["", "html.repeated"]
+
+
+def test_forum_user_titles_are_chrome_and_the_posts_stay():
+    posts = "".join(f"<article class='message'><div class='message-user'><h4>user{i}</h4>"
+                    f"<h5 class='userTitle message-userTitle'>Well-known member</h5></div>"
+                    f"<div class='message-body'><p>{p}</p></div></article>" for i, p in enumerate(FORUM_POSTS))
+    html = f"<html><body><h1>Advice on a video editing build</h1>{posts}</body></html>"
+    out = dechaff.clean_html(html)
+    assert all(p in out for p in FORUM_POSTS)
+    assert "Well-known member" not in out

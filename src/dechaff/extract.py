@@ -48,7 +48,7 @@ NEG_RE = re.compile(
     r"more-stories|read-more|also-read|promo|advert|advertisement|ads?|adsense|sponsor(?:ed)?|banner|"
     r"cookies?|consent|gdpr|newsletter|subscribe|subscription|signup|sign-up|popup|modal|overlay|"
     r"footer|masthead|site-header|skip-link|skip|pagination|pager|paging|tag-?cloud|tags|taglist|"
-    r"author-bio|about-author|author-box|jp-relatedposts|print|toolbar|toc-toggle|login|search|"
+    r"author-bio|about-author|author-box|jp-relatedposts|usertitle|user-title|userrank|user-rank|print|toolbar|toc-toggle|login|search|"
     r"hidden|visually-hidden|sr-only|screen-reader-text|offscreen|disclaimer|rss|outbrain|taboola)"
     r"(?:$|[\s_\-])", re.I)
 COMMENT_RE = re.compile(r"(?:^|[\s_\-])(?:comments?|comment-list|commentlist|comment-respond|respond|"
