@@ -243,3 +243,33 @@ def test_forum_user_titles_are_chrome_and_the_posts_stay():
     out = dechaff.clean_html(html)
     assert all(p in out for p in FORUM_POSTS)
     assert "Well-known member" not in out
+
+
+def _long_story(extra: str) -> str:
+    story = "".join(f"<p>{p.replace('the ', f'the {w} ', 1)}</p>" for w in ("new", "old", "first", "last")
+                    for p in (P1, P2, P3))
+    return page(f"<h1>Budget approved</h1>{story}{extra}")
+
+
+def test_css_utility_classes_that_hide_nothing_do_not_make_chrome():
+    """``overflow-hidden`` clips a box; ``hidden md:block`` shows on all but the smallest screens."""
+    faq = ("When will the library reopen? The council expects the work to finish in the autumn, and the "
+           "reading rooms will open first, followed by the archive and the children's floor.")
+    out = dechaff.clean_html(_long_story(f"<div class='faq rounded overflow-hidden'><p>{faq}</p></div>"))
+    assert faq in out
+    out = dechaff.clean_html(_long_story(f"<div class='hidden md:block'><p>{faq}</p></div>"))
+    assert faq in out
+    out = dechaff.clean_html(_long_story(f"<div class='hidden'><p>{faq}</p></div>"))
+    assert faq not in out
+
+
+def test_search_results_are_content_and_the_search_box_is_not():
+    hits = ["The council approved the new budget on Tuesday night.", "Residents were divided over the library plan.",
+            "Work on the first projects will begin in the spring.", "The mayor promised monthly spending reports.",
+            "Road repairs take the largest share of the money.", "School funding rises for the third year."]
+    results = "".join(f"<li><a href='/r{i}'>Story {i}</a><p>{h}</p></li>" for i, h in enumerate(hits))
+    html = (f"<html><body><div class='site-search'><input name='q'><span>Search this site</span></div>"
+            f"<h1>Results for budget</h1><ul class='search-results'>{results}</ul></body></html>")
+    out = dechaff.clean_html(html)
+    assert all(h in out for h in hits)
+    assert "Search this site" not in out

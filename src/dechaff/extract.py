@@ -48,7 +48,8 @@ NEG_RE = re.compile(
     r"more-stories|read-more|also-read|promo|advert|advertisement|ads?|adsense|sponsor(?:ed)?|banner|"
     r"cookies?|consent|gdpr|newsletter|subscribe|subscription|signup|sign-up|popup|modal|overlay|"
     r"footer|masthead|site-header|skip-link|skip|pagination|pager|paging|tag-?cloud|tags|taglist|"
-    r"author-bio|about-author|author-box|jp-relatedposts|usertitle|user-title|userrank|user-rank|print|toolbar|toc-toggle|login|search|"
+    r"author-bio|about-author|author-box|jp-relatedposts|usertitle|user-title|userrank|user-rank|print|toolbar|toc-toggle|login|"
+    r"search(?![-_](?:page|results?|grid|items?|list|\d))|"
     r"hidden|visually-hidden|sr-only|screen-reader-text|offscreen|disclaimer|rss|outbrain|taboola)"
     r"(?:$|[\s_\-])", re.I)
 COMMENT_RE = re.compile(r"(?:^|[\s_\-])(?:comments?|comment-list|commentlist|comment-respond|respond|"
@@ -82,6 +83,22 @@ class Page:
         return "\n\n".join(b.text for b in self.blocks if b.decision.keep)
 
 
+_OVERFLOW = re.compile(r"\S*overflow\S*")
+_RESPONSIVE_SHOW = re.compile(r"(?:^|\s)(?:sm|md|lg|xl|2xl):(?:block|flex|grid|inline|inline-block|inline-flex|"
+                             r"table|contents)\b")
+_HIDDEN_TOKEN = re.compile(r"(?:^|\s)hidden(?=\s|$)")
+
+
+def _layout_free(names: str) -> str:
+    """Class names without the CSS-utility tokens that hide nothing: ``overflow-hidden`` clips a box,
+    and ``hidden md:block`` is shown on every screen but the smallest."""
+    if "overflow" in names:
+        names = _OVERFLOW.sub(" ", names)
+    if "hidden" in names and _RESPONSIVE_SHOW.search(names):
+        names = _HIDDEN_TOKEN.sub(" ", names)
+    return names
+
+
 def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
     """The chrome label an element gives its whole subtree, or None."""
     if tag in STRUCT_CHROME:
@@ -108,7 +125,7 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
         return Decision.drop(COMMENT, "html.comments", f'class/id "{names[:60]}"')
     if CONSENT_RE.search(names) and not POS_RE.search(names):
         return Decision.drop(CHROME, "html.consent", f'class/id "{names[:60]}"')
-    if NEG_RE.search(names) and not POS_RE.search(names):
+    if NEG_RE.search(_layout_free(names)) and not POS_RE.search(names):
         return Decision.drop(CHROME, "html.class", f'class/id "{names[:60]}"')
     return None
 
