@@ -227,3 +227,14 @@ def test_a_forum_topic_in_text_keeps_its_posts():
             "Your email address will not be published.", "Post Comment"]
     d = classify_lines(page, dense=[False] * len(page))
     assert all(x.keep for x in d[2:6])
+
+
+def test_an_author_box_after_the_text_goes_but_a_profile_that_opens_with_one_stays():
+    bio = ("Jane Smith is a freelance writer and editor who has covered local government and housing for "
+           "regional papers since 2015.")
+    body = [f"{a} {a}" for a in _article(4)]  # paragraphs of 40+ words: the body of the text
+    lines = body + [bio]
+    d = classify_lines(lines, dense=[False] * len(lines))
+    assert all(x.keep for x in d[:4]) and d[4].rule == "feature.author-bio"
+    profile = [bio, *body]
+    assert all(x.keep for x in classify_lines(profile, dense=[False] * len(profile)))

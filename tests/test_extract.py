@@ -273,3 +273,14 @@ def test_search_results_are_content_and_the_search_box_is_not():
     out = dechaff.clean_html(html)
     assert all(h in out for h in hits)
     assert "Search this site" not in out
+
+
+def test_an_author_box_inside_the_article_after_its_text_goes():
+    bio = ("Jane Smith is a freelance writer and editor who has covered local government and housing for "
+           "regional papers since 2015.")
+    body = f"<p>{P1} {P2}</p><p>{P2} {P3}</p><p>{P3} {P1}</p>"  # paragraphs of 40+ words
+    page_ = extract_blocks(page(f"<h1>Budget approved</h1>{body}<div class='byline-box'><p>{bio}</p></div>"))
+    assert [b.decision.rule for b in page_.blocks if b.text == bio] == ["html.author-bio"]
+    assert f"{P3} {P1}" in page_.main_text()
+    opening = extract_blocks(page(f"<h1>A writer's year</h1><p>{bio}</p>{body}"))
+    assert bio in opening.main_text()

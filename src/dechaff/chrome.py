@@ -161,6 +161,7 @@ def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | None = No
     _menu_runs(lines, out, opts)
     _context(lines, out, [True] * n if dense is None else dense)
     _repeats(lines, out)
+    _bios(lines, out)
     return out
 
 
@@ -311,6 +312,32 @@ def _structure(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -
                     break
                 out[j] = Decision.drop(CHROME, "structure.comment-form",
                                        f"inside the reply form opened at line {first_form}")
+
+
+# "<Full Name> is a freelance writer and editor who ...": the author box of an article
+_BIO = re.compile(
+    r"^(?:[A-Z][\w'’.-]+\s){1,3}[A-Z][\w'’.-]+,?\s(?:is|was|has been)\s(?:a|an|the|currently)\s(?:[\w-]+\s){0,5}?"
+    r"(?:writer|journalist|editor|reporter|contributor|author|columnist|freelancer|blogger|ceo|founder|"
+    r"co-?founder|researcher|consultant|strategist|analyst|correspondent|producer|photographer)\b")
+BIO_MAX_WORDS = 80
+BODY_MIN_WORDS = 40  # a paragraph this long is the body of the text
+
+
+def is_author_bio(text: str, words: int) -> bool:
+    """Whether a block reads like an author box ("Jane Smith is a freelance writer who..."). Only
+    a hint: callers drop it only after the body of the text (its last long paragraph), since a
+    profile opens, and a course page describes its teachers, in the same words."""
+    return words <= BIO_MAX_WORDS and bool(_BIO.match(text))
+
+
+def _bios(lines: Sequence[str], out: list[Decision]) -> None:
+    body = [i for i, ln in enumerate(lines) if out[i].keep and len(_words(ln)) >= BODY_MIN_WORDS
+            and _line_class(ln) == "good" and not is_author_bio(ln, len(_words(ln)))]
+    if not body:
+        return
+    for i, ln in enumerate(lines):
+        if out[i].keep and i > body[-1] and is_author_bio(ln.strip(), len(_words(ln))):
+            out[i] = Decision.drop(CHROME, "feature.author-bio", "an author box after the body of the text")
 
 
 REPEAT_MIN_WORDS = 4  # shorter lines (table cells, labels, "Reply") repeat legitimately

@@ -514,6 +514,7 @@ def _finish(blocks: list[Block], title: str | None) -> None:
         else:
             i += 1
     _drop_repeats(blocks)
+    _drop_bios(blocks)
     _drop_orphan_headings(blocks)
     _rescue_empty(blocks)
     # blocks may not hold blank lines: paragraphs are cut on them downstream
@@ -539,6 +540,20 @@ def _drop_repeats(blocks: list[Block]) -> None:
         j = first.setdefault(key, i)
         if j != i:
             blocks[i].decision = Decision.drop(CHROME, "html.repeated", f"same text as block {j} of the page")
+
+
+def _drop_bios(blocks: list[Block]) -> None:
+    """Author boxes after the last long paragraph of the content."""
+    from dechaff.chrome import BODY_MIN_WORDS, is_author_bio
+
+    words = [len(b.text.split()) for b in blocks]
+    body = [i for i, b in enumerate(blocks) if b.decision.keep and words[i] >= BODY_MIN_WORDS
+            and b.link_chars < 0.3 * len(b.text) and not is_author_bio(b.text, words[i])]
+    if not body:
+        return
+    for i, b in enumerate(blocks):
+        if b.decision.keep and i > body[-1] and is_author_bio(b.text, words[i]):
+            blocks[i].decision = Decision.drop(CHROME, "html.author-bio", "an author box after the body of the content")
 
 
 def _drop_orphan_headings(blocks: list[Block]) -> None:
