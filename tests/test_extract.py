@@ -284,3 +284,14 @@ def test_an_author_box_inside_the_article_after_its_text_goes():
     assert f"{P3} {P1}" in page_.main_text()
     opening = extract_blocks(page(f"<h1>A writer's year</h1><p>{bio}</p>{body}"))
     assert bio in opening.main_text()
+
+
+def test_a_block_of_lines_that_are_all_chrome_goes_but_a_label_over_a_value_stays():
+    art = f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p>"
+    # inline elements on lines of their own in the source: one block of several lines
+    buttons = "<div class='actions'><span>Select a size</span>\n<a>Add to cart</a>\n-\n<a>Notify me</a></div>"
+    label = "<div class='spec'><span>Add to cart</span>\n<span>The council's new budget plan, in full</span></div>"
+    page_ = extract_blocks(page(art + buttons + label + f"<p>{P3}</p>"))
+    texts = {b.text.replace("\n", " / "): b.decision for b in page_.blocks}
+    assert not texts["Select a size / Add to cart / - / Notify me"].keep
+    assert texts["Add to cart / The council's new budget plan, in full"].keep

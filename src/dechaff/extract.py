@@ -493,6 +493,8 @@ def _finish(blocks: list[Block], title: str | None) -> None:
             blocks[i].decision = Decision.drop(CHROME, "html.link-density", f"link density {ld:.2f}")
             continue
         d = classify_line(b.text)
+        if d.keep and "\n" in b.text:
+            d = _lines_verdict(b.text)
         if not d.keep:
             blocks[i].decision = d
     # a heading that announces related / recommended content takes the short items under it along
@@ -524,6 +526,27 @@ def _finish(blocks: list[Block], title: str | None) -> None:
 
 
 REPEAT_MIN_WORDS = 4  # shorter blocks (table cells, labels, "Yes") repeat legitimately
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _lines_verdict(text: str) -> Decision:
+    """A block of several lines (``<br>``-separated buttons, a label over a value) is chrome when every
+    line with a letter in it is: "Select a size / Add to cart / Notify me"."""
+    from dechaff.chrome import classify_line
+
+    lines = [ln for ln in text.split("\n") if _LETTER.search(ln)]
+    if len(lines) < 2:
+        return KEEP
+    first = KEEP
+    for ln in lines:
+        d = classify_line(ln)
+        if d.keep:
+            return KEEP
+        if first.keep:
+            first = d
+    return first
 
 
 def _drop_repeats(blocks: list[Block]) -> None:
