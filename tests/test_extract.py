@@ -295,3 +295,22 @@ def test_a_block_of_lines_that_are_all_chrome_goes_but_a_label_over_a_value_stay
     texts = {b.text.replace("\n", " / "): b.decision for b in page_.blocks}
     assert not texts["Select a size / Add to cart / - / Notify me"].keep
     assert texts["Add to cart / The council's new budget plan, in full"].keep
+
+
+def test_headline_links_are_the_items_of_a_listing_but_teasers_on_an_article():
+    """Inside the chosen container, a link of 4-9 words is dropped on an article page (a teaser) and
+    kept on a page with no dominant container (a headline or product name of a listing)."""
+    from dechaff.extract import Block, _finish
+
+    head = "Council approves the new town budget"
+
+    def blocks() -> list[Block]:
+        return [Block(text=head, tag="div", link_chars=len(head)), Block(text=P1, tag="p")]
+
+    article, listing = blocks(), blocks()
+    _finish(article, None, dominant=True)
+    _finish(listing, None, dominant=False)
+    assert article[0].decision.rule == "html.link-density" and listing[0].decision.keep
+    menu = [Block(text="Sport", tag="div", link_chars=5), Block(text=P1, tag="p")]
+    _finish(menu, None, dominant=False)
+    assert menu[0].decision.rule == "html.link-density"

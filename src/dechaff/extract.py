@@ -185,8 +185,8 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
         # the tree is cut again without the comment label (forms, menus and link lists in it still go)
         blocks = _cut(root, keep_comments=True)
     title = _title(root)
-    _choose_main(blocks)
-    _finish(blocks, title)
+    dominant = _choose_main(blocks)
+    _finish(blocks, title, dominant)
     return Page(title=title, blocks=blocks)
 
 
@@ -357,8 +357,10 @@ _PUNCT_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
 DOMINANT_SHARE = 0.5
 
 
-def _choose_main(blocks: list[Block]) -> None:
-    """Score candidate containers by the prose they hold and drop the blocks outside the best one."""
+def _choose_main(blocks: list[Block]) -> bool:
+    """Score candidate containers by the prose they hold and drop the blocks outside the best one.
+    Returns whether that container holds most of the page's prose (an article page) or not (a
+    listing, a collection, a home page)."""
     scores: dict[int, float] = {}
     elems: dict[int, object] = {}
     total = 0.0
@@ -377,7 +379,7 @@ def _choose_main(blocks: list[Block]) -> None:
             elems[k] = anc
             scores[k] = scores.get(k, 0.0) + s / (1 + depth * 0.5) if depth else scores.get(k, 0.0) + s
     if not scores or total < 5:
-        return
+        return False
     best_k = max(scores, key=lambda k: scores[k])
     best = elems[best_k]
     # widen: an ancestor that holds clearly more of the prose is the real container (split articles)
@@ -420,6 +422,7 @@ def _choose_main(blocks: list[Block]) -> None:
             continue  # text that reads like content outside the container: not chrome
         blocks[i].decision = Decision.drop(CHROME, "html.outside-main",
                                            f"outside the main container <{best.tag}>, {words} words")
+    return dominant
 
 
 def _same_kind(el, sig, depth: int = 4) -> bool:
@@ -477,7 +480,7 @@ def _ancestors(el, n: int):
     return out
 
 
-def _finish(blocks: list[Block], title: str | None) -> None:
+def _finish(blocks: list[Block], title: str | None, dominant: bool = True) -> None:
     """Block-level rules inside the content: link-dense blocks and text-level chrome lines."""
     from dechaff.chrome import classify_line
 
@@ -489,7 +492,10 @@ def _finish(blocks: list[Block], title: str | None) -> None:
         n = len(b.text)
         ld = b.link_chars / n if n else 0.0
         words = len(b.text.split())
-        if ld > 0.6 and b.tag not in HEADINGS and (words < 4 or (words < 10 and ld > 0.9 and b.tag != "li")):
+        # a link of a few words is a menu item; one of 4-9 words is a teaser on an article page but an
+        # item (a headline, a product name) on a page with no dominant text container
+        if ld > 0.6 and b.tag not in HEADINGS and (
+                words < 4 or (dominant and words < 10 and ld > 0.9 and b.tag != "li")):
             blocks[i].decision = Decision.drop(CHROME, "html.link-density", f"link density {ld:.2f}")
             continue
         d = classify_line(b.text)
