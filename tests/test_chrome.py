@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from dechaff.chrome import ChromeOptions, classify_line, classify_lines, clean_text, parse_patterns
+from dechaff.chrome import (
+    ChromeOptions,
+    _wrapped_units,
+    classify_line,
+    classify_lines,
+    clean_text,
+    parse_patterns,
+)
 
 PROSE = ("The council approved the new budget on Tuesday after a long debate about school funding, "
          "road repairs and the future of the public library in the town centre.")
@@ -305,3 +312,19 @@ def test_an_author_box_after_the_text_goes_but_a_profile_that_opens_with_one_sta
     assert all(x.keep for x in d[:4]) and d[4].rule == "feature.author-bio"
     profile = [bio, *body]
     assert all(x.keep for x in classify_lines(profile, dense=[False] * len(profile)))
+
+
+def test_hard_wrapped_paragraphs_in_a_page_dump_are_judged_as_paragraphs():
+    """Text wrapped at ~50 columns arrives as short lines; joined, they are running text."""
+    wrapped = ["The rewrite module changes the request address",
+               "with regular expressions, returns redirects and",
+               "selects configurations conditionally, and the",
+               "loop stops after ten rewrites so that a mistake",
+               "in the configuration cannot run for ever."]
+    dump = ["Home", "Docs", "Download", "Support", *wrapped, "Privacy", "Terms", "Contact", "Careers", PROSE,
+            "Imprint", "Jobs", "Press", "Status"]
+    kept = clean_text("\n".join(dump)).split("\n")
+    assert kept == [*wrapped, PROSE]
+    menu = ["iPhone accessories", "iPad cases", "watch bands", "mac adapters"]
+    units = [u for u in _wrapped_units(menu, list(range(len(menu)))) if len(u) > 1]
+    assert units == []  # short lines that start in lower case are items, not a wrapped sentence

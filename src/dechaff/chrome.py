@@ -212,6 +212,25 @@ def _far_from_main(lines: Sequence[str], idx: list[int], cls: dict[int, str]) ->
                 cls[idx[k]] = "short"
 
 
+WRAP_MIN_CHARS = 40  # a hard-wrapped line runs close to the wrap width; list items are shorter
+_CONTINUES = re.compile(r"^[\"'“‘(]?[a-z]")
+
+
+def _wrapped_units(lines: Sequence[str], idx: list[int]) -> list[list[int]]:
+    """Consecutive lines that are one hard-wrapped sentence (a line without end punctuation followed
+    by one that starts in lower case) grouped into units, so that text wrapped at 70 columns is
+    judged as the paragraph it is, not as a run of short lines."""
+    units: list[list[int]] = []
+    for i in idx:
+        prev = lines[i - 1].strip() if i else ""
+        if units and units[-1][-1] == i - 1 and len(prev) >= WRAP_MIN_CHARS and not _TERMINAL.search(prev) \
+                and _CONTINUES.match(lines[i].lstrip()):
+            units[-1].append(i)
+        else:
+            units.append([i])
+    return units
+
+
 def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -> None:
     """Context classification of page-dump lines (after jusText): a short line keeps company. Between
     two good lines it is content (a subheading, a short paragraph, a list item); between chrome lines,
@@ -219,7 +238,11 @@ def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -
     idx = [i for i in range(len(lines)) if dense[i] and lines[i].strip()]
     if len(idx) < 8:
         return
-    cls = {i: ("bad" if not out[i].keep else _line_class(lines[i])) for i in idx}
+    cls = {i: "bad" for i in idx if not out[i].keep}
+    for unit in _wrapped_units(lines, [i for i in idx if out[i].keep]):
+        c = _line_class(" ".join(lines[i].strip() for i in unit))
+        for i in unit:
+            cls[i] = c
     if not any(c == "good" for c in cls.values()):
         return  # no running text to anchor on: leave the page alone
     pos = {i: k for k, i in enumerate(idx)}
