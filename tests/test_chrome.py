@@ -115,6 +115,12 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Sign up and get 15% off on your first order.", "pattern.subscribe.banner"),
     ("Related: What is the Crypto Travel Rule? An Overview", "pattern.nav.related"),
     ("Read More: Get Expert Essay Advice From Former Admissions Officers!", "pattern.nav.related"),
+    ("Products are chosen independently by our editors. Purchases made through our links may earn us a "
+     "commission.", "pattern.disclosure.affiliate"),
+    ("This cookie is set by GDPR Cookie Consent plugin to store the user consent.", "pattern.cookie.banner"),
+    ("4 min read", "pattern.nav.byline"),
+    ("Last reviewed January 2023", "pattern.nav.byline"),
+    ("Read all articles by Rebecca Smith", "pattern.nav.related"),
     ("Add to cart", "pattern.shop.cta"),
     ("Hello {{ user.name }}, welcome back", "feature.placeholder"),
     ("https://example.com/a | https://example.com/b", "feature.url-only"),
@@ -179,6 +185,8 @@ def test_chrome_lines(line, rule):
     "Download the report from the council's website before the meeting.",
     "Related: the mayor's brother owns the building, the paper found.",
     "Sign up and you will be asked to choose a password.",
+    "The cookie was used by bakers in the 1800s as a test of oven heat.",
+    "Read all the articles by the panel before the vote, the chair asked.",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
