@@ -6,7 +6,10 @@ import pytest
 
 from dechaff.chrome import (
     ChromeOptions,
+    PatternSet,
+    _first_chars,
     _wrapped_units,
+    builtin_patterns,
     classify_line,
     classify_lines,
     clean_text,
@@ -255,6 +258,35 @@ def test_page_dump_context_keeps_subheadings_and_drops_isolated_chrome():
     assert "What happens next" in kept and "Short line." in kept
     assert "Budget approved after long debate" in kept
     assert not {"Home", "About", "Log in", "Privacy", "Terms"} & set(kept)
+
+
+def test_first_characters_are_read_off_the_parsed_pattern():
+    assert _first_chars(r"^(share|tweet)( this)?:?$") == {"s", "t"}
+    assert _first_chars(r"^\(?(photo|image)s?") == {"(", "p", "i"}
+    assert _first_chars(r"^[A-C]x") == {"a", "b", "c"}
+    # not anchored, anchored in one branch only, or starting with a class of unknown extent: every line
+    for pat in (r"\ball rights reserved", r"^a|b", r"^\d+ comments", r"^\w+ wrote", r"^(x)?"):
+        assert _first_chars(pat) is None, pat
+
+
+def test_pattern_set_finds_the_same_first_pattern_as_trying_each_in_order():
+    pats = (*parse_patterns("\n".join([
+        "a.one  ^share( this)?$",
+        "a.two  ^(x|share)",          # also matches "share": the earlier rule must win
+        "a.three  \\bcookies\\b",    # anywhere in the line
+        "a.four  ^K(ey|elvin)",
+        "a.five  ^one|two$",          # a top-level alternation is not anchored as a whole
+        "a.six  ^(\\d+ )?replies$",
+        "a.seven  ^index$",
+    ])), *builtin_patterns())
+    ps = PatternSet(pats)
+    lines = ["share", "Share this", "sharer", "xylophone", "We use cookies here", "Kelvin", "\u212aelvin", "\u0131ndex", "Index",
+             "say two", "one more", "12 replies", "replies", "Leave a Reply", "Exit mobile version", PROSE,
+             "", "(AP Photo/John Doe)", "All rights reserved."]
+    for ln in lines:
+        naive = next((p for p in pats if p.regex.search(ln)), None)
+        assert ps.first_match(ln) is naive, ln
+    assert ps.first_match("Sharer") is pats[1] and ps.first_match("say two") is pats[4]
 
 
 def test_user_patterns_extend_the_builtin_ones():
