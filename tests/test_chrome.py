@@ -368,3 +368,28 @@ def test_hard_wrapped_paragraphs_in_a_page_dump_are_judged_as_paragraphs():
     menu = ["iPhone accessories", "iPad cases", "watch bands", "mac adapters"]
     units = [u for u in _wrapped_units(menu, list(range(len(menu)))) if len(u) > 1]
     assert units == []  # short lines that start in lower case are items, not a wrapped sentence
+
+
+RECIPES = ["Easy Slow-Cooker Pork Ragu", "Spaghetti and Meatballs for a Crowd", "Sweet and Spicy Tomato Chutney",
+           "Pasta With Spicy Tomato Sauce", "Butter Chicken With Warm Naan", "Quick Red Sauce in Forty Minutes",
+           "Roman-Style Spaghetti With Tuna", "New York-Style Pizza Sauce", "The Best Slow-Cooked Bolognese",
+           "All-Day Meat Lasagna for Sundays", "Pasta With Burst Cherry Tomatoes", "Baked Ziti With Two Mozzarellas"]
+MENU = ["Home", "Recipes", "How-Tos", "World Cuisines", "Ingredients", "Equipment", "About Us", "Contact"]
+
+
+def test_listing_page_dump_keeps_its_items_and_drops_its_menus():
+    intro = ("Our collection of tomato sauce recipes has something for every dish, whether you want a big "
+             "plate of pasta or a vegetable tian.")
+    page = [*MENU, "Tomato Sauce Recipes", intro, *RECIPES, "Privacy Policy", "Terms of Use", *MENU]
+    kept = set(clean_text("\n".join(page)).split("\n"))
+    assert set(RECIPES) <= kept and intro in kept
+    assert not set(MENU) & kept
+
+
+def test_article_page_dump_still_drops_a_list_of_other_headlines():
+    article = [PROSE.replace("Tuesday", d).replace("budget", b)
+               for d in ("Monday", "Tuesday", "Friday") for b in ("budget", "plan", "levy", "tax")]
+    page = [*MENU, "Budget approved", *article, "More from the Town Times", *RECIPES, *MENU]
+    kept = set(clean_text("\n".join(page)).split("\n"))
+    assert set(article) <= kept
+    assert not set(RECIPES) & kept

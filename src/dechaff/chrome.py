@@ -376,6 +376,45 @@ def _wrapped_units(lines: Sequence[str], idx: list[int]) -> list[list[int]]:
     return units
 
 
+ITEM_RUN = 6  # a listing has at least this many item lines in a row...
+ITEM_MIN_WORDS, ITEM_MAX_WORDS, ITEM_AVG_WORDS = 3, 15, 4.0  # ...of headline length (menus are 1-3 words)
+ITEM_PAGE_MAX_PROSE = 1500  # characters of running text above which a page is an article, not a listing
+
+
+def _item_line(line: str) -> bool:
+    n = len(_words(line))
+    return ITEM_MIN_WORDS <= n <= ITEM_MAX_WORDS and len(line.strip()) <= 120
+
+
+def _item_runs(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: list[Decision]) -> None:
+    """A page whose running text is outweighed by a run of headline-like lines (a listing, a
+    collection, a recipe index) is about those items: they are content, like running text. A run of
+    one- to three-word lines stays a menu; on an article page the prose outweighs its link lists."""
+    good = sum(len(lines[i]) for i in idx if cls[i] == "good")
+    if good >= ITEM_PAGE_MAX_PROSE:
+        return  # an article: its link lists are menus, teasers and footers
+    runs: list[list[int]] = []
+    run: list[int] = []
+    gap = 0  # one other line (a two-word title, a price) does not break a run
+    for i in idx:
+        if out[i].keep and cls[i] in ("short", "near") and _item_line(lines[i]):
+            run.append(i)
+            gap = 0
+            continue
+        gap += 1
+        if gap > 1 and run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    for r in runs:
+        chars = sum(len(lines[i]) for i in r)
+        if len(r) >= ITEM_RUN and chars >= max(good, 300) and \
+                sum(len(_words(lines[i])) for i in r) / len(r) >= ITEM_AVG_WORDS:
+            for i in r:
+                cls[i] = "good"
+
+
 def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -> None:
     """Context classification of page-dump lines (after jusText): a short line keeps company. Between
     two good lines it is content (a subheading, a short paragraph, a list item); between chrome lines,
@@ -402,6 +441,7 @@ def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -
         return "bad"
 
     _far_from_main(lines, idx, cls)
+    _item_runs(lines, idx, cls, out)  # after: a listing's items do not make its prose look far away
     final = {}
     for i in idx:
         c = cls[i]

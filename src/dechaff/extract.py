@@ -78,6 +78,7 @@ class Block:
 class Page:
     title: str | None
     blocks: list[Block] = field(default_factory=list)
+    dominant: bool = True  # one container holds most of the prose (an article), not a listing
 
     def main_text(self) -> str:
         return "\n\n".join(b.text for b in self.blocks if b.decision.keep)
@@ -187,7 +188,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     title = _title(root)
     dominant = _choose_main(blocks)
     _finish(blocks, title, dominant)
-    return Page(title=title, blocks=blocks)
+    return Page(title=title, blocks=blocks, dominant=dominant)
 
 
 def _cut(root, keep_comments: bool) -> list[Block]:
