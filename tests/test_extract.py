@@ -314,3 +314,41 @@ def test_headline_links_are_the_items_of_a_listing_but_teasers_on_an_article():
     menu = [Block(text="Sport", tag="div", link_chars=5), Block(text=P1, tag="p")]
     _finish(menu, None, dominant=False)
     assert menu[0].decision.rule == "html.link-density"
+
+
+
+_NAMES = ["river", "harbour", "castle", "market", "garden", "station", "bridge", "library", "theatre", "museum",
+          "stadium", "airport", "school", "chapel", "tower", "square", "quarter", "mill", "forest", "valley",
+          "island", "canal", "palace", "abbey", "orchard", "meadow", "pier", "lighthouse", "tunnel", "college"]
+
+
+def _listing(extra: str = "") -> str:
+    """A listing whose thirty items sit in a grid named "promo": the structure rules drop them all as
+    chrome, a template misread."""
+    intro = ("Our guide to the region, with walks, rides, tours, day trips, markets, festivals, museums, "
+             "galleries, gardens, beaches, castles, abbeys, harbours, islands and lakes, is updated weekly. ")
+    cards = "".join(f'<div class="tile"><div class="t"><a href="/{n}">The {n} walk</a></div>'
+                    f'<div class="s">A gentle {part} route past the old {n} and back along the water</div></div>'
+                    for part in ("morning", "afternoon", "evening") for n in _NAMES)
+    return f"""<html><body><nav><a href="/">Home</a> <a href="/a">About</a></nav>
+<div class="intro"><h1>Walks</h1><p>{intro * 3}</p></div><div class="promo-grid">{cards}</div>{extra}
+<div class="cookie-consent"><p>{P2} We and our partners store cookies on your device to measure.</p></div>
+<footer><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></footer></body></html>"""
+
+
+def test_a_page_whose_structure_drops_nearly_all_its_text_is_read_as_text():
+    page = extract_blocks(_listing())
+    kept = [b.text for b in page.blocks if b.decision.keep]
+    for n in _NAMES:
+        assert f"A gentle evening route past the old {n} and back along the water" in kept
+    assert not any("cookies" in t for t in kept) and "Home" not in kept and "Privacy" not in kept
+    back = [b for b in page.blocks if b.decision.rule == "html.text-reading"]
+    assert back and all("was html.class" in b.decision.evidence for b in back)
+
+
+def test_reader_comments_stay_out_when_a_page_is_read_as_text():
+    thread = "".join(f'<div class="comment"><p>{p}</p></div>' for p in (P1, P2, P3))
+    page = extract_blocks(_listing(f'<div class="comments">{thread}</div>'))
+    assert any(b.decision.rule == "html.text-reading" for b in page.blocks)
+    kept = {b.text for b in page.blocks if b.decision.keep}
+    assert not {P1, P2, P3} & kept

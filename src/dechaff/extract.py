@@ -188,6 +188,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     title = _title(root)
     dominant = _choose_main(blocks)
     _finish(blocks, title, dominant)
+    _second_opinion(blocks, keep_comments)
     return Page(title=title, blocks=blocks, dominant=dominant)
 
 
@@ -626,6 +627,40 @@ def _rescue_empty(blocks: list[Block]) -> None:
         for i in back:
             blocks[i].decision = Decision(True, rule="html.rescued",
                                           evidence=f"page left nearly empty; was {blocks[i].decision.rule}")
+
+
+SECOND_OPINION_SHARE = 0.1  # structure keeping less than this share of what a text reading keeps misread the page
+SECOND_OPINION_MIN_CHARS = 200
+
+
+def _second_opinion(blocks: list[Block], keep_comments: bool) -> None:
+    """When the structure rules keep less than a tenth of what the text classifier keeps of the same
+    page read as a page dump (every block a line), they misread its template: a site that marks its
+    content area "hidden" until a script runs, a page built of cards whose class names say "promo",
+    a listing whose items sit in a carousel. The text reading's verdict then stands for every
+    block, but for consent dialogs (their legal prose outweighs a short page) and reader comments
+    (a short article with a long thread under it keeps the thread out)."""
+    total = sum(len(b.text) for b in blocks)
+    kept = sum(len(b.text) for b in blocks if b.decision.keep)
+    if kept >= SECOND_OPINION_SHARE * total:
+        return  # the text reading cannot keep ten times more than there is
+    from dechaff.chrome import ChromeOptions, classify_lines
+
+    verdicts = classify_lines([" ".join(b.text.split()) for b in blocks],
+                              opts=ChromeOptions(keep_comments=keep_comments))
+    stay = ("html.consent", "html.comments")
+    read = sum(len(b.text) for b, d in zip(blocks, verdicts, strict=True) if d.keep and b.decision.rule not in stay)
+    if read < SECOND_OPINION_MIN_CHARS or kept >= SECOND_OPINION_SHARE * read:
+        return
+    for b, d in zip(blocks, verdicts, strict=True):
+        if b.decision.rule in stay:
+            continue
+        if not d.keep:
+            b.decision = d
+        elif not b.decision.keep:
+            b.decision = Decision(True, rule="html.text-reading",
+                                  evidence=f"structure kept {kept} of the {read} characters a text reading "
+                                           f"keeps; was {b.decision.rule}")
 
 
 def clean_html(html: str, url: str | None = None) -> str:
