@@ -393,3 +393,13 @@ def test_article_page_dump_still_drops_a_list_of_other_headlines():
     kept = set(clean_text("\n".join(page)).split("\n"))
     assert set(article) <= kept
     assert not set(RECIPES) & kept
+
+
+def test_a_sentence_three_short_lines_below_the_article_is_not_part_of_its_stretch():
+    article = [PROSE.replace("Tuesday", d).replace("budget", b)
+               for d in ("Monday", "Tuesday", "Friday") for b in ("budget", "plan", "levy", "tax")]
+    pitch = ("Our newsletter brings the best of the week to your inbox every Friday morning, with the stories "
+             "our readers liked most.")
+    page = ["Town Times", "Budget approved", *article, "Shop", "Jobs", "Events", pitch, "Privacy", "Terms"]
+    kept = clean_text("\n".join(page)).split("\n")
+    assert set(article) <= set(kept) and pitch not in kept

@@ -333,7 +333,7 @@ def _line_class(line: str) -> str:
     return "short"
 
 
-MAIN_GAP = 5  # lines between two good lines that still belong to one stretch of text
+MAIN_GAP = 2  # lines between two good lines that still belong to one stretch of text
 MAIN_SHARE = 0.1  # a stretch with less than this share of the main stretch's text is a teaser or footer
 
 
