@@ -403,3 +403,17 @@ def test_a_sentence_three_short_lines_below_the_article_is_not_part_of_its_stret
     page = ["Town Times", "Budget approved", *article, "Shop", "Jobs", "Events", pitch, "Privacy", "Terms"]
     kept = clean_text("\n".join(page)).split("\n")
     assert set(article) <= set(kept) and pitch not in kept
+
+
+def test_a_comment_count_in_the_byline_does_not_swallow_the_article_that_follows():
+    article = [PROSE.replace("Tuesday", d).replace("budget", b)
+               for d in ("Monday", "Tuesday", "Friday") for b in ("budget", "plan", "levy", "tax", "fee")]
+    comments = ["Jane", "December 18, 2025, 9:59 pm", "I was at the meeting and the library plan got the most applause.",
+                "Reply", "Tom", "December 18, 2025, 10:02 pm", "Nobody asked the residents of the east side.", "Reply"]
+    # a pitch above the article: the page does not read as a forum topic whose posts are its content
+    pitch = " ".join([PROSE.replace("council", "club").replace("budget", "programme")] * 3)
+    page = ["Town Times", pitch, "Budget approved", "By Jane Smith", "12 Comments", *article,
+            "12 Comments on Budget approved", *comments, "Leave a Reply", "Your email address will not be published."]
+    kept = clean_text("\n".join(page)).split("\n")
+    assert set(article) <= set(kept)
+    assert not {"Nobody asked the residents of the east side.", "Leave a Reply"} & set(kept)

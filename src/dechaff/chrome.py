@@ -479,6 +479,33 @@ def _prose_words(line: str) -> int:
     return len(_words(line)) if _line_class(line) == "good" else 0
 
 
+ARTICLE_RUN_CHARS = 2000  # unbroken running text this long is an article body, not one reader's comment...
+ARTICLE_RUN_WITHIN = 8  # ...when it starts within this many lines after the comment header
+
+
+def _article_run(lines: Sequence[str], out: list[Decision], start: int, stop: int) -> bool:
+    """Whether an article body starts within a few lines after ``start`` (before ``stop``): an unbroken
+    run of prose lines (blank lines aside) of ARTICLE_RUN_CHARS. Comments come one by one between
+    names, dates and reply links; an article's paragraphs follow each other."""
+    run = 0
+    seen = 0
+    for j in range(start + 1, stop):
+        s = lines[j].strip()
+        if not s:
+            continue
+        if out[j].keep and _line_class(s) == "good":
+            run += len(s)
+            if run >= ARTICLE_RUN_CHARS:
+                return True
+            continue
+        if run:
+            return False  # the first run of prose ended short: a comment
+        seen += 1
+        if seen > ARTICLE_RUN_WITHIN:
+            return False
+    return False
+
+
 def _structure(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -> None:
     form_starts = [i for i, d in enumerate(out) if d.rule == "pattern.form.start"]
     first_form = form_starts[0] if form_starts else None
@@ -499,6 +526,8 @@ def _structure(lines: Sequence[str], out: list[Decision], opts: ChromeOptions) -
             # nothing like an article before it: a comment count in the byline, or a forum topic
             # whose posts are the content; a later header may still open the real thread
             continue
+        if _article_run(lines, out, i, stop):
+            continue  # an article body follows the header (a comment count in its byline), not posts
         for j in range(i, stop):
             if opts.keep_comments:
                 if out[j].rule.startswith(("pattern.comments", "feature.comment")):
