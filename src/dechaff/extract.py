@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dechaff.chrome import is_discussion
 from dechaff.model import CHROME, COMMENT, KEEP, Decision
@@ -120,6 +121,13 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
     names = " ".join(filter(None, (get("class"), get("id"))))
     if not names or tag in ("body", "html"):
         return None
+    return _names_label(names, keep_comments)
+
+
+@lru_cache(maxsize=8192)
+def _names_label(names: str, keep_comments: bool) -> Decision | None:
+    """The label of an element's class/id words (cached: templates repeat a few class names on
+    hundreds of elements)."""
     if COMMENT_RE.search(names) and not POS_RE.search(names.replace("comment-content", "")):
         if keep_comments:
             return None
@@ -219,6 +227,9 @@ def _cut(root, keep_comments: bool) -> list[Block]:
     prose_total = _prose(root)
 
     def flush() -> None:
+        if not buf:
+            buf_links[0] = 0
+            return
         text = WS.sub(" ", "".join(buf)).strip()
         buf.clear()
         links = buf_links[0]
