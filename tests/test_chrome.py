@@ -417,3 +417,20 @@ def test_a_comment_count_in_the_byline_does_not_swallow_the_article_that_follows
     kept = clean_text("\n".join(page)).split("\n")
     assert set(article) <= set(kept)
     assert not {"Nobody asked the residents of the east side.", "Leave a Reply"} & set(kept)
+
+
+def test_running_text_in_languages_beyond_the_main_european_ones_is_running_text():
+    from dechaff.chrome import _line_class
+
+    indonesian = ("Hooks adalah tambahan baru di React 16.8 yang memungkinkan Anda menggunakan state dan fitur "
+                  "lainnya tanpa menulis sebuah kelas untuk komponen Anda.")
+    japanese = ("東京都は二十日、新しい図書館の建設計画を発表した。完成は三年後の予定で、市民からは期待の声が上がっている。"
+                "計画では、子ども向けの読書室や学習スペースも設けられる。")
+    assert _line_class(indonesian) == "good" and _line_class(japanese) == "good"
+    # no stopwords and Title Case: a product name, not a sentence
+    assert _line_class("Saucony Women's Triumph 21 Running Shoe Color Lotus Bough Low Stock Ships Today.") == "short"
+    assert _line_class("Saucony Women's Triumph 21 Color Lotus") == "short"
+    page = ["Beranda", "Dokumentasi", "Blog", indonesian, indonesian.replace("React 16.8", "versi baru"),
+            "Tentang", "Kontak", japanese, "Privasi"]
+    kept = clean_text("\n".join(page)).split("\n")
+    assert indonesian in kept and japanese in kept and "Beranda" not in kept

@@ -311,7 +311,24 @@ def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | None = No
 
 
 # words that make up much of running text in the languages most web text is in; chrome lines have few
-_STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "der", "die", "das", "und", "ist", "nicht", "ein", "eine", "mit", "den", "dem", "des", "sich", "auf", "für", "von", "zu", "im", "auch", "als", "es", "le", "la", "les", "et", "est", "un", "une", "des", "du", "dans", "pour", "qui", "que", "pas", "sur", "au", "avec", "ce", "il", "elle", "el", "los", "las", "y", "es", "en", "un", "una", "por", "con", "para", "que", "se", "del", "al", "lo", "como", "il", "lo", "gli", "e", "di", "che", "non", "per", "una", "con", "sono", "della", "de", "het", "een", "en", "van", "is", "dat", "op", "te", "zijn", "niet", "met", "voor"])
+_STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "der", "die", "das", "und", "ist", "nicht", "ein", "eine", "mit", "den", "dem", "des", "sich", "auf", "für", "von", "zu", "im", "auch", "als", "es", "le", "la", "les", "et", "est", "un", "une", "des", "du", "dans", "pour", "qui", "que", "pas", "sur", "au", "avec", "ce", "il", "elle", "el", "los", "las", "y", "es", "en", "un", "una", "por", "con", "para", "que", "se", "del", "al", "lo", "como", "il", "lo", "gli", "e", "di", "che", "non", "per", "una", "con", "sono", "della", "de", "het", "een", "en", "van", "is", "dat", "op", "te", "zijn", "niet", "met", "voor",
+    # Portuguese, Indonesian / Malay, Polish, Czech, Swedish, Danish / Norwegian, Turkish, Romanian,
+    # Finnish, Hungarian: their commonest words that are not also English words ("pro", "mint", "var",
+    # "co") nor single letters ("it's" and "U.S." leave single letters in English text)
+    "não", "os", "em", "dos", "das", "ao", "mais", "mas", "foi", "são", "pelo", "pela",
+    "yang", "dan", "ini", "itu", "dengan", "untuk", "dari", "dalam", "tidak", "akan", "pada", "juga",
+    "karena", "adalah", "atau", "kita", "anda", "saya", "mereka", "bisa", "sebagai", "oleh", "telah",
+    "nie", "na", "się", "że", "jest", "jak", "od", "za", "są", "je", "že", "jako", "jsou",
+    "och", "att", "det", "som", "på", "är", "av", "för", "med", "till", "inte", "ett", "jag",
+    "og", "er", "af", "ikke", "jeg",
+    "ve", "bir", "için", "ile", "çok", "daha", "gibi", "olarak",
+    "și", "în", "cu", "pe", "că", "nu", "este", "să", "din", "care", "mai",
+    "ja", "ei", "että", "hän", "oli", "ovat", "mutta", "kun", "tai", "myös", "niin",
+    "az", "és", "hogy", "nem", "egy", "van", "meg", "már", "csak"])
+
+
+_SENTENCE_END = re.compile(r"[.!?…。！？」』]$|[.!?…。！？][\"'\u201d\u2019)\]」』]$")
+_NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
 def _line_class(line: str) -> str:
@@ -322,6 +339,8 @@ def _line_class(line: str) -> str:
     if n == 0:
         return "bad"
     stop = sum(1 for w in words if w in _STOPWORDS) / n
+    if stop == 0:
+        return _line_class_unknown_language(s, n)
     if len(s) >= 120 and stop >= 0.2:
         return "good"
     if len(s) >= 60 and stop >= 0.15 and _TERMINAL.search(s):
@@ -331,6 +350,25 @@ def _line_class(line: str) -> str:
     if n >= 5 and _TERMINAL.search(s) and stop >= 0.1:
         return "near"  # a short sentence
     return "short"
+
+
+def _line_class_unknown_language(s: str, n: int) -> str:
+    """A line with none of the stopwords: a language they do not cover (or no language: a list of
+    names, a menu). Sentences are told by their length, their end and their case: ten or more words
+    (or, in a script written without spaces, 40 characters), mostly in lower case, closed by a full
+    stop."""
+    if not _SENTENCE_END.search(s):
+        return "short"
+    words = _words(s)
+    lower = sum(1 for w in words if w[0].islower())
+    upper = sum(1 for w in words if w[0].isupper())
+    if upper + lower and lower < 0.5 * (upper + lower):
+        return "short"  # Title Case: product names and headlines, not running text
+    dense_script = _NO_SPACE_SCRIPT.search(s) is not None  # a character there says what a word says here
+    long_enough = n >= 10 or (dense_script and len(s) >= 40)
+    if long_enough and len(s) >= (60 if dense_script else 120):
+        return "good"
+    return "near" if long_enough else "short"
 
 
 MAIN_GAP = 2  # lines between two good lines that still belong to one stretch of text
