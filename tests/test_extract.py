@@ -120,6 +120,13 @@ def test_a_heading_whose_section_was_all_chrome_goes_with_it():
     assert rules["The morning briefing"] == rules["Around the town"] == "html.orphan-heading"
 
 
+def test_the_page_title_stays_when_all_under_it_was_dropped():
+    # a post whose text the template puts in a box the rules drop: the title still names the page
+    html = "<html><body><h1>Budget approved</h1><nav><a href='/'>Home</a> <a href='/n'>News</a></nav></body></html>"
+    rules = {b.text: b.decision for b in extract_blocks(html).blocks}
+    assert rules["Budget approved"].keep
+
+
 FORUM_POSTS = [
     "I am planning a new build for video editing and would like advice on the processor and the graphics "
     "card, since my budget is limited and I would rather spend it where it matters most.",

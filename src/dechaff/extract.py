@@ -611,12 +611,13 @@ def _drop_bios(blocks: list[Block]) -> None:
 def _drop_orphan_headings(blocks: list[Block]) -> None:
     """A heading introduces what follows it. When what follows it, up to the next kept heading, was all
     dropped (a "Related posts", "Newsletter" or "Contact us" box), or when nothing kept follows it at all,
-    it heads chrome and goes too. A heading directly followed by another one (title and subtitle) stays.
+    it heads chrome and goes too. A heading directly followed by another one (title and subtitle) stays,
+    and so does the page's title (``h1``): it names the page, not a section.
     Decided from the end, so a heading whose sub-headings all went goes as well."""
     for i in range(len(blocks) - 1, -1, -1):
         b = blocks[i]
-        if not b.decision.keep or b.tag not in HEADINGS:
-            continue
+        if not b.decision.keep or b.tag not in HEADINGS or b.tag == "h1":
+            continue  # the page's title heads the page, not a section
         dropped = 0
         orphan = True
         rules = set()
