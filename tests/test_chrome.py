@@ -434,3 +434,22 @@ def test_running_text_in_languages_beyond_the_main_european_ones_is_running_text
             "Tentang", "Kontak", japanese, "Privasi"]
     kept = clean_text("\n".join(page)).split("\n")
     assert indonesian in kept and japanese in kept and "Beranda" not in kept
+
+
+def test_a_page_the_context_rules_would_empty_gets_its_lines_back():
+    specs = [f"{k}: {v}" for k, v in [("Weight", "280 g"), ("Drop", "6 mm"), ("Stack", "30 mm"), ("Upper", "Mesh"),
+                                       ("Outsole", "Rubber"), ("Midsole", "EVA foam"), ("Width", "Regular"),
+                                       ("Use", "Trail"), ("Lacing", "Quick lace"), ("Colour", "Moss")]]
+    sizes = [f"{system} {n}{half}" for system, lo, hi in (("UK", 3, 15), ("EU", 36, 48))
+             for n in range(lo, hi) for half in ("", ".5")]
+    shipping = ("All orders are packed by hand in our workshop and sent out with a tracking number on the same "
+                "working day.")
+    page = ["Trail Runner 2", *specs, *sizes, "Free returns within 30 days", shipping]
+    d = classify_lines(page)
+    kept = [ln for ln, x in zip(page, d, strict=True) if x.keep]
+    assert set(specs) <= set(kept) and "Trail Runner 2" in kept
+    assert "Free returns within 30 days" not in kept  # a pattern's verdict is not the context's to undo
+    assert {x.rule for x in d if x.keep and x.rule} == {"context.rescued"}
+    # without the rescue the context rules leave the shipping line and little else
+    bare = classify_lines(page, rescue=False)
+    assert sum(len(ln) for ln, x in zip(page, bare, strict=True) if x.keep) < 300

@@ -279,11 +279,11 @@ class ChromeOptions:
 
 def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | None = None,
                    opts: ChromeOptions = ChromeOptions(), hints: Sequence[Decision] | None = None,
-                   dense: Sequence[bool] | None = None) -> list[Decision]:
+                   dense: Sequence[bool] | None = None, rescue: bool = True) -> list[Decision]:
     """Decide every line of a page (in order). ``hints`` are prior decisions (from HTML structure).
     ``dense`` marks lines of a page dump (a block of many lines without blank lines between them,
     every HTML block on its own line): those also get the context classification. ``None`` means
-    every line is."""
+    every line is. ``rescue``: give a page the context rules left nearly empty its lines back."""
     pats = as_pattern_set(patterns)
     n = len(lines)
     out: list[Decision] = list(hints) if hints is not None else [KEEP] * n
@@ -307,7 +307,29 @@ def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | None = No
     _context(lines, out, [True] * n if dense is None else dense)
     _repeats(lines, out)
     _bios(lines, out)
+    if rescue:
+        _rescue_empty(lines, out)
     return out
+
+
+RESCUE_KEPT_CHARS = 500  # a page left with less than this...
+RESCUE_KEPT_SHARE = 0.2  # ...and less than this share of its text was misread by the context rules
+RESCUE_MIN_CHARS = 300
+_WEAK_RULES = ("context.isolated", "feature.menu-run")
+
+
+def _rescue_empty(lines: Sequence[str], out: list[Decision]) -> None:
+    """When the context rules leave (almost) nothing of a page that has text, they misread it (a short
+    product card, a list of names): the lines only they dropped come back. Lines a pattern or the page
+    structure dropped stay dropped."""
+    total = sum(len(ln.strip()) for ln in lines)
+    kept = sum(len(ln.strip()) for ln, d in zip(lines, out, strict=True) if d.keep)
+    if total < RESCUE_MIN_CHARS or kept >= RESCUE_KEPT_CHARS or kept >= RESCUE_KEPT_SHARE * total:
+        return
+    for i, d in enumerate(out):
+        if d.rule in _WEAK_RULES:
+            out[i] = Decision(True, rule="context.rescued",
+                              evidence=f"page left with {kept} of {total} characters; was {d.rule}")
 
 
 # words that make up much of running text in the languages most web text is in; chrome lines have few

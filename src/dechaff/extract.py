@@ -668,8 +668,9 @@ def _second_opinion(blocks: list[Block], keep_comments: bool) -> None:
         return  # the text reading cannot keep ten times more than there is
     from dechaff.chrome import ChromeOptions, classify_lines
 
+    # the text reading as it stands: a rescue of its own would only inflate what it keeps
     verdicts = classify_lines([" ".join(b.text.split()) for b in blocks],
-                              opts=ChromeOptions(keep_comments=keep_comments))
+                              opts=ChromeOptions(keep_comments=keep_comments), rescue=False)
     stay = ("html.consent", "html.comments")
     read = sum(len(b.text) for b, d in zip(blocks, verdicts, strict=True) if d.keep and b.decision.rule not in stay)
     if read < SECOND_OPINION_MIN_CHARS or kept >= SECOND_OPINION_SHARE * read:
