@@ -453,3 +453,15 @@ def test_a_page_the_context_rules_would_empty_gets_its_lines_back():
     # without the rescue the context rules leave the shipping line and little else
     bare = classify_lines(page, rescue=False)
     assert sum(len(ln) for ln, x in zip(page, bare, strict=True) if x.keep) < 300
+
+
+def test_a_bare_reply_count_is_forum_software_and_the_replies_stay():
+    question = [PROSE.replace("council", "club").replace("budget", b) for b in ("plan", "levy", "fee")]
+    replies = [PROSE.replace("Tuesday", d) for d in ("Monday", "Friday")]
+    page = ["Which plan for the club?", "JonB", "#1", *question, "2 Replies", "Pl45m4", "#2", replies[0],
+            "JonB", "#3", replies[1]]
+    kept = clean_text("\n".join(page)).split("\n")
+    assert set(question) <= set(kept) and set(replies) <= set(kept)
+    # a comment title under an article still opens the thread
+    assert not classify_line("2 Replies to “Budget approved”").keep
+    assert classify_line("2 Replies to “Budget approved”").rule == "pattern.comments.start"
