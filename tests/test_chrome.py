@@ -465,3 +465,18 @@ def test_a_bare_reply_count_is_forum_software_and_the_replies_stay():
     # a comment title under an article still opens the thread
     assert not classify_line("2 Replies to “Budget approved”").keep
     assert classify_line("2 Replies to “Budget approved”").rule == "pattern.comments.start"
+
+
+def test_a_code_listing_between_paragraphs_stays_with_them():
+    intro = ("The effect hook lets you run code after the component renders, which is where you update the "
+             "document title, fetch data or subscribe to events.")
+    outro = ("React runs the effect after every render by default, and you can tell it to skip the effect when "
+             "the values it depends on have not changed since the last render.")
+    code = ["function Example() {", "const [count, setCount] = useState(0);", "useEffect(() => {",
+            "document.title = `You clicked ${count} times`;", "});", "}"]
+    stray = ["var a = 1;", "var b = [a, 2];", "track(a, b);"]  # a widget's code after the footer
+    page = ["Docs", "Blog", "Community", "Using the Effect Hook", intro, *code, outro, "Edit this page", "Privacy",
+            *stray]
+    kept = clean_text("\n".join(page)).split("\n")
+    assert set(code) <= set(kept) and intro in kept and outro in kept
+    assert not {"Docs", "Blog", "Privacy", *stray} & set(kept)

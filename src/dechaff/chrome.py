@@ -475,6 +475,31 @@ def _item_runs(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: l
                 cls[i] = "good"
 
 
+CODE_RUN = 3  # this many code-like lines in a row are a code listing
+_CODE_CHARS = re.compile(r"[{}();=<>\[\]$#|&*\\]")
+_CODE_END = re.compile(r"[{};,(\[]$|^[})\]]")
+
+
+def _code_line(line: str) -> bool:
+    s = line.strip()
+    return 0 < len(s) <= 160 and (len(_CODE_CHARS.findall(s)) >= 2 or bool(_CODE_END.search(s)))
+
+
+def _code_runs(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: list[Decision]) -> None:
+    """A run of code-like lines (brackets, operators, statement ends) is a code listing: it counts as
+    a near-prose line, so that between paragraphs of text it stays with them (documentation, Q&A)
+    while a stray one away from the text still goes."""
+    run: list[int] = []
+    for i in [*idx, -1]:
+        if i >= 0 and out[i].keep and cls[i] != "good" and _code_line(lines[i]):
+            run.append(i)
+            continue
+        if len(run) >= CODE_RUN:
+            for j in run:
+                cls[j] = "near"  # a line of code with few words, or none ("});"), is not chrome
+        run = []
+
+
 def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -> None:
     """Context classification of page-dump lines (after jusText): a short line keeps company. Between
     two good lines it is content (a subheading, a short paragraph, a list item); between chrome lines,
@@ -489,6 +514,7 @@ def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -
             cls[i] = c
     if not any(c == "good" for c in cls.values()):
         return  # no running text to anchor on: leave the page alone
+    _code_runs(lines, idx, cls, out)
     pos = {i: k for k, i in enumerate(idx)}
 
     def neighbour(k: int, step: int) -> str:
