@@ -359,3 +359,13 @@ def test_reader_comments_stay_out_when_a_page_is_read_as_text():
     assert any(b.decision.rule == "html.text-reading" for b in page.blocks)
     kept = {b.text for b in page.blocks if b.decision.keep}
     assert not {P1, P2, P3} & kept
+
+
+def test_extraction_from_several_threads_at_once_matches_one_thread():
+    # shard tasks run in a thread pool: each thread parses with a parser of its own
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = [page(f"<h1>Story {i}</h1><p>{P1}</p><p>{P2 * (i % 3 + 1)}</p>") for i in range(40)] + [_listing()] * 4
+    alone = [dechaff.clean_html(h) for h in pages]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(dechaff.clean_html, pages)) == alone

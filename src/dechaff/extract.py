@@ -21,6 +21,7 @@ the readers, but building a BeautifulSoup tree costs several times lxml's parse 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -164,19 +165,29 @@ def _is_discussion(blocks: list[Block]) -> bool:
 _END_TAGS = re.compile(r"</(?:body|html)\s*>", re.I)
 
 
-_PARSER = None
-_STRING = None
+_LOCAL = threading.local()  # lxml parsers and XPath evaluators are not to be shared between threads
+
+
+def _lxml():
+    """This thread's HTML parser and string() evaluator (shard tasks may run in a thread pool)."""
+    from lxml import etree
+
+    if not hasattr(_LOCAL, "parser"):
+        _LOCAL.parser = etree.HTMLParser()
+        _LOCAL.string = etree.XPath("string()")
+    return _LOCAL.parser, _LOCAL.string
+
+
+def _string(el) -> str:
+    return str(_lxml()[1](el))
 
 
 def _parse(markup: str):
     """The page's tree: lxml's HTML parser with plain elements (lxml.html's element classes cost a
     Python call for every element the walk touches, a tenth of the extraction)."""
-    global _PARSER, _STRING
     from lxml import etree
 
-    if _PARSER is None:
-        _PARSER = etree.HTMLParser()
-        _STRING = etree.XPath("string()")
+    parser = _lxml()[0]
     markup = re.sub(r"^\s*<\?xml[^>]*>", "", markup)
     # libxml2 drops whatever follows </html> (an HTML5 parser puts it in the body): templates that
     # close the document before the article are rare but real
@@ -184,7 +195,7 @@ def _parse(markup: str):
     if not markup.strip():
         return None
     try:
-        root = etree.fromstring(markup, _PARSER)
+        root = etree.fromstring(markup, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
     return root if root is not None and isinstance(root.tag, str) else None
@@ -323,7 +334,7 @@ def _prose(el) -> int:
     """Characters of prose (paragraph-like elements of 80+ characters) under ``el``."""
     n = 0
     for p in el.iter(_PROSE_TAGS):
-        t = _STRING(p) if p.tag == "p" else (p.text or "")
+        t = _string(p) if p.tag == "p" else (p.text or "")
         if len(t) >= 80:
             n += len(t)
     return n
@@ -345,7 +356,7 @@ def _text_of(el) -> str:
     if el is None:
         return ""
     try:
-        return str(_STRING(el))
+        return _string(el)
     except ValueError:
         return ""
 
