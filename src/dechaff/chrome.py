@@ -77,26 +77,29 @@ class PatternSet:
                 for c in first:
                     by_char.setdefault(c, []).append(k)
         self._anywhere = anywhere
-        self._any_re = _union([self.patterns[k] for k in anywhere])
         self._by_char = {c: (ks, _union([self.patterns[k] for k in ks])) for c, ks in by_char.items()}
 
     def first_match(self, s: str) -> Pattern | None:
+        best: int | None = None
         hit = self._by_char.get(_fold(s[:1]))
-        cands: list[int] = []
         if hit is not None and hit[1].search(s):
-            cands = hit[0]
-        if self._any_re.search(s):
-            cands = sorted({*cands, *self._anywhere})
-        for k in cands:
+            best = next((k for k in hit[0] if self.patterns[k].regex.search(s)), None)
+        # unanchored patterns one by one: their alternation is slower than they are
+        for k in self._anywhere:
+            if best is not None and k > best:
+                break
             if self.patterns[k].regex.search(s):
-                return self.patterns[k]
-        return None
+                best = k
+                break
+        return None if best is None else self.patterns[best]
 
 
 def _fold(c: str) -> str:
     """The key of a first character: case-folded as ``re.I`` matches it (K, the Kelvin sign, is k;
     the dotless i is i)."""
     c = c.casefold()[:1]
+    if c.isdecimal():
+        return "0"  # \d matches every script's digits: one key for them all
     return "i" if c == "\u0131" else c
 
 
@@ -144,6 +147,8 @@ def _first_of(op, av, sre) -> tuple[frozenset[str] | None, bool]:
         for iop, iav in av:
             if iop is sre.LITERAL:
                 chars.add(_fold(chr(iav)))
+            elif iop is sre.CATEGORY and iav is sre.CATEGORY_DIGIT:
+                chars.add("0")
             elif iop is sre.RANGE and iav[1] - iav[0] < 128:
                 chars |= {_fold(chr(c)) for c in range(iav[0], iav[1] + 1)}
             else:
@@ -654,6 +659,8 @@ def is_author_bio(text: str, words: int) -> bool:
 
 
 def _bios(lines: Sequence[str], out: list[Decision]) -> None:
+    if not any(_BIO.match(ln.strip()) for ln in lines):
+        return  # no line reads like an author box: the body need not be found
     body = [i for i, ln in enumerate(lines) if out[i].keep and len(_words(ln)) >= BODY_MIN_WORDS
             and _line_class(ln) == "good" and not is_author_bio(ln, len(_words(ln)))]
     if not body:
