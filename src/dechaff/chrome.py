@@ -104,8 +104,6 @@ def _fold(c: str) -> str:
 
 
 def _union(patterns: Sequence[Pattern]) -> re.Pattern[str]:
-    if not patterns:
-        return re.compile(r"(?!)")
     return re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns), re.I)
 
 
@@ -122,20 +120,8 @@ def _first_chars(pattern: str) -> frozenset[str] | None:
         return None
     if not items or items[0] != (sre.AT, sre.AT_BEGINNING):
         return None
-    return _firsts(items[1:], sre)
-
-
-def _firsts(items: list, sre) -> frozenset[str] | None:
-    """First characters of a sequence of parsed items; None for "anything (or nothing) can come first"."""
-    out: set[str] = set()
-    for op, av in items:
-        got, optional = _first_of(op, av, sre)
-        if got is None:
-            return None
-        out |= got
-        if not optional:
-            return frozenset(out)
-    return None  # the whole sequence can match empty: what follows it is unknown here
+    got, can_be_empty = _seq_first(items[1:], sre)
+    return None if can_be_empty else got  # what follows an empty match is unknown here
 
 
 def _first_of(op, av, sre) -> tuple[frozenset[str] | None, bool]:
@@ -202,7 +188,7 @@ def as_pattern_set(patterns: Sequence[Pattern] | PatternSet | None) -> PatternSe
 
 @lru_cache(maxsize=1)
 def _builtin_set() -> PatternSet:
-    return PatternSet(builtin_patterns())
+    return pattern_set(builtin_patterns())
 
 
 def load_patterns(extra_files: Iterable[str | Path] = ()) -> tuple[Pattern, ...]:
@@ -282,7 +268,7 @@ class ChromeOptions:
     menu_run: int = 4  # this many consecutive short menu-like lines are navigation
 
 
-def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | None = None,
+def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | PatternSet | None = None,
                    opts: ChromeOptions = ChromeOptions(), hints: Sequence[Decision] | None = None,
                    dense: Sequence[bool] | None = None, rescue: bool = True) -> list[Decision]:
     """Decide every line of a page (in order). ``hints`` are prior decisions (from HTML structure).

@@ -25,7 +25,14 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from dechaff.chrome import is_discussion
+from dechaff.chrome import (
+    BODY_MIN_WORDS,
+    ChromeOptions,
+    classify_line,
+    classify_lines,
+    is_author_bio,
+    is_discussion,
+)
 from dechaff.model import CHROME, COMMENT, KEEP, Decision
 
 BLOCK_TAGS = frozenset({
@@ -80,7 +87,6 @@ class Block:
 class Page:
     title: str | None
     blocks: list[Block] = field(default_factory=list)
-    dominant: bool = True  # one container holds most of the prose (an article), not a listing
 
     def main_text(self) -> str:
         return "\n\n".join(b.text for b in self.blocks if b.decision.keep)
@@ -218,7 +224,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     dominant = _choose_main(blocks)
     _finish(blocks, title, dominant)
     _second_opinion(blocks, keep_comments)
-    return Page(title=title, blocks=blocks, dominant=dominant)
+    return Page(title=title, blocks=blocks)
 
 
 def _cut(root, keep_comments: bool) -> list[Block]:
@@ -516,8 +522,6 @@ def _ancestors(el, n: int):
 
 def _finish(blocks: list[Block], title: str | None, dominant: bool = True) -> None:
     """Block-level rules inside the content: link-dense blocks and text-level chrome lines."""
-    from dechaff.chrome import classify_line
-
     for i, b in enumerate(blocks):
         if b.decision.rule == "html.hidden" and len(b.text.split()) >= 40 and b.link_chars < 0.2 * len(b.text):
             blocks[i].decision = KEEP  # collapsed tabs / accordions hold real text
@@ -574,8 +578,6 @@ _LETTER = re.compile(r"[^\W\d_]")
 def _lines_verdict(text: str) -> Decision:
     """A block of several lines (``<br>``-separated buttons, a label over a value) is chrome when every
     line with a letter in it is: "Select a size / Add to cart / Notify me"."""
-    from dechaff.chrome import classify_line
-
     lines = [ln for ln in text.split("\n") if _LETTER.search(ln)]
     if len(lines) < 2:
         return KEEP
@@ -607,8 +609,6 @@ def _drop_repeats(blocks: list[Block]) -> None:
 
 def _drop_bios(blocks: list[Block]) -> None:
     """Author boxes after the last long paragraph of the content."""
-    from dechaff.chrome import BODY_MIN_WORDS, is_author_bio
-
     words = [len(b.text.split()) for b in blocks]
     body = [i for i, b in enumerate(blocks) if b.decision.keep and words[i] >= BODY_MIN_WORDS
             and b.link_chars < 0.3 * len(b.text) and not is_author_bio(b.text, words[i])]
@@ -677,8 +677,6 @@ def _second_opinion(blocks: list[Block], keep_comments: bool) -> None:
     kept = sum(len(b.text) for b in blocks if b.decision.keep)
     if kept >= SECOND_OPINION_SHARE * total:
         return  # the text reading cannot keep ten times more than there is
-    from dechaff.chrome import ChromeOptions, classify_lines
-
     # the text reading as it stands: a rescue of its own would only inflate what it keeps
     verdicts = classify_lines([" ".join(b.text.split()) for b in blocks],
                               opts=ChromeOptions(keep_comments=keep_comments), rescue=False)
