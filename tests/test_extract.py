@@ -324,6 +324,24 @@ def test_headline_links_are_the_items_of_a_listing_but_teasers_on_an_article():
 
 
 
+
+def test_linked_table_cells_and_list_items_of_an_article_are_kept_but_a_lone_menu_link_goes():
+    """A link of a few words is a menu item, except in a table cell (a name in a table of results) or,
+    on an article page, a list item (a list of sources or tools the text cites)."""
+    from dechaff.extract import Block, _finish
+
+    def run(tag: str) -> Block:
+        blocks = [Block(text="Ada Lovelace", tag=tag, link_chars=12), Block(text=P1, tag="p")]
+        _finish(blocks, None, dominant=True)
+        return blocks[0]
+
+    assert run("td").decision.keep and run("th").decision.keep and run("li").decision.keep
+    assert run("div").decision.rule == "html.link-density"
+    listing = [Block(text="Ada Lovelace", tag="li", link_chars=12), Block(text=P1, tag="p")]
+    _finish(listing, None, dominant=False)
+    assert listing[0].decision.rule == "html.link-density"  # no article: a list of short links is a menu
+
+
 _NAMES = ["river", "harbour", "castle", "market", "garden", "station", "bridge", "library", "theatre", "museum",
           "stadium", "airport", "school", "chapel", "tower", "square", "quarter", "mill", "forest", "valley",
           "island", "canal", "palace", "abbey", "orchard", "meadow", "pier", "lighthouse", "tunnel", "college"]
