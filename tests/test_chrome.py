@@ -125,6 +125,8 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Last reviewed January 2023", "pattern.nav.byline"),
     ("Read all articles by Rebecca Smith", "pattern.nav.related"),
     ("Add to cart", "pattern.shop.cta"),
+    ("Quick shop", "pattern.shop.cta"),
+    ("This is what customers who viewed this product bought", "pattern.nav.related"),
     ("Hello {{ user.name }}, welcome back", "feature.placeholder"),
     ("https://example.com/a | https://example.com/b", "feature.url-only"),
     ("Facebook Twitter LinkedIn Email", "feature.share-line"),

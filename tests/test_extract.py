@@ -387,3 +387,53 @@ def test_extraction_from_several_threads_at_once_matches_one_thread():
     alone = [dechaff.clean_html(h) for h in pages]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(dechaff.clean_html, pages)) == alone
+
+
+def _shop_category(items: int) -> str:
+    def deep(cls: str, inner: str) -> str:  # templates nest each section a few levels deep
+        return f'<section class="{cls}"><div><div><div>{inner}</div></div></div></section>'
+
+    cards = "".join(f'<div class="card"><div class="name"><a href="/p{i}">Oak desk organiser no. {i}</a></div>'
+                    f'<p class="price">$ {20 + i}.00</p></div>' for i in range(items))
+    menu = "".join(f'<div class="m"><a href="/c{i}">Category {i}</a><p>All items</p></div>' for i in range(6))
+    intro = deep("intro", "<h1>Desk accessories</h1><p>Choose from hundreds of accessories designed to complement "
+                          "your workspace, made from solid oak, bamboo and recycled steel, and shipped, assembled, "
+                          "from our own workshop.</p>")
+    sale = deep("sale", "<p>Buy more, save more when you outfit your full office, with one coupon at checkout, on "
+                        "desks, chairs, lamps and shelves, while supplies last, until the end of the month.</p>")
+    delivery = deep("delivery", "<p>Every order ships free within two days, arrives fully assembled, and can be "
+                                "returned, for any reason, within thirty days, with the label in the box.</p>")
+    return f"""<html><body><div class="top">{menu}</div>{intro}
+<div class="grid">{cards}</div>{sale}{delivery}
+<footer><a href="/privacy">Privacy</a></footer></body></html>"""
+
+
+def test_the_grid_of_items_of_a_page_without_an_article_is_its_content():
+    """A shop category: no container holds most of the text (an introduction, a sale banner, delivery
+    terms), and the products sit outside the one chosen as linked names and prices. They are the grid of items and stay; the menu above the title does not."""
+    out = dechaff.clean_html(_shop_category(12))
+    assert "Desk accessories" in out
+    assert "Oak desk organiser no. 3" in out and "$ 23.00" in out and "Oak desk organiser no. 11" in out
+    assert "Category 2" not in out
+    page_ = extract_blocks(_shop_category(12))
+    assert any(b.decision.rule == "html.grid-item" for b in page_.blocks)
+    few = dechaff.clean_html(_shop_category(2))  # two cards are not a grid
+    assert "Oak desk organiser no. 1" not in few
+
+
+def test_chrome_inside_a_paragraph_is_cut_out_of_it():
+    """Inline elements that are chrome (a screen-reader label, a hidden span, a button, a share link)
+    lose their text; the paragraph around them stays. An aria-hidden span is still seen, and stays."""
+    art = (f"<h1>Budget approved</h1><p>{P1}</p>"
+           "<p>The new plan costs <span class='visually-hidden'>Regular price</span> 4 million "
+           "<span style='display:none'>Loading price</span>this year <button>Add to cart</button>"
+           "<a class='share-link' href='#'>Share on Facebook</a> and less next year, "
+           "<span aria-hidden='true'>said</span> the mayor.</p>"
+           f"<p>{P2}</p>")
+    out = dechaff.clean_html(page(art))
+    assert "The new plan costs 4 million this year and less next year, said the mayor." in out
+    for s in ("Regular price", "Loading price", "Add to cart", "Share on Facebook"):
+        assert s not in out, s
+    cut = {t: d.rule for t, d in extract_blocks(page(art)).all_blocks() if not d.keep}
+    assert cut["Regular price"] == "html.class" and cut["Loading price"] == "html.hidden"
+    assert cut["Add to cart"] == "html.button" and cut["Share on Facebook"] == "html.class"

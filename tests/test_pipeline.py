@@ -212,6 +212,21 @@ def test_comment_switch_also_applies_to_html_pages(tmp_path):
     assert rm.filter(pl.col("text") == comment)["reason"].to_list() == ["comment"]
 
 
+
+def test_chrome_cut_out_of_an_html_paragraph_is_in_the_audit(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    body = ("<p>The council approved the new budget on Tuesday after a long debate about school funding "
+            "and the future of the library <button>Add to cart</button> in the town.</p><p>The mayor said the "
+            "first projects would begin in the spring, with monthly reports on spending.</p>")
+    (raw / "p.html").write_text(f"<html><body><article>{body}</article></body></html>")
+    run_local(raw, tmp_path / "out")
+    text = pl.read_parquet(tmp_path / "out" / "corpus" / "*.parquet")["text"][0]
+    assert "future of the library in the town." in text and "Add to cart" not in text
+    rm = pl.read_parquet(tmp_path / "out" / "removed" / "*.parquet")
+    assert rm.filter(pl.col("text") == "Add to cart")["rule"].to_list() == ["html.button"]
+
+
 PROSE_WORDS = ["the", "council", "said", "river", "bridge", "repairs", "would", "start", "in", "spring", "after", "engineers", "found", "cracks", "in", "two", "supports", "while", "residents", "asked", "for", "a", "temporary", "ferry", "and", "shops", "feared", "fewer", "visitors", "during", "the", "busy", "season", "which", "usually", "brings", "crowds", "to", "the", "old", "market", "square"]
 
 

@@ -70,6 +70,10 @@ POS_RE = re.compile(r"(?:^|[\s_\-])(?:article|content|main|post|entry|story|body
 # a nearly empty page may bring them back
 CONSENT_RE = re.compile(r"cookie|consent|gdpr|ccpa|onetrust|didomi|cybot|usercentrics|truste-|cmplz|osano-cm|"
                         r"iubenda-cs|qc-cmp|cky-consent|borlabs|privacy-?manager", re.I)
+# labels whose inline element is cut out of the block around it: a screen-reader label ("Regular price"),
+# a hidden span, a button, a share link inside a paragraph. aria-hidden is not among them: it hides from
+# screen readers, not from the eye (shops mark their visible prices aria-hidden next to a spoken copy)
+INLINE_CHROME = frozenset({"html.hidden", "html.class", "html.consent", "html.button", "html.role"})
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 WS = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 
@@ -87,9 +91,27 @@ class Block:
 class Page:
     title: str | None
     blocks: list[Block] = field(default_factory=list)
+    # chrome cut out of a block's text (an inline button, a hidden label): (index of that block, text,
+    # decision), so that the audit can say what left the block and why
+    cuts: list[tuple[int, str, Decision]] = field(default_factory=list)
 
     def main_text(self) -> str:
         return "\n\n".join(b.text for b in self.blocks if b.decision.keep)
+
+    def all_blocks(self) -> list[tuple[str, Decision]]:
+        """Every block and every cut-out piece, in page order, with its decision."""
+        out: list[tuple[str, Decision]] = []
+        cuts = iter(self.cuts)
+        nxt = next(cuts, None)
+        for i, b in enumerate(self.blocks):
+            out.append((b.text, b.decision))
+            while nxt is not None and nxt[0] <= i:
+                out.append((nxt[1], nxt[2]))
+                nxt = next(cuts, None)
+        while nxt is not None:
+            out.append((nxt[1], nxt[2]))
+            nxt = next(cuts, None)
+        return out
 
 
 _OVERFLOW = re.compile(r"\S*overflow\S*")
@@ -118,8 +140,10 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
     role = (get("role") or "").lower()
     if role in ROLE_CHROME:
         return Decision.drop(CHROME, "html.role", f'role="{role}"')
-    if get("hidden") is not None or (get("aria-hidden") or "").lower() == "true":
+    if get("hidden") is not None:
         return Decision.drop(CHROME, "html.hidden", "hidden element")
+    if (get("aria-hidden") or "").lower() == "true":
+        return Decision.drop(CHROME, "html.hidden", "aria-hidden")
     style = get("style")
     if style and HIDDEN_STYLE.search(style):
         return Decision.drop(CHROME, "html.hidden", "display:none")
@@ -212,27 +236,30 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     root = _parse(markup)
     if root is None:
         return _fallback(markup)
-    blocks = _cut(root, keep_comments)
+    blocks, cuts = _cut(root, keep_comments)
     if not blocks and _TAG.sub(" ", markup).strip():
         # libxml2 gives up on pathological markup (e.g. nesting thousands of levels deep): keep the text
         return _fallback(markup)
-    if not keep_comments and _is_discussion(blocks):
+    discussion = not keep_comments and _is_discussion(blocks)
+    if discussion:
         # the thread is what the page is (a forum topic, a Q&A page): its posts are the content, so
         # the tree is cut again without the comment label (forms, menus and link lists in it still go)
-        blocks = _cut(root, keep_comments=True)
+        blocks, cuts = _cut(root, keep_comments=True)
     title = _title(root)
-    dominant = _choose_main(blocks)
+    # the posts of a thread are not a grid of items: their user panels ("Joined", "Messages") stay out
+    dominant = _choose_main(blocks, grid=not discussion)
     _finish(blocks, title, dominant)
     _second_opinion(blocks, keep_comments)
-    return Page(title=title, blocks=blocks)
+    return Page(title=title, blocks=blocks, cuts=cuts)
 
 
-def _cut(root, keep_comments: bool) -> list[Block]:
+def _cut(root, keep_comments: bool) -> tuple[list[Block], list[tuple[int, str, Decision]]]:
     """Walk the tree into text blocks, each labelled by the structure around it (its own element's or
     the nearest labelled ancestor's chrome label)."""
     from lxml import etree
 
     blocks: list[Block] = []
+    cuts: list[tuple[int, str, Decision]] = []
     buf: list[str] = []
     buf_links = [0]
     stack: list[tuple[object, str, Decision | None]] = []  # (element, tag, inherited label)
@@ -277,6 +304,13 @@ def _cut(root, keep_comments: bool) -> list[Block]:
                 if (label is not None and label.rule == "html.form" and body_len
                         and len(_text_of(el)) > 0.5 * body_len):
                     label = None  # a form wrapping the page is a layout device, not a form
+            if (tag not in BLOCK_TAGS and label is not None and parent_label is None
+                    and label.rule in INLINE_CHROME and label.evidence != "aria-hidden"):
+                skip_depth += 1  # chrome inside a block is cut out of it; the block's own text stays
+                cut = " ".join(_text_of(el).split())
+                if cut:
+                    cuts.append((len(blocks), cut, label))
+                continue
             if tag in BLOCK_TAGS:
                 flush()
             if (tag == "header" and label is None and not _inside(stack, ("article", "main"))
@@ -313,7 +347,7 @@ def _cut(root, keep_comments: bool) -> list[Block]:
                 if link_depth:
                     buf_links[0] += len(el.tail)
     flush()
-    return blocks
+    return blocks, cuts
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -397,7 +431,7 @@ _PUNCT_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
 DOMINANT_SHARE = 0.5
 
 
-def _choose_main(blocks: list[Block]) -> bool:
+def _choose_main(blocks: list[Block], grid: bool = True) -> bool:
     """Score candidate containers by the prose they hold and drop the blocks outside the best one.
     Returns whether that container holds most of the page's prose (an article page) or not (a
     listing, a collection, a home page)."""
@@ -462,7 +496,52 @@ def _choose_main(blocks: list[Block]) -> bool:
             continue  # text that reads like content outside the container: not chrome
         blocks[i].decision = Decision.drop(CHROME, "html.outside-main",
                                            f"outside the main container <{best.tag}>, {words} words")
+    if grid and not dominant:
+        _keep_item_grid(blocks)
     return dominant
+
+
+GRID_MIN_ITEMS = 4
+GRID_MIN_WORDS = 1
+GRID_MIN_BLOCKS = 1.5  # blocks per item: a name and a price, a headline and a teaser (a menu item is one)
+_GRID_WEAK = ("html.outside-main", "html.link-density")
+
+
+def _keep_item_grid(blocks: list[Block]) -> None:
+    """On a page with no dominant text container (a listing, a shop category), the content is its grid
+    of items: the largest run of sibling elements of one kind (tag and class), each holding a few blocks.
+    Their blocks that only the weak rules dropped (outside the chosen container, link density) stay."""
+    items: dict[tuple, set[int]] = {}
+    members: dict[tuple, list[int]] = {}
+    alive = []  # lxml makes a new proxy for an element nobody holds: without this, ids would be reused
+    for i, b in enumerate(blocks):
+        el = b.container
+        depth = 0
+        while el is not None and depth < 6:
+            parent = el.getparent()
+            if parent is None or el.tag in ("body", "html"):
+                break
+            alive.append(parent)
+            key = (id(parent), el.tag, el.get("class") or "")
+            items.setdefault(key, set()).add(id(el))
+            members.setdefault(key, []).append(i)
+            el = parent
+            depth += 1
+    best, best_n = None, 0
+    h1 = next((i for i, b in enumerate(blocks) if b.tag == "h1"), -1)
+    for key, its in items.items():
+        n = len(its)
+        if n < GRID_MIN_ITEMS or len(members[key]) < GRID_MIN_BLOCKS * n or members[key][0] < h1:
+            continue
+        if n > best_n or (n == best_n and len(members[key]) > len(members[best])):
+            best, best_n = key, n
+    if best is None:
+        return
+    for i in members[best]:
+        b = blocks[i]
+        if b.decision.rule in _GRID_WEAK and len(b.text.split()) >= GRID_MIN_WORDS:
+            b.decision = Decision(True, rule="html.grid-item",
+                                  evidence=f"one of {best_n} <{best[1]}> items of the page; was {b.decision.rule}")
 
 
 def _same_kind(el, sig, depth: int = 4) -> bool:

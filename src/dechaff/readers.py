@@ -284,9 +284,10 @@ def _html_document(doc_id: str, source: str, markup: str, url: str | None, title
     from dechaff.extract import extract_blocks
 
     page = extract_blocks(markup, url=url, keep_comments=keep_comments)
-    doc = Document(doc_id=doc_id, source=source, text="\n\n".join(b.text for b in page.blocks),
+    pieces = page.all_blocks()  # with the chrome cut out of blocks, so that the audit records it too
+    doc = Document(doc_id=doc_id, source=source, text="\n\n".join(t for t, _d in pieces),
                    url=url, title=title or page.title, site=site, content_sha256=sha, encoding=enc, fmt="html")
-    doc.hints = [b.decision for b in page.blocks]
+    doc.hints = [d for _t, d in pieces]
     return doc
 
 
