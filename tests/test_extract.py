@@ -389,12 +389,19 @@ def test_extraction_from_several_threads_at_once_matches_one_thread():
         assert list(pool.map(dechaff.clean_html, pages)) == alone
 
 
-def _shop_category(items: int) -> str:
+def _shop_category(items: int, rows: int = 1) -> str:
     def deep(cls: str, inner: str) -> str:  # templates nest each section a few levels deep
         return f'<section class="{cls}"><div><div><div>{inner}</div></div></div></section>'
 
-    cards = "".join(f'<div class="card"><div class="name"><a href="/p{i}">Oak desk organiser no. {i}</a></div>'
-                    f'<p class="price">$ {20 + i}.00</p></div>' for i in range(items))
+    def card(i: int) -> str:
+        return (f'<div class="card"><div class="name"><a href="/p{i}">Oak desk organiser no. {i}</a></div>'
+                f'<p class="price">$ {20 + i}.00</p></div>')
+
+    per = items // rows
+    cards = "".join(card(i) for i in range(items))
+    if rows > 1:  # the same cards, laid out in rows of their own
+        cards = "".join('<div class="row">' + "".join(card(i) for i in range(r * per, (r + 1) * per)) + "</div>"
+                        for r in range(rows))
     menu = "".join(f'<div class="m"><a href="/c{i}">Category {i}</a><p>All items</p></div>' for i in range(6))
     intro = deep("intro", "<h1>Desk accessories</h1><p>Choose from hundreds of accessories designed to complement "
                           "your workspace, made from solid oak, bamboo and recycled steel, and shipped, assembled, "
@@ -417,6 +424,8 @@ def test_the_grid_of_items_of_a_page_without_an_article_is_its_content():
     assert "Category 2" not in out
     page_ = extract_blocks(_shop_category(12))
     assert any(b.decision.rule == "html.grid-item" for b in page_.blocks)
+    rows = dechaff.clean_html(_shop_category(12, rows=2))
+    assert "Oak desk organiser no. 0" in rows and "Oak desk organiser no. 11" in rows
     few = dechaff.clean_html(_shop_category(2))  # two cards are not a grid
     assert "Oak desk organiser no. 1" not in few
 

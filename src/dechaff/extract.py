@@ -509,7 +509,8 @@ _GRID_WEAK = ("html.outside-main", "html.link-density")
 
 def _keep_item_grid(blocks: list[Block]) -> None:
     """On a page with no dominant text container (a listing, a shop category), the content is its grid
-    of items: the largest run of sibling elements of one kind (tag and class), each holding a few blocks.
+    of items: the largest run of sibling elements of one kind (tag and class), each holding a few blocks
+    (every run of that size: a page may split its grid into rows).
     Their blocks that only the weak rules dropped (outside the chosen container, link density) stay."""
     items: dict[tuple, set[int]] = {}
     members: dict[tuple, list[int]] = {}
@@ -527,21 +528,21 @@ def _keep_item_grid(blocks: list[Block]) -> None:
             members.setdefault(key, []).append(i)
             el = parent
             depth += 1
-    best, best_n = None, 0
     h1 = next((i for i, b in enumerate(blocks) if b.tag == "h1"), -1)
-    for key, its in items.items():
-        n = len(its)
-        if n < GRID_MIN_ITEMS or len(members[key]) < GRID_MIN_BLOCKS * n or members[key][0] < h1:
-            continue
-        if n > best_n or (n == best_n and len(members[key]) > len(members[best])):
-            best, best_n = key, n
-    if best is None:
+    grids = [(len(its), key) for key, its in items.items()
+             if len(its) >= GRID_MIN_ITEMS and len(members[key]) >= GRID_MIN_BLOCKS * len(its)
+             and members[key][0] >= h1]
+    if not grids:
         return
-    for i in members[best]:
-        b = blocks[i]
-        if b.decision.rule in _GRID_WEAK and len(b.text.split()) >= GRID_MIN_WORDS:
-            b.decision = Decision(True, rule="html.grid-item",
-                                  evidence=f"one of {best_n} <{best[1]}> items of the page; was {b.decision.rule}")
+    most = max(n for n, _k in grids)
+    for n, key in grids:
+        if n < most:
+            continue  # smaller grids beside the largest: carousels of other items (measured: more leak than text)
+        for i in members[key]:
+            b = blocks[i]
+            if b.decision.rule in _GRID_WEAK and len(b.text.split()) >= GRID_MIN_WORDS:
+                b.decision = Decision(True, rule="html.grid-item",
+                                      evidence=f"one of {n} <{key[1]}> items of the page; was {b.decision.rule}")
 
 
 def _same_kind(el, sig, depth: int = 4) -> bool:
