@@ -293,6 +293,20 @@ def test_an_author_box_inside_the_article_after_its_text_goes():
     assert bio in opening.main_text()
 
 
+def test_the_boxes_under_about_the_author_and_about_the_reviewer_headings_go():
+    """Health and finance sites end articles with a box per author and reviewer, followed by more
+    article-like text (a disclaimer), so the bio is not after the last paragraph: the heading says it."""
+    bio = ("Jane Smith is the executive editor of the Town Times. She also writes for the Weekly Review, "
+           "and has covered local government since 2015.")
+    rev = "Dr. Ann Lee is a physician practising in Boston, and a member of our editorial advisory board."
+    boxes = (f"<h2>About the Author</h2><p>Jane Smith, Executive Editor</p><div>{bio}</div>"
+             f"<h2>About the Reviewer</h2><p>Ann Lee, MD</p><div>{rev}</div><h2>What happens next</h2><p>{P3}</p>")
+    out = dechaff.clean_html(page(f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p>{boxes}"))
+    for s in (bio, rev, "Jane Smith, Executive Editor", "Ann Lee, MD", "About the Reviewer"):
+        assert s not in out, s
+    assert P2 in out and "What happens next" in out and P3 in out
+
+
 def test_a_block_of_lines_that_are_all_chrome_goes_but_a_label_over_a_value_stays():
     art = f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p>"
     # inline elements on lines of their own in the source: one block of several lines

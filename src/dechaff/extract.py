@@ -638,6 +638,18 @@ def _finish(blocks: list[Block], title: str | None, dominant: bool = True) -> No
                                                        f"under the heading {b.text[:40]!r}")
                 j += 1
             i = j
+        elif b.decision.rule == "pattern.nav.author" and b.tag in HEADINGS:
+            # an "About the author" box: the name, the role and the bio under it, up to the next heading
+            j = i + 1
+            while j < len(blocks) and blocks[j].tag not in HEADINGS:
+                nb = blocks[j]
+                w = len(nb.text.split())
+                if w >= BODY_MIN_WORDS * 3 or (w >= 30 and not is_author_bio(nb.text, w)):
+                    break
+                if nb.decision.keep:
+                    blocks[j].decision = Decision.drop(CHROME, "html.author-bio", f"under the heading {b.text[:40]!r}")
+                j += 1
+            i = j
         else:
             i += 1
     _drop_repeats(blocks)
