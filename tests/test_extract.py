@@ -152,13 +152,29 @@ def test_a_forum_topic_keeps_its_posts_but_not_the_reply_form():
     assert "will not be published" not in out and "New posts" not in out
 
 
+P4 = ("Opposition members voted against the plan, saying that the council had not consulted the schools, "
+      "and asked for an independent review of the library costs before any contract is signed next year.")
+
+
 def test_an_article_with_a_longer_comment_thread_still_loses_the_thread():
+    """A short article (four paragraphs, some 110 words) under which readers wrote more than it holds."""
     comments = "".join(f"<div class='comment-body'><p>{p}</p></div>" for p in FORUM_POSTS * 2)
-    html = page(f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p>",
+    html = page(f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p><p>{P4}</p>",
                 f"<section class='comments-area'>{comments}</section>")
     out = dechaff.clean_html(html)
-    assert P1 in out and P3 in out
+    assert P1 in out and P4 in out
     assert FORUM_POSTS[0] not in out
+
+
+def test_a_forum_topic_whose_opening_question_sits_outside_the_thread_keeps_its_replies():
+    """Forum software often renders the opening post apart from the replies: a question of some
+    eighty words over a thread three times as long is a topic, not an article with comments."""
+    question = f"{P1} {P2} {P3}"
+    replies = "".join(f"<div class='comment-body'><p>{p}</p></div>" for p in FORUM_POSTS * 3)
+    html = page(f"<h1>Is the budget any good?</h1><p>{question}</p>",
+                f"<section class='comments-area'>{replies}</section>")
+    out = dechaff.clean_html(html)
+    assert question in out and FORUM_POSTS[0] in out and FORUM_POSTS[2] in out
 
 
 def test_content_after_a_premature_closing_html_tag_is_read():

@@ -541,7 +541,7 @@ def _context(lines: Sequence[str], out: list[Decision], dense: Sequence[bool]) -
 
 DISCUSSION_MIN_WORDS = 80  # prose words a thread needs before it can be the page's content
 DISCUSSION_REST = 0.5  # ...while the rest of the page holds less than this share of its prose...
-DISCUSSION_REST_MAX = 60  # ...and fewer words than this: a title and a byline, not an article body
+DISCUSSION_REST_MAX = 120  # ...and fewer words than this: a title, a byline and an opening question, not an article body
 
 
 def is_discussion(thread_words: int, rest_words: int) -> bool:
