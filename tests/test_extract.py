@@ -476,3 +476,17 @@ def test_chrome_inside_a_paragraph_is_cut_out_of_it():
     cut = {t: d.rule for t, d in extract_blocks(page(art)).all_blocks() if not d.keep}
     assert cut["Regular price"] == "html.class" and cut["Loading price"] == "html.hidden"
     assert cut["Add to cart"] == "html.button" and cut["Share on Facebook"] == "html.class"
+
+
+def test_customer_reviews_under_a_product_are_reader_comments_but_an_editorial_review_is_content():
+    desc = ("This oak desk organiser holds pens, cards and a phone, and its three drawers slide on felt, so "
+            "nothing scratches the desk. Each one is cut, sanded and oiled by hand in our own workshop.")
+    review = "Great organiser, sturdy and good looking, the drawers are a bit small for my notebooks though."
+    reviews = "".join(f"<div class='review'><p>{review} ({i} of 5)</p></div>" for i in range(3))
+    html = page(f"<h1>Oak desk organiser</h1><p>{desc}</p>", f"<div class='customer-reviews'>{reviews}</div>")
+    out = dechaff.clean_html(html)
+    assert desc in out and review not in out
+    kept = extract_blocks(html, keep_comments=True).main_text()
+    assert review in kept
+    card = page(f"<h1>The best desk organisers</h1><p>{P1}</p><div class='product-review-card'><p>{desc}</p></div>")
+    assert desc in dechaff.clean_html(card)  # a review site's own verdict on a product is its article

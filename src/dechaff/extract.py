@@ -62,7 +62,9 @@ NEG_RE = re.compile(
     r"hidden|visually-hidden|sr-only|screen-reader-text|offscreen|disclaimer|rss|outbrain|taboola)"
     r"(?:$|[\s_\-])", re.I)
 COMMENT_RE = re.compile(r"(?:^|[\s_\-])(?:comments?|comment-list|commentlist|comment-respond|respond|"
-                        r"replies|disqus|discussion|reactions)(?:$|[\s_\-])", re.I)
+                        r"replies|disqus|discussion|reactions|"
+                        r"(?:customer|user)-?reviews?|reviews?-(?:list|section|widget|container)|"
+                        r"yotpo|okendo|jdgm|judgeme|stamped|bazaarvoice|bv-rr|trustpilot|reviews-io)(?:$|[\s_\-])", re.I)
 POS_RE = re.compile(r"(?:^|[\s_\-])(?:article|content|main|post|entry|story|body|text|blog|"
                     r"prose|markdown|page-content|post-content|entry-content|article-body)(?:$|[\s_\-])", re.I)
 # consent managers (generic words and the class/id prefixes of the common platforms): their dialogs
