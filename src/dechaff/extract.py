@@ -11,7 +11,12 @@ table cells, captions...). Every block gets a :class:`~dechaff.model.Decision`:
    outside the best container are chrome unless they are prose themselves and come before its end (below
    it, outside it, prose is a bio, a pitch or a teaser, unless it sits in an element of the container's
    own kind: the next post of a thread);
+   on a page where no container holds most of the text (a listing, a shop category), the largest grid
+   of sibling items of one kind is content too (``html.grid-item``);
 3. inside it, link-dense blocks (menus, tag lists) and text-level chrome lines are dropped.
+
+Inline elements that are chrome (a button, a screen-reader label, a hidden span, a share link) are cut
+out of the block around them; what they held is kept on the page (``Page.cuts``) for the audit.
 
 The tree is built with lxml directly: beautifulsoup4 is used for encoding detection (UnicodeDammit) in
 the readers, but building a BeautifulSoup tree costs several times lxml's parse (measured by
@@ -504,7 +509,6 @@ def _choose_main(blocks: list[Block], grid: bool = True) -> bool:
 
 
 GRID_MIN_ITEMS = 4
-GRID_MIN_WORDS = 1
 GRID_MIN_BLOCKS = 1.5  # blocks per item: a name and a price, a headline and a teaser (a menu item is one)
 _GRID_WEAK = ("html.outside-main", "html.link-density")
 
@@ -542,7 +546,7 @@ def _keep_item_grid(blocks: list[Block]) -> None:
             continue  # smaller grids beside the largest: carousels of other items (measured: more leak than text)
         for i in members[key]:
             b = blocks[i]
-            if b.decision.rule in _GRID_WEAK and len(b.text.split()) >= GRID_MIN_WORDS:
+            if b.decision.rule in _GRID_WEAK:
                 b.decision = Decision(True, rule="html.grid-item",
                                       evidence=f"one of {n} <{key[1]}> items of the page; was {b.decision.rule}")
 
@@ -614,9 +618,10 @@ def _finish(blocks: list[Block], title: str | None, dominant: bool = True) -> No
         words = len(b.text.split())
         # a link of a few words is a menu item; one of 4-9 words is a teaser on an article page but an
         # item (a headline, a product name) on a page with no dominant text container. A table cell is
-        # data whatever it links to (on the dev pages 2,759 content tokens to 13 in such cells)
-        if ld > 0.6 and b.tag not in HEADINGS and b.tag not in ("td", "th") and not (b.tag == "li" and dominant) and (
-                words < 4 or (dominant and words < 10 and ld > 0.9 and b.tag != "li")):
+        # data whatever it links to (on the dev pages 2,759 content tokens to 13 in such cells), and so is
+        # a list item of an article (the sources and tools its text cites)
+        if (ld > 0.6 and b.tag not in HEADINGS and b.tag not in ("td", "th") and not (dominant and b.tag == "li")
+                and (words < 4 or (dominant and words < 10 and ld > 0.9))):
             blocks[i].decision = Decision.drop(CHROME, "html.link-density", f"link density {ld:.2f}")
             continue
         d = classify_line(b.text)
