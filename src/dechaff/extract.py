@@ -281,10 +281,13 @@ def _cut(root, keep_comments: bool) -> tuple[list[Block], list[tuple[int, str, D
         if not buf:
             buf_links[0] = 0
             return
-        text = WS.sub(" ", "".join(buf)).strip()
+        raw = "".join(buf)
         buf.clear()
         links = buf_links[0]
         buf_links[0] = 0
+        if raw.isspace():
+            return  # the whitespace between two tags (most flushes)
+        text = WS.sub(" ", raw).strip()
         if not text:
             return
         el, tag, label = stack[-1] if stack else (None, "", None)
@@ -509,6 +512,7 @@ def _choose_main(blocks: list[Block], grid: bool = True) -> bool:
 
 
 GRID_MIN_ITEMS = 4
+GRID_DEPTH = 6  # levels above a block's element where its item may be
 GRID_MIN_BLOCKS = 1.5  # blocks per item: a name and a price, a headline and a teaser (a menu item is one)
 _GRID_WEAK = ("html.outside-main", "html.link-density")
 
@@ -520,20 +524,36 @@ def _keep_item_grid(blocks: list[Block]) -> None:
     Their blocks that only the weak rules dropped (outside the chosen container, link density) stay."""
     items: dict[tuple, set[int]] = {}
     members: dict[tuple, list[int]] = {}
-    alive = []  # lxml makes a new proxy for an element nobody holds: without this, ids would be reused
-    for i, b in enumerate(blocks):
-        el = b.container
-        depth = 0
-        while el is not None and depth < 6:
+    # (item key, item id) of an element and its ancestors, six levels up; blocks share most of them.
+    # The elements are held in the memo: lxml makes a new proxy for an element nobody holds, and a
+    # freed proxy's id would be reused
+    memo: dict[int, tuple[object, list[tuple[tuple, int]]]] = {}
+
+    def chain(el) -> list[tuple[tuple, int]]:
+        path = []  # el and its ancestors not seen yet, up to one that was (or the top)
+        top: list[tuple[tuple, int]] = []
+        while el is not None:
+            hit = memo.get(id(el))
+            if hit is not None:
+                top = hit[1]
+                break
+            path.append(el)
+            el = el.getparent() if el.tag not in ("body", "html") else None
+        for el in reversed(path):
             parent = el.getparent()
             if parent is None or el.tag in ("body", "html"):
-                break
-            alive.append(parent)
-            key = (id(parent), el.tag, el.get("class") or "")
-            items.setdefault(key, set()).add(id(el))
+                top = []
+            else:
+                top = [((id(parent), el.tag, el.get("class") or ""), id(el)), *top[:GRID_DEPTH - 1]]
+            memo[id(el)] = (el, top)
+        return top
+
+    for i, b in enumerate(blocks):
+        if b.container is None:
+            continue
+        for key, item in chain(b.container):
+            items.setdefault(key, set()).add(item)
             members.setdefault(key, []).append(i)
-            el = parent
-            depth += 1
     h1 = next((i for i, b in enumerate(blocks) if b.tag == "h1"), -1)
     grids = [(len(its), key) for key, its in items.items()
              if len(its) >= GRID_MIN_ITEMS and len(members[key]) >= GRID_MIN_BLOCKS * len(its)
