@@ -143,23 +143,31 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
         return Decision.drop(CHROME, STRUCT_CHROME[tag], f"<{tag}>")
     if tag in GUARDED_TAGS:
         return Decision.drop(CHROME, GUARDED_TAGS[tag], f"<{tag}>")
-    get = el.get
-    role = (get("role") or "").lower()
-    if role in ROLE_CHROME:
-        return Decision.drop(CHROME, "html.role", f'role="{role}"')
+    items = el.items()  # one call for all attributes (most elements have one or two, or none)
+    if not items:
+        return _FORM if tag == "form" else None
+    get = dict(items).get
+    role = get("role")
+    if role and role.lower() in ROLE_CHROME:
+        return Decision.drop(CHROME, "html.role", f'role="{role.lower()}"')
     if get("hidden") is not None:
         return Decision.drop(CHROME, "html.hidden", "hidden element")
-    if (get("aria-hidden") or "").lower() == "true":
+    aria = get("aria-hidden")
+    if aria and aria.lower() == "true":
         return Decision.drop(CHROME, "html.hidden", "aria-hidden")
     style = get("style")
     if style and HIDDEN_STYLE.search(style):
         return Decision.drop(CHROME, "html.hidden", "display:none")
     if tag == "form":
-        return Decision.drop(CHROME, "html.form", "<form>")
-    names = " ".join(filter(None, (get("class"), get("id"))))
+        return _FORM
+    cls, id_ = get("class"), get("id")
+    names = f"{cls} {id_}" if cls and id_ else cls or id_
     if not names or tag in ("body", "html"):
         return None
     return _names_label(names, keep_comments)
+
+
+_FORM = Decision.drop(CHROME, "html.form", "<form>")
 
 
 @lru_cache(maxsize=8192)
