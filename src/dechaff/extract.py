@@ -304,13 +304,15 @@ def _cut(root, keep_comments: bool) -> tuple[list[Block], list[tuple[int, str, D
         blocks.append(Block(text=text, tag=btag, decision=label or KEEP, link_chars=min(links, len(text)),
                             container=_block_parent(stack)))
 
-    for ev, el in etree.iterwalk(root, events=("start", "end")):
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for ev, el in walker:
         tag = el.tag if isinstance(el.tag, str) else ""
         if ev == "start":
             if not tag:  # comment / PI: only its tail counts
                 continue
             if skip_depth or tag in DROP_TAGS:
                 skip_depth += 1
+                walker.skip_subtree()  # its descendants are not walked (an <svg> may hold thousands)
                 continue
             parent_label = stack[-1][2] if stack else None
             label = parent_label
@@ -325,6 +327,7 @@ def _cut(root, keep_comments: bool) -> tuple[list[Block], list[tuple[int, str, D
             if (tag not in BLOCK_TAGS and label is not None and parent_label is None
                     and label.rule in INLINE_CHROME and label.evidence != "aria-hidden"):
                 skip_depth += 1  # chrome inside a block is cut out of it; the block's own text stays
+                walker.skip_subtree()
                 cut = " ".join(_text_of(el).split())
                 if cut:
                     cuts.append((len(blocks), cut, label))
