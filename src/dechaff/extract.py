@@ -108,16 +108,13 @@ class Page:
     def all_blocks(self) -> list[tuple[str, Decision]]:
         """Every block and every cut-out piece, in page order, with its decision."""
         out: list[tuple[str, Decision]] = []
-        cuts = iter(self.cuts)
-        nxt = next(cuts, None)
+        k = 0  # cuts are in page order; a cut belongs after the block it was cut from
         for i, b in enumerate(self.blocks):
             out.append((b.text, b.decision))
-            while nxt is not None and nxt[0] <= i:
-                out.append((nxt[1], nxt[2]))
-                nxt = next(cuts, None)
-        while nxt is not None:
-            out.append((nxt[1], nxt[2]))
-            nxt = next(cuts, None)
+            while k < len(self.cuts) and self.cuts[k][0] <= i:
+                out.append(self.cuts[k][1:])
+                k += 1
+        out.extend(c[1:] for c in self.cuts[k:])
         return out
 
 
@@ -154,7 +151,7 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
         return Decision.drop(CHROME, "html.hidden", "hidden element")
     aria = get("aria-hidden")
     if aria and aria.lower() == "true":
-        return Decision.drop(CHROME, "html.hidden", "aria-hidden")
+        return _ARIA_HIDDEN
     style = get("style")
     if style and HIDDEN_STYLE.search(style):
         return Decision.drop(CHROME, "html.hidden", "display:none")
@@ -168,6 +165,7 @@ def _attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
 
 
 _FORM = Decision.drop(CHROME, "html.form", "<form>")
+_ARIA_HIDDEN = Decision.drop(CHROME, "html.hidden", "aria-hidden")  # seen, though not read aloud: not cut inline
 
 
 @lru_cache(maxsize=8192)
@@ -325,7 +323,7 @@ def _cut(root, keep_comments: bool) -> tuple[list[Block], list[tuple[int, str, D
                         and len(_text_of(el)) > 0.5 * body_len):
                     label = None  # a form wrapping the page is a layout device, not a form
             if (tag not in BLOCK_TAGS and label is not None and parent_label is None
-                    and label.rule in INLINE_CHROME and label.evidence != "aria-hidden"):
+                    and label.rule in INLINE_CHROME and label is not _ARIA_HIDDEN):
                 skip_depth += 1  # chrome inside a block is cut out of it; the block's own text stays
                 walker.skip_subtree()
                 cut = " ".join(_text_of(el).split())
@@ -661,33 +659,17 @@ def _finish(blocks: list[Block], title: str | None, dominant: bool = True) -> No
         if not d.keep:
             blocks[i].decision = d
     # a heading that announces related / recommended content takes the short items under it along
+    # (it ends at a paragraph of unlinked prose); an "About the author" heading takes the name, the role
+    # and the bio under it (it ends at a long paragraph that is not a bio)
     i = 0
     while i < len(blocks):
         b = blocks[i]
         if b.decision.rule == "pattern.nav.related" and (b.tag in HEADINGS or len(b.text.split()) <= 6):
-            j = i + 1
-            while j < len(blocks) and blocks[j].tag not in HEADINGS:
-                nb = blocks[j]
-                w = len(nb.text.split())
-                if w >= 30 and nb.link_chars < 0.3 * len(nb.text):
-                    break
-                if nb.decision.keep:
-                    blocks[j].decision = Decision.drop(CHROME, "html.related-section",
-                                                       f"under the heading {b.text[:40]!r}")
-                j += 1
-            i = j
+            i = _drop_section(blocks, i, "html.related-section",
+                              lambda nb, w: w >= 30 and nb.link_chars < 0.3 * len(nb.text))
         elif b.decision.rule == "pattern.nav.author" and b.tag in HEADINGS:
-            # an "About the author" box: the name, the role and the bio under it, up to the next heading
-            j = i + 1
-            while j < len(blocks) and blocks[j].tag not in HEADINGS:
-                nb = blocks[j]
-                w = len(nb.text.split())
-                if w >= BODY_MIN_WORDS * 3 or (w >= 30 and not is_author_bio(nb.text, w)):
-                    break
-                if nb.decision.keep:
-                    blocks[j].decision = Decision.drop(CHROME, "html.author-bio", f"under the heading {b.text[:40]!r}")
-                j += 1
-            i = j
+            i = _drop_section(blocks, i, "html.author-bio",
+                              lambda nb, w: w >= BODY_MIN_WORDS * 3 or (w >= 30 and not is_author_bio(nb.text, w)))
         else:
             i += 1
     _drop_repeats(blocks)
@@ -698,6 +680,21 @@ def _finish(blocks: list[Block], title: str | None, dominant: bool = True) -> No
     for b in blocks:
         if "\n" in b.text:
             b.text = re.sub(r"\n\s*\n+", "\n", b.text)
+
+
+def _drop_section(blocks: list[Block], i: int, rule: str, ends) -> int:
+    """Drop the kept blocks under the heading ``blocks[i]``, up to the next heading or the first block
+    ``ends(block, words)`` says is content again; returns the index where the section ends."""
+    evidence = f"under the heading {blocks[i].text[:40]!r}"
+    j = i + 1
+    while j < len(blocks) and blocks[j].tag not in HEADINGS:
+        nb = blocks[j]
+        if ends(nb, len(nb.text.split())):
+            break
+        if nb.decision.keep:
+            nb.decision = Decision.drop(CHROME, rule, evidence)
+        j += 1
+    return j
 
 
 REPEAT_MIN_WORDS = 4  # shorter blocks (table cells, labels, "Yes") repeat legitimately
