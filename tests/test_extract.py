@@ -490,3 +490,17 @@ def test_customer_reviews_under_a_product_are_reader_comments_but_an_editorial_r
     assert review in kept
     card = page(f"<h1>The best desk organisers</h1><p>{P1}</p><div class='product-review-card'><p>{desc}</p></div>")
     assert desc in dechaff.clean_html(card)  # a review site's own verdict on a product is its article
+
+
+def test_class_and_id_words_are_matched_whatever_their_case():
+    """The class/id patterns are matched on lower-cased names (see NEG_RE): capitalised template names
+    label as their lower-case forms do, and their evidence keeps the name as written."""
+    menu = "<div class='SiteMenu NavBar'><a href='/a'>Politics today</a> <a href='/b'>Sport results here</a></div>"
+    thread = f"<div id='Comments'><p>{P2.replace('divided', 'split')}</p></div>"
+    pg = extract_blocks(_long_story(menu + thread))
+    by_text = {b.text: b.decision for b in pg.blocks}
+    assert by_text["Politics today Sport results here"].rule == "html.class"
+    assert "NavBar" in by_text["Politics today Sport results here"].evidence
+    assert by_text[P2.replace("divided", "split")].rule == "html.comments"
+    out = dechaff.clean_html(_long_story("<div class='Entry-Content Comment-Tools'><p>An editor's note.</p></div>"))
+    assert "An editor's note." in out  # a content word beside the comment word keeps it
