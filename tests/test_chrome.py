@@ -8,6 +8,7 @@ from dechaff.chrome import (
     ChromeOptions,
     PatternSet,
     _first_chars,
+    _needles,
     _wrapped_units,
     builtin_patterns,
     classify_line,
@@ -301,6 +302,34 @@ def test_pattern_set_finds_the_same_first_pattern_as_trying_each_in_order():
         naive = next((p for p in pats if p.regex.search(ln)), None)
         assert ps.first_match(ln) is naive, ln
     assert ps.first_match("Sharer") is pats[1] and ps.first_match("say two") is pats[4]
+
+
+def test_needles_are_the_literal_text_every_match_holds():
+    assert _needles(r"\b(we|this (web)?site|our (web)?site) uses? cookies\b") == (" cookies",)
+    assert _needles(r"\b(is|are) (supported|funded) by (commissions|readers like you)") == (
+        "commissions", "readers like you")
+    assert _needles(r"\bAll Rights (x)+Reserved") == ("all rights ",)  # lower case; a part repeated 1+ times counts
+    # nothing it must hold of three characters or more: no needle, the pattern is always tried
+    for pat in (r"\b(a|an) \w+", r"(cookies)?\d+", r"\w+@\w+", r"\b(ap|afp)\b"):
+        assert _needles(pat) is None, pat
+
+
+def test_needles_rule_out_no_line_a_pattern_matches():
+    pats = (*parse_patterns("\n".join([
+        "b.one  \\bkeep (it )?simple\\b",
+        "b.two  \\bis (reader|user)[- ]supported\\b",
+        "b.three  \\bclass\\b",
+    ])), *builtin_patterns())
+    ps = PatternSet(pats)
+    # re.IGNORECASE matches the Kelvin sign to k, the long s to s, and both Turkish i's to i
+    lines = ["KEEP IT SIMPLE", "\u212aeep simple", "keep \u0131t simple", "keep it \u017fimple", "\u0130S USER-SUPPORTED",
+             "This site is reader\u2011supported", "This site is reader-supported.", "a CLASS apart", "cla\u017f\u017f",
+             "We use cookies on this website", "When you buy through links on our site, we may earn a commission",
+             "\u201cWe may earn a commission,\u201d she said", "All rights reserved", PROSE]
+    for ln in lines:
+        naive = next((p for p in pats if p.regex.search(ln)), None)
+        assert ps.first_match(ln) is naive, ln
+    assert ps.first_match("\u212aeep simple") is pats[0] and ps.first_match("\u0130S USER-SUPPORTED") is pats[1]
 
 
 def test_user_patterns_extend_the_builtin_ones():

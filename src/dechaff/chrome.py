@@ -77,21 +77,89 @@ class PatternSet:
                 for c in first:
                     by_char.setdefault(c, []).append(k)
         self._anywhere = anywhere
+        self._needles = [_needles(p.regex.pattern) for p in self.patterns]
         self._by_char = {c: (ks, _union([self.patterns[k] for k in ks])) for c, ks in by_char.items()}
 
     def first_match(self, s: str) -> Pattern | None:
         best: int | None = None
         hit = self._by_char.get(_fold(s[:1]))
-        if hit is not None and hit[1].search(s):
+        if hit is not None and hit[1].search(s):  # anchored: tried at the first position only
             best = next((k for k in hit[0] if self.patterns[k].regex.search(s)), None)
-        # unanchored patterns one by one: their alternation is slower than they are
+        # unanchored patterns one by one: their alternation is slower than they are. The line's
+        # lower-case copy rules out those none of whose needles it holds
+        low = _folded(s)
         for k in self._anywhere:
             if best is not None and k > best:
                 break
-            if self.patterns[k].regex.search(s):
+            if _may_match(self._needles[k], low) and self.patterns[k].regex.search(s):
                 best = k
                 break
         return None if best is None else self.patterns[best]
+
+
+# the characters besides A-Z that re.IGNORECASE matches to an ASCII letter (Kelvin sign, long s,
+# dotted and dotless i): folded first, so that a needle is in the lower-cased line whenever the
+# pattern matches the line (and str.lower keeps every character one character long)
+_ASCII_FOLD = {0x212A: "k", 0x17F: "s", 0x130: "i", 0x131: "i"}
+
+
+def _folded(s: str) -> str:
+    if not s.isascii() and any(c in s for c in "\u212a\u017f\u0130\u0131"):
+        s = s.translate(_ASCII_FOLD)
+    return s.lower()
+
+
+def _may_match(needles: tuple[str, ...] | None, low: str) -> bool:
+    return needles is None or any(n in low for n in needles)
+
+
+NEEDLE_MIN_CHARS = 3  # a shorter needle is in nearly every line: it rules nothing out
+
+
+def _needles(pattern: str) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings one of which every match of ``pattern`` contains (the literal text a
+    match cannot do without: " cookies" for "(we|this site) uses? cookies"), or None when none can be
+    told. A ``\\b``-led pattern has no literal prefix for ``re`` to scan for, so it is tried at every
+    position of every line; testing its needles with ``in`` first is a fraction of that."""
+    try:
+        from re import _parser as sre  # the stdlib's own parser: what ``re`` will compile
+    except ImportError:  # pragma: no cover - older layouts
+        return None
+    try:
+        got = _seq_needles(list(sre.parse(pattern, re.I)), sre)
+    except Exception:
+        return None
+    if not got or min(map(len, got)) < NEEDLE_MIN_CHARS:
+        return None
+    return tuple(sorted(got))
+
+
+def _seq_needles(items: list, sre) -> frozenset[str] | None:
+    """Needles of a sequence: the best of its mandatory parts (a run of literals, a group, a branch,
+    an item repeated at least once); the longest shortest needle wins."""
+    cands: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, av in [*items, (None, None)]:
+        if op is sre.LITERAL and chr(av).isascii():
+            run.append(chr(av).lower())
+            continue
+        if run:
+            cands.append(frozenset({"".join(run)}))
+            run = []
+        if op is sre.SUBPATTERN:
+            got = _seq_needles(list(av[-1]), sre)
+        elif op is sre.BRANCH:
+            branches = [_seq_needles(list(b), sre) for b in av[1]]
+            got = None if any(b is None for b in branches) else frozenset().union(*branches)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+            got = _seq_needles(list(av[2]), sre)
+        else:
+            got = None  # a class, a wildcard, an anchor, an optional part: no literal it must hold
+        if got:
+            cands.append(got)
+    if not cands:
+        return None
+    return max(cands, key=lambda c: (min(map(len, c)), -len(c)))
 
 
 def _fold(c: str) -> str:
