@@ -91,7 +91,14 @@ class PatternSet:
         for k in self._anywhere:
             if best is not None and k > best:
                 break
-            if _may_match(self._needles[k], low) and self.patterns[k].regex.search(s):
+            needles = self._needles[k]
+            if needles is not None:
+                for n in needles:
+                    if n in low:
+                        break
+                else:
+                    continue  # holds none of them: cannot match
+            if self.patterns[k].regex.search(s):
                 best = k
                 break
         return None if best is None else self.patterns[best]
@@ -107,10 +114,6 @@ def _folded(s: str) -> str:
     if not s.isascii() and any(c in s for c in "\u212a\u017f\u0130\u0131"):
         s = s.translate(_ASCII_FOLD)
     return s.lower()
-
-
-def _may_match(needles: tuple[str, ...] | None, low: str) -> bool:
-    return needles is None or any(n in low for n in needles)
 
 
 NEEDLE_MIN_CHARS = 3  # a shorter needle is in nearly every line: it rules nothing out
