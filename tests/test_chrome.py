@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dechaff.chrome import (
     ChromeOptions,
+    Pattern,
     PatternSet,
     _first_chars,
     _needles,
@@ -330,6 +333,21 @@ def test_needles_rule_out_no_line_a_pattern_matches():
         naive = next((p for p in pats if p.regex.search(ln)), None)
         assert ps.first_match(ln) is naive, ln
     assert ps.first_match("\u212aeep simple") is pats[0] and ps.first_match("\u0130S USER-SUPPORTED") is pats[1]
+
+
+def test_patterns_with_their_own_flags_are_matched_as_compiled():
+    """A global inline flag ("(?s)") cannot sit inside an alternation, and a verbose or case-sensitive
+    pattern built by hand reads differently under the pattern file's flags: each is tried on its own."""
+    pats = (*parse_patterns("c.one  (?s)^more.below$\nc.two  (?x)^ sign \\s up $"),
+            Pattern("c.three", re.compile(r"\bjoin \s us \s today", re.X)), Pattern("c.four", re.compile(r"^Menu$")),
+            *builtin_patterns())
+    ps = PatternSet(pats)
+    lines = ["more\nbelow", "More\nBelow", "sign up", "signup", "Please join us today", "join us", "Menu", "menu"]
+    for ln in lines:
+        naive = next((p for p in pats if p.regex.search(ln)), None)
+        assert ps.first_match(ln) is naive, ln
+    assert ps.first_match("more\nbelow") is pats[0] and ps.first_match("Please join us today") is pats[2]
+    assert ps.first_match("menu") is not pats[3]
 
 
 def test_user_patterns_extend_the_builtin_ones():

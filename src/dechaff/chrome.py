@@ -70,14 +70,16 @@ class PatternSet:
         anywhere: list[int] = []  # patterns tried on every line
         by_char: dict[str, list[int]] = {}
         for k, p in enumerate(self.patterns):
-            first = _first_chars(p.regex.pattern)
+            # only a pattern compiled as the pattern file compiles them, and whose text can sit inside a
+            # group (a global inline flag such as "(?s)" cannot), joins an alternation
+            first = _first_chars(p.regex.pattern) if _unionable(p.regex) else None
             if first is None:
                 anywhere.append(k)
             else:
                 for c in first:
                     by_char.setdefault(c, []).append(k)
         self._anywhere = anywhere
-        self._needles = [_needles(p.regex.pattern) for p in self.patterns]
+        self._needles = [_needles(p.regex.pattern, p.regex.flags) for p in self.patterns]
         self._by_char = {c: (ks, _union([self.patterns[k] for k in ks])) for c, ks in by_char.items()}
 
     def first_match(self, s: str) -> Pattern | None:
@@ -119,7 +121,7 @@ def _folded(s: str) -> str:
 NEEDLE_MIN_CHARS = 3  # a shorter needle is in nearly every line: it rules nothing out
 
 
-def _needles(pattern: str) -> tuple[str, ...] | None:
+def _needles(pattern: str, flags: int = re.I) -> tuple[str, ...] | None:
     """Lower-case ASCII strings one of which every match of ``pattern`` contains (the literal text a
     match cannot do without: " cookies" for "(we|this site) uses? cookies"), or None when none can be
     told. A ``\\b``-led pattern has no literal prefix for ``re`` to scan for, so it is tried at every
@@ -129,7 +131,7 @@ def _needles(pattern: str) -> tuple[str, ...] | None:
     except ImportError:  # pragma: no cover - older layouts
         return None
     try:
-        got = _seq_needles(list(sre.parse(pattern, re.I)), sre)
+        got = _seq_needles(list(sre.parse(pattern, flags)), sre)  # the pattern's own flags: re.X drops spaces
     except Exception:
         return None
     if not got or min(map(len, got)) < NEEDLE_MIN_CHARS:
@@ -176,6 +178,19 @@ def _fold(c: str) -> str:
 
 def _union(patterns: Sequence[Pattern]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns), re.I)
+
+
+_FILE_FLAGS = re.compile("", re.I).flags  # what parse_patterns compiles with (re.I, and re.U for str)
+
+
+def _unionable(regex: re.Pattern[str]) -> bool:
+    if regex.flags != _FILE_FLAGS:
+        return False
+    try:
+        re.compile(f"(?:{regex.pattern})", re.I)
+    except re.error:
+        return False
+    return True
 
 
 def _first_chars(pattern: str) -> frozenset[str] | None:
