@@ -353,8 +353,6 @@ def test_headline_links_are_the_items_of_a_listing_but_teasers_on_an_article():
     assert menu[0].decision.rule == "html.link-density"
 
 
-
-
 def test_linked_table_cells_and_list_items_of_an_article_are_kept_but_a_lone_menu_link_goes():
     """A link of a few words is a menu item, except in a table cell (a name in a table of results) or,
     on an article page, a list item (a list of sources or tools the text cites)."""

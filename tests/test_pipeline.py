@@ -212,7 +212,6 @@ def test_comment_switch_also_applies_to_html_pages(tmp_path):
     assert rm.filter(pl.col("text") == comment)["reason"].to_list() == ["comment"]
 
 
-
 def test_chrome_cut_out_of_an_html_paragraph_is_in_the_audit(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()

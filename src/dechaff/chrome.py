@@ -78,8 +78,9 @@ class PatternSet:
             else:
                 for c in first:
                     by_char.setdefault(c, []).append(k)
-        self._anywhere = anywhere
-        self._needles = [_needles(p.regex.pattern, p.regex.flags) for p in self.patterns]
+        # (index, needles) of the unanchored ones: only they are tried at every position of a line
+        self._anywhere = [(k, _needles(self.patterns[k].regex.pattern, self.patterns[k].regex.flags))
+                          for k in anywhere]
         self._by_char = {c: (ks, _union([self.patterns[k] for k in ks])) for c, ks in by_char.items()}
 
     def first_match(self, s: str) -> Pattern | None:
@@ -89,12 +90,13 @@ class PatternSet:
             best = next((k for k in hit[0] if self.patterns[k].regex.search(s)), None)
         # unanchored patterns one by one: their alternation is slower than they are. The line's
         # lower-case copy rules out those none of whose needles it holds
-        low = _folded(s)
-        for k in self._anywhere:
+        low = None
+        for k, needles in self._anywhere:
             if best is not None and k > best:
                 break
-            needles = self._needles[k]
             if needles is not None:
+                if low is None:
+                    low = _folded(s)
                 for n in needles:
                     if n in low:
                         break
@@ -126,14 +128,8 @@ def _needles(pattern: str, flags: int = re.I) -> tuple[str, ...] | None:
     match cannot do without: " cookies" for "(we|this site) uses? cookies"), or None when none can be
     told. A ``\\b``-led pattern has no literal prefix for ``re`` to scan for, so it is tried at every
     position of every line; testing its needles with ``in`` first is a fraction of that."""
-    try:
-        from re import _parser as sre  # the stdlib's own parser: what ``re`` will compile
-    except ImportError:  # pragma: no cover - older layouts
-        return None
-    try:
-        got = _seq_needles(list(sre.parse(pattern, flags)), sre)  # the pattern's own flags: re.X drops spaces
-    except Exception:
-        return None
+    parsed = _parsed(pattern, flags)  # the pattern's own flags: re.X drops spaces
+    got = None if parsed is None else _seq_needles(*parsed)
     if not got or min(map(len, got)) < NEEDLE_MIN_CHARS:
         return None
     return tuple(sorted(got))
@@ -180,6 +176,19 @@ def _union(patterns: Sequence[Pattern]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns), re.I)
 
 
+def _parsed(pattern: str, flags: int) -> tuple[list, object] | None:
+    """``pattern`` as the stdlib's own parser reads it (what ``re`` compiles), with that parser's module
+    for its opcodes; None when it cannot be read."""
+    try:
+        from re import _parser as sre
+    except ImportError:  # pragma: no cover - older layouts
+        return None
+    try:
+        return list(sre.parse(pattern, flags)), sre
+    except Exception:
+        return None
+
+
 _FILE_FLAGS = re.compile("", re.I).flags  # what parse_patterns compiles with (re.I, and re.U for str)
 
 
@@ -196,14 +205,10 @@ def _unionable(regex: re.Pattern[str]) -> bool:
 def _first_chars(pattern: str) -> frozenset[str] | None:
     """The lower-cased characters a match of ``pattern`` (case-insensitive, anchored at the start of
     the line) can begin with; None when it is not anchored or the set cannot be told."""
-    try:
-        from re import _parser as sre  # the stdlib's own parser: what ``re`` will compile
-    except ImportError:  # pragma: no cover - older layouts
+    parsed = _parsed(pattern, re.I)
+    if parsed is None:
         return None
-    try:
-        items = list(sre.parse(pattern, re.I))
-    except Exception:
-        return None
+    items, sre = parsed
     if not items or items[0] != (sre.AT, sre.AT_BEGINNING):
         return None
     got, can_be_empty = _seq_first(items[1:], sre)
