@@ -80,7 +80,7 @@ class DedupParams:
 
         return {k: d[k] for k in ("num_perm", "bands", "rows", "seed", "ngram", "short_words", "short_ngram", "scheme")} | {
             "datasketch": datasketch.__version__, "normalize": "nfkc-casefold-digit0-punct-bytes-v2",
-            "token_hash": "pack16-top40-v5", "fingerprint": "fmix-sum-v1"}
+            "token_hash": "pack16-top40-v5", "fingerprint": "fmix-sum-digits-v2"}
 
 
 # ------------------------------------------------------------------------------------ normalisation
@@ -110,6 +110,12 @@ def normalize_bytes(texts: Sequence[str], pad: int = 0) -> np.ndarray:
     """Normalise many paragraphs at once into one uint8 array: NFKC, casefold, digits -> 0,
     punctuation -> space, one ``\n`` between paragraphs, then ``pad`` spaces. Costs a few ms per MB.
     The array is read-only when every text is ASCII."""
+    return _normalized(texts, pad)[0]
+
+
+def _normalized(texts: Sequence[str], pad: int = 0) -> tuple[np.ndarray, bytes]:
+    """:func:`normalize_bytes`, and the bytes it was mapped from (same length: the map is byte for
+    byte), where the digits that the normalised form folds to 0 still have their values."""
     ascii_only = all(t.isascii() for t in texts)
     if any("\n" in t for t in texts):  # a line break inside a paragraph is a space
         texts = [t.replace("\n", " ") for t in texts]
@@ -123,20 +129,21 @@ def normalize_bytes(texts: Sequence[str], pad: int = 0) -> np.ndarray:
                          unicodedata.normalize("NFKC", t).casefold().encode("utf-8", errors="replace")
                          for t in texts)
     b = np.frombuffer(raw.translate(_BYTE_MAP), dtype=np.uint8)
-    if not ascii_only:
-        b = b.copy()
-        n = len(b)
-        leads = np.flatnonzero(b >= 0xC0)  # first bytes of multi-byte characters
-        lead_b = b[leads]
-        for lead, lo, hi, size in _PUNCT_SEQ:
-            pos = leads[lead_b == lead]
-            pos = pos[pos < n - size + 1]
-            if len(pos):
-                sec = b[pos + 1]
-                pos = pos[(sec >= lo) & (sec <= hi)]
-                for k in range(size):
-                    b[pos + k] = 32
-    return b
+    if ascii_only or not len(b):
+        return b, raw
+    b = b.copy()
+    n = len(b)
+    leads = np.flatnonzero(b >= 0xC0)  # first bytes of multi-byte characters
+    lead_b = b[leads]
+    for lead, lo, hi, size in _PUNCT_SEQ:
+        pos = leads[lead_b == lead]
+        pos = pos[pos < n - size + 1]
+        if len(pos):
+            sec = b[pos + 1]
+            pos = pos[(sec >= lo) & (sec <= hi)]
+            for k in range(size):
+                b[pos + k] = 32
+    return b, raw
 
 
 def normalize(text: str) -> str:
@@ -307,11 +314,14 @@ def _blocks(cum: np.ndarray, budget: int, max_items: int = 1 << 62) -> Iterator[
 @dataclass(slots=True)
 class Tokens:
     """The normalised words of a batch: paragraph ``i`` has ``n_words[i]`` tokens, whose hashes follow
-    those of paragraph ``i - 1`` in ``hashes``, and the fingerprint ``fp[i]`` (see :func:`fingerprints`)."""
+    those of paragraph ``i - 1`` in ``hashes``, and the fingerprint ``fp[i]`` (see :func:`fingerprints`).
+    ``wfp[i]`` is the fingerprint of its words without the numbers: two paragraphs with the same
+    ``wfp`` and different ``fp`` say the same thing with other numbers (see :func:`numbers_differ`)."""
 
     hashes: np.ndarray  # uint64
     n_words: np.ndarray  # int64
     fp: np.ndarray  # uint64
+    wfp: np.ndarray  # uint64
 
     @property
     def pid(self) -> np.ndarray:
@@ -329,30 +339,66 @@ def tokenize(texts: Sequence[str], block_chars: int = 1 << 18) -> Tokens:
     hashes: list[np.ndarray] = []
     n_words: list[np.ndarray] = []
     fps: list[np.ndarray] = []
+    wfps: list[np.ndarray] = []
     chars = np.cumsum(np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n))
     for i, j in _blocks(chars, block_chars):
-        th, nw = _tokenize_block(texts[i:j])
+        th, nw, fp, wfp = _tokenize_block(texts[i:j])
         hashes.append(th)
         n_words.append(nw)
-        fps.append(_fingerprints(th, nw))
+        fps.append(fp)
+        wfps.append(wfp)
     if not hashes:
-        return Tokens(np.zeros(0, U64), np.zeros(0, np.int64), np.zeros(0, U64))
-    return Tokens(np.concatenate(hashes), np.concatenate(n_words), np.concatenate(fps))
+        return Tokens(np.zeros(0, U64), np.zeros(0, np.int64), np.zeros(0, U64), np.zeros(0, U64))
+    return Tokens(np.concatenate(hashes), np.concatenate(n_words), np.concatenate(fps), np.concatenate(wfps))
 
 
-def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Token hashes and word counts of the paragraphs."""
-    b = normalize_bytes(texts, pad=16)
+def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Token hashes and word counts of the paragraphs, their fingerprints (numbers included) and the
+    fingerprints of their words without the numbers."""
+    b, raw = _normalized(texts, pad=16)
     starts, ends = _token_bounds(b)
     th = _token_hashes(b, starts, ends)
     # paragraph p's tokens start between the (p-1)th and the pth line break
-    cuts = np.searchsorted(starts, np.flatnonzero(b == 10))
-    return th, np.diff(np.concatenate(([0], cuts, [len(starts)]))).astype(np.int64)
+    breaks = np.flatnonzero(b == 10)
+    cuts = np.searchsorted(starts, breaks)
+    nw = np.diff(np.concatenate(([0], cuts, [len(starts)]))).astype(np.int64)
+    folded = _fingerprints(th, nw)
+    # numbers: tokens made of digits only (every digit is a 0 in the normalised bytes)
+    zeros = np.concatenate(([0], np.cumsum(b == 48)))
+    numeric = (zeros[ends] - zeros[starts]) == (ends - starts)
+    if not numeric.any():
+        return th, nw, folded, folded
+    pid = np.repeat(np.arange(len(nw), dtype=np.int64), nw)
+    wfp = _fingerprints(th[~numeric], np.bincount(pid[~numeric], minlength=len(nw)).astype(np.int64))
+    # the digits' values, in order, per paragraph (digit runs told apart: "1 23" is not "12 3")
+    r = np.frombuffer(raw, dtype=np.uint8)
+    d = np.flatnonzero(b == 48)
+    run_start = np.ones(len(d), dtype=bool)
+    run_start[1:] = d[1:] != d[:-1] + 1
+    dpar = np.searchsorted(breaks, d)  # the paragraph of each digit
+    first = np.flatnonzero(np.concatenate(([True], dpar[1:] != dpar[:-1])))
+    rank = np.arange(len(d)) - np.repeat(first, np.diff(np.append(first, len(d))))
+    with np.errstate(over="ignore"):
+        v = _fmix64((r[d].astype(U64) | (run_start.astype(U64) << U64(8)) | (rank.astype(U64) << U64(9)))
+                    * U64(0x9E3779B97F4A7C15))
+        dh = np.zeros(len(nw), dtype=U64)
+        dh[dpar[first]] = np.add.reduceat(v, first)
+        has = dh != 0
+        fp = folded.copy()
+        fp[has] = _fmix64(folded[has] ^ dh[has])
+    return th, nw, fp, wfp
+
+
+def numbers_differ(fp_a: np.ndarray, wfp_a: np.ndarray, fp_b: np.ndarray, wfp_b: np.ndarray) -> np.ndarray:
+    """Pairs of paragraphs that read the same but for their numbers ("rose to 12" / "rose to 15"): not
+    copies of each other, whatever their similarity (local versions of a wire story, daily figures)."""
+    return (wfp_a == wfp_b) & (fp_a != fp_b)
 
 
 def fingerprints(tok: Tokens) -> np.ndarray:
-    """A 64-bit hash of every paragraph's normalised word sequence: paragraphs with the same normalised
-    text (an exact copy up to case, punctuation and digits) have the same fingerprint."""
+    """A 64-bit hash of every paragraph's normalised word sequence and of its digits: paragraphs with
+    the same normalised text and the same numbers (an exact copy up to case and punctuation) have the
+    same fingerprint."""
     return tok.fp
 
 
@@ -613,6 +659,9 @@ class DedupIndex:
         # keep = "longest": entries replaced by a longer copy -> (the replacing entry, rule, similarity)
         self.retired: dict[int, tuple[int, str, float]] = {}
         self.pending_retired: dict[int, tuple[int, str, float]] = {}
+        # segments whose band keys and fingerprints were recomputed on load (other signature settings):
+        # :meth:`write_rederived` stores them, so that the next run, under the new settings, reads them
+        self.rederived: list[tuple[Path, np.ndarray, np.ndarray]] = []
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
@@ -637,6 +686,7 @@ class DedupIndex:
                 tok = tokenize(texts)
                 keys = band_keys(signatures(shingles_of(tok, np.arange(len(texts)), params), params), params)
                 fps = fingerprints(tok)
+                idx.rederived.append((Path(base), keys, fps))
             idx._add(keys, fps)
             idx.segments.append(Path(base))
             ret = Path(f"{base}.retired.parquet")
@@ -749,6 +799,20 @@ class DedupIndex:
               .select("entry_id", "doc_id", "paragraph_index", "text").collect())
         found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
         return found
+
+    def write_rederived(self) -> None:
+        """Replace the band keys and fingerprints of the segments recomputed on load (each file
+        written to a temporary name, then renamed). Derived data: a crash half-way leaves files that the
+        next run, still under the old settings in the manifest, recomputes again."""
+        from dechaff.writers import atomic_write_bytes
+
+        for base, keys, fps in self.rederived:
+            for suffix, arr in ((".keys.npy", np.ascontiguousarray(keys, dtype=np.uint32)),
+                                (".fp.npy", np.ascontiguousarray(fps, dtype=U64))):
+                buf = io.BytesIO()
+                np.save(buf, arr)
+                atomic_write_bytes(Path(f"{base}{suffix}"), buf.getvalue())
+        self.rederived = []
 
     def write_pending(self, base: Path) -> bool:
         """Write the pending entries as a segment (``<base>.parquet`` and ``<base>.keys.npy``, each
@@ -899,7 +963,9 @@ class _Candidates:
     old_meta: dict[int, tuple[str, int, str]]
 
 
-def _candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIndex) -> _Candidates:
+def _candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIndex,
+                fp: np.ndarray, wfp: np.ndarray) -> _Candidates:
+    """``fp`` and ``wfp``: the fingerprints of the rows of ``sub`` (see :class:`Tokens`)."""
     params = index.params
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
@@ -907,7 +973,8 @@ def _candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIn
     uniq_old = np.unique(oe)
     old_meta = index.fetch(uniq_old)
     uniq_old = np.array([e for e in uniq_old.tolist() if e in old_meta], dtype=np.int64)
-    osh = shingle_many([_clip(old_meta[e][2], params) for e in uniq_old.tolist()], params)
+    otok = tokenize([_clip(old_meta[e][2], params) for e in uniq_old.tolist()])
+    osh = shingles_of(otok, np.arange(len(uniq_old)), params)
     osig = signatures(osh, params)
     known = np.isin(oe, uniq_old)
     oq, oe = oq[known], oe[known]
@@ -935,6 +1002,11 @@ def _candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIn
     inter[o] = pair_intersections(sub, cq[o], osh, tgt[o])
     w = np.flatnonzero(~is_old)
     inter[w] = pair_intersections(sub, cq[w], sub, tgt[w])
+    # the same words with other numbers are not a copy, however similar
+    veto = np.zeros(len(cq), dtype=bool)
+    veto[o] = numbers_differ(fp[cq[o]], wfp[cq[o]], otok.fp[tgt[o]], otok.wfp[tgt[o]])
+    veto[w] = numbers_differ(fp[cq[w]], wfp[cq[w]], fp[tgt[w]], wfp[tgt[w]])
+    inter[veto] = 0
     return _Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta)
 def _dedup_chunk(items: Sequence[Item], index: DedupIndex
                  ) -> tuple[_ChunkOutcome, np.ndarray, np.ndarray, list[int]]:
@@ -966,7 +1038,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     sub = shingles_of(tok, elig[reps], params)
     sig = signatures(sub, params)
     keys = band_keys(sig, params)
-    cand = _candidates(sub, sig, keys, index)
+    cand = _candidates(sub, sig, keys, index, efp[reps], tok.wfp[elig[reps]])
     # exact copies of replaced entries stand for what replaced them
     finals = {int(e): index.final(int(e)) for e in np.unique(old_exact[old_exact >= 0])}
     want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)
@@ -976,6 +1048,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     res.run(old_exact, finals, decisions)
     index.add_copiers([(d, p, c) for (d, p), cs in res.local_copiers.items() for c in cs])
     _align(items, decisions, res.copies, res.doc_range, index, tok)
+    _keep_unmatched(decisions, res)
     # new entries: the kept rows and the rows replaced by a longer copy in this chunk (kept for a while,
     # so a later exact copy of them finds what replaced them, in this run or a later one)
     kept = np.array(res.kept, dtype=bool)
@@ -994,6 +1067,20 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     others = [k for k in short if decisions[k].keep]
     return (_ChunkOutcome(decisions, elig[kept_rows].tolist(), res.checked, replaced_entries, others),
             keys[srow[entry_rows]], efp[entry_rows], [int(elig[r]) for r in entry_rows])
+
+
+def _keep_unmatched(decisions: list[Decision], res: _Resolver) -> None:
+    """A paragraph of a duplicate document with no match of its own and no counterpart in the document
+    it copies (a local paragraph added to a syndicated story) is not a copy of anything: it stays, so
+    that no paragraph loses every copy. (Its document's other paragraphs are still duplicates.)"""
+    for i, j, _tdoc in res.copies:
+        for k in range(i, j):
+            d = decisions[k]
+            if d.reason == DUPLICATE_DOCUMENT and d.duplicate_of_paragraph is None:
+                decisions[k] = KEEP
+                r = int(np.searchsorted(res.elig, k))
+                if r < len(res.elig) and res.elig_l[r] == k:
+                    res.kept[r] = True
 
 
 _MAX_COPIERS = 16
@@ -1405,11 +1492,16 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
     ti = np.searchsorted(local_rows, t_arr[w])
     inter[w] = pair_intersections(loc, qi[w], loc, ti)
     lb[w] = loc_size[ti]
+    veto = np.zeros(len(q_arr), dtype=bool)
+    veto[w] = numbers_differ(tok.fp[q_arr[w]], tok.wfp[q_arr[w]], tok.fp[t_arr[w]], tok.wfp[t_arr[w]])
     o = np.flatnonzero(old_arr)
     if len(o):
-        osets = shingles_of(tokenize(old_texts), np.arange(len(old_texts)), _WORDS)
+        otok = tokenize(old_texts)
+        osets = shingles_of(otok, np.arange(len(old_texts)), _WORDS)
         inter[o] = pair_intersections(loc, qi[o], osets, t_arr[o])
         lb[o] = np.diff(osets.offsets)[t_arr[o]]
+        veto[o] = numbers_differ(tok.fp[q_arr[o]], tok.wfp[q_arr[o]], otok.fp[t_arr[o]], otok.wfp[t_arr[o]])
+    inter[veto] = 0
     with np.errstate(divide="ignore", invalid="ignore"):
         jac = inter / (la + lb - inter)
         small = np.minimum(la, lb)

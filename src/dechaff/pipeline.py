@@ -312,6 +312,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     atomic_write_parquet(new_ledger, out.root / ledger_name)
     bp_name = f"_state/boilerplate-{seq:06d}.parquet"
     atomic_write_parquet(counts.frame(), out.root / bp_name)
+    index.write_rederived()  # (before the commit: the manifest then names the new settings)
     segments = list(m.index_segments)
     seg = f"_state/index/seg-{seq:06d}-{rid}"
     if index.write_pending(out.root / seg):
