@@ -1,61 +1,291 @@
-"""Cross-document boilerplate: repeats within one site, counted across runs."""
+"""Cross-document boilerplate: site templates go, repeated content keeps one copy."""
 
 from __future__ import annotations
 
+import json
 import random
+import re
 
 import polars as pl
+import pytest
 
+from dechaff.boilerplate import BoilerplateState, Profile, detect, near_duplicates
 from dechaff.config import Config
+from dechaff.model import Document, split_paragraphs
 from dechaff.pipeline import run_local
 
 BIO = ("Jane Roe covers city hall for the Town Times. Before that she reported on schools and courts "
        "for a decade, and she still answers every letter from readers.")
 FOOTER = "Town Times, 12 Market Street. All content copyright 2024."
+BACKGROUND = ("The harbour bridge was built in 1931 by a private company and bought by the county after the "
+              "war, when its tolls no longer paid for the repairs that the salt air made necessary.")
+
+WORDS = ["harbour", "council", "budget", "school", "library", "road", "bridge", "market", "festival", "river", "storm", "election", "court", "hospital", "museum", "train", "airport", "farm", "factory", "theatre", "park", "stadium", "college", "police", "mayor", "teacher", "nurse", "driver", "baker", "farmer", "singer", "player", "coach", "judge", "doctor", "pilot", "sailor", "miner", "weaver", "potter", "garden", "orchard", "meadow", "forest", "valley", "canal", "tunnel", "station", "square", "tower", "castle", "chapel"]
 
 
-WORDS = ["harbour", "council", "budget", "school", "library", "road", "bridge", "market", "festival", "river",
-         "storm", "election", "court", "hospital", "museum", "train", "airport", "farm", "factory", "theatre",
-         "park", "stadium", "college", "police"]
+def body(seed: int, n: int = 3) -> list[str]:
+    """``n`` paragraphs of prose of their own (a different article for every seed)."""
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(45)).capitalize() + "." for _ in range(n)]
 
 
-def _doc(i: int, extra: list[str]) -> str:
-    rng = random.Random(i)
-    body = [" ".join(rng.sample(WORDS, 4)).capitalize(),
-            " ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + "."]
-    return "\n\n".join(body + extra) + "\n"
+def title(seed: int) -> str:
+    return " ".join(random.Random(seed).sample(WORDS, 4)).capitalize()
 
 
-def test_site_repeats_are_boilerplate_everywhere_and_counts_persist(tmp_path):
+def article(seed: int, tail: list[str] = (), head: list[str] = (), middle: list[str] = ()) -> str:
+    b = body(seed)
+    return "\n\n".join([*head, title(seed), b[0], *middle, *b[1:], *tail]) + "\n"
+
+
+def read(out):
+    rm = pl.read_parquet(out / "removed" / "*.parquet")
+    corpus = pl.read_parquet(out / "corpus" / "*.parquet")
+    return rm, corpus
+
+
+def kept_paragraphs(corpus: pl.DataFrame) -> list[str]:
+    return [p for t in corpus["text"].to_list() for p in t.split("\n\n")]
+
+
+# ---------------------------------------------------------------------------------------- wire story
+SHARED = [
+    "WASHINGTON (Wire) - Lawmakers agreed late on Tuesday to a budget that funds the government through "
+    "the autumn, ending a standoff that had threatened to close federal offices this week.",
+    "The deal, reached after three days of talks, keeps spending close to last year's level and sets "
+    "aside new money for disaster relief in states hit by the spring floods.",
+    "Leaders of both parties said they expected the measure to pass both chambers before the weekend, "
+    "though several members said they would vote against it.",
+    "The agreement does not settle the longer fight over the debt limit, which negotiators said they "
+    "would take up again when Congress returns from its summer recess.",
+    "Markets rose modestly on the news, with investors relieved that a shutdown had been avoided for now, "
+    "analysts said in notes to clients on Wednesday morning.",
+]
+LOCAL = ("In our county, {a} federal workers would have been sent home without pay, and {b} local "
+         "contractors depend on the programmes the budget keeps running, the county executive said.")
+NUMBERS = [(1200, 35), (870, 12), (4100, 140), (95, 3), (2300, 61), (640, 18)]
+
+
+def wire_versions() -> list[str]:
+    return ["\n\n".join([*SHARED, LOCAL.format(a=a, b=b)]) for a, b in NUMBERS]
+
+
+@pytest.mark.parametrize("with_urls", [False, True])
+def test_six_versions_of_a_wire_story_keep_one_copy_of_each_shared_paragraph_and_every_local_one(
+        tmp_path, with_urls):
     raw = tmp_path / "raw"
-    (raw / "towntimes").mkdir(parents=True)
-    (raw / "other").mkdir()
-    for i in range(6):
-        (raw / "towntimes" / f"s{i}.txt").write_text(_doc(i, [BIO, FOOTER]))
-    for i in range(2):  # another site quotes the bio twice: a duplicate there, not boilerplate
-        (raw / "other" / f"o{i}.txt").write_text(_doc(100 + i, [BIO]))
+    raw.mkdir()
+    with open(raw / "papers.jsonl", "w") as f:
+        for k, text in enumerate(wire_versions()):
+            rec = {"id": f"paper{k}", "text": text}
+            if with_urls:
+                rec["url"] = f"https://news.example.com/2024/budget-deal-{k}"
+            f.write(json.dumps(rec) + "\n")
+    s = run_local(raw, tmp_path / "out", Config())
+    rm, corpus = read(tmp_path / "out")
+    assert "boilerplate" not in s.removed_by_reason
+    kept = kept_paragraphs(corpus)
+    for p in SHARED:
+        assert kept.count(p) == 1, p  # one copy, the earliest...
+    assert corpus.filter(pl.col("doc_id") == "paper0")["text"][0].startswith(SHARED[0])
+    for a, b in NUMBERS:  # ...and every local paragraph, though they differ only in their numbers
+        assert LOCAL.format(a=a, b=b) in kept
+    # every removed copy points at the kept one
+    dup = rm.filter(pl.col("text").is_in(SHARED))
+    assert dup.height == 25 and set(dup["duplicate_of_doc"].to_list()) == {"paper0"}
+
+
+# ---------------------------------------------------------------------------------------- templates
+def _write_site(raw, with_urls: bool, docs: list[str], site: str = "towntimes", start: int = 0):
+    """The documents as pages of one site: files in a folder, or JSONL records with URLs on one host."""
+    if with_urls:
+        with open(raw / f"{site}-{start}.jsonl", "w") as f:
+            for k, text in enumerate(docs, start):
+                f.write(json.dumps({"id": f"{site}/s{k}", "url": f"https://www.{site}.example/news/{k}",
+                                    "text": text}) + "\n")
+    else:
+        (raw / site).mkdir(parents=True, exist_ok=True)
+        for k, text in enumerate(docs, start):
+            (raw / site / f"s{k}.txt").write_text(text)
+
+
+@pytest.mark.parametrize("with_urls", [False, True])
+def test_a_bio_and_footer_after_the_body_of_six_articles_are_removed_from_all(tmp_path, with_urls):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _write_site(raw, with_urls, [article(i, tail=[BIO, FOOTER]) for i in range(6)])
     run_local(raw, tmp_path / "out", Config(boilerplate_min_docs=5))
-    rm = pl.read_parquet(tmp_path / "out" / "removed" / "*.parquet")
-    corpus = pl.read_parquet(tmp_path / "out" / "corpus" / "*.parquet")
+    rm, corpus = read(tmp_path / "out")
     bp = rm.filter(pl.col("reason") == "boilerplate")
     assert sorted(bp.filter(pl.col("text") == BIO)["doc_id"].to_list()) == [f"towntimes/s{i}" for i in range(6)]
     assert bp.filter(pl.col("text") == FOOTER).height == 6
-    assert "recurs in 6 documents of site towntimes" in bp["evidence"][0]
+    assert set(bp["rule"].to_list()) == {"boilerplate.template"}
+    site = "towntimes.example" if with_urls else "towntimes"
+    ev = bp["evidence"][0]
+    assert f"template of site {site}: closes 6 documents, at least 5 of them different pages" in ev
+    assert "towntimes/s0" in ev
+    assert BIO not in "".join(corpus["text"].to_list()) and corpus.height == 6
+
+
+def test_another_site_quoting_the_bio_twice_keeps_one_copy(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _write_site(raw, False, [article(i, tail=[BIO, FOOTER]) for i in range(6)])
+    (raw / "other").mkdir()
+    for i in range(2):
+        (raw / "other" / f"o{i}.txt").write_text(article(100 + i, tail=[BIO]))
+    run_local(raw, tmp_path / "out", Config(boilerplate_min_docs=5))
+    rm, corpus = read(tmp_path / "out")
     other = rm.filter(pl.col("doc_id").str.starts_with("other/"))
     assert other["reason"].to_list() == ["duplicate"]  # the second copy only; the first is kept
     assert BIO in corpus.filter(pl.col("doc_id") == "other/o0")["text"][0]
-    # a later run on the same site: one new page with the footer is enough, the counts persisted
-    (raw / "towntimes" / "s9.txt").write_text(_doc(9, [FOOTER]))
+
+
+@pytest.mark.parametrize("with_urls", [False, True])
+def test_a_background_paragraph_reused_inside_six_articles_is_content_kept_once(tmp_path, with_urls):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _write_site(raw, with_urls, [article(i, middle=[BACKGROUND], tail=[FOOTER]) for i in range(6)])
     run_local(raw, tmp_path / "out", Config(boilerplate_min_docs=5))
-    rm = pl.read_parquet(tmp_path / "out" / "removed" / "*.parquet")
-    assert rm.filter((pl.col("doc_id") == "towntimes/s9") & (pl.col("text") == FOOTER))["reason"].to_list() \
-        == ["boilerplate"]
+    rm, corpus = read(tmp_path / "out")
+    assert kept_paragraphs(corpus).count(BACKGROUND) == 1
+    assert BACKGROUND in corpus.filter(pl.col("doc_id") == "towntimes/s0")["text"][0]
+    copies = rm.filter(pl.col("text") == BACKGROUND)
+    assert copies["reason"].to_list() == ["duplicate"] * 5
+    assert set(copies["duplicate_of_doc"].to_list()) == {"towntimes/s0"}
+    # the footer closes every page: still a template
+    assert rm.filter(pl.col("text") == FOOTER)["reason"].to_list() == ["boilerplate"] * 6
+
+
+def test_a_header_line_and_a_short_box_between_sections_are_templates(tmp_path):
+    header = "The Town Times, serving the valley and its nine villages"
+    box = "From the Town Times archive"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _write_site(raw, False, [article(i, head=[header], middle=[box]) for i in range(6)])
+    run_local(raw, tmp_path / "out", Config(boilerplate_min_docs=5))
+    rm, _ = read(tmp_path / "out")
+    assert rm.filter(pl.col("text") == header)["reason"].to_list() == ["boilerplate"] * 6
+    assert "opens 6 documents" in rm.filter(pl.col("text") == header)["evidence"][0]
+    assert rm.filter(pl.col("text") == box)["reason"].to_list() == ["boilerplate"] * 6
 
 
 def test_below_the_threshold_nothing_is_boilerplate(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     for i in range(4):
-        (raw / f"s{i}.txt").write_text(_doc(i, [FOOTER]))
+        (raw / f"s{i}.txt").write_text(article(i, tail=[FOOTER]))
     s = run_local(raw, tmp_path / "out", Config(boilerplate_min_docs=5))
     assert "boilerplate" not in s.removed_by_reason
+
+
+def test_near_duplicate_pages_count_once(tmp_path):
+    # one story reposted six times with the site footer, plus two other pages: three different pages
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    story = article(7, tail=[FOOTER])
+    _write_site(raw, False, [story.replace("\n\n", f"\n\nUpdated {k}\n\n", 1) for k in range(6)]
+                + [article(8, tail=[FOOTER]), article(9, tail=[FOOTER])])
+    run_local(raw, tmp_path / "out", Config(boilerplate_min_docs=5))
+    rm, corpus = read(tmp_path / "out")
+    assert "boilerplate" not in rm["reason"].to_list()
+    assert kept_paragraphs(corpus).count(FOOTER) == 1  # dedup keeps the first copy
+
+
+def test_incremental_the_sixth_copy_arriving_later(tmp_path):
+    """Earlier runs' decisions stand: with min_docs 6, five pages with the footer keep its first copy
+    (the others are duplicates of it); the run that brings the sixth page finds the template and removes
+    the footer from the new page; every later page loses it as boilerplate too."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    cfg = Config(boilerplate_min_docs=6)
+    _write_site(raw, False, [article(i, tail=[BIO, FOOTER]) for i in range(5)])
+    run_local(raw, tmp_path / "out", cfg)
+    rm, corpus = read(tmp_path / "out")
+    assert "boilerplate" not in rm["reason"].to_list()
+    assert kept_paragraphs(corpus).count(FOOTER) == 1
+    _write_site(raw, False, [article(5, tail=[BIO, FOOTER])], start=5)
+    run_local(raw, tmp_path / "out", cfg)
+    _write_site(raw, False, [article(6, tail=[FOOTER])], start=6)
+    run_local(raw, tmp_path / "out", cfg)
+    rm, corpus = read(tmp_path / "out")
+    for doc in ("towntimes/s5", "towntimes/s6"):
+        mine = rm.filter((pl.col("doc_id") == doc) & (pl.col("text") == FOOTER))
+        assert mine["reason"].to_list() == ["boilerplate"], doc
+    assert "closes 6 documents" in rm.filter(pl.col("doc_id") == "towntimes/s5")["evidence"][0]
+    assert kept_paragraphs(corpus).count(FOOTER) == 1  # the copy committed by the first run stays
+
+
+# ---------------------------------------------------------------------------------------- invariant
+def test_no_paragraph_loses_every_copy_unless_it_is_a_template(tmp_path):
+    """A random site: articles, syndicated copies (some with local paragraphs), shared background
+    paragraphs in bodies, templates at the edges. Every paragraph text is in the corpus unless every
+    copy of it went as boilerplate by the template rule (or as chrome)."""
+    rng = random.Random(5)
+    shared = [body(1000 + k, 1)[0] for k in range(4)]
+    templates = [FOOTER, BIO]
+    docs: list[str] = []
+    for i in range(40):
+        kind = rng.random()
+        if kind < 0.3 and docs:  # a repost of an earlier page, maybe with a local paragraph
+            base = rng.choice(docs)
+            docs.append(base + (f"\n\nLocal note {rng.randrange(10)}: " + body(5000 + i, 1)[0]
+                                if rng.random() < 0.5 else ""))
+            continue
+        mid = [rng.choice(shared)] if rng.random() < 0.5 else []
+        tail = rng.sample(templates, rng.randrange(3))
+        docs.append(article(i, middle=mid, tail=tail))
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _write_site(raw, False, docs)
+    run_local(raw, tmp_path / "out", Config(boilerplate_min_docs=5))
+    rm, corpus = read(tmp_path / "out")
+    kept = set(kept_paragraphs(corpus))
+    texts = {p.text for d in docs for p in split_paragraphs("x", d)}
+    for t in texts:
+        if t in kept:
+            continue
+        reasons = set(rm.filter(pl.col("text") == t)["reason"].to_list())
+        assert reasons <= {"boilerplate", "chrome"}, (t, reasons)
+        assert reasons != {"boilerplate"} or t in templates, t
+    # duplicates point at kept paragraphs
+    for d, p in rm.filter(pl.col("reason") == "duplicate").select("duplicate_of_doc",
+                                                                   "duplicate_of_paragraph").iter_rows():
+        row = corpus.filter(pl.col("doc_id") == d)
+        assert row.height == 1 and p in row["kept_paragraphs"][0]
+
+
+# ---------------------------------------------------------------------------------------- units
+def _docs(texts: list[str], site: str = "s") -> list[Document]:
+    out = []
+    for k, t in enumerate(texts):
+        d = Document(doc_id=f"d{k}", source=f"d{k}", text=t, site=site)
+        d.paragraphs = split_paragraphs(d.doc_id, t)
+        out.append(d)
+    return out
+
+
+def test_profiles_round_trip_and_templates_persist(tmp_path):
+    docs = _docs([article(i, tail=[FOOTER]) for i in range(5)])
+    state, n = detect(docs, BoilerplateState.empty(), 5)
+    assert n == 5 and len(state.templates) == 1
+    for name, frame in (("t", state.templates_frame()), ("p", state.profiles_frame()),
+                        ("c", state.counts.frame())):
+        frame.write_parquet(tmp_path / f"{name}.parquet")
+    again = BoilerplateState.load(tmp_path / "c.parquet", tmp_path / "t.parquet", tmp_path / "p.parquet")
+    assert again.templates == state.templates
+    assert [(p.doc_id, p.head, p.tail, p.short, p.sketch.tolist(), p.n_pairs) for p in again.profiles] == \
+        [(p.doc_id, p.head, p.tail, p.short, p.sketch.tolist(), p.n_pairs) for p in state.profiles]
+    # a known template: one more page loses it at once
+    more = _docs([article(50, tail=[FOOTER])])
+    _, n = detect(more, again, 5)
+    assert n == 1 and more[0].paragraphs[-1].decision.rule == "boilerplate.template"
+
+
+def test_near_duplicates_of_the_sketch():
+    a, b, c = _docs([article(1), article(1).replace("Harbour", "Harbor") + "\n\nA line added.", article(2)])
+    state, _ = detect([a, b, c], BoilerplateState.empty(), 5)
+    pa, pb, pc = state.profiles
+    assert isinstance(pa, Profile)
+    assert near_duplicates(pa, pb) and not near_duplicates(pa, pc)
+    assert re.fullmatch(r"d\d", pa.doc_id)

@@ -70,12 +70,19 @@ def test_jsonl_keeps_good_lines_and_rejects_bad_ones_with_line_numbers(tmp_path)
     r = _read(tmp_path, "sub/d.jsonl", "\n".join(lines).encode())
     assert [d.doc_id for d in r.documents] == ["x1", "x2", "sub/d#7"]
     assert r.documents[0].site == "example.org" and r.documents[0].title == "T"
-    assert r.documents[2].site == "sub"
+    assert r.documents[2].site == "sub/d.jsonl"  # no URL: the file is the site
     assert r.documents[1].text == "good two, from html"
     errs = {x.source: x.error for x in r.rejections}
     assert set(errs) == {"sub/d.jsonl:2", "sub/d.jsonl:4", "sub/d.jsonl:5"}
     assert "line 2: not valid JSON" in errs["sub/d.jsonl:2"]
     assert "no 'text' or 'html'" in errs["sub/d.jsonl:4"]
+
+
+def test_jsonl_site_field_names_the_site(tmp_path):
+    lines = [json.dumps({"id": "a", "text": "one", "site": "Town Times", "url": "https://cdn.example/x"}),
+             json.dumps({"id": "b", "text": "two", "site": " "})]
+    r = _read(tmp_path, "d.jsonl", "\n".join(lines).encode())
+    assert [d.site for d in r.documents] == ["Town Times", "d.jsonl"]
 
 
 def test_gzip_bomb_is_capped(tmp_path):

@@ -1,10 +1,33 @@
-"""Cross-document boilerplate: a paragraph or line that recurs in at least ``min_docs`` documents of
-one site (URL host, or the raw subfolder for local files) is site template (author bios, footers,
-newsletter blurbs), and every copy in the run is removed with reason ``boilerplate``.
+"""Cross-document boilerplate: the template of a site, told apart from content that repeats.
 
-Counts are of distinct documents per (site, normalised text), persisted in the output directory so
-later runs keep counting. Two copies of a paragraph are a duplicate (the dedup stage keeps the first),
-not boilerplate: the default threshold is well above 2, so text quoted or syndicated a few times stays.
+A paragraph or line that recurs across the documents of one site (:attr:`Document.site`) is
+**template boilerplate** only when its repetition looks like a template:
+
+1. it recurs in at least ``min_docs`` documents of the site that are *otherwise different*: documents
+   that are near-duplicates of each other (syndicated copies of one story, edited versions, reposts)
+   count once, whatever their number; and
+2. it stands where a template stands: in the run of repeated (or short) lines that opens or closes
+   the document (a header; a bio, newsletter box and footer after the body), or, for a short line of
+   at most ``SHORT_WORDS`` words ("Advertisement", a box title), anywhere.
+
+Every copy of a template in the run is removed (reason ``boilerplate``, rule ``boilerplate.template``,
+with the evidence: where it stands, in how many different documents, which ones). Anything else that
+repeats (a story syndicated on one site, a background paragraph several articles reuse in their bodies)
+is content: the dedup stage keeps its earliest copy and points the others at it. So no paragraph loses
+every copy unless it is a template by this rule.
+
+Texts are compared normalised as the dedup stage normalises them (case, punctuation, digits folded
+to 0), so a footer with this year's date is one template. What keeps local versions of one story (the
+same paragraph with other numbers) from being one template is the near-duplicate test: their
+documents are copies of each other and count once; the dedup stage then keeps every version, since
+the same words with other numbers are not a copy.
+
+Across runs the output's state keeps the counts of documents per (site, text), the templates found,
+and a profile of every document (the keys of its first and last ``EDGE_LINES`` lines, its short lines,
+and a sketch of its words), so a later run judges a repeat with every copy seen so far. What a
+committed run decided stays: when a text becomes a template with a later run's copies, its copies in
+earlier runs stay as they were (the first kept, the others duplicates of it) and the new copies are
+removed as boilerplate.
 """
 
 from __future__ import annotations
@@ -12,13 +35,21 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from dechaff.dedup import normalize_bytes
-from dechaff.model import BOILERPLATE, KEEP, Decision, Document
+from dechaff.dedup import _grams, normalize_bytes, tokenize
+from dechaff.model import BOILERPLATE, KEEP, Decision, Document, Paragraph
+
+SHORT_WORDS = 6  # a line this short is a label, a box title, a date: it may sit anywhere in a template
+EDGE_LINES = 8  # a template stands within this many lines of the start or the end of a document
+SKETCH = 64  # word pairs kept per document (the smallest hashes) to tell near-duplicate documents
+NEAR_JACCARD = 0.5  # documents sharing this share of their word pairs are versions of one text...
+NEAR_CONTAINED = 0.8  # ...or when this share of the shorter one is in the longer one
+RULE = "boilerplate.template"
 
 
 def _keys(site: str, texts: Sequence[str]) -> list[int]:
@@ -73,47 +104,267 @@ class BoilerplateCounts:
         return pl.DataFrame({"key": self.keys, "n_docs": self.counts})
 
 
-def detect(docs: Sequence[Document], counts: BoilerplateCounts, min_docs: int
-           ) -> tuple[BoilerplateCounts, int]:
-    """Count this run's documents into ``counts`` and mark boilerplate paragraphs/lines in ``docs``
-    (in place). Returns the updated counts and the number of removals made."""
-    per_doc: list[tuple[Document, list, list[int]]] = []
-    delta: Counter = Counter()
-    for doc in docs:
-        units = []  # (paragraph, line index or None, text)
-        for p in doc.paragraphs:
-            if not p.kept:
-                continue
-            units.append((p, None, p.text))
-            if len(p.lines) > 1:
-                for li, ln in enumerate(p.lines):
-                    if p.line_decisions is None or p.line_decisions[li].keep:
-                        units.append((p, li, ln))
-        keys = _keys(doc.site, [u[2] for u in units])
-        per_doc.append((doc, units, keys))
-        for k in set(keys) - {0}:
-            delta[k] += 1
-    new = counts.merged(delta)
-    removed = 0
-    for _doc, units, keys in per_doc:
-        if not units:
+# ---------------------------------------------------------------------------------------- profiles
+@dataclass(slots=True)
+class Profile:
+    """What the boilerplate stage keeps of a document to judge repeats in later documents: its first
+    and last lines (each ``(line key, paragraph key, short)``), the keys of its short lines, and a
+    sketch of its word pairs."""
+
+    doc_id: str
+    site: str
+    head: list[tuple[int, int, bool]]
+    tail: list[tuple[int, int, bool]]
+    short: list[int]
+    sketch: np.ndarray  # uint32, sorted: the smallest SKETCH word-pair hashes
+    n_pairs: int
+
+    def edge_keys(self, repeated: set[int]) -> tuple[set[int], set[int]]:
+        """Keys standing in the runs of repeated or short lines that open and close the document."""
+        start: set[int] = set()
+        end: set[int] = set()
+        for seq, found in ((self.head, start), (reversed(self.tail), end)):
+            for lk, pk, short in seq:
+                if not (short or lk in repeated or pk in repeated):
+                    break
+                found.add(lk)
+                found.add(pk)
+        return start, end
+
+
+def near_duplicates(a: Profile, b: Profile) -> bool:
+    """Whether two documents are versions of one text (estimated from their sketches)."""
+    if not len(a.sketch) or not len(b.sketch):
+        return False
+    union = np.union1d(a.sketch, b.sketch)[:SKETCH]
+    both = np.intersect1d(a.sketch, b.sketch, assume_unique=True)
+    j = float(np.isin(union, both, assume_unique=True).sum()) / len(union)
+    contained = j * (a.n_pairs + b.n_pairs) / (1 + j) / max(min(a.n_pairs, b.n_pairs), 1)
+    return j >= NEAR_JACCARD or contained >= NEAR_CONTAINED
+
+
+def _sketches(texts: Sequence[str]) -> list[tuple[np.ndarray, int]]:
+    """Per text: the smallest SKETCH hashes of its distinct word pairs (uint32, sorted) and how many it has."""
+    if not texts:
+        return []
+    tok = tokenize(texts)
+    pid = np.repeat(np.arange(len(texts), dtype=np.int64), tok.n_words)
+    g, gp = _grams(tok.hashes, pid, 2)
+    key = np.unique((gp.astype(np.uint64) << np.uint64(32)) | (g >> np.uint64(32)))
+    owner = (key >> np.uint64(32)).astype(np.int64)
+    low = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    off = np.searchsorted(owner, np.arange(len(texts) + 1))
+    return [(low[off[i]: min(off[i + 1], off[i] + SKETCH)], int(off[i + 1] - off[i])) for i in range(len(texts))]
+
+
+@dataclass(slots=True)
+class _Unit:
+    """A paragraph (``line`` None) or one line of a multi-line paragraph of a document, with its key."""
+
+    para: Paragraph
+    line: int | None
+    key: int
+    short: bool
+
+
+def _units(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]]]:
+    """The document's kept paragraphs and lines as units, and its kept lines in order as
+    ``(line key, paragraph key, short)``."""
+    texts: list[str] = []
+    where: list[tuple[Paragraph, int | None]] = []
+    for p in doc.paragraphs:
+        if not p.kept:
             continue
-        totals = new.lookup(np.asarray(keys, dtype=np.uint64))
-        for (p, li, _text), k, n in zip(units, keys, totals.tolist(), strict=True):
-            if k == 0 or n < min_docs:
+        texts.append(p.text)
+        where.append((p, None))
+        if len(p.lines) > 1:
+            for li, ln in enumerate(p.lines):
+                if p.line_decisions is None or p.line_decisions[li].keep:
+                    texts.append(ln)
+                    where.append((p, li))
+    keys = _keys(doc.site, texts)
+    units = [_Unit(p, li, k, len(t.split()) <= SHORT_WORDS)
+             for (p, li), k, t in zip(where, keys, texts, strict=True)]
+    lines: list[tuple[int, int, bool]] = []
+    pkey = 0
+    for u in units:
+        if u.line is None:
+            pkey = u.key
+            if len(u.para.lines) == 1:
+                lines.append((u.key, u.key, u.short))
+        else:
+            lines.append((u.key, pkey, u.short))
+    return units, lines
+
+
+def profile(doc: Document, lines: list[tuple[int, int, bool]], units: list[_Unit],
+            sketch: tuple[np.ndarray, int]) -> Profile:
+    return Profile(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
+                   sorted({u.key for u in units if u.short and u.key}), sketch[0], sketch[1])
+
+
+# ---------------------------------------------------------------------------------------- state
+@dataclass
+class BoilerplateState:
+    """What the boilerplate stage carries from run to run (see the module docstring)."""
+
+    counts: BoilerplateCounts
+    templates: dict[int, str]  # key -> the evidence that made it a template
+    profiles: list[Profile]
+
+    @classmethod
+    def empty(cls) -> BoilerplateState:
+        return cls(BoilerplateCounts(), {}, [])
+
+    @classmethod
+    def load(cls, counts: Path | None, templates: Path | None, profiles: Path | None) -> BoilerplateState:
+        st = cls(BoilerplateCounts.load(counts), {}, [])
+        if templates is not None and Path(templates).exists():
+            df = pl.read_parquet(templates)
+            st.templates = dict(zip(df["key"].cast(pl.UInt64).to_list(), df["evidence"].to_list(), strict=True))
+        if profiles is not None and Path(profiles).exists():
+            for row in pl.read_parquet(profiles).iter_rows(named=True):
+                st.profiles.append(Profile(
+                    row["doc_id"], row["site"],
+                    list(zip(row["head_line"], row["head_para"], row["head_short"], strict=True)),
+                    list(zip(row["tail_line"], row["tail_para"], row["tail_short"], strict=True)),
+                    row["short"], np.asarray(row["sketch"], dtype=np.uint32), row["n_pairs"]))
+        return st
+
+    def templates_frame(self) -> pl.DataFrame:
+        return pl.DataFrame({"key": pl.Series(list(self.templates), dtype=pl.UInt64),
+                             "evidence": pl.Series(list(self.templates.values()), dtype=pl.String)})
+
+    def profiles_frame(self) -> pl.DataFrame:
+        u64, l64 = pl.UInt64, pl.List(pl.UInt64)
+        ps = self.profiles
+        return pl.DataFrame({
+            "doc_id": pl.Series([p.doc_id for p in ps], dtype=pl.String),
+            "site": pl.Series([p.site for p in ps], dtype=pl.String),
+            "head_line": pl.Series([[x[0] for x in p.head] for p in ps], dtype=l64),
+            "head_para": pl.Series([[x[1] for x in p.head] for p in ps], dtype=l64),
+            "head_short": pl.Series([[x[2] for x in p.head] for p in ps], dtype=pl.List(pl.Boolean)),
+            "tail_line": pl.Series([[x[0] for x in p.tail] for p in ps], dtype=l64),
+            "tail_para": pl.Series([[x[1] for x in p.tail] for p in ps], dtype=l64),
+            "tail_short": pl.Series([[x[2] for x in p.tail] for p in ps], dtype=pl.List(pl.Boolean)),
+            "short": pl.Series([p.short for p in ps], dtype=pl.List(u64)),
+            "sketch": pl.Series([p.sketch.tolist() for p in ps], dtype=pl.List(pl.UInt32)),
+            "n_pairs": pl.Series([p.n_pairs for p in ps], dtype=pl.Int64),
+        })
+
+
+# ---------------------------------------------------------------------------------------- detect
+class _Clusters:
+    """Counts the different documents (near-duplicates counted once) among the profiles that hold a
+    text, stopping at ``need``; remembers the document pairs it compared."""
+
+    def __init__(self, need: int) -> None:
+        self.need = need
+        self._near: dict[tuple[int, int], bool] = {}
+
+    def count(self, members: list[tuple[int, Profile]]) -> tuple[int, list[str]]:
+        leaders: list[tuple[int, Profile]] = []
+        for i, p in members:
+            for j, q in leaders:
+                pair = (j, i)
+                near = self._near.get(pair)
+                if near is None:
+                    near = self._near[pair] = near_duplicates(p, q)
+                if near:
+                    break
+            else:
+                leaders.append((i, p))
+                if len(leaders) >= self.need:
+                    break
+        return len(leaders), [p.doc_id for _, p in leaders]
+
+
+def _judge(keys: set[int], state: BoilerplateState, counts: BoilerplateCounts, min_docs: int,
+           sites: dict[int, str]) -> dict[int, str]:
+    """Which of ``keys`` (texts of this run's documents seen in ``min_docs`` documents or more) are
+    templates, with the evidence; every profile (earlier runs' and this run's) is a witness."""
+    profiles = state.profiles
+    if not keys:
+        return {}
+    # every text seen in min_docs documents may extend a run of template lines
+    flat = np.fromiter((k for p in profiles for seq in (p.head, p.tail) for x in seq for k in x[:2]),
+                       dtype=np.uint64)
+    known = flat[counts.lookup(flat) >= min_docs] if len(flat) else flat
+    repeated = set(known.tolist())
+    edge: dict[int, list[tuple[int, Profile]]] = {}  # text -> the documents it opens or closes
+    n_start: Counter = Counter()
+    n_end: Counter = Counter()
+    short: dict[int, list[tuple[int, Profile]]] = {}
+    for i, p in enumerate(profiles):
+        start, end = p.edge_keys(repeated)
+        for k in (start | end) & keys:
+            edge.setdefault(k, []).append((i, p))
+            n_start[k] += k in start
+            n_end[k] += k in end
+        for k in keys.intersection(p.short):
+            short.setdefault(k, []).append((i, p))
+    clusters = _Clusters(min_docs)
+    found: dict[int, str] = {}
+    for k in sorted(keys):
+        site = sites.get(k) or "(raw root)"
+        n, ids = clusters.count(edge.get(k, []))
+        if n >= min_docs:
+            ns, ne = n_start[k], n_end[k]
+            where = " and ".join(x for x in (f"opens {ns}" if ns else "", f"closes {ne}" if ne else "") if x)
+            found[k] = (f"template of site {site}: {where} documents, at least {n} of them different pages "
+                        f"({', '.join(ids[:3])}...)")
+            continue
+        if len(short.get(k, ())) >= min_docs:
+            n, ids = clusters.count(short[k])
+            if n >= min_docs:
+                found[k] = (f"template of site {site}: a short line in {len(short[k])} documents, at least {n} "
+                            f"of them different pages ({', '.join(ids[:3])}...)")
+    return found
+
+
+def detect(docs: Sequence[Document], state: BoilerplateState, min_docs: int) -> tuple[BoilerplateState, int]:
+    """Count this run's documents into ``state``, find the templates among the texts they repeat, and
+    mark every copy of a template in ``docs`` (in place). Returns the new state and the removals."""
+    per_doc: list[tuple[Document, list[_Unit]]] = []
+    delta: Counter = Counter()
+    profiles: list[Profile] = []
+    prepared = [(d, *_units(d)) for d in docs]
+    sketches = _sketches(["\n".join(p.text for p in d.paragraphs if p.kept) for d in docs])
+    sites: dict[int, str] = {}
+    for (doc, units, lines), sk in zip(prepared, sketches, strict=True):
+        per_doc.append((doc, units))
+        for k in {u.key for u in units} - {0}:
+            delta[k] += 1
+            sites[k] = doc.site
+        profiles.append(profile(doc, lines, units, sk))
+    counts = state.counts.merged(delta)
+    new_state = BoilerplateState(counts, dict(state.templates), [*state.profiles, *profiles])
+    # the texts to judge: repeated often enough in this run's documents, not known templates yet
+    run_keys = np.fromiter(delta.keys(), dtype=np.uint64, count=len(delta))
+    often = run_keys[counts.lookup(run_keys) >= min_docs] if len(run_keys) else run_keys
+    todo = set(often.tolist()) - set(state.templates)
+    new_state.templates.update(_judge(todo, new_state, counts, min_docs, sites))
+    templates = new_state.templates
+    removed = 0
+    if not templates:
+        return new_state, 0
+    for _doc, units in per_doc:
+        for u in units:
+            ev = templates.get(u.key)
+            if ev is None:
                 continue
-            d = Decision.drop(BOILERPLATE, "boilerplate.site-repeat",
-                              f"recurs in {n} documents of site {_doc.site or '(raw root)'}")
-            if li is None:
+            p = u.para
+            d = Decision.drop(BOILERPLATE, RULE, ev)
+            if u.line is None:
                 if p.decision.keep:
                     p.decision = d
                     removed += 1
             elif p.decision.keep:
                 if p.line_decisions is None:
                     p.line_decisions = [KEEP] * len(p.lines)
-                if p.line_decisions[li].keep:
-                    p.line_decisions[li] = d
+                if p.line_decisions[u.line].keep:
+                    p.line_decisions[u.line] = d
                     removed += 1
                 if all(not x.keep for x in p.line_decisions):
                     p.decision, p.line_decisions = d, None
-    return new, removed
+    return new_state, removed

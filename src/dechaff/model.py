@@ -79,8 +79,10 @@ class Paragraph:
 
 @dataclass(slots=True)
 class Document:
-    """One document as read. ``site`` groups documents for cross-document boilerplate: the URL host,
-    or for local files the raw subfolder they sit in."""
+    """One document as read. ``site`` groups documents for cross-document boilerplate (site
+    templates): a JSONL record's ``site`` field, else the URL's host (``www.`` dropped), else, for a
+    record of a JSONL or WARC file, that file, and for a loose text or HTML file, the raw subfolder it
+    sits in (the files of one folder are taken to be pages of one site)."""
 
     doc_id: str
     source: str

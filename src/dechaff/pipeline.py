@@ -22,7 +22,7 @@ import polars as pl
 
 from dechaff import __version__
 from dechaff.audit import Audit
-from dechaff.boilerplate import BoilerplateCounts, detect
+from dechaff.boilerplate import BoilerplateState, detect
 from dechaff.chrome import ChromeOptions, apply_chrome, load_patterns
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, Item, deduplicate
@@ -229,8 +229,12 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
         taken.add(d.doc_id)
 
     # cross-document boilerplate
-    counts = BoilerplateCounts.load(out.root / m.boilerplate if m.boilerplate else None)
-    counts, _n_bp = detect(docs, counts, config.boilerplate_min_docs)
+    def state_file(name: str | None) -> Path | None:
+        return out.root / name if name else None
+
+    bp_state = BoilerplateState.load(state_file(m.boilerplate), state_file(m.boilerplate_templates),
+                                     state_file(m.boilerplate_docs))
+    bp_state, _n_bp = detect(docs, bp_state, config.boilerplate_min_docs)
 
     # dedup in ingestion order against the persisted index
     params = config.dedup
@@ -311,7 +315,11 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     ledger_name = f"_state/ledger-{seq:06d}.parquet"
     atomic_write_parquet(new_ledger, out.root / ledger_name)
     bp_name = f"_state/boilerplate-{seq:06d}.parquet"
-    atomic_write_parquet(counts.frame(), out.root / bp_name)
+    atomic_write_parquet(bp_state.counts.frame(), out.root / bp_name)
+    bp_templates = f"_state/boilerplate-templates-{seq:06d}.parquet"
+    atomic_write_parquet(bp_state.templates_frame(), out.root / bp_templates)
+    bp_docs = f"_state/boilerplate-docs-{seq:06d}.parquet"
+    atomic_write_parquet(bp_state.profiles_frame(), out.root / bp_docs)
     index.write_rederived()  # (before the commit: the manifest then names the new settings)
     segments = list(m.index_segments)
     seg = f"_state/index/seg-{seq:06d}-{rid}"
@@ -323,6 +331,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                "dechaff": __version__, "summary": {k: v for k, v in summary.to_dict().items()
                                                     if k not in ("parts", "recovered")}}
     new_m = Manifest(runs=[*runs, run_rec], ledger=ledger_name, boilerplate=bp_name,
+                     boilerplate_templates=bp_templates, boilerplate_docs=bp_docs,
                      index_params=params.signature_fields(), index_segments=segments,
                      index_size=index.size, next_seq=seq + 1)
     out.commit(new_m, renames)

@@ -323,7 +323,9 @@ def _read_jsonl(item: RawInput, data: bytes, res: ReadResult, keep_comments: boo
         title = obj.get("title") if isinstance(obj.get("title"), str) else None
         doc_id = str(obj["id"]) if obj.get("id") not in (None, "") else f"{base}#{lineno}"
         sha = hashlib.sha256(raw.rstrip(b"\r\n")).hexdigest()
-        site = _site_of(url, item.site)
+        # the record's own site, else its URL's host, else the file: one JSONL file is one site
+        site = obj["site"].strip() if isinstance(obj.get("site"), str) and obj["site"].strip() else \
+            _site_of(url, item.rel)
         if isinstance(text, str):
             if not text.strip():
                 res.rejections.append(Rejection(src, f"line {lineno}: empty 'text'"))
@@ -403,7 +405,7 @@ def _warc_record(item: RawInput, rec, n: int, res: ReadResult, keep_comments: bo
     try:
         markup, enc = decode_html(body, declared)
         res.documents.append(_html_document(f"{doc_id_for(item.rel)}#{rid}", url or src, markup, url, None,
-                                            _site_of(url, item.site), hashlib.sha256(body).hexdigest(), enc,
+                                            _site_of(url, item.rel), hashlib.sha256(body).hexdigest(), enc,
                                             keep_comments))
     except ReadError as e:
         res.rejections.append(Rejection(src, f"record {n}: {e}"))

@@ -9,6 +9,8 @@ Layout::
       _state/manifest.json                    the commit record (see below)
       _state/ledger-<seq>.parquet             every raw input seen (sha256, source, status) and doc ids
       _state/boilerplate-<seq>.parquet        per-site repeat counts of paragraphs and lines
+      _state/boilerplate-templates-<seq>.parquet  the site templates found, with their evidence
+      _state/boilerplate-docs-<seq>.parquet   per document: its first/last lines' keys, word sketch
       _state/index/seg-<seq>-<run_id>.*       dedup index segments (band keys + kept paragraph texts)
       _staging/<run_id>/                      a run's intermediate shard files (deleted after commit)
 
@@ -50,7 +52,9 @@ class Manifest:
     format: int = FORMAT
     runs: list[dict] = field(default_factory=list)
     ledger: str | None = None
-    boilerplate: str | None = None
+    boilerplate: str | None = None  # repeat counts
+    boilerplate_templates: str | None = None  # the templates found, with their evidence
+    boilerplate_docs: str | None = None  # the profile of every document (see dechaff.boilerplate)
     index_params: dict | None = None
     index_segments: list[str] = field(default_factory=list)
     index_size: int = 0
@@ -169,8 +173,7 @@ class OutputDir:
         keep = {self.manifest_path.name}
         if m.ledger:
             keep.add(Path(m.ledger).name)
-        if m.boilerplate:
-            keep.add(Path(m.boilerplate).name)
+        keep.update(Path(f).name for f in (m.boilerplate, m.boilerplate_templates, m.boilerplate_docs) if f)
         if self.state.is_dir():
             for f in self.state.iterdir():
                 if f.is_file() and f.name not in keep and f.name != ".gitkeep":
