@@ -3,7 +3,7 @@
 Example ``dechaff.toml``::
 
     keep_comments = false          # keep reader comment threads (comment forms always go)
-    boilerplate_min_docs = 5       # a paragraph/line in this many documents of one site is boilerplate
+    boilerplate_min_docs = 5       # a site template recurs in this many different documents of one site
     chrome_patterns = ["my_patterns.txt"]   # extra pattern files, same format as the built-in one
     shard_mb = 64                  # raw bytes per processing task
     max_decompressed_mb = 2048     # gzip inputs expanding past this are rejected (gzip bombs)
@@ -42,6 +42,12 @@ class Config:
     max_decompressed_mb: int = 2048
     lock_wait_seconds: float = 0.0
     dedup: DedupParams = field(default_factory=DedupParams)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.boilerplate_min_docs, bool) or not isinstance(self.boilerplate_min_docs, int) \
+                or self.boilerplate_min_docs < 2:
+            raise ConfigError(f"boilerplate_min_docs = {self.boilerplate_min_docs!r}: a whole number of at least 2 "
+                              "(a text in one document is no template; 1 would remove every page's text)")
 
     @property
     def max_decompressed_bytes(self) -> int:
