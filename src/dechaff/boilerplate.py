@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dechaff.dedup import _grams, normalize_bytes, tokenize
+from dechaff.dedup import _blocks, _grams, normalize_bytes, tokenize
 from dechaff.model import BOILERPLATE, KEEP, Decision, Document, Paragraph
 
 SHORT_WORDS = 6  # a line this short is a label, a box title, a date: it may sit anywhere in a template
@@ -143,18 +143,48 @@ def near_duplicates(a: Profile, b: Profile) -> bool:
     return j >= NEAR_JACCARD or contained >= NEAR_CONTAINED
 
 
-def _sketches(texts: Sequence[str]) -> list[tuple[np.ndarray, int]]:
-    """Per text: the smallest SKETCH hashes of its distinct word pairs (uint32, sorted) and how many it has."""
-    if not texts:
-        return []
+def _sketches(texts: Sequence[str], block_words: int = 1 << 20) -> list[tuple[np.ndarray, int]]:
+    """Per text: the smallest SKETCH hashes of its distinct word pairs (uint32, sorted) and how many
+    word pairs it has. Works through the texts in blocks of about ``block_words`` words (memory stays
+    bounded); only hashes small enough to be among a text's smallest are sorted."""
+    out: list[tuple[np.ndarray, int]] = []
+    words = np.cumsum(np.fromiter((t.count(" ") + 1 for t in texts), dtype=np.int64, count=len(texts)))
+    for i, j in _blocks(words, block_words):
+        out.extend(_sketch_block(texts[i:j]))
+    return out
+
+
+def _sketch_block(texts: Sequence[str]) -> list[tuple[np.ndarray, int]]:
+    n = len(texts)
     tok = tokenize(texts)
-    pid = np.repeat(np.arange(len(texts), dtype=np.int64), tok.n_words)
+    pid = np.repeat(np.arange(n, dtype=np.int64), tok.n_words)
     g, gp = _grams(tok.hashes, pid, 2)
-    key = np.unique((gp.astype(np.uint64) << np.uint64(32)) | (g >> np.uint64(32)))
-    owner = (key >> np.uint64(32)).astype(np.int64)
+    h = (g >> np.uint64(32)).astype(np.uint32)
+    n_pairs = np.bincount(gp, minlength=n)
+    # a text's SKETCH smallest hashes are almost surely below 8 * SKETCH / n_pairs of the range
+    limit = np.minimum(8 * SKETCH * (1 << 32) / np.maximum(n_pairs, 1), (1 << 32) - 1).astype(np.uint64)
+    small = h.astype(np.uint64) <= limit[gp]
+    sk = _bottom(h[small], gp[small], n)
+    redo = [k for k in range(n) if len(sk[k]) < SKETCH and limit[k] < (1 << 32) - 1]
+    if redo:  # (too few below the limit: the whole text, exactly)
+        sel = np.isin(gp, redo)
+        full = _bottom(h[sel], gp[sel], n)
+        for k in redo:
+            sk[k] = full[k]
+    return [(sk[k], int(n_pairs[k])) for k in range(n)]
+
+
+def _bottom(h: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndarray]:
+    """Per owner (0..n-1): its SKETCH smallest distinct values of ``h``, sorted."""
+    key = np.sort((owner.astype(np.uint64) << np.uint64(32)) | h.astype(np.uint64))
+    if len(key):
+        keep = np.ones(len(key), dtype=bool)
+        keep[1:] = key[1:] != key[:-1]
+        key = key[keep]
+    who = (key >> np.uint64(32)).astype(np.int64)
     low = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    off = np.searchsorted(owner, np.arange(len(texts) + 1))
-    return [(low[off[i]: min(off[i + 1], off[i] + SKETCH)], int(off[i + 1] - off[i])) for i in range(len(texts))]
+    off = np.searchsorted(who, np.arange(n + 1))
+    return [low[off[k]: min(off[k + 1], off[k] + SKETCH)] for k in range(n)]
 
 
 @dataclass(slots=True)
@@ -223,12 +253,13 @@ class BoilerplateState:
             df = pl.read_parquet(templates)
             st.templates = dict(zip(df["key"].cast(pl.UInt64).to_list(), df["evidence"].to_list(), strict=True))
         if profiles is not None and Path(profiles).exists():
-            for row in pl.read_parquet(profiles).iter_rows(named=True):
+            u64 = np.dtype("<u8")
+            for row in pl.read_parquet(profiles).iter_rows():
+                doc_id, site, n_pairs, head, head_short, tail, tail_short, short, sketch = row
                 st.profiles.append(Profile(
-                    row["doc_id"], row["site"],
-                    list(zip(row["head_line"], row["head_para"], row["head_short"], strict=True)),
-                    list(zip(row["tail_line"], row["tail_para"], row["tail_short"], strict=True)),
-                    row["short"], np.asarray(row["sketch"], dtype=np.uint32), row["n_pairs"]))
+                    doc_id, site, _window(np.frombuffer(head, u64), head_short),
+                    _window(np.frombuffer(tail, u64), tail_short), np.frombuffer(short, u64).tolist(),
+                    np.frombuffer(sketch, np.dtype("<u4")).astype(np.uint32), n_pairs))
         return st
 
     def templates_frame(self) -> pl.DataFrame:
@@ -236,21 +267,32 @@ class BoilerplateState:
                              "evidence": pl.Series(list(self.templates.values()), dtype=pl.String)})
 
     def profiles_frame(self) -> pl.DataFrame:
-        u64, l64 = pl.UInt64, pl.List(pl.UInt64)
+        """One row per document; keys and sketches as little-endian arrays in binary columns (one value
+        a row would cost a hundred rows a document; nested lists are slow to build)."""
         ps = self.profiles
+
+        def keys(seq: list[tuple[int, int, bool]]) -> bytes:
+            return np.array([k for x in seq for k in x[:2]], dtype="<u8").tobytes()
+
+        def flags(seq: list[tuple[int, int, bool]]) -> bytes:
+            return bytes(bool(x[2]) for x in seq)
+
         return pl.DataFrame({
             "doc_id": pl.Series([p.doc_id for p in ps], dtype=pl.String),
             "site": pl.Series([p.site for p in ps], dtype=pl.String),
-            "head_line": pl.Series([[x[0] for x in p.head] for p in ps], dtype=l64),
-            "head_para": pl.Series([[x[1] for x in p.head] for p in ps], dtype=l64),
-            "head_short": pl.Series([[x[2] for x in p.head] for p in ps], dtype=pl.List(pl.Boolean)),
-            "tail_line": pl.Series([[x[0] for x in p.tail] for p in ps], dtype=l64),
-            "tail_para": pl.Series([[x[1] for x in p.tail] for p in ps], dtype=l64),
-            "tail_short": pl.Series([[x[2] for x in p.tail] for p in ps], dtype=pl.List(pl.Boolean)),
-            "short": pl.Series([p.short for p in ps], dtype=pl.List(u64)),
-            "sketch": pl.Series([p.sketch.tolist() for p in ps], dtype=pl.List(pl.UInt32)),
             "n_pairs": pl.Series([p.n_pairs for p in ps], dtype=pl.Int64),
+            "head": pl.Series([keys(p.head) for p in ps], dtype=pl.Binary),
+            "head_short": pl.Series([flags(p.head) for p in ps], dtype=pl.Binary),
+            "tail": pl.Series([keys(p.tail) for p in ps], dtype=pl.Binary),
+            "tail_short": pl.Series([flags(p.tail) for p in ps], dtype=pl.Binary),
+            "short": pl.Series([np.array(p.short, dtype="<u8").tobytes() for p in ps], dtype=pl.Binary),
+            "sketch": pl.Series([p.sketch.astype("<u4").tobytes() for p in ps], dtype=pl.Binary),
         })
+
+
+def _window(keys: np.ndarray, short: bytes) -> list[tuple[int, int, bool]]:
+    k = keys.tolist()
+    return [(k[2 * i], k[2 * i + 1], bool(f)) for i, f in enumerate(short)]
 
 
 # ---------------------------------------------------------------------------------------- detect
