@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "raw"
+SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample"  # a copy of raw/: never the user's folder
 
 
 @pytest.fixture
 def sample_raw(tmp_path: Path) -> Path:
-    """A private copy of the sample corpus (the five seed articles in raw/)."""
+    """A private copy of the sample corpus (the five seed articles, as shipped in raw/)."""
     dst = tmp_path / "raw"
     shutil.copytree(SAMPLE, dst, ignore=shutil.ignore_patterns(".*"))
     return dst
