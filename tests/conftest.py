@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample"  # a copy of raw/: never the user's folder
 
 
