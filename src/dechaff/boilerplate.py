@@ -197,40 +197,37 @@ class _Unit:
     short: bool
 
 
-def _units(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]]]:
-    """The document's kept paragraphs and lines as units, and its kept lines in order as
-    ``(line key, paragraph key, short)``."""
+def _units(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]], str]:
+    """The document's kept paragraphs and lines as units; its kept lines in order as
+    ``(line key, paragraph key, short)``; and its kept text (for the sketch)."""
     texts: list[str] = []
     where: list[tuple[Paragraph, int | None]] = []
+    paras: list[str] = []
     for p in doc.paragraphs:
         if not p.kept:
             continue
-        texts.append(p.text)
+        text = p.text
+        paras.append(text)
+        texts.append(text)
         where.append((p, None))
         if len(p.lines) > 1:
             for li, ln in enumerate(p.lines):
                 if p.line_decisions is None or p.line_decisions[li].keep:
                     texts.append(ln)
                     where.append((p, li))
-    keys = _keys(doc.site, texts)
-    units = [_Unit(p, li, k, len(t.split()) <= SHORT_WORDS)
-             for (p, li), k, t in zip(where, keys, texts, strict=True)]
+    units: list[_Unit] = []
     lines: list[tuple[int, int, bool]] = []
     pkey = 0
-    for u in units:
-        if u.line is None:
-            pkey = u.key
-            if len(u.para.lines) == 1:
-                lines.append((u.key, u.key, u.short))
+    for (p, li), k, t in zip(where, _keys(doc.site, texts), texts, strict=True):
+        u = _Unit(p, li, k, len(t.split()) <= SHORT_WORDS)
+        units.append(u)
+        if li is not None:
+            lines.append((k, pkey, u.short))
         else:
-            lines.append((u.key, pkey, u.short))
-    return units, lines
-
-
-def profile(doc: Document, lines: list[tuple[int, int, bool]], units: list[_Unit],
-            sketch: tuple[np.ndarray, int]) -> Profile:
-    return Profile(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
-                   sorted({u.key for u in units if u.short and u.key}), sketch[0], sketch[1])
+            pkey = k
+            if len(p.lines) == 1:
+                lines.append((k, k, u.short))
+    return units, lines, "\n".join(paras)
 
 
 # ---------------------------------------------------------------------------------------- state
@@ -367,18 +364,17 @@ def _judge(keys: set[int], state: BoilerplateState, counts: BoilerplateCounts, m
 def detect(docs: Sequence[Document], state: BoilerplateState, min_docs: int) -> tuple[BoilerplateState, int]:
     """Count this run's documents into ``state``, find the templates among the texts they repeat, and
     mark every copy of a template in ``docs`` (in place). Returns the new state and the removals."""
-    per_doc: list[tuple[Document, list[_Unit]]] = []
+    prepared = [_units(d) for d in docs]
+    sketches = _sketches([text for _, _, text in prepared])
     delta: Counter = Counter()
-    profiles: list[Profile] = []
-    prepared = [(d, *_units(d)) for d in docs]
-    sketches = _sketches(["\n".join(p.text for p in d.paragraphs if p.kept) for d in docs])
     sites: dict[int, str] = {}
-    for (doc, units, lines), sk in zip(prepared, sketches, strict=True):
-        per_doc.append((doc, units))
+    profiles: list[Profile] = []
+    for doc, (units, lines, _), (sketch, n_pairs) in zip(docs, prepared, sketches, strict=True):
         for k in {u.key for u in units} - {0}:
             delta[k] += 1
             sites[k] = doc.site
-        profiles.append(profile(doc, lines, units, sk))
+        profiles.append(Profile(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
+                                sorted({u.key for u in units if u.short and u.key}), sketch, n_pairs))
     counts = state.counts.merged(delta)
     new_state = BoilerplateState(counts, dict(state.templates), [*state.profiles, *profiles])
     # the texts to judge: repeated often enough in this run's documents, not known templates yet
@@ -390,7 +386,7 @@ def detect(docs: Sequence[Document], state: BoilerplateState, min_docs: int) -> 
     removed = 0
     if not templates:
         return new_state, 0
-    for _doc, units in per_doc:
+    for units, _, _ in prepared:
         for u in units:
             ev = templates.get(u.key)
             if ev is None:
