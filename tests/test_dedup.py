@@ -416,3 +416,14 @@ def test_tokens_fingerprints_include_the_digits():
     tok = tokenize(["Rose to 12 in May", "rose to 15 in may", "Rose to 12, in May!", "Rose to 1 2 in May"])
     assert tok.fp[0] != tok.fp[1] and tok.fp[0] == tok.fp[2] and tok.fp[0] != tok.fp[3]
     assert tok.wfp[0] == tok.wfp[1] == tok.wfp[3]
+
+
+def test_dates_are_not_the_numbers_that_tell_paragraphs_apart():
+    line = "This story was first published on {d} and has been updated with reporting from our business desk."
+    dates = ["9 January 2005", "18 January 2005", "January 18, 2004", "9 janvier 2005"]
+    tok = tokenize([line.format(d=d) for d in dates] + [line.format(d="9 January 2005").replace("business", "12")])
+    assert tok.dh[0] == tok.dh[1] == tok.dh[2] == 0  # only date digits: no numbers of its own
+    assert tok.dh[4] != 0
+    # a republication line with another date is a copy; counts still tell versions apart
+    items, out = _run([("a", [para(500), line.format(d=dates[0])]), ("b", [para(501), line.format(d=dates[1])])])
+    assert not out.decisions[3].keep and out.decisions[3].duplicate_of_doc == "a"

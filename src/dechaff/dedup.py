@@ -33,7 +33,7 @@ import gc
 import io
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -80,7 +80,7 @@ class DedupParams:
 
         return {k: d[k] for k in ("num_perm", "bands", "rows", "seed", "ngram", "short_words", "short_ngram", "scheme")} | {
             "datasketch": datasketch.__version__, "normalize": "nfkc-casefold-digit0-punct-bytes-v2",
-            "token_hash": "pack16-top40-v5", "fingerprint": "fmix-sum-digits-v2"}
+            "token_hash": "pack16-top40-v5", "fingerprint": "fmix-sum-digits-v3"}
 
 
 # ------------------------------------------------------------------------------------ normalisation
@@ -315,13 +315,15 @@ def _blocks(cum: np.ndarray, budget: int, max_items: int = 1 << 62) -> Iterator[
 class Tokens:
     """The normalised words of a batch: paragraph ``i`` has ``n_words[i]`` tokens, whose hashes follow
     those of paragraph ``i - 1`` in ``hashes``, and the fingerprint ``fp[i]`` (see :func:`fingerprints`).
-    ``wfp[i]`` is the fingerprint of its words without the numbers: two paragraphs with the same
-    ``wfp`` and different ``fp`` say the same thing with other numbers (see :func:`numbers_differ`)."""
+    ``wfp[i]`` is the fingerprint of its words without the numbers, ``dh[i]`` a hash of its numbers'
+    digits (0: none; dates left out): two paragraphs with the same ``wfp`` and different ``dh`` say the
+    same thing with other numbers (see :func:`numbers_differ`)."""
 
     hashes: np.ndarray  # uint64
     n_words: np.ndarray  # int64
     fp: np.ndarray  # uint64
     wfp: np.ndarray  # uint64
+    dh: np.ndarray  # uint64
 
     @property
     def pid(self) -> np.ndarray:
@@ -340,21 +342,23 @@ def tokenize(texts: Sequence[str], block_chars: int = 1 << 18) -> Tokens:
     n_words: list[np.ndarray] = []
     fps: list[np.ndarray] = []
     wfps: list[np.ndarray] = []
+    dhs: list[np.ndarray] = []
     chars = np.cumsum(np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n))
     for i, j in _blocks(chars, block_chars):
-        th, nw, fp, wfp = _tokenize_block(texts[i:j])
+        th, nw, fp, wfp, dh = _tokenize_block(texts[i:j])
         hashes.append(th)
         n_words.append(nw)
         fps.append(fp)
         wfps.append(wfp)
+        dhs.append(dh)
     if not hashes:
-        return Tokens(np.zeros(0, U64), np.zeros(0, np.int64), np.zeros(0, U64), np.zeros(0, U64))
-    return Tokens(np.concatenate(hashes), np.concatenate(n_words), np.concatenate(fps), np.concatenate(wfps))
+        return Tokens(*(np.zeros(0, t) for t in (U64, np.int64, U64, U64, U64)))
+    return Tokens(*(np.concatenate(x) for x in (hashes, n_words, fps, wfps, dhs)))
 
 
-def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Token hashes and word counts of the paragraphs, their fingerprints (numbers included) and the
-    fingerprints of their words without the numbers."""
+def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, ...]:
+    """Token hashes and word counts of the paragraphs, their fingerprints (numbers included), the
+    fingerprints of their words without the numbers, and the hashes of their numbers (see :class:`Tokens`)."""
     b, raw = _normalized(texts, pad=16)
     starts, ends = _token_bounds(b)
     th = _token_hashes(b, starts, ends)
@@ -363,16 +367,30 @@ def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.nd
     cuts = np.searchsorted(starts, breaks)
     nw = np.diff(np.concatenate(([0], cuts, [len(starts)]))).astype(np.int64)
     folded = _fingerprints(th, nw)
-    # numbers: tokens made of digits only (every digit is a 0 in the normalised bytes)
-    zeros = np.concatenate(([0], np.cumsum(b == 48)))
-    numeric = (zeros[ends] - zeros[starts]) == (ends - starts)
-    if not numeric.any():
-        return th, nw, folded, folded
-    pid = np.repeat(np.arange(len(nw), dtype=np.int64), nw)
-    wfp = _fingerprints(th[~numeric], np.bincount(pid[~numeric], minlength=len(nw)).astype(np.int64))
-    # the digits' values, in order, per paragraph (digit runs told apart: "1 23" is not "12 3")
+    none = np.zeros(len(nw), dtype=U64)
+    d = np.flatnonzero(b == 48)  # every digit (a 0 in the normalised bytes): few, so the work below is small
+    if not len(d):
+        return th, nw, folded, folded, none
+    dtok = np.searchsorted(starts, d, side="right") - 1  # the token of each digit (ascending)
+    run = np.flatnonzero(np.concatenate(([True], dtok[1:] != dtok[:-1])))
+    toks = dtok[run]  # the tokens with digits...
+    n_digits = np.diff(np.append(run, len(d)))
+    numeric = toks[n_digits == (ends - starts)[toks]]  # ...and those made of digits only: numbers
+
+    def tpar(ids: np.ndarray) -> np.ndarray:  # the paragraph of tokens
+        return np.searchsorted(breaks, starts[ids])
+
+    wfp = _without(th, nw, folded, numeric, tpar(numeric))
+    # the digits' values, in order, per paragraph (digit runs told apart: "1 23" is not "12 3"), except
+    # those of dates: a date is the slot of a line ("first published on 9 January 2005"), not its fact
+    date = _date_tokens(th, tpar, toks, numeric)
+    if len(date):
+        is_date = np.zeros(len(th), dtype=bool)
+        is_date[date] = True
+        d = d[~is_date[dtok]]
+        if not len(d):
+            return th, nw, folded, wfp, none
     r = np.frombuffer(raw, dtype=np.uint8)
-    d = np.flatnonzero(b == 48)
     run_start = np.ones(len(d), dtype=bool)
     run_start[1:] = d[1:] != d[:-1] + 1
     dpar = np.searchsorted(breaks, d)  # the paragraph of each digit
@@ -381,18 +399,78 @@ def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.nd
     with np.errstate(over="ignore"):
         v = _fmix64((r[d].astype(U64) | (run_start.astype(U64) << U64(8)) | (rank.astype(U64) << U64(9)))
                     * U64(0x9E3779B97F4A7C15))
-        dh = np.zeros(len(nw), dtype=U64)
+        dh = none.copy()
         dh[dpar[first]] = np.add.reduceat(v, first)
         has = dh != 0
         fp = folded.copy()
         fp[has] = _fmix64(folded[has] ^ dh[has])
-    return th, nw, fp, wfp
+    return th, nw, fp, wfp, dh
 
 
-def numbers_differ(fp_a: np.ndarray, wfp_a: np.ndarray, fp_b: np.ndarray, wfp_b: np.ndarray) -> np.ndarray:
+def _without(th: np.ndarray, nw: np.ndarray, folded: np.ndarray, numeric: np.ndarray, npar: np.ndarray
+             ) -> np.ndarray:
+    """The fingerprints of the paragraphs' words without their numbers (token ids ``numeric``, in
+    paragraphs ``npar``)."""
+    if not len(numeric):
+        return folded
+    pars = npar[np.concatenate(([True], npar[1:] != npar[:-1]))]  # (ascending, as the tokens are)
+    first_tok = np.concatenate(([0], np.cumsum(nw)[:-1]))
+    rows = _ranges(first_tok[pars], nw[pars])
+    is_num = np.zeros(len(th), dtype=bool)
+    is_num[numeric] = True
+    keep = ~is_num[rows]
+    counts = nw[pars] - np.bincount(np.searchsorted(pars, npar), minlength=len(pars))
+    wfp = folded.copy()
+    wfp[pars] = _fingerprints(th[rows[keep]], counts.astype(np.int64))
+    return wfp
+
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "januar februar märz mai juni juli oktober dezember "  # German
+    "janvier février mars avril juin juillet août septembre octobre novembre décembre "  # French
+    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre "  # Spanish
+    "janeiro fevereiro março maio junho julho setembro outubro novembro dezembro "  # Portuguese
+    "gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre "  # Italian
+    "januari februari maart mei augustus")  # Dutch
+_MONTH_HASHES: np.ndarray | None = None
+
+
+def _month_hashes() -> np.ndarray:
+    global _MONTH_HASHES
+    if _MONTH_HASHES is None:
+        b = normalize_bytes([_MONTHS])
+        starts, ends = _token_bounds(b)
+        _MONTH_HASHES = np.unique(_token_hashes(b, starts, ends))
+    return _MONTH_HASHES
+
+
+def _date_tokens(th: np.ndarray, tpar: Callable[[np.ndarray], np.ndarray], toks: np.ndarray,
+                 numeric: np.ndarray) -> np.ndarray:
+    """Which of the tokens with digits ``toks`` are part of a date: next to a month name in the same
+    paragraph ("9 January", "Jan 9th"), or a number right after such a token ("January 9, 2005")."""
+    n = len(th)
+    months = _month_hashes()
+
+    own = tpar(toks)
+
+    def month_at(nb: np.ndarray) -> np.ndarray:
+        nbc = np.clip(nb, 0, n - 1)
+        return (nb >= 0) & (nb < n) & np.isin(th[nbc], months) & (tpar(nbc) == own)
+
+    date = toks[month_at(toks - 1) | month_at(toks + 1)]
+    if len(date):  # a year after a day: "January 9, 2005"
+        nxt = np.minimum(date + 1, n - 1)
+        date = np.union1d(date, nxt[np.isin(nxt, numeric) & (tpar(nxt) == tpar(date))])
+    return date
+
+
+def numbers_differ(wfp_a: np.ndarray, dh_a: np.ndarray, wfp_b: np.ndarray, dh_b: np.ndarray) -> np.ndarray:
     """Pairs of paragraphs that read the same but for their numbers ("rose to 12" / "rose to 15"): not
-    copies of each other, whatever their similarity (local versions of a wire story, daily figures)."""
-    return (wfp_a == wfp_b) & (fp_a != fp_b)
+    copies of each other, whatever their similarity (local versions of a wire story, daily figures).
+    Dates do not count ("first published on 9 January" / "... 18 January" are one line)."""
+    return (wfp_a == wfp_b) & (dh_a != dh_b)
 
 
 def fingerprints(tok: Tokens) -> np.ndarray:
@@ -964,8 +1042,8 @@ class _Candidates:
 
 
 def _candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIndex,
-                fp: np.ndarray, wfp: np.ndarray) -> _Candidates:
-    """``fp`` and ``wfp``: the fingerprints of the rows of ``sub`` (see :class:`Tokens`)."""
+                wfp: np.ndarray, dh: np.ndarray) -> _Candidates:
+    """``wfp`` and ``dh``: the word fingerprints and number hashes of the rows of ``sub`` (see :class:`Tokens`)."""
     params = index.params
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
@@ -1004,8 +1082,8 @@ def _candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIn
     inter[w] = pair_intersections(sub, cq[w], sub, tgt[w])
     # the same words with other numbers are not a copy, however similar
     veto = np.zeros(len(cq), dtype=bool)
-    veto[o] = numbers_differ(fp[cq[o]], wfp[cq[o]], otok.fp[tgt[o]], otok.wfp[tgt[o]])
-    veto[w] = numbers_differ(fp[cq[w]], wfp[cq[w]], fp[tgt[w]], wfp[tgt[w]])
+    veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], otok.wfp[tgt[o]], otok.dh[tgt[o]])
+    veto[w] = numbers_differ(wfp[cq[w]], dh[cq[w]], wfp[tgt[w]], dh[tgt[w]])
     inter[veto] = 0
     return _Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta)
 def _dedup_chunk(items: Sequence[Item], index: DedupIndex
@@ -1038,7 +1116,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     sub = shingles_of(tok, elig[reps], params)
     sig = signatures(sub, params)
     keys = band_keys(sig, params)
-    cand = _candidates(sub, sig, keys, index, efp[reps], tok.wfp[elig[reps]])
+    cand = _candidates(sub, sig, keys, index, tok.wfp[elig[reps]], tok.dh[elig[reps]])
     # exact copies of replaced entries stand for what replaced them
     finals = {int(e): index.final(int(e)) for e in np.unique(old_exact[old_exact >= 0])}
     want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)
@@ -1493,14 +1571,14 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
     inter[w] = pair_intersections(loc, qi[w], loc, ti)
     lb[w] = loc_size[ti]
     veto = np.zeros(len(q_arr), dtype=bool)
-    veto[w] = numbers_differ(tok.fp[q_arr[w]], tok.wfp[q_arr[w]], tok.fp[t_arr[w]], tok.wfp[t_arr[w]])
+    veto[w] = numbers_differ(tok.wfp[q_arr[w]], tok.dh[q_arr[w]], tok.wfp[t_arr[w]], tok.dh[t_arr[w]])
     o = np.flatnonzero(old_arr)
     if len(o):
         otok = tokenize(old_texts)
         osets = shingles_of(otok, np.arange(len(old_texts)), _WORDS)
         inter[o] = pair_intersections(loc, qi[o], osets, t_arr[o])
         lb[o] = np.diff(osets.offsets)[t_arr[o]]
-        veto[o] = numbers_differ(tok.fp[q_arr[o]], tok.wfp[q_arr[o]], otok.fp[t_arr[o]], otok.wfp[t_arr[o]])
+        veto[o] = numbers_differ(tok.wfp[q_arr[o]], tok.dh[q_arr[o]], otok.wfp[t_arr[o]], otok.dh[t_arr[o]])
     inter[veto] = 0
     with np.errstate(divide="ignore", invalid="ignore"):
         jac = inter / (la + lb - inter)
