@@ -315,7 +315,7 @@ def _blocks(cum: np.ndarray, budget: int, max_items: int = 1 << 62) -> Iterator[
 class Tokens:
     """The normalised words of a batch: paragraph ``i`` has ``n_words[i]`` tokens, whose hashes follow
     those of paragraph ``i - 1`` in ``hashes``, and the fingerprint ``fp[i]`` (see :func:`fingerprints`).
-    ``wfp[i]`` is the fingerprint of its words without the numbers, ``dh[i]`` a hash of its numbers'
+    ``wfp[i]`` is the fingerprint of its words with every number as one placeholder, ``dh[i]`` a hash of its numbers'
     digits (0: none; dates left out): two paragraphs with the same ``wfp`` and different ``dh`` say the
     same thing with other numbers (see :func:`numbers_differ`)."""
 
@@ -366,7 +366,8 @@ def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, ...]:
     breaks = np.flatnonzero(b == 10)
     cuts = np.searchsorted(starts, breaks)
     nw = np.diff(np.concatenate(([0], cuts, [len(starts)]))).astype(np.int64)
-    folded = _fingerprints(th, nw)
+    sums = _fingerprint_sums(th, nw)
+    folded = _finish(sums.copy(), nw)
     none = np.zeros(len(nw), dtype=U64)
     d = np.flatnonzero(b == 48)  # every digit (a 0 in the normalised bytes): few, so the work below is small
     if not len(d):
@@ -380,7 +381,7 @@ def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, ...]:
     def tpar(ids: np.ndarray) -> np.ndarray:  # the paragraph of tokens
         return np.searchsorted(breaks, starts[ids])
 
-    wfp = _without(th, nw, folded, numeric, tpar(numeric))
+    wfp = _numbers_as_one(th, nw, sums, numeric, tpar(numeric))
     # the digits' values, in order, per paragraph (digit runs told apart: "1 23" is not "12 3"), except
     # those of dates: a date is the slot of a line ("first published on 9 January 2005"), not its fact
     date = _date_tokens(th, tpar, toks, numeric)
@@ -407,22 +408,21 @@ def _tokenize_block(texts: Sequence[str]) -> tuple[np.ndarray, ...]:
     return th, nw, fp, wfp, dh
 
 
-def _without(th: np.ndarray, nw: np.ndarray, folded: np.ndarray, numeric: np.ndarray, npar: np.ndarray
-             ) -> np.ndarray:
-    """The fingerprints of the paragraphs' words without their numbers (token ids ``numeric``, in
-    paragraphs ``npar``)."""
+def _numbers_as_one(th: np.ndarray, nw: np.ndarray, sums: np.ndarray, numeric: np.ndarray,
+                    npar: np.ndarray) -> np.ndarray:
+    """The fingerprints of the paragraphs with every number (token ids ``numeric``, in paragraphs
+    ``npar``, ascending) replaced by one placeholder: the fingerprint sums are additive, so only the
+    numbers' terms are taken out and the placeholder's put in."""
     if not len(numeric):
-        return folded
-    pars = npar[np.concatenate(([True], npar[1:] != npar[:-1]))]  # (ascending, as the tokens are)
+        return _finish(sums.copy(), nw)
     first_tok = np.concatenate(([0], np.cumsum(nw)[:-1]))
-    rows = _ranges(first_tok[pars], nw[pars])
-    is_num = np.zeros(len(th), dtype=bool)
-    is_num[numeric] = True
-    keep = ~is_num[rows]
-    counts = nw[pars] - np.bincount(np.searchsorted(pars, npar), minlength=len(pars))
-    wfp = folded.copy()
-    wfp[pars] = _fingerprints(th[rows[keep]], counts.astype(np.int64))
-    return wfp
+    pos = (numeric - first_tok[npar]).astype(U64) + U64(1)
+    runs = np.flatnonzero(np.concatenate(([True], npar[1:] != npar[:-1])))
+    with np.errstate(over="ignore"):
+        delta = _fmix64(_NUMBER ^ (pos * _GOLD)) - _fmix64(th[numeric] ^ (pos * _GOLD))
+        out = sums.copy()
+        out[npar[runs]] += np.add.reduceat(delta, runs)
+    return _finish(out, nw)
 
 
 _MONTHS = (
@@ -453,16 +453,21 @@ def _date_tokens(th: np.ndarray, tpar: Callable[[np.ndarray], np.ndarray], toks:
     n = len(th)
     months = _month_hashes()
 
-    own = tpar(toks)
+    def month(ids: np.ndarray) -> np.ndarray:
+        x = th[ids]
+        return months[np.minimum(np.searchsorted(months, x), len(months) - 1)] == x
 
-    def month_at(nb: np.ndarray) -> np.ndarray:
-        nbc = np.clip(nb, 0, n - 1)
-        return (nb >= 0) & (nb < n) & np.isin(th[nbc], months) & (tpar(nbc) == own)
-
-    date = toks[month_at(toks - 1) | month_at(toks + 1)]
+    prev = toks[toks > 0]
+    prev = prev[month(prev - 1)]
+    prev = prev[tpar(prev - 1) == tpar(prev)]
+    nxt = toks[toks < n - 1]
+    nxt = nxt[month(nxt + 1)]
+    nxt = nxt[tpar(nxt + 1) == tpar(nxt)]
+    date = np.union1d(prev, nxt)
     if len(date):  # a year after a day: "January 9, 2005"
-        nxt = np.minimum(date + 1, n - 1)
-        date = np.union1d(date, nxt[np.isin(nxt, numeric) & (tpar(nxt) == tpar(date))])
+        after = date[date < n - 1] + 1
+        after = after[np.isin(after, numeric)]
+        date = np.union1d(date, after[tpar(after) == tpar(after - 1)])
     return date
 
 
@@ -480,7 +485,16 @@ def fingerprints(tok: Tokens) -> np.ndarray:
     return tok.fp
 
 
+_GOLD = U64(0x9E3779B97F4A7C15)
+_NUMBER = U64(0x6A09E667F3BCC909)  # what stands for every number in the fingerprint without numbers
+
+
 def _fingerprints(th: np.ndarray, n_words: np.ndarray) -> np.ndarray:
+    return _finish(_fingerprint_sums(th, n_words), n_words)
+
+
+def _fingerprint_sums(th: np.ndarray, n_words: np.ndarray) -> np.ndarray:
+    """Per paragraph, the sum of its tokens' hashes mixed with their positions (before :func:`_finish`)."""
     n = len(n_words)
     fp = np.zeros(n, dtype=U64)
     if len(th) == 0:  # (no words: every fingerprint is 0)
@@ -489,9 +503,14 @@ def _fingerprints(th: np.ndarray, n_words: np.ndarray) -> np.ndarray:
     pos = (np.arange(len(th)) - np.repeat(first, n_words)).astype(U64)  # within the paragraph
     nz = np.flatnonzero(n_words > 0)
     with np.errstate(over="ignore"):
-        v = _fmix64(th ^ ((pos + U64(1)) * U64(0x9E3779B97F4A7C15)))
+        v = _fmix64(th ^ ((pos + U64(1)) * _GOLD))
         fp[nz] = np.add.reduceat(v, first[nz])
-        return _fmix64(fp ^ (n_words.astype(U64) * U64(0xC2B2AE3D27D4EB4F)))
+    return fp
+
+
+def _finish(sums: np.ndarray, n_words: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return _fmix64(sums ^ (n_words.astype(U64) * U64(0xC2B2AE3D27D4EB4F)))
 
 
 def shingles_of(tok: Tokens, rows: np.ndarray, params: DedupParams, block: int = 1 << 17) -> Shingled:
