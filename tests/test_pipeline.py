@@ -268,3 +268,46 @@ def test_keep_longest_replaces_paragraphs_of_earlier_runs_and_equals_one_run(tmp
     # the earlier run's corpus part was rewritten, and only the new version is left
     parts = sorted(p.name for p in (tmp_path / "many" / "corpus").glob("*.parquet"))
     assert len(parts) == 3 and sum("-r0000" in p for p in parts) == 1
+
+
+ARTICLE = ("{n}. The harbour board met on a wet Tuesday to weigh the cost of dredging the channel before the "
+           "autumn storms, and the ferry company asked for a decision within the month.")
+
+
+def _changed_input_keeps_unique_ids(raw, out, name: str, write) -> None:
+    """An input ingested, then changed and ingested again: the re-read documents get new ids (``~sha8``),
+    so none of them is a duplicate of itself and every doc id is one document."""
+    write(raw / name, [ARTICLE.format(n=k) for k in range(2)])
+    run_local(raw, out)
+    write(raw / name, [ARTICLE.format(n=k) for k in range(3)])
+    run_local(raw, out)
+    corpus, removed = _tables(out)
+    assert removed.filter(pl.col("duplicate_of_doc") == pl.col("doc_id")).is_empty()
+    per_run = corpus.group_by("doc_id").agg(pl.col("run_id").n_unique().alias("runs"))
+    assert per_run["runs"].max() == 1, per_run
+    assert any("~" in d for d in removed["doc_id"].to_list() + corpus["doc_id"].to_list())
+
+
+def test_a_changed_warc_ingested_again_gets_new_doc_ids(tmp_path):
+    from tests.test_readers import _warc
+
+    records: dict[int, bytes] = {}  # the same record (and WARC-Record-ID) each time: records appended
+
+    def write(path, texts):
+        for k, t in enumerate(texts):
+            records.setdefault(k, _warc([(f"https://a.example/{k}", f"<html><body><p>{t}</p></body></html>",
+                                          "text/html")]))
+        path.write_bytes(b"".join(records[k] for k in range(len(texts))))
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _changed_input_keeps_unique_ids(raw, tmp_path / "out", "crawl.warc", write)
+
+
+def test_a_changed_file_with_a_colon_in_its_name_gets_new_doc_ids(tmp_path):
+    def write(path, texts):
+        path.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _changed_input_keeps_unique_ids(raw, tmp_path / "out", "notes:2024#draft.txt", write)

@@ -93,6 +93,7 @@ class Document:
     content_sha256: str = ""
     encoding: str | None = None
     fmt: str = "text"  # text | html (what the text was extracted from)
+    input: str = ""  # the raw file it was read from (relative to the raw dir), for the ledger
     # html: one decision per paragraph from the page structure (nav, footer, comments...), aligned
     # with ``paragraphs``; the chrome stage starts from them
     hints: list[Decision] | None = None

@@ -175,6 +175,7 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
                          max_decompressed_bytes=config.max_decompressed_bytes,
                          keep_comments=config.keep_comments)
         for d in res.documents:
+            d.input = rel
             d.paragraphs = apply_chrome(d, patterns, opts)
             d.hints = None
         docs.extend(res.documents)
@@ -268,8 +269,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
         summary.documents_read += 1
         summary.paragraphs_read += len(d.paragraphs)
         summary.paragraphs_kept += len(kept)
-        src_file = d.source.split(":")[0].split("#")[0] if not d.source.startswith(("http:", "https:")) else d.source
-        doc_ids_by_source.setdefault(src_file, []).append(d.doc_id)
+        doc_ids_by_source.setdefault(d.input, []).append(d.doc_id)
         if not kept:
             summary.documents_emptied += 1
             continue
