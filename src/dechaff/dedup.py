@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from dechaff.model import DUPLICATE, DUPLICATE_DOCUMENT, KEEP, Decision
+from dechaff.writers import STATE_SUFFIX
 
 U64 = np.uint64
 _M64 = (1 << 64) - 1
@@ -736,7 +737,7 @@ class DedupIndex:
     In RAM: the per-band sorted arrays (``bands`` x 8 bytes per entry) and the sorted fingerprints of
     the entries' normalised texts (12 bytes per entry), for exact copies. On disk, one segment per run
     under the state directory: ``<name>.keys.npy`` (band keys), ``<name>.fp.npy`` (fingerprints) and
-    ``<name>.parquet`` (entry id, doc_id, paragraph_index, text). Texts are read back only for
+    ``<name>.pq`` (Parquet: entry id, doc_id, paragraph_index, text). Texts are read back only for
     candidates, to verify them.
     """
 
@@ -778,7 +779,7 @@ class DedupIndex:
                 # (band keys and fingerprints are derived data)
                 import polars as pl
 
-                df = pl.read_parquet(f"{base}.parquet", columns=["entry_id", "text"])
+                df = pl.read_parquet(f"{base}{STATE_SUFFIX}", columns=["entry_id", "text"])
                 texts = [_clip(t, params) for t in df.filter(pl.col("entry_id").is_not_null())["text"].to_list()]
                 tok = tokenize(texts)
                 keys = band_keys(signatures(shingles_of(tok, np.arange(len(texts)), params), params), params)
@@ -786,7 +787,7 @@ class DedupIndex:
                 idx.rederived.append((Path(base), keys, fps))
             idx._add(keys, fps)
             idx.segments.append(Path(base))
-            ret = Path(f"{base}.retired.parquet")
+            ret = Path(f"{base}.retired{STATE_SUFFIX}")
             if ret.exists():
                 import polars as pl
 
@@ -826,7 +827,7 @@ class DedupIndex:
     def copiers(self, targets: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
         """For kept paragraphs, the kept documents that had a duplicate of them, earliest first."""
         found = {t: list(self.pending_copiers.get(t, ())) for t in targets}
-        files = [f"{s}.copies.parquet" for s in self.segments if Path(f"{s}.copies.parquet").exists()]
+        files = [f"{s}.copies{STATE_SUFFIX}" for s in self.segments if Path(f"{s}.copies{STATE_SUFFIX}").exists()]
         if targets and files:
             import polars as pl
 
@@ -851,7 +852,7 @@ class DedupIndex:
             import polars as pl
 
             retired = [e for e in self.retired if e < self.committed]
-            df = (pl.scan_parquet([f"{s}.parquet" for s in self.segments])
+            df = (pl.scan_parquet([f"{s}{STATE_SUFFIX}" for s in self.segments])
                   .filter(pl.col("doc_id").is_in(want)
                           & (pl.col("entry_id").is_null() | ~pl.col("entry_id").is_in(retired)))
                   .select("doc_id", "paragraph_index", "text").sort("doc_id", "paragraph_index").collect())
@@ -891,7 +892,7 @@ class DedupIndex:
             return found
         import polars as pl
 
-        df = (pl.scan_parquet([f"{s}.parquet" for s in self.segments])
+        df = (pl.scan_parquet([f"{s}{STATE_SUFFIX}" for s in self.segments])
               .filter(pl.col("entry_id").is_in(want))
               .select("entry_id", "doc_id", "paragraph_index", "text").collect())
         found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
@@ -912,7 +913,7 @@ class DedupIndex:
         self.rederived = []
 
     def write_pending(self, base: Path) -> bool:
-        """Write the pending entries as a segment (``<base>.parquet`` and ``<base>.keys.npy``, each
+        """Write the pending entries as a segment (``<base>.pq`` and ``<base>.keys.npy``, each
         written to a temporary name and renamed); the caller commits it through the manifest.
         Returns False when there was nothing to write."""
         if not (self.pending or self.pending_other or self.pending_copiers or self.pending_retired):
@@ -931,7 +932,7 @@ class DedupIndex:
         df = pl.DataFrame({"entry_id": pl.Series(entry, dtype=pl.Int64),
                            "doc_id": doc_ids, "paragraph_index": pl.Series(para_idx, dtype=pl.Int32),
                            "text": texts}, schema_overrides={"doc_id": pl.String, "text": pl.String})
-        atomic_write_parquet(df, Path(f"{base}.parquet"))
+        atomic_write_parquet(df, Path(f"{base}{STATE_SUFFIX}"))
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(keys, dtype=np.uint32))
         atomic_write_bytes(Path(f"{base}.keys.npy"), buf.getvalue())
@@ -941,12 +942,12 @@ class DedupIndex:
         cp = [(d, p, c) for (d, p), cs in self.pending_copiers.items() for c in cs]
         atomic_write_parquet(pl.DataFrame(cp, schema={"target_doc": pl.String, "target_paragraph": pl.Int32,
                                                       "doc_id": pl.String}, orient="row"),
-                             Path(f"{base}.copies.parquet"))
+                             Path(f"{base}.copies{STATE_SUFFIX}"))
         if self.pending_retired:
             ret = [(e, by, rule, sim) for e, (by, rule, sim) in sorted(self.pending_retired.items())]
             atomic_write_parquet(pl.DataFrame(ret, schema={"entry_id": pl.Int64, "by_entry": pl.Int64,
                                                            "rule": pl.String, "similarity": pl.Float64},
-                                              orient="row"), Path(f"{base}.retired.parquet"))
+                                              orient="row"), Path(f"{base}.retired{STATE_SUFFIX}"))
         self.segments.append(Path(base))
         self.committed = self.size
         self.pending, self.pending_keys, self.pending_fps = [], [], []

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dechaff import __version__
+from dechaff import __version__, card
 from dechaff.audit import Audit
 from dechaff.boilerplate import BoilerplateState, detect
 from dechaff.chrome import ChromeOptions, apply_chrome, load_patterns
@@ -29,7 +29,7 @@ from dechaff.dedup import DedupIndex, Item, deduplicate
 from dechaff.model import EMPTY, Decision, Document
 from dechaff.readers import RawInput, discover, read_input, sha256_file
 from dechaff.state import Manifest, OutputDir, StateError
-from dechaff.writers import atomic_write_bytes, atomic_write_parquet, frame, write_parquet_tmp
+from dechaff.writers import STATE_SUFFIX, atomic_write_bytes, atomic_write_parquet, frame, write_parquet_tmp
 
 
 class RawDirMissing(Exception):
@@ -293,9 +293,10 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     tables = {"corpus": corpus_rows, "removed": audit.rows,
               "rejected": [{"source": s, "error": e, "content_sha256": sha or None, "run_id": rid}
                            for s, e, sha in rejections]}
+    have = {p.split("/")[0] for p in m.parts}
     for table, rows in tables.items():
-        if not rows:
-            continue
+        if not rows and table in have:
+            continue  # (the first run writes every table, rows or not: an empty folder fails its readers)
         final = out.table_dir(table) / f"part-{seq:06d}-{rid}.parquet"
         tmp = write_parquet_tmp(frame(table, rows), final)
         renames.append((tmp, final))
@@ -312,13 +313,13 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                                                    "doc_ids": pl.List(pl.String), "run_id": pl.String})
     if m.ledger:
         new_ledger = pl.concat([pl.read_parquet(out.root / m.ledger), new_ledger], how="vertical_relaxed")
-    ledger_name = f"_state/ledger-{seq:06d}.parquet"
+    ledger_name = f"_state/ledger-{seq:06d}{STATE_SUFFIX}"
     atomic_write_parquet(new_ledger, out.root / ledger_name)
-    bp_name = f"_state/boilerplate-{seq:06d}.parquet"
+    bp_name = f"_state/boilerplate-{seq:06d}{STATE_SUFFIX}"
     atomic_write_parquet(bp_state.counts.frame(), out.root / bp_name)
-    bp_templates = f"_state/boilerplate-templates-{seq:06d}.parquet"
+    bp_templates = f"_state/boilerplate-templates-{seq:06d}{STATE_SUFFIX}"
     atomic_write_parquet(bp_state.templates_frame(), out.root / bp_templates)
-    bp_docs = f"_state/boilerplate-docs-{seq:06d}.parquet"
+    bp_docs = f"_state/boilerplate-docs-{seq:06d}{STATE_SUFFIX}"
     atomic_write_parquet(bp_state.profiles_frame(), out.root / bp_docs)
     index.write_rederived()  # (before the commit: the manifest then names the new settings)
     segments = list(m.index_segments)
@@ -336,6 +337,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                      index_size=index.size, next_seq=seq + 1)
     out.commit(new_m, renames)
     out.recover()  # drop the previous state versions and the staging files
+    card.write(out.root, new_m.runs)  # (derived from the manifest: the next run writes it again)
     return summary
 
 

@@ -7,12 +7,15 @@ Layout::
       removed/part-<seq>-<run_id>.parquet     one row per removed paragraph or line
       rejected/part-<seq>-<run_id>.parquet    one row per input that could not be read
       _state/manifest.json                    the commit record (see below)
-      _state/ledger-<seq>.parquet             every raw input seen (sha256, source, status) and doc ids
-      _state/boilerplate-<seq>.parquet        per-site repeat counts of paragraphs and lines
-      _state/boilerplate-templates-<seq>.parquet  the site templates found, with their evidence
-      _state/boilerplate-docs-<seq>.parquet   per document: its first/last lines' keys, word sketch
+      README.md                               the dataset card (configs for `datasets`), written at each commit
+      _state/ledger-<seq>.pq                  every raw input seen (sha256, source, status) and doc ids
+      _state/boilerplate-<seq>.pq             per-site repeat counts of paragraphs and lines
+      _state/boilerplate-templates-<seq>.pq   the site templates found, with their evidence
+      _state/boilerplate-docs-<seq>.pq        per document: its first/last lines' keys, word sketch
       _state/index/seg-<seq>-<run_id>.*       dedup index segments (band keys + kept paragraph texts)
       _staging/<run_id>/                      a run's intermediate shard files (deleted after commit)
+
+State files are Parquet under the suffix ``.pq``, so that ``<out>/**/*.parquet`` is the tables alone.
 
 A run writes every new file first: parts under hidden temporary names, state files under new names
 nothing refers to yet. Then ``manifest.json`` is replaced atomically: that rename is the commit. After it,
@@ -33,7 +36,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dechaff.writers import atomic_write_json
+from dechaff.writers import STATE_SUFFIX, atomic_write_json
 
 FORMAT = 1
 TABLE_DIRS = ("corpus", "removed", "rejected")
@@ -180,6 +183,9 @@ class OutputDir:
                     f.unlink(missing_ok=True)
         segs = {Path(s).name for s in m.index_segments}
         if self.index_dir.is_dir():
+            for f in self.index_dir.glob("*.parquet"):  # segments of dechaff < 0.2: another suffix now
+                os.replace(f, f.with_suffix(STATE_SUFFIX))
+                done.append(f"renamed {f.name} to {f.with_suffix(STATE_SUFFIX).name}")
             for f in self.index_dir.iterdir():
                 base = f.name.split(".")[0]
                 if base not in segs:

@@ -24,6 +24,10 @@ REJECTED_SCHEMA = {"source": pl.String, "error": pl.String, "content_sha256": pl
 
 TABLES = {"corpus": CORPUS_SCHEMA, "removed": REMOVED_SCHEMA, "rejected": REJECTED_SCHEMA}
 
+# State files (ledger, counts, index segments) are Parquet too, under another suffix: ``<out>/**/*.parquet``
+# is then the tables and nothing else (polars, duckdb and ``datasets`` globs read the output whole).
+STATE_SUFFIX = ".pq"
+
 
 def _fsync_dir(path: Path) -> None:
     try:

@@ -1,0 +1,80 @@
+"""The output folder as other projects read it: polars, duckdb, pyarrow and Hugging Face ``datasets``."""
+
+from __future__ import annotations
+
+import os
+
+import polars as pl
+import pytest
+
+from dechaff.pipeline import run_local
+from dechaff.writers import TABLES
+
+
+@pytest.fixture
+def sample_out(sample_raw, tmp_path):
+    out = tmp_path / "clean"
+    run_local(sample_raw, out)
+    return out
+
+
+@pytest.fixture
+def hf_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def test_every_table_reads_in_polars_duckdb_and_pyarrow_even_empty(sample_out):
+    import duckdb
+    import pyarrow.dataset as ds
+
+    counts = {}
+    for table in TABLES:
+        glob = str(sample_out / table / "*.parquet")
+        df = pl.scan_parquet(glob).collect()
+        assert list(df.columns) == list(TABLES[table])
+        n_duck = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()[0][0]
+        arrow = ds.dataset(str(sample_out / table)).to_table()
+        assert df.height == n_duck == arrow.num_rows
+        assert arrow.schema.names == list(TABLES[table])
+        counts[table] = df.height
+    assert counts["corpus"] == 5 and counts["removed"] > 0 and counts["rejected"] == 0  # the empty one too
+
+
+def test_state_files_are_not_parquet_tables(sample_out):
+    tables = {p.relative_to(sample_out).parts[0] for p in sample_out.glob("**/*.parquet")}
+    assert tables == set(TABLES)
+    assert list((sample_out / "_state").rglob("*.pq"))  # the state is there, under its own suffix
+
+
+def test_a_later_run_with_nothing_new_adds_no_empty_parts(sample_raw, sample_out):
+    before = sorted(p.name for p in sample_out.glob("*/*.parquet"))
+    run_local(sample_raw, sample_out)
+    assert sorted(p.name for p in sample_out.glob("*/*.parquet")) == before
+
+
+def test_the_output_folder_is_a_hugging_face_dataset(sample_out, hf_offline, monkeypatch):
+    import datasets
+
+    monkeypatch.chdir(sample_out.parent)
+    corpus = datasets.load_dataset(sample_out.name)  # the default config
+    assert corpus["train"].num_rows == 5 and "text" in corpus["train"].column_names
+    removed = datasets.load_dataset(sample_out.name, "removed")["train"]
+    assert removed.num_rows == pl.read_parquet(sample_out / "removed" / "*.parquet").height
+    # every config, empty or not, reads when streamed (datasets cannot build an empty split otherwise)
+    for table in TABLES:
+        rows = list(datasets.load_dataset(sample_out.name, table, streaming=True)["train"])
+        assert len(rows) == pl.read_parquet(sample_out / table / "*.parquet").height
+    card = (sample_out / "README.md").read_text()
+    assert "config_name: corpus" in card and "default: true" in card and "## Runs" in card
+    assert "| **all 1 runs with new inputs** | | **5** |" in card
+
+
+def test_the_card_follows_the_runs(sample_raw, sample_out):
+    (sample_raw / "extra.txt").write_text("A new page about the harbour board and its plans for the winter "
+                                          "season, with a second sentence to make it a paragraph.\n")
+    run_local(sample_raw, sample_out)
+    card = (sample_out / "README.md").read_text()
+    assert "| **all 2 runs with new inputs** | | **6** |" in card
+    assert os.path.getsize(sample_out / "README.md") < 20_000
