@@ -68,9 +68,9 @@ def predictions(out: Path, work: Path) -> tuple[Path, Path]:
         rows.append({"id": pid(d, p), "dup_of": first.setdefault(key, pid(d, p))})
     para = work / "pred_paragraphs.parquet"
     pl.DataFrame(rows, schema={"id": pl.String, "dup_of": pl.String}).write_parquet(para)
-    # the document a duplicate-document copies is named at the end of the rows' evidence
+    # the document a duplicate-document copies
     docs = (rm.filter(pl.col("reason") == "duplicate-document").group_by("doc_id")
-            .agg(pl.col("evidence").first().str.extract(r"paragraphs? \(.*?\) duplicate ([^;\s]+)").alias("dup_of"))
+            .agg(pl.col("duplicate_of_document").first().alias("dup_of"))
             .rename({"doc_id": "id"}))
     doc = work / "pred_docs.parquet"
     docs.write_parquet(doc)

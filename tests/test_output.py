@@ -78,3 +78,37 @@ def test_the_card_follows_the_runs(sample_raw, sample_out):
     card = (sample_out / "README.md").read_text()
     assert "| **all 2 runs with new inputs** | | **6** |" in card
     assert os.path.getsize(sample_out / "README.md") < 20_000
+
+
+def test_a_duplicate_document_names_the_document_it_copies(tmp_path):
+    from dechaff.pipeline import explain
+
+    paras = [(f"Paragraph {k} of the original story about the harbour board, which met on Tuesday to weigh "
+              "the cost of dredging the channel before the storms, with the ferry company waiting.")
+             for k in range(5)]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("\n\n".join(paras) + "\n")
+    (raw / "b.txt").write_text("\n\n".join(paras[:4]) + "\n\nA closing line of the copy's own, written "
+                               "for it alone by the second paper's desk.\n")
+    run_local(raw, tmp_path / "out")
+    rm = pl.read_parquet(tmp_path / "out" / "removed" / "*.parquet")
+    dd = rm.filter(pl.col("reason") == "duplicate-document")
+    assert dd.height == 4 and set(dd["duplicate_of_document"].to_list()) == {"a"}
+    assert rm.filter(pl.col("reason") != "duplicate-document")["duplicate_of_document"].null_count() == \
+        rm.filter(pl.col("reason") != "duplicate-document").height
+    assert "a duplicate document: copies a" in explain(tmp_path / "out", "b")
+
+
+def test_parts_of_an_older_schema_are_upgraded_by_the_next_run(sample_raw, tmp_path):
+    out = tmp_path / "clean"
+    run_local(sample_raw, out)
+    part = next((out / "removed").glob("*.parquet"))
+    pl.read_parquet(part).drop("duplicate_of_document").write_parquet(part)  # as dechaff 0.1 wrote it
+    (sample_raw / "extra.txt").write_text("A new page about the harbour board and its plans for the winter "
+                                          "season, with a second sentence to make it a paragraph.\n")
+    s = run_local(sample_raw, out)
+    assert any("upgraded removed/" in r for r in s.recovered)
+    df = pl.scan_parquet(str(out / "removed" / "*.parquet")).collect()
+    assert list(df.columns) == list(TABLES["removed"]) and df.height > 0
+    assert not part.exists()

@@ -22,6 +22,7 @@ class Audit:
             "doc_id": doc_id, "paragraph_index": paragraph_index, "line_index": line_index, "text": text,
             "reason": d.reason, "rule": d.rule, "evidence": d.evidence, "duplicate_of_doc": d.duplicate_of_doc,
             "duplicate_of_paragraph": d.duplicate_of_paragraph, "similarity": d.similarity,
+            "duplicate_of_document": d.duplicate_of_document,
             "run_id": self.run_id,
         })
         self.by_reason[d.reason] += 1

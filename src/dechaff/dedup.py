@@ -1434,8 +1434,9 @@ class _Resolver:
             # the others point at the document this one copies
             matched = d.duplicate_of_paragraph is not None
             decisions[k] = (Decision(False, DUPLICATE_DOCUMENT, "dedup.document", ev, d.duplicate_of_doc,
-                                     d.duplicate_of_paragraph, d.similarity) if matched else
-                            Decision(False, DUPLICATE_DOCUMENT, "dedup.document", ev, tdoc, None, round(share, 4)))
+                                     d.duplicate_of_paragraph, d.similarity, tdoc) if matched else
+                            Decision(False, DUPLICATE_DOCUMENT, "dedup.document", ev, tdoc, None, round(share, 4),
+                                     tdoc))
         for r in range(r0, r1):
             if self.kept[r]:
                 self.kept[r] = False
@@ -1620,7 +1621,7 @@ def _align(items: Sequence[Item], decisions: list[Decision], copies: list[tuple[
         decisions[k] = Decision.drop(
             DUPLICATE_DOCUMENT, d.rule, f"{d.evidence}; matches {tdoc} paragraph {tpara} "
             f"(word overlap {sim:.2f})", duplicate_of_doc=tdoc, duplicate_of_paragraph=int(tpara),
-            similarity=round(sim, 4))
+            similarity=round(sim, 4), duplicate_of_document=d.duplicate_of_document)
 
 
 def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarray,

@@ -41,6 +41,7 @@ class Decision(NamedTuple):
     duplicate_of_doc: str | None = None
     duplicate_of_paragraph: int | None = None
     similarity: float | None = None
+    duplicate_of_document: str | None = None  # duplicate-document: the kept document this one copies
 
     @staticmethod
     def drop(reason: str, rule: str, evidence: str = "", **match: object) -> Decision:

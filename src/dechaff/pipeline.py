@@ -29,7 +29,14 @@ from dechaff.dedup import DedupIndex, Item, deduplicate
 from dechaff.model import EMPTY, Decision, Document
 from dechaff.readers import RawInput, discover, read_input, sha256_file
 from dechaff.state import Manifest, OutputDir, StateError
-from dechaff.writers import STATE_SUFFIX, atomic_write_bytes, atomic_write_parquet, frame, write_parquet_tmp
+from dechaff.writers import (
+    STATE_SUFFIX,
+    TABLES,
+    atomic_write_bytes,
+    atomic_write_parquet,
+    frame,
+    write_parquet_tmp,
+)
 
 
 class RawDirMissing(Exception):
@@ -114,6 +121,7 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     out = OutputDir(out_dir)
     out.ensure()
     recovered = out.recover()
+    recovered += _upgrade_parts(out)
     m = out.read_manifest()
     known = _known_inputs(out, m)
     run_id = run_id or new_run_id()
@@ -159,6 +167,34 @@ def _known_inputs(out: OutputDir, m: Manifest) -> set[str]:
         return set()
     df = pl.read_parquet(out.root / m.ledger, columns=["content_sha256"])
     return set(df["content_sha256"].drop_nulls().to_list())
+
+
+def _upgrade_parts(out: OutputDir) -> list[str]:
+    """Committed parts written by an older dechaff, whose table has gained columns since (``removed``'s
+    ``duplicate_of_document``), are written again with today's schema (new columns null) and swapped
+    in by a commit of their own, so every part of a table reads as one dataset. Returns what it did."""
+    m = out.read_manifest()
+    renames: list[tuple[Path, Path]] = []
+    swap: dict[str, str] = {}
+    for rel in m.parts:
+        table = rel.split("/")[0]
+        schema = TABLES.get(table)
+        path = out.root / rel
+        if schema is None or not path.exists() or dict(pl.read_parquet_schema(path)) == schema:
+            continue
+        df = pl.read_parquet(path)
+        df = df.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in df.columns)
+        stem = re.sub(r"-u\d{6}$", "", path.stem)
+        final = path.parent / f"{stem}-u{m.next_seq:06d}.parquet"
+        renames.append((write_parquet_tmp(df.select(list(schema)).cast(schema), final), final))
+        swap[rel] = f"{table}/{final.name}"
+    if not swap:
+        return []
+    for r in m.runs:
+        r["parts"] = [swap.get(p, p) for p in r.get("parts", [])]
+    out.commit(m, renames)
+    out.recover()
+    return [f"upgraded {old} to today's schema ({new})" for old, new in swap.items()]
 
 
 # ---------------------------------------------------------------------------------------- shards
@@ -419,6 +455,9 @@ def explain(out_dir: Path, doc_id: str) -> str:
             entries.append((idx, 0, text))
     else:
         header = f"{doc_id}  (nothing kept: every paragraph was removed)"
+    copied = removed["duplicate_of_document"].drop_nulls().unique().sort().to_list()
+    if copied:
+        header += f"\n  a duplicate document: copies {', '.join(copied)}"
     targets = _kept_paragraphs(out, removed["duplicate_of_doc"].drop_nulls().unique().to_list())
     for r in removed.sort("paragraph_index", "line_index", nulls_last=False).iter_rows(named=True):
         where = "" if r["line_index"] is None else f" line {r['line_index']}"
@@ -456,8 +495,6 @@ def _kept_paragraphs(out: OutputDir, doc_ids: list[str]) -> dict[tuple[str, int]
 
 
 def _scan(out: OutputDir, table: str) -> pl.LazyFrame:
-    from dechaff.writers import TABLES
-
     files = sorted(str(p) for p in out.table_dir(table).glob("*.parquet"))
     if not files:
         return pl.LazyFrame(schema=TABLES[table])

@@ -19,6 +19,7 @@ REMOVED_SCHEMA = {
     "doc_id": pl.String, "paragraph_index": pl.Int32, "line_index": pl.Int32, "text": pl.String,
     "reason": pl.String, "rule": pl.String, "evidence": pl.String, "duplicate_of_doc": pl.String,
     "duplicate_of_paragraph": pl.Int32, "similarity": pl.Float64, "run_id": pl.String,
+    "duplicate_of_document": pl.String,
 }
 REJECTED_SCHEMA = {"source": pl.String, "error": pl.String, "content_sha256": pl.String, "run_id": pl.String}
 
