@@ -112,3 +112,19 @@ def test_parts_of_an_older_schema_are_upgraded_by_the_next_run(sample_raw, tmp_p
     df = pl.scan_parquet(str(out / "removed" / "*.parquet")).collect()
     assert list(df.columns) == list(TABLES["removed"]) and df.height > 0
     assert not part.exists()
+
+
+def test_dechaff_run_is_the_pipeline_without_prefect(sample_raw, tmp_path):
+    import dechaff
+    from dechaff.config import ConfigError
+
+    s = dechaff.run(sample_raw, tmp_path / "clean", keep_comments=True, dedup={"jaccard": 0.5})
+    assert s.documents_read == 5 and "comment" not in s.removed_by_reason
+    corpus = pl.scan_parquet(str(tmp_path / "clean" / "corpus" / "*.parquet")).collect()
+    assert corpus.height == 5
+    again = dechaff.run(sample_raw, tmp_path / "clean")
+    assert again.inputs_already_ingested == 5 and again.documents_read == 0
+    with pytest.raises(ConfigError, match="unknown setting"):
+        dechaff.run(sample_raw, tmp_path / "other", keep_coments=True)
+    with pytest.raises(ConfigError, match="dedup"):
+        dechaff.run(sample_raw, tmp_path / "other", dedup={"jacard": 0.5})

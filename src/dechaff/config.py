@@ -54,6 +54,27 @@ class Config:
         return int(self.max_decompressed_mb) << 20
 
     @classmethod
+    def from_settings(cls, settings: dict, origin: str = "settings", base: Path = Path(".")) -> Config:
+        """A configuration from a mapping shaped like ``dechaff.toml`` (``dedup`` a mapping of its own);
+        ``chrome_patterns`` paths are taken relative to ``base``."""
+        data = dict(settings)
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"{origin}: unknown setting(s) {', '.join(sorted(unknown))}")
+        dd = dict(data.pop("dedup", None) or {})
+        dknown = {f.name for f in fields(DedupParams)}
+        if set(dd) - dknown:
+            raise ConfigError(f"{origin}: unknown [dedup] setting(s) {', '.join(sorted(set(dd) - dknown))}")
+        if "chrome_patterns" in data:
+            data["chrome_patterns"] = tuple(str(base / p) for p in data["chrome_patterns"])
+        try:
+            dedup = replace(DedupParams(), **dd)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{origin}: [dedup] {e}") from None
+        return cls(**data, dedup=dedup)
+
+    @classmethod
     def load(cls, path: Path | None = None, **overrides: object) -> Config:
         data: dict = {}
         if path is None and Path("dechaff.toml").exists():
@@ -63,22 +84,7 @@ class Config:
                 data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError) as e:
                 raise ConfigError(f"cannot read configuration {path}: {e}") from None
-        data = data.get("dechaff", data)
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
-        dd = data.pop("dedup", {})
-        dknown = {f.name for f in fields(DedupParams)}
-        if set(dd) - dknown:
-            raise ConfigError(f"{path}: unknown [dedup] setting(s) {', '.join(sorted(set(dd) - dknown))}")
-        if "chrome_patterns" in data:
-            base = Path(path).parent if path else Path(".")
-            data["chrome_patterns"] = tuple(str(base / p) for p in data["chrome_patterns"])
-        try:
-            dedup = replace(DedupParams(), **dd)
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"{path}: [dedup] {e}") from None
-        cfg = cls(**data, dedup=dedup)
+        cfg = cls.from_settings(data.get("dechaff", data), origin=str(path),
+                                base=Path(path).parent if path else Path("."))
         over = {k: v for k, v in overrides.items() if v is not None}
         return replace(cfg, **over) if over else cfg
