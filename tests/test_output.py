@@ -7,7 +7,9 @@ import os
 import polars as pl
 import pytest
 
+from dechaff.config import Config
 from dechaff.pipeline import run_local
+from dechaff.readers import ParquetColumns
 from dechaff.writers import TABLES
 
 
@@ -128,3 +130,25 @@ def test_dechaff_run_is_the_pipeline_without_prefect(sample_raw, tmp_path):
         dechaff.run(sample_raw, tmp_path / "other", keep_coments=True)
     with pytest.raises(ConfigError, match="dedup"):
         dechaff.run(sample_raw, tmp_path / "other", dedup={"jacard": 0.5})
+
+
+def test_parquet_and_zstd_inputs_through_a_run(tmp_path):
+    import json
+
+    import zstandard
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    texts = [f"Row {k}: the harbour board met to weigh the cost of dredging the channel before the storms, "
+             f"and the ferry company asked for an answer within the month, said clerk number {k}." for k in range(4)]
+    pl.DataFrame({"doc": ["p0", "p1", None, "p3"], "body": [texts[0], None, texts[2], texts[3]]}) \
+        .write_parquet(raw / "rows.parquet")
+    (raw / "more.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(
+        "\n".join([json.dumps({"id": "j0", "text": "A zstd line of its own, long enough to be kept as it is."}),
+                   "{broken"]).encode()))
+    s = run_local(raw, tmp_path / "out", Config(parquet=ParquetColumns(text="body", id="doc")))
+    corpus = pl.read_parquet(tmp_path / "out" / "corpus" / "*.parquet")
+    assert sorted(corpus["doc_id"].to_list()) == ["j0", "p0", "p3", "rows#2"]
+    rejected = pl.read_parquet(tmp_path / "out" / "rejected" / "*.parquet")
+    assert sorted(rejected["source"].to_list()) == ["more.jsonl.zst:2", "rows.parquet#1"]
+    assert s.records_rejected == 2 and s.inputs_rejected == 0

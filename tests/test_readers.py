@@ -167,3 +167,72 @@ def test_huge_single_line_file(tmp_path):
 def test_decode_text_rejects_binary():
     with pytest.raises(ReadError, match="binary"):
         decode_text(b"\x00\x00\x00\x01" * 1000)
+
+
+# ---------------------------------------------------------------------------------------- Parquet, zstd
+def _parquet(frame) -> bytes:
+    buf = io.BytesIO()
+    frame.write_parquet(buf)
+    return buf.getvalue()
+
+
+def test_parquet_one_document_per_row_and_bad_rows_rejected_alone(tmp_path):
+    import polars as pl
+
+    df = pl.DataFrame({"id": ["a", None, "c", "d"], "text": ["First document.", "Second one.", None, "  "],
+                       "url": ["https://www.example.org/a", None, None, None], "title": ["A", None, None, None],
+                       "extra": [1, 2, 3, 4]})
+    r = _read(tmp_path, "sub/set.parquet", _parquet(df))
+    assert [d.doc_id for d in r.documents] == ["a", "sub/set#1"]  # the id column, else <file>#<row>
+    assert [d.source for d in r.documents] == ["sub/set.parquet#0", "sub/set.parquet#1"]
+    assert r.documents[0].site == "example.org" and r.documents[0].title == "A"
+    assert r.documents[1].site == "sub/set.parquet"
+    assert {x.source: x.error for x in r.rejections} == {"sub/set.parquet#2": "row 2: no text in column 'text'",
+                                                          "sub/set.parquet#3": "row 3: no text in column 'text'"}
+
+
+def test_parquet_columns_are_settable_and_html_is_extracted(tmp_path):
+    import polars as pl
+
+    from dechaff.readers import ParquetColumns
+
+    df = pl.DataFrame({"key": ["k1"], "content": ["<html><body><article><p>A paragraph of the page, long enough "
+                                                   "to be the content of it.</p></article></body></html>"]})
+    r = _read(tmp_path, "h.parquet", _parquet(df), parquet_columns=ParquetColumns(html="content", id="key"))
+    (doc,) = r.documents
+    assert doc.doc_id == "k1" and doc.fmt == "html" and "A paragraph of the page" in doc.text
+    r = _read(tmp_path, "h.parquet", _parquet(df))  # default names: no text column
+    assert not r.documents and "no column 'text' or 'html'" in r.rejections[0].error
+    assert "content" in r.rejections[0].error  # the columns it has are named
+
+
+@pytest.mark.parametrize("data,msg", [(b"PAR1 not really", "not a readable Parquet file"), (b"", "empty file")])
+def test_parquet_that_is_not_one_is_rejected(tmp_path, data, msg):
+    r = _read(tmp_path, "x.parquet", data)
+    assert not r.documents and msg in r.rejections[0].error
+
+
+def test_zstd_jsonl_and_warc(tmp_path):
+    import zstandard
+
+    z = zstandard.ZstdCompressor()
+    lines = "\n".join(json.dumps({"id": f"z{k}", "text": f"Document {k} of the zstd file."}) for k in range(3))
+    r = _read(tmp_path, "d.jsonl.zst", z.compress(lines.encode()))
+    assert [d.doc_id for d in r.documents] == ["z0", "z1", "z2"] and not r.rejections
+    # two frames, as concatenated files have
+    r = _read(tmp_path, "e.jsonl.zst", z.compress(lines.encode() + b"\n") + z.compress(lines.replace("z", "y").encode()))
+    assert len(r.documents) == 6
+    warc = _warc([("https://a.example/1", "<html><body><p>A page in a zstd WARC, with a sentence.</p></body></html>",
+                   "text/html")])
+    r = _read(tmp_path, "c.warc.zst", z.compress(warc))
+    assert len(r.documents) == 1 and r.documents[0].url == "https://a.example/1"
+    r = _read(tmp_path, "bad.jsonl.zst", z.compress(lines.encode())[:-5])
+    assert not r.documents and "zstd" in r.rejections[0].error
+
+
+def test_zstd_bomb_is_capped(tmp_path):
+    import zstandard
+
+    bomb = zstandard.ZstdCompressor(level=3).compress(b"A" * (50 << 20))
+    r = _read(tmp_path, "bomb.jsonl.zst", bomb, max_decompressed_bytes=1 << 20)
+    assert not r.documents and "cap" in r.rejections[0].error

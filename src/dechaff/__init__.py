@@ -45,7 +45,8 @@ def run(raw_dir: str | Path = "raw", out_dir: str | Path = "clean", *, config: s
     if settings:
         merged = Config.from_settings(settings)
         given = {k: getattr(merged, k) for k in settings}
-        if "dedup" in settings:
-            given["dedup"] = replace(cfg.dedup, **dict(settings["dedup"]))  # type: ignore[arg-type]
+        for section in ("dedup", "parquet"):  # (a section given in part keeps the file's other keys)
+            if section in settings:
+                given[section] = replace(getattr(cfg, section), **dict(settings[section]))  # type: ignore[arg-type]
         cfg = replace(cfg, **given)
     return run_local(Path(raw_dir), Path(out_dir), cfg)

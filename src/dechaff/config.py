@@ -17,6 +17,10 @@ Example ``dechaff.toml``::
     doc_share = 0.5                # more than this share of a document copied from one earlier document
     keep = "earliest"              # which copy stays: "earliest", or "longest" (a later, longer copy
                                    # replaces the kept one, also in the output of earlier runs)
+
+    [parquet]                      # the columns of Parquet inputs (these are the defaults)
+    text = "text"                  # the document's text (or html = "html": its markup)
+    id = "id"                      # optional: id, url, title, site
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from dechaff.dedup import DedupParams
+from dechaff.readers import ParquetColumns
 
 
 class ConfigError(Exception):
@@ -42,6 +47,7 @@ class Config:
     max_decompressed_mb: int = 2048
     lock_wait_seconds: float = 0.0
     dedup: DedupParams = field(default_factory=DedupParams)
+    parquet: ParquetColumns = field(default_factory=ParquetColumns)
 
     def __post_init__(self) -> None:
         if isinstance(self.boilerplate_min_docs, bool) or not isinstance(self.boilerplate_min_docs, int) \
@@ -66,13 +72,19 @@ class Config:
         dknown = {f.name for f in fields(DedupParams)}
         if set(dd) - dknown:
             raise ConfigError(f"{origin}: unknown [dedup] setting(s) {', '.join(sorted(set(dd) - dknown))}")
+        pq = dict(data.pop("parquet", None) or {})
+        pknown = {f.name for f in fields(ParquetColumns)}
+        bad = {k for k, v in pq.items() if k not in pknown or not isinstance(v, str) or not v}
+        if bad:
+            raise ConfigError(f"{origin}: [parquet] {', '.join(sorted(bad))}: the keys are {', '.join(sorted(pknown))}, "
+                              "each a column name")
         if "chrome_patterns" in data:
             data["chrome_patterns"] = tuple(str(base / p) for p in data["chrome_patterns"])
         try:
             dedup = replace(DedupParams(), **dd)
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{origin}: [dedup] {e}") from None
-        return cls(**data, dedup=dedup)
+        return cls(**data, dedup=dedup, parquet=ParquetColumns(**pq))
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: object) -> Config:

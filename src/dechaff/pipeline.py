@@ -209,7 +209,7 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     for rel, sha in plan.shards[shard_no]:
         res = read_input(RawInput(raw / rel, rel), content_sha256=sha,
                          max_decompressed_bytes=config.max_decompressed_bytes,
-                         keep_comments=config.keep_comments)
+                         keep_comments=config.keep_comments, parquet_columns=config.parquet)
         for d in res.documents:
             d.input = rel
             d.paragraphs = apply_chrome(d, patterns, opts)

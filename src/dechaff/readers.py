@@ -1,8 +1,10 @@
 """Readers: raw inputs (files under the raw directory) to :class:`~dechaff.model.Document` objects.
 
 Supported: ``.txt``/``.md`` (UTF-8, BOMs, else detected encoding), ``.html``/``.htm`` (beautifulsoup4's
-encoding detection, lxml for the tree), ``.jsonl``/``.jsonl.gz`` (one object per line with ``text`` or
-``html``; optional ``id``, ``url``, ``title``), ``.warc``/``.warc.gz`` (HTML response records).
+encoding detection, lxml for the tree), ``.jsonl`` and its ``.gz``/``.zst`` forms (one object per line
+with ``text`` or ``html``; optional ``id``, ``url``, ``title``, ``site``), ``.parquet`` (one document per
+row; column names in :class:`ParquetColumns`), ``.warc`` and its ``.gz``/``.zst`` forms (HTML response
+records). Compressed inputs expand at most to ``max_decompressed_bytes``.
 
 A reader never raises for bad input: a file that cannot be read becomes a :class:`Rejection` naming the
 file and the cause; in a container (JSONL, WARC) a bad line or record is rejected alone and the good ones
@@ -25,15 +27,30 @@ from dechaff.model import Document
 
 TEXT_EXT = (".txt", ".md")
 HTML_EXT = (".html", ".htm")
-JSONL_EXT = (".jsonl", ".jsonl.gz", ".ndjson")
-WARC_EXT = (".warc", ".warc.gz")
-SUPPORTED = TEXT_EXT + HTML_EXT + JSONL_EXT + WARC_EXT
+JSONL_EXT = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson")
+WARC_EXT = (".warc", ".warc.gz", ".warc.zst")
+PARQUET_EXT = (".parquet",)
+SUPPORTED = TEXT_EXT + HTML_EXT + JSONL_EXT + WARC_EXT + PARQUET_EXT
+PARQUET_BATCH = 10_000  # rows read at a time from a Parquet input
 
 DEFAULT_MAX_DECOMPRESSED = 2 << 30  # 2 GiB: a gzip member expanding past this is a bomb, not a corpus
 
 
 class ReadError(Exception):
     """An input that cannot be read; the message is for the user and names the cause."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParquetColumns:
+    """The columns of a Parquet input (``[parquet]`` in ``dechaff.toml``): ``text`` or ``html`` holds the
+    document; ``id``, ``url``, ``title``, ``site`` are read when the file has them."""
+
+    text: str = "text"
+    html: str = "html"
+    id: str = "id"
+    url: str = "url"
+    title: str = "title"
+    site: str = "site"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +63,8 @@ class RawInput:
     @property
     def kind(self) -> str | None:
         name = self.rel.lower()
-        for kind, exts in (("jsonl", JSONL_EXT), ("warc", WARC_EXT), ("html", HTML_EXT), ("text", TEXT_EXT)):
+        for kind, exts in (("jsonl", JSONL_EXT), ("warc", WARC_EXT), ("parquet", PARQUET_EXT), ("html", HTML_EXT),
+                           ("text", TEXT_EXT)):
             if name.endswith(exts):
                 return kind
         return None
@@ -202,6 +220,50 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
     return _strip_controls(dammit.unicode_markup), dammit.original_encoding or "unknown"
 
 
+def decompress_capped(data: bytes, cap: int, name: str) -> bytes:
+    """gzip or zstd data (told by the name's extension or the magic bytes) decompressed, refusing to
+    expand past ``cap`` bytes; other data as it is."""
+    low = name.lower()
+    if low.endswith(".gz") or data[:2] == b"\x1f\x8b":
+        return gunzip_capped(data, cap, name)
+    if low.endswith(".zst") or data[:4] == b"\x28\xb5\x2f\xfd":
+        return unzstd_capped(data, cap, name)
+    return data
+
+
+_ZSTD_STEP = 4096  # compressed bytes fed at a time: one step expands to at most ~128 MiB, then the cap is checked
+
+
+def unzstd_capped(data: bytes, cap: int, name: str) -> bytes:
+    """Decompress (possibly multi-frame) zstd data, refusing to expand past ``cap`` bytes; a truncated
+    frame is an error."""
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    out = bytearray()
+    dobj = dctx.decompressobj()
+    pending = b""
+    pos = 0
+    try:
+        while pos < len(data) or pending:
+            if pending:
+                chunk, pending = pending, b""
+            else:
+                chunk, pos = data[pos: pos + _ZSTD_STEP], pos + _ZSTD_STEP
+            out += dobj.decompress(chunk)
+            if len(out) > cap:
+                raise ReadError(f"zstd expands past the cap of {cap:,} bytes (a zstd bomb?); "
+                                "raise max_decompressed_mb to read it")
+            if dobj.eof:  # a frame ended: the rest is the next frame
+                pending = dobj.unused_data
+                dobj = dctx.decompressobj()
+                if not pending and pos >= len(data):
+                    return bytes(out)
+    except zstandard.ZstdError as e:
+        raise ReadError(f"corrupt zstd data in {name}: {e}") from None
+    raise ReadError(f"truncated zstd data in {name} (its last frame does not end)")
+
+
 def gunzip_capped(data: bytes, cap: int, name: str) -> bytes:
     """Decompress (possibly multi-member) gzip data, refusing to expand past ``cap`` bytes."""
     out = bytearray()
@@ -230,7 +292,8 @@ def gunzip_capped(data: bytes, cap: int, name: str) -> bytes:
 
 # ----------------------------------------------------------------------------------------- readers
 def read_input(item: RawInput, *, content_sha256: str | None = None,
-               max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED, keep_comments: bool = False) -> ReadResult:
+               max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED, keep_comments: bool = False,
+               parquet_columns: ParquetColumns | None = None) -> ReadResult:
     """Read one raw input. Never raises for bad content: failures come back as rejections.
     ``keep_comments`` goes to the HTML extractor (reader comment sections are kept, not labelled)."""
     res = ReadResult()
@@ -265,9 +328,9 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
             res.documents.append(_html_document(doc_id_for(item.rel), item.rel, markup, None, None,
                                                 item.site, sha, enc, keep_comments))
         elif kind == "jsonl":
-            if item.rel.lower().endswith(".gz"):
-                data = gunzip_capped(data, max_decompressed_bytes, item.rel)
-            _read_jsonl(item, data, res, keep_comments)
+            _read_jsonl(item, decompress_capped(data, max_decompressed_bytes, item.rel), res, keep_comments)
+        elif kind == "parquet":
+            _read_parquet(item, data, res, parquet_columns or ParquetColumns(), keep_comments)
         elif kind == "warc":
             _read_warc(item, data, res, max_decompressed_bytes, keep_comments)
     except ReadError as e:
@@ -342,14 +405,60 @@ def _read_jsonl(item: RawInput, data: bytes, res: ReadResult, keep_comments: boo
         raise ReadError("empty file (no JSON lines)")
 
 
+def _read_parquet(item: RawInput, data: bytes, res: ReadResult, cols: ParquetColumns,
+                  keep_comments: bool = False) -> None:
+    """One document per row, read ``PARQUET_BATCH`` rows at a time; a row without text is rejected
+    alone (``<file>#<row>``, rows counted from 0, as its doc id when it has no id)."""
+    import polars as pl
+
+    if not data:
+        raise ReadError("empty file (no rows)")
+    try:
+        lf = pl.scan_parquet(io.BytesIO(data))
+        schema = lf.collect_schema()
+        n_rows = lf.select(pl.len()).collect().item()
+    except Exception as e:  # noqa: BLE001 - whatever polars says of a file that is not Parquet
+        raise ReadError(f"not a readable Parquet file ({str(e).splitlines()[0][:200]})") from None
+    body = next((c for c in (cols.text, cols.html) if c in schema), None)
+    if body is None:
+        raise ReadError(f"no column {cols.text!r} or {cols.html!r} (columns: {', '.join(schema.names()[:20])}); "
+                        "set [parquet] text = \"...\" in dechaff.toml")
+    is_html = body == cols.html and cols.text not in schema
+    wanted = [c for c in (body, cols.id, cols.url, cols.title, cols.site) if c in schema]
+    if n_rows == 0:
+        raise ReadError("empty file (no rows)")
+    base = doc_id_for(item.rel)
+    for start in range(0, n_rows, PARQUET_BATCH):
+        batch = lf.select([pl.col(c).cast(pl.String, strict=False) for c in wanted]) \
+            .slice(start, PARQUET_BATCH).collect()
+        for k, row in enumerate(batch.iter_rows(named=True), start=start):
+            src = f"{item.rel}#{k}"
+            text = row.get(body)
+            if not isinstance(text, str) or not text.strip():
+                res.rejections.append(Rejection(src, f"row {k}: no text in column {body!r}"))
+                continue
+            url, title = row.get(cols.url) or None, row.get(cols.title) or None
+            site = (row.get(cols.site) or "").strip() or _site_of(url, item.rel)
+            doc_id = row.get(cols.id) or f"{base}#{k}"
+            sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            if is_html:
+                try:
+                    res.documents.append(_html_document(doc_id, src, _strip_controls(text), url, title, site, sha,
+                                                        "utf-8", keep_comments))
+                except RecursionError:
+                    res.rejections.append(Rejection(src, f"row {k}: markup nested too deeply to parse"))
+            else:
+                res.documents.append(Document(doc_id=doc_id, source=src, text=_strip_controls(text), url=url,
+                                              title=title, site=site, content_sha256=sha, encoding="utf-8"))
+
+
 def _read_warc(item: RawInput, data: bytes, res: ReadResult, cap: int, keep_comments: bool = False) -> None:
     """HTML response records. A record warcio cannot parse is rejected alone: reading resumes at the
     next ``WARC/1.x`` header after it."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    if data[:2] == b"\x1f\x8b":
-        data = gunzip_capped(data, cap, item.rel)
+    data = decompress_capped(data, cap, item.rel)
     if not data.lstrip().startswith(b"WARC/"):
         raise ReadError("not a WARC file (no WARC/1.x header at the start)")
     n = 0
