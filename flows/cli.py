@@ -1,4 +1,4 @@
-"""The ``dechaff`` command: ``run``, ``serve`` and ``explain``."""
+"""The ``dechaff`` command: ``run``, ``serve``, ``compact`` and ``explain``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--interval", type=float, help="seconds between runs")
     s.add_argument("--name", default="dechaff-ingest", help="deployment name")
 
+    c = sub.add_parser("compact", help="merge each table's part files into parts of about --target-mb")
+    c.add_argument("--out", default="clean")
+    c.add_argument("--target-mb", type=float, default=256, help="size of a merged part (default: 256)")
+    c.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                   help="wait this long for a run on the same --out to finish (default: do not wait)")
+
     e = sub.add_parser("explain", help="show a document as read, with every removal in place")
     e.add_argument("doc_id")
     e.add_argument("--out", default="clean")
@@ -54,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.cmd == "explain":
         return _explain(args)
+    if args.cmd == "compact":
+        return _compact(args)
     if not Path(args.raw).is_dir():
         print(f"dechaff: error: raw directory {args.raw} does not exist (or is not a directory)", file=sys.stderr)
         return EXIT_USAGE
@@ -120,6 +128,26 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"dechaff: serving deployment {args.name!r} ({'cron ' + args.cron if args.cron else f'every {args.interval:g} s'}); "
           "Ctrl-C to stop", file=sys.stderr)
     ingest_flow.serve(name=args.name, parameters=params, pause_on_shutdown=False, **kw)
+    return EXIT_OK
+
+
+def _compact(args: argparse.Namespace) -> int:
+    from dechaff.compact import compact
+    from dechaff.state import OutputLocked, StateError
+
+    if args.target_mb <= 0:
+        print(f"dechaff: error: --target-mb must be positive, not {args.target_mb:g}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        s = compact(Path(args.out), args.target_mb, args.wait)
+    except OutputLocked as e:
+        print(f"dechaff: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    except StateError as e:
+        print(f"dechaff: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in s.lines():
+        print(line)
     return EXIT_OK
 
 

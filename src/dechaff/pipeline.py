@@ -120,8 +120,7 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
         raise RawDirMissing(f"raw directory {raw_dir} does not exist (or is not a directory)")
     out = OutputDir(out_dir)
     out.ensure()
-    recovered = out.recover()
-    recovered += _upgrade_parts(out)
+    recovered = prepare_output(out)
     m = out.read_manifest()
     known = _known_inputs(out, m)
     run_id = run_id or new_run_id()
@@ -167,6 +166,12 @@ def _known_inputs(out: OutputDir, m: Manifest) -> set[str]:
         return set()
     df = pl.read_parquet(out.root / m.ledger, columns=["content_sha256"])
     return set(df["content_sha256"].drop_nulls().to_list())
+
+
+def prepare_output(out: OutputDir) -> list[str]:
+    """Call with the output lock held, before reading the manifest to change it: finish or roll back an
+    interrupted commit, and bring parts of older schemas up to date. Returns what it did."""
+    return out.recover() + _upgrade_parts(out)
 
 
 def _upgrade_parts(out: OutputDir) -> list[str]:
