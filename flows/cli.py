@@ -78,6 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     return _run(args)
 
 
+def dask_runner_kwargs(address: str | None) -> dict:
+    """The DaskTaskRunner's arguments: the given cluster, or a local one that listens on this machine
+    only (its scheduler and dashboard would otherwise bind every interface, the dashboard on 8787)."""
+    if address:
+        return {"address": address}
+    return {"cluster_kwargs": {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"}}
+
+
 def _run(args: argparse.Namespace) -> int:
     from dechaff.state import OutputLocked, StateError
     from dechaff_flows.ingest import cleanup_flow
@@ -93,8 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         except ImportError:
             print("dechaff: error: --runner dask needs prefect-dask: pip install 'dechaff[dask]'", file=sys.stderr)
             return EXIT_USAGE
-        kw = {"address": args.dask_address} if args.dask_address else {}
-        flow = cleanup_flow.with_options(task_runner=DaskTaskRunner(**kw))
+        flow = cleanup_flow.with_options(task_runner=DaskTaskRunner(**dask_runner_kwargs(args.dask_address)))
     try:
         summary = flow(raw_dir=args.raw, out_dir=args.out, config_path=args.config,
                        keep_comments=args.keep_comments, lock_wait_seconds=args.wait,

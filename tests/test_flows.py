@@ -129,3 +129,14 @@ def test_cleanup_flow_on_a_dask_cluster_gives_the_same_corpus(prefect_harness, s
     a = pl.read_parquet(tmp_path / "threads" / "corpus" / "*.parquet").select(cols).sort("doc_id")
     b = pl.read_parquet(tmp_path / "dask" / "corpus" / "*.parquet").select(cols).sort("doc_id")
     assert a.equals(b)
+
+
+def test_a_local_dask_cluster_listens_on_this_machine_only():
+    from prefect_dask import DaskTaskRunner
+
+    from dechaff_flows.cli import dask_runner_kwargs
+
+    runner = DaskTaskRunner(**dask_runner_kwargs(None))
+    assert runner.cluster_kwargs["host"] == "127.0.0.1"
+    assert runner.cluster_kwargs["dashboard_address"].startswith("127.0.0.1:")
+    assert dask_runner_kwargs("tcp://10.1.2.3:8786") == {"address": "tcp://10.1.2.3:8786"}

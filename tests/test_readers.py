@@ -140,7 +140,7 @@ def test_permission_denied_is_a_rejection(tmp_path, monkeypatch):
     def deny(self):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr("dechaff.readers.open_regular", deny)
     r = read_input(RawInput(p, "x.txt"))
     assert r.rejections[0].error == "cannot be read: permission denied"
 
@@ -152,8 +152,11 @@ def test_discover_recurses_skips_hidden_and_survives_symlink_loops(tmp_path):
     (tmp_path / ".hidden.txt").write_text("h")
     os.symlink(tmp_path / "a", tmp_path / "a" / "b" / "loop")
     os.symlink(tmp_path / "nowhere", tmp_path / "dangling.txt")
-    found = [r.rel for r in discover(tmp_path)]
-    assert found == ["a/b/x.txt", "dangling.txt", "top.html"]
+    found, refused = discover(tmp_path)
+    assert [r.rel for r in found] == ["a/b/x.txt", "top.html"]
+    # a symlinked folder is never followed, a dangling link never opened: each gets a row
+    assert {r.source: r.error.split(" (")[0] for r in refused} == {
+        "a/b/loop": "skipped: a symlinked folder", "dangling.txt": "skipped: cannot be examined"}
     r = read_input(RawInput(tmp_path / "dangling.txt", "dangling.txt"))
     assert r.rejections[0].error.startswith("cannot be read")
 

@@ -9,6 +9,7 @@ Prefect.
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import secrets
@@ -53,6 +54,11 @@ class RunPlan:
     n_inputs: int
     n_known: int
     pre_rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (source, error, sha256)
+    paths: dict[str, str] = field(default_factory=dict)  # shown name -> hex bytes of a name not in UTF-8
+
+    def input_path(self, rel: str) -> Path:
+        real = os.fsdecode(bytes.fromhex(self.paths[rel])) if rel in self.paths else rel
+        return Path(self.raw_dir) / real
 
     @property
     def staging(self) -> Path:
@@ -124,11 +130,12 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     m = out.read_manifest()
     known = _known_inputs(out, m)
     run_id = run_id or new_run_id()
-    inputs = discover(raw_dir)
+    inputs, refused = discover(raw_dir, skip=out_dir)
     shards: list[list[tuple[str, str]]] = []
     cur: list[tuple[str, str]] = []
     cur_bytes = 0
-    pre: list[tuple[str, str, str]] = []
+    pre: list[tuple[str, str, str]] = [(r.source, r.error, "") for r in refused]
+    paths: dict[str, str] = {}  # inputs whose name is not UTF-8: shown escaped, found by their bytes
     seen: dict[str, str] = {}
     n_known = 0
     limit = int(config.shard_mb * (1 << 20))
@@ -149,6 +156,9 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
             pre.append((item.rel, f"skipped: same content as {seen[sha]}, which is ingested in this run", sha))
             continue
         seen[sha] = item.rel
+        real = item.path.relative_to(raw_dir).as_posix()
+        if real != item.rel:
+            paths[item.rel] = os.fsencode(real).hex()
         if cur and (cur_bytes + size > limit or len(cur) >= config.max_shard_files):
             shards.append(cur)
             cur, cur_bytes = [], 0
@@ -157,7 +167,7 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     if cur:
         shards.append(cur)
     plan = RunPlan(run_id=run_id, seq=m.next_seq, raw_dir=str(raw_dir), out_dir=str(out_dir), shards=shards,
-                   n_inputs=len(inputs), n_known=n_known, pre_rejected=pre)
+                   n_inputs=len(inputs) + len(refused), n_known=n_known, pre_rejected=pre, paths=paths)
     return plan, recovered
 
 
@@ -207,12 +217,11 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     """Read the shard's inputs and decide chrome; writes a staging file and returns its path."""
     patterns = load_patterns(config.chrome_patterns)
     opts = ChromeOptions(keep_comments=config.keep_comments)
-    raw = Path(plan.raw_dir)
     docs: list[Document] = []
     rejections: list[tuple[str, str, str]] = []
     ledger: list[dict] = []
     for rel, sha in plan.shards[shard_no]:
-        res = read_input(RawInput(raw / rel, rel), content_sha256=sha,
+        res = read_input(RawInput(plan.input_path(rel), rel), content_sha256=sha,
                          max_decompressed_bytes=config.max_decompressed_bytes,
                          keep_comments=config.keep_comments, parquet_columns=config.parquet)
         for d in res.documents:

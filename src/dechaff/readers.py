@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -88,25 +89,85 @@ class ReadResult:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def discover(raw_dir: Path) -> list[RawInput]:
-    """Every file under ``raw_dir`` (recursively, hidden files and folders skipped), sorted by relative
-    path: that order is the ingestion order. Symlinked folders are not followed (no loops)."""
+def discover(raw_dir: Path, skip: Path | None = None) -> tuple[list[RawInput], list[Rejection]]:
+    """Every regular file under ``raw_dir`` (recursively, hidden files and folders skipped), sorted by
+    relative path: that order is the ingestion order. What is not read, and why: symlinks that lead out
+    of ``raw_dir`` (files or folders), symlinked folders (never followed: loops), FIFOs, sockets and
+    devices (reading them hangs or never ends). A symlink to a regular file inside ``raw_dir`` is read.
+    ``skip``: a folder inside ``raw_dir`` to leave out (the output folder, when it sits there)."""
     raw_dir = Path(raw_dir)
+    root_real = os.path.realpath(raw_dir)
+    skip_real = os.path.realpath(skip) if skip is not None else None
     found: list[RawInput] = []
+    refused: list[Rejection] = []
     for root, dirs, files in os.walk(raw_dir, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        keep = []
+        for d in sorted(dirs):
+            p = Path(root) / d
+            if d.startswith(".") or (skip_real is not None and os.path.realpath(p) == skip_real):
+                continue
+            if p.is_symlink():
+                refused.append(Rejection(_rel(p, raw_dir), "skipped: a symlinked folder (not followed)"))
+                continue
+            keep.append(d)
+        dirs[:] = keep
         for name in files:
             if name.startswith("."):
                 continue
             p = Path(root) / name
-            found.append(RawInput(p, p.relative_to(raw_dir).as_posix()))
+            rel = _rel(p, raw_dir)
+            why = _not_a_regular_file(p, root_real)
+            if why:
+                refused.append(Rejection(rel, f"skipped: {why}; not read"))
+            else:
+                found.append(RawInput(p, rel))
     found.sort(key=lambda r: r.rel)
-    return found
+    refused.sort(key=lambda r: r.source)
+    return found, refused
+
+
+def _rel(p: Path, raw_dir: Path) -> str:
+    """A path relative to the raw dir, as text; a file name that is not valid UTF-8 keeps its bytes as
+    backslash escapes (``caf\\xe9.txt``), so that it can be written and read back."""
+    rel = p.relative_to(raw_dir).as_posix()
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _not_a_regular_file(p: Path, root_real: str) -> str | None:
+    """Why ``p`` must not be opened, or None for a regular file (or a symlink to one inside the raw dir)."""
+    try:
+        st = os.lstat(p)
+        if stat.S_ISLNK(st.st_mode):
+            target = os.path.realpath(p)
+            if os.path.commonpath([target, root_real]) != root_real:
+                return f"a symlink to {target}, outside the raw folder"
+            st = os.stat(p)
+    except (OSError, ValueError) as e:
+        return f"cannot be examined ({getattr(e, 'strerror', None) or e})"
+    if stat.S_ISREG(st.st_mode):
+        return None
+    kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+            else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+    return kind if not stat.S_ISDIR(st.st_mode) else "a symlinked folder (not followed)"
+
+
+def open_regular(path: Path):
+    """Open ``path`` for reading only if it is a regular file when opened (a FIFO put in its place
+    after discovery would block the run): O_NONBLOCK for the open, then a check of what was opened."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file (it changed since the run listed it)")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -199,8 +260,20 @@ def _utf16_without_bom(head: bytes) -> str | None:
 
 
 def _strip_controls(text: str) -> str:
-    """NULs and other C0 controls (but tab/newlines) carry no text; drop them."""
-    return text.translate(_CONTROLS)
+    """NULs and other C0 controls (but tab/newlines) carry no text; drop them. Lone surrogates (a JSON
+    ``"\\udcff"``) are no text either, and no UTF-8 can hold them: they are kept as escapes."""
+    return _clean(text.translate(_CONTROLS))
+
+
+def _clean(text: str) -> str:
+    """``text`` as valid Unicode: lone surrogates become their backslash escapes (``\\udcff``)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _CONTROLS = {c: None for c in range(32) if chr(c) not in "\n\r\t\f"}
@@ -304,7 +377,8 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
                                                   f"dechaff reads {', '.join(SUPPORTED)}"))
         return res
     try:
-        data = item.path.read_bytes()
+        with open_regular(item.path) as f:
+            data = f.read()
     except PermissionError:
         res.rejections.append(Rejection(item.rel, "cannot be read: permission denied"))
         return res
@@ -382,12 +456,12 @@ def _read_jsonl(item: RawInput, data: bytes, res: ReadResult, keep_comments: boo
         if not isinstance(text, str) and not isinstance(html, str):
             res.rejections.append(Rejection(src, f"line {lineno}: no 'text' or 'html' string field"))
             continue
-        url = obj.get("url") if isinstance(obj.get("url"), str) else None
-        title = obj.get("title") if isinstance(obj.get("title"), str) else None
-        doc_id = str(obj["id"]) if obj.get("id") not in (None, "") else f"{base}#{lineno}"
+        url = _clean(obj["url"]) if isinstance(obj.get("url"), str) else None
+        title = _clean(obj["title"]) if isinstance(obj.get("title"), str) else None
+        doc_id = _clean(str(obj["id"])) if obj.get("id") not in (None, "") else f"{base}#{lineno}"
         sha = hashlib.sha256(raw.rstrip(b"\r\n")).hexdigest()
         # the record's own site, else its URL's host, else the file: one JSONL file is one site
-        site = obj["site"].strip() if isinstance(obj.get("site"), str) and obj["site"].strip() else \
+        site = _clean(obj["site"].strip()) if isinstance(obj.get("site"), str) and obj["site"].strip() else \
             _site_of(url, item.rel)
         if isinstance(text, str):
             if not text.strip():

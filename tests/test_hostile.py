@@ -1,0 +1,95 @@
+"""Hostile inputs: nothing read from outside raw/, nothing that hangs, names and text that are not valid
+Unicode kept readable. Each of these failed on dechaff 0.1 (issue 20)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import polars as pl
+
+from dechaff.pipeline import run_local
+
+PAGE = ("A page of ordinary prose about the harbour board, which met on Tuesday to weigh the cost of "
+        "dredging the channel before the autumn storms.\n")
+
+
+def _tables(out):
+    return (pl.read_parquet(out / "corpus" / "*.parquet"), pl.read_parquet(out / "rejected" / "*.parquet"))
+
+
+def test_symlinks_out_of_raw_are_never_read(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:$6$secret-hash:19000:0:99999:7:::\n" * 3)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "other.txt").write_text(PAGE)
+    (raw / "page.txt").write_text(PAGE)
+    os.symlink(secret, raw / "x.txt")
+    os.symlink(tmp_path / "elsewhere", raw / "linked-folder")
+    os.symlink(raw / "page.txt", raw / "alias.txt")  # inside raw/: read (and found to be the same content)
+    run_local(raw, tmp_path / "out")
+    corpus, rejected = _tables(tmp_path / "out")
+    assert "secret-hash" not in "".join(corpus["text"].to_list())
+    errors = dict(zip(rejected["source"].to_list(), rejected["error"].to_list(), strict=True))
+    assert "outside the raw folder" in errors["x.txt"] and str(secret) in errors["x.txt"]
+    assert "symlinked folder" in errors["linked-folder"]
+    assert "same content as" in errors["page.txt"] or "same content as" in errors["alias.txt"]
+    assert corpus.height == 1
+
+
+def test_fifos_and_devices_do_not_hang_the_run(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "page.txt").write_text(PAGE)
+    os.mkfifo(raw / "pipe.txt")
+    os.mkfifo(raw / "pipe.noext")
+    os.symlink("/dev/zero", raw / "zero.jsonl")
+    code = ("import sys; from pathlib import Path; from dechaff.pipeline import run_local; "
+            f"run_local(Path({str(raw)!r}), Path({str(tmp_path / 'out')!r}))")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)  # (hung forever on 0.1)
+    corpus, rejected = _tables(tmp_path / "out")
+    errors = dict(zip(rejected["source"].to_list(), rejected["error"].to_list(), strict=True))
+    assert "a FIFO" in errors["pipe.txt"] and "a FIFO" in errors["pipe.noext"]
+    assert "outside the raw folder" in errors["zero.jsonl"]
+    assert corpus["doc_id"].to_list() == ["page"]
+
+
+def test_an_output_folder_inside_raw_is_not_read(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "page.txt").write_text(PAGE)
+    out = raw / "clean"
+    run_local(raw, out)
+    (raw / "page2.txt").write_text(PAGE.replace("Tuesday", "Friday"))
+    s = run_local(raw, out)
+    assert s.inputs_seen == 2 and s.inputs_rejected == 0 and s.documents_read == 1
+
+
+def test_file_names_that_are_not_utf8_are_read_and_shown_escaped(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    name = os.fsdecode(b"caf\xe9.txt")
+    (raw / name).write_text(PAGE)
+    s = run_local(raw, tmp_path / "out")
+    assert s.documents_read == 1
+    corpus, _ = _tables(tmp_path / "out")
+    assert corpus["doc_id"].to_list() == ["caf\\xe9"] and corpus["source"].to_list() == ["caf\\xe9.txt"]
+    assert run_local(raw, tmp_path / "out").inputs_already_ingested == 1
+
+
+def test_lone_surrogates_in_jsonl_are_kept_escaped(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "d.jsonl").write_text("\n".join([
+        json.dumps({"id": "s\udcff", "text": "Broken \udcff character in an otherwise ordinary line of text.",
+                    "title": "T\ud800"}),
+        json.dumps({"id": "good", "text": PAGE})]) + "\n")
+    s = run_local(raw, tmp_path / "out")
+    assert s.documents_read == 2
+    corpus, _ = _tables(tmp_path / "out")
+    row = corpus.filter(pl.col("doc_id") == "s\\udcff").row(0, named=True)
+    assert "Broken \\udcff character" in row["text"] and row["title"] == "T\\ud800"
