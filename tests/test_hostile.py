@@ -93,3 +93,60 @@ def test_lone_surrogates_in_jsonl_are_kept_escaped(tmp_path):
     corpus, _ = _tables(tmp_path / "out")
     row = corpus.filter(pl.col("doc_id") == "s\\udcff").row(0, named=True)
     assert "Broken \\udcff character" in row["text"] and row["title"] == "T\\ud800"
+
+
+def _warc_gzip_payload(inflated: bytes) -> bytes:
+    """A WARC response whose HTTP body is sent with Content-Encoding: gzip."""
+    import gzip
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=False)
+    hh = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+                          protocol="HTTP/1.1")
+    w.write_record(w.create_warc_record("https://bomb.example/", "response",
+                                        payload=io.BytesIO(gzip.compress(inflated)), http_headers=hh))
+    good = io.BytesIO()
+    WARCWriter(good, gzip=False).write_record(WARCWriter(good).create_warc_record(
+        "https://ok.example/", "response", payload=io.BytesIO(f"<p>{PAGE}</p>".encode()),
+        http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")))
+    return buf.getvalue() + good.getvalue()
+
+
+def test_a_content_encoding_bomb_in_a_warc_is_rejected_alone(tmp_path):
+    from dechaff.readers import RawInput, read_input
+
+    p = tmp_path / "b.warc"
+    p.write_bytes(_warc_gzip_payload(b"<p>" + b"A" * (20 << 20) + b"</p>"))
+    r = read_input(RawInput(p, "b.warc"), max_decompressed_bytes=1 << 20)  # (0.1 inflated it whole)
+    assert "past the cap of 1,048,576 bytes" in r.rejections[0].error and r.rejections[0].source.startswith("b.warc#1")
+    assert [d.url for d in r.documents] == ["https://ok.example/"]
+    # under the default cap, the ratio stops it: 100 MB from ~100 KB
+    p.write_bytes(_warc_gzip_payload(b"<p>" + b"A" * (100 << 20) + b"</p>"))
+    r = read_input(RawInput(p, "b.warc"))
+    assert "more than 100x" in r.rejections[0].error and len(r.documents) == 1
+
+
+def test_a_whole_file_bomb_is_stopped_by_its_ratio(tmp_path):
+    import gzip
+
+    from dechaff.readers import RawInput, read_input
+
+    p = tmp_path / "z.jsonl.gz"
+    p.write_bytes(gzip.compress(b" " * (100 << 20)))
+    r = read_input(RawInput(p, "z.jsonl.gz"))
+    assert not r.documents and "more than 100x" in r.rejections[0].error
+
+
+def test_many_corrupt_warc_blocks_each_get_a_row(tmp_path):
+    from dechaff.readers import RawInput, read_input
+    from tests.test_readers import _warc
+
+    good = _warc([("http://a.example/1", "<p>First page with a paragraph of content.</p>", "text/html")])
+    p = tmp_path / "m.warc"
+    p.write_bytes(b"".join(good + b"\x00 garbage block\r\n\r\n" for _ in range(300)))
+    r = read_input(RawInput(p, "m.warc"))
+    assert len(r.documents) == 300 and len(r.rejections) == 300

@@ -293,15 +293,43 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
     return _strip_controls(dammit.unicode_markup), dammit.original_encoding or "unknown"
 
 
+INFLATE_RATIO = 100  # honest text compresses 3-20x: past this ratio (and INFLATE_FLOOR) it is a bomb
+INFLATE_FLOOR = 64 << 20  # ...so small files may still expand to this much whatever their ratio
+
+
+def inflate_limit(compressed: int, cap: int) -> int:
+    """How far ``compressed`` bytes may expand: ``INFLATE_RATIO`` times, at least ``INFLATE_FLOOR``, never
+    past ``cap`` (``max_decompressed_mb``)."""
+    return min(cap, max(INFLATE_FLOOR, INFLATE_RATIO * compressed))
+
+
+def _too_large(what: str, limit: int, compressed: int, cap: int) -> str:
+    why = (f"past the cap of {cap:,} bytes (raise max_decompressed_mb to read it)" if limit == cap else
+           f"more than {INFLATE_RATIO}x its {compressed:,} compressed bytes (past {limit:,})")
+    return f"{what} expands {why}: a decompression bomb?"
+
+
 def decompress_capped(data: bytes, cap: int, name: str) -> bytes:
     """gzip or zstd data (told by the name's extension or the magic bytes) decompressed, refusing to
-    expand past ``cap`` bytes; other data as it is."""
+    expand past :func:`inflate_limit`; other data as it is."""
     low = name.lower()
-    if low.endswith(".gz") or data[:2] == b"\x1f\x8b":
-        return gunzip_capped(data, cap, name)
-    if low.endswith(".zst") or data[:4] == b"\x28\xb5\x2f\xfd":
-        return unzstd_capped(data, cap, name)
+    limit = inflate_limit(len(data), cap)
+    try:
+        if low.endswith(".gz") or data[:2] == b"\x1f\x8b":
+            return gunzip_capped(data, limit, name)
+        if low.endswith(".zst") or data[:4] == b"\x28\xb5\x2f\xfd":
+            return unzstd_capped(data, limit, name)
+    except _Overflow as e:
+        raise ReadError(_too_large(e.kind, limit, len(data), cap)) from None
     return data
+
+
+class _Overflow(ReadError):
+    """Decompressed data past its limit."""
+
+    def __init__(self, kind: str, cap: int) -> None:
+        super().__init__(f"{kind} expands past the cap of {cap:,} bytes: a decompression bomb?")
+        self.kind = kind
 
 
 _ZSTD_STEP = 4096  # compressed bytes fed at a time: one step expands to at most ~128 MiB, then the cap is checked
@@ -325,8 +353,7 @@ def unzstd_capped(data: bytes, cap: int, name: str) -> bytes:
                 chunk, pos = data[pos: pos + _ZSTD_STEP], pos + _ZSTD_STEP
             out += dobj.decompress(chunk)
             if len(out) > cap:
-                raise ReadError(f"zstd expands past the cap of {cap:,} bytes (a zstd bomb?); "
-                                "raise max_decompressed_mb to read it")
+                raise _Overflow("zstd", cap)
             if dobj.eof:  # a frame ended: the rest is the next frame
                 pending = dobj.unused_data
                 dobj = dctx.decompressobj()
@@ -347,8 +374,7 @@ def gunzip_capped(data: bytes, cap: int, name: str) -> bytes:
             chunk = d.decompress(buf, max(1, cap + 1 - len(out)))
             out += chunk
             if len(out) > cap:
-                raise ReadError(f"gzip expands past the cap of {cap:,} bytes (a gzip bomb?); "
-                                "raise max_decompressed_bytes to read it")
+                raise _Overflow("gzip", cap)
             buf = d.unconsumed_tail
             if d.eof:
                 buf = d.unused_data
@@ -537,22 +563,24 @@ def _read_warc(item: RawInput, data: bytes, res: ReadResult, cap: int, keep_comm
         raise ReadError("not a WARC file (no WARC/1.x header at the start)")
     n = 0
     pos = 0
+    buf = io.BytesIO(data)  # (one buffer, sought to each resync point: slicing the rest was quadratic)
     while pos < len(data):
-        it = ArchiveIterator(io.BytesIO(data[pos:]), arc2warc=True, ensure_http_headers=True)
+        buf.seek(pos)
+        it = ArchiveIterator(buf, arc2warc=True, ensure_http_headers=True)
         warn = io.StringIO()
         try:
             with contextlib.redirect_stderr(warn):
                 for rec in it:
                     n += 1
                     errs = it.err_count
-                    _warc_record(item, rec, n, res, keep_comments)
+                    _warc_record(item, rec, n, res, cap, keep_comments)
                     if it.err_count > errs:  # warcio found the record's length wrong and skipped ahead
                         res.rejections.append(Rejection(f"{item.rel}#{n}", f"record {n}: invalid WARC record "
                                                         "(its Content-Length does not match its content)"))
             break
         except (ArchiveLoadFailed, ValueError, EOFError, OSError, zlib.error, IndexError) as e:
             n += 1
-            start = pos + (it.offset or 0)
+            start = it.offset if it.offset is not None else pos  # (an absolute offset: it read from buf)
             res.rejections.append(Rejection(f"{item.rel}#{n}", f"record {n} (byte {start}): invalid WARC record ({e})"))
             nxt = _next_warc_header(data, start + 1)
             if nxt < 0:
@@ -568,7 +596,7 @@ def _next_warc_header(data: bytes, start: int) -> int:
     return -1
 
 
-def _warc_record(item: RawInput, rec, n: int, res: ReadResult, keep_comments: bool = False) -> None:
+def _warc_record(item: RawInput, rec, n: int, res: ReadResult, cap: int, keep_comments: bool = False) -> None:
     if rec.rec_type != "response":
         return
     url = rec.rec_headers.get_header("WARC-Target-URI")
@@ -576,10 +604,14 @@ def _warc_record(item: RawInput, rec, n: int, res: ReadResult, keep_comments: bo
     ctype = (rec.http_headers.get_header("Content-Type") if rec.http_headers else "") or ""
     if "html" not in ctype.lower():
         return
+    limit = inflate_limit(int(rec.length or 0), cap)  # (its HTTP Content-Encoding inflates it here)
     try:
-        body = rec.content_stream().read()
+        body = rec.content_stream().read(limit + 1)
     except Exception as e:  # noqa: BLE001 - any decoding failure of one record rejects that record
         res.rejections.append(Rejection(src, f"record {n}: cannot read the payload ({e})"))
+        return
+    if len(body) > limit:
+        res.rejections.append(Rejection(src, f"record {n}: {_too_large('the payload', limit, int(rec.length or 0), cap)}"))
         return
     declared = None
     if "charset=" in ctype.lower():
