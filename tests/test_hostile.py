@@ -11,6 +11,7 @@ import sys
 import polars as pl
 
 from dechaff.pipeline import run_local
+from dechaff.state import OutputDir
 
 PAGE = ("A page of ordinary prose about the harbour board, which met on Tuesday to weigh the cost of "
         "dredging the channel before the autumn storms.\n")
@@ -150,3 +151,62 @@ def test_many_corrupt_warc_blocks_each_get_a_row(tmp_path):
     p.write_bytes(b"".join(good + b"\x00 garbage block\r\n\r\n" for _ in range(300)))
     r = read_input(RawInput(p, "m.warc"))
     assert len(r.documents) == 300 and len(r.rejections) == 300
+
+
+def test_an_input_that_killed_a_run_is_rejected_by_the_next_one(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.txt").write_text(PAGE)
+    (raw / "killer.txt").write_text(PAGE.replace("Tuesday", "Monday"))
+    (raw / "z.txt").write_text(PAGE.replace("Tuesday", "Sunday"))
+    # a run whose process is killed while it reads killer.txt (as the OOM killer does)
+    code = f"""
+import os, signal
+from pathlib import Path
+import dechaff.pipeline as P
+real = P.read_input
+def read_input(item, **kw):
+    if item.rel == "killer.txt":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(item, **kw)
+P.read_input = read_input
+P.run_local(Path({str(raw)!r}), Path({str(out)!r}))
+"""
+    r = subprocess.run([sys.executable, "-c", code], timeout=120)
+    assert r.returncode == -9
+    s = run_local(raw, out)
+    assert s.documents_read == 2 and s.inputs_rejected == 1
+    _, rejected = _tables(out)
+    (error,) = rejected.filter(pl.col("source") == "killer.txt")["error"].to_list()
+    assert "a previous run died while reading it" in error
+    assert not list((out / "_state" / "reading").glob("*.json"))
+    s = run_local(raw, out)  # and it stays known: not read, not rejected again
+    assert s.inputs_already_ingested == 3 and s.inputs_rejected == 0
+
+
+def test_an_input_that_changes_or_vanishes_during_the_run_is_read_by_the_next_one(tmp_path):
+    from dechaff.config import Config
+    from dechaff.pipeline import finalize_run, plan_run, process_shard
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.txt").write_text(PAGE)
+    (raw / "grows.txt").write_text(PAGE.replace("Tuesday", "Monday"))
+    (raw / "goes.txt").write_text(PAGE.replace("Tuesday", "Sunday"))
+    cfg = Config()
+    with OutputDir(out).lock():
+        plan, rec = plan_run(raw, out, cfg)
+        (raw / "grows.txt").write_text(PAGE.replace("Tuesday", "Monday") + "\nAppended after planning.\n")
+        (raw / "goes.txt").unlink()
+        paths = [process_shard(plan, i, cfg).path for i in range(len(plan.shards))]
+        s = finalize_run(plan, paths, cfg, recovered=rec)
+    assert s.documents_read == 1 and s.inputs_rejected == 2
+    _, rejected = _tables(out)
+    errors = dict(zip(rejected["source"].to_list(), rejected["error"].to_list(), strict=True))
+    assert "changed while the run was reading it" in errors["grows.txt"]
+    assert "cannot be read" in errors["goes.txt"]
+    (raw / "goes.txt").write_text(PAGE.replace("Tuesday", "Sunday"))
+    s = run_local(raw, out)  # both read now, the grown file with the text it has
+    assert s.documents_read == 2
+    corpus, _ = _tables(out)
+    assert "Appended after planning." in corpus.filter(pl.col("doc_id") == "grows")["text"][0]

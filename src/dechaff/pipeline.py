@@ -9,6 +9,7 @@ Prefect.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import re
@@ -129,6 +130,7 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     recovered = prepare_output(out)
     m = out.read_manifest()
     known = _known_inputs(out, m)
+    died_on = _died_on(out)
     run_id = run_id or new_run_id()
     inputs, refused = discover(raw_dir, skip=out_dir)
     shards: list[list[tuple[str, str]]] = []
@@ -152,6 +154,10 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
         if sha in known:
             n_known += 1
             continue
+        if sha in died_on:
+            pre.append((item.rel, f"rejected: a previous run died while reading it (run {died_on[sha]}: killed, "
+                                  "out of memory?); it is not read again unless it changes", sha))
+            continue
         if sha in seen:
             pre.append((item.rel, f"skipped: same content as {seen[sha]}, which is ingested in this run", sha))
             continue
@@ -169,6 +175,18 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     plan = RunPlan(run_id=run_id, seq=m.next_seq, raw_dir=str(raw_dir), out_dir=str(out_dir), shards=shards,
                    n_inputs=len(inputs) + len(refused), n_known=n_known, pre_rejected=pre, paths=paths)
     return plan, recovered
+
+
+def _died_on(out: OutputDir) -> dict[str, str]:
+    """Inputs a previous run was reading when it died (their markers outlived it): sha -> run id.
+    Called under the lock, before this run reads anything, so no marker is a live run's."""
+    found: dict[str, str] = {}
+    for f in out.reading_dir.glob("*.json") if out.reading_dir.is_dir() else ():
+        try:
+            found[f.stem] = json.loads(f.read_text()).get("run_id", "?")
+        except (OSError, ValueError, AttributeError):
+            found[f.stem] = "?"
+    return found
 
 
 def _known_inputs(out: OutputDir, m: Manifest) -> set[str]:
@@ -220,16 +238,27 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     docs: list[Document] = []
     rejections: list[tuple[str, str, str]] = []
     ledger: list[dict] = []
+    reading = OutputDir(Path(plan.out_dir)).reading_dir
+    reading.mkdir(parents=True, exist_ok=True)
     for rel, sha in plan.shards[shard_no]:
-        res = read_input(RawInput(plan.input_path(rel), rel), content_sha256=sha,
-                         max_decompressed_bytes=config.max_decompressed_bytes,
-                         keep_comments=config.keep_comments, parquet_columns=config.parquet)
-        for d in res.documents:
-            d.input = rel
-            d.paragraphs = apply_chrome(d, patterns, opts)
-            d.hints = None
+        # a marker while the input is read: if the process is killed on it (out of memory), the next run
+        # finds the marker and rejects the input instead of dying on it again
+        marker = reading / f"{sha}.json"
+        marker.write_text(json.dumps({"source": rel, "run_id": plan.run_id, "pid": os.getpid()}))
+        try:
+            res = read_input(RawInput(plan.input_path(rel), rel), content_sha256=sha,
+                             max_decompressed_bytes=config.max_decompressed_bytes,
+                             keep_comments=config.keep_comments, parquet_columns=config.parquet)
+            for d in res.documents:
+                d.input = rel
+                d.paragraphs = apply_chrome(d, patterns, opts)
+                d.hints = None
+        finally:  # (runs on any exception, Ctrl-C included; not when the process is killed)
+            marker.unlink(missing_ok=True)
         docs.extend(res.documents)
-        rejections.extend((r.source, r.error, sha) for r in res.rejections)
+        rejections.extend((r.source, r.error, "" if res.retry else sha) for r in res.rejections)
+        if res.retry:
+            continue  # (not in the ledger: the next run tries it again)
         whole_file_rejected = not res.documents and any(r.source == rel for r in res.rejections)
         ledger.append({"source": rel, "content_sha256": sha, "status": "rejected" if whole_file_rejected
                        else "ingested", "n_documents": len(res.documents)})
@@ -252,15 +281,16 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     rejections: list[tuple[str, str, str]] = list(plan.pre_rejected)
     ledger_rows: list[dict] = [{"source": s, "content_sha256": sha, "status": "rejected", "n_documents": 0}
                                for s, _e, sha in plan.pre_rejected if sha]
+    retried = sum(1 for _s, _e, sha in plan.pre_rejected if not sha)  # inputs the next run tries again
     for p in sorted(shard_paths):
         with open(p, "rb") as f:
             d, r, lrows = pickle.load(f)
         docs.extend(d)
         rejections.extend(r)
         ledger_rows.extend(lrows)
+        retried += sum(1 for _s, _e, sha in r if not sha)
     summary.inputs_new = plan.n_new + len(plan.pre_rejected)
-    summary.inputs_rejected = sum(1 for r in ledger_rows if r["status"] == "rejected") + \
-        sum(1 for _s, _e, sha in plan.pre_rejected if not sha)
+    summary.inputs_rejected = sum(1 for r in ledger_rows if r["status"] == "rejected") + retried
     summary.records_rejected = len(rejections) - summary.inputs_rejected
 
     # doc ids: unique across the corpus (a changed file gets its content hash appended)
@@ -387,6 +417,9 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                      index_size=index.size, next_seq=seq + 1)
     out.commit(new_m, renames)
     out.recover()  # drop the previous state versions and the staging files
+    for _s, _e, sha in plan.pre_rejected:  # markers of inputs a dead run was reading: now in the ledger
+        if sha:
+            (out.reading_dir / f"{sha}.json").unlink(missing_ok=True)
     card.write(out.root, new_m.runs)  # (derived from the manifest: the next run writes it again)
     return summary
 

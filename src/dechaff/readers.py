@@ -87,6 +87,9 @@ class Rejection:
 class ReadResult:
     documents: list[Document] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    # the input could not be read now (it vanished, or changed since it was listed): the next run
+    # tries again, so it must not be recorded as ingested or rejected for its content
+    retry: bool = False
 
 
 def discover(raw_dir: Path, skip: Path | None = None) -> tuple[list[RawInput], list[Rejection]]:
@@ -407,11 +410,18 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
             data = f.read()
     except PermissionError:
         res.rejections.append(Rejection(item.rel, "cannot be read: permission denied"))
+        res.retry = True
         return res
     except OSError as e:
         res.rejections.append(Rejection(item.rel, f"cannot be read: {e.strerror or e}"))
+        res.retry = True
         return res
-    sha = content_sha256 or hashlib.sha256(data).hexdigest()
+    sha = hashlib.sha256(data).hexdigest()  # what is stored is what was read
+    if content_sha256 is not None and sha != content_sha256:
+        res.rejections.append(Rejection(item.rel, "changed while the run was reading it (its content is not "
+                                                  "what the run listed); the next run reads it"))
+        res.retry = True
+        return res
     try:
         if kind == "text":
             if not data.strip():

@@ -13,6 +13,7 @@ Layout::
       _state/boilerplate-templates-<seq>.pq   the site templates found, with their evidence
       _state/boilerplate-docs-<seq>.pq        per document: its first/last lines' keys, word sketch
       _state/index/seg-<seq>-<run_id>.*       dedup index segments (band keys + kept paragraph texts)
+      _state/reading/<sha256>.json            inputs being read now; one left by a dead run names its killer
       _staging/<run_id>/                      a run's intermediate shard files (deleted after commit)
 
 State files are Parquet under the suffix ``.pq``, so that ``<out>/**/*.parquet`` is the tables alone.
@@ -78,6 +79,7 @@ class OutputDir:
         self.index_dir = self.state / "index"
         self.staging_root = self.root / "_staging"
         self.manifest_path = self.state / "manifest.json"
+        self.reading_dir = self.state / "reading"  # markers of the inputs being read (see process_shard)
         self.lock_path = self.root / ".dechaff.lock"
 
     def table_dir(self, table: str) -> Path:
