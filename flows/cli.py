@@ -1,4 +1,4 @@
-"""The ``dechaff`` command: ``run``, ``serve``, ``compact`` and ``explain``."""
+"""The ``dechaff`` command: ``run``, ``serve``, ``compact``, ``verify`` and ``explain``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--interval", type=float, help="seconds between runs")
     s.add_argument("--name", default="dechaff-ingest", help="deployment name")
 
+    v = sub.add_parser("verify", help="check every committed file of --out against the manifest's checksums")
+    v.add_argument("--out", default="clean")
+
     c = sub.add_parser("compact", help="merge each table's part files into parts of about --target-mb")
     c.add_argument("--out", default="clean")
     c.add_argument("--target-mb", type=float, default=256, help="size of a merged part (default: 256)")
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return _explain(args)
     if args.cmd == "compact":
         return _compact(args)
+    if args.cmd == "verify":
+        return _verify(args)
     if not Path(args.raw).is_dir():
         print(f"dechaff: error: raw directory {args.raw} does not exist (or is not a directory)", file=sys.stderr)
         return EXIT_USAGE
@@ -109,9 +114,9 @@ def _run(args: argparse.Namespace) -> int:
     except OutputLocked as e:
         print(f"dechaff: {e}", file=sys.stderr)
         return EXIT_LOCKED
-    except StateError as e:
+    except StateError as e:  # the output folder is not as its manifest says: the user must act
         print(f"dechaff: error: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE
     from dechaff.pipeline import RunSummary
 
     s = RunSummary(**summary)
@@ -155,6 +160,28 @@ def _compact(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for line in s.lines():
         print(line)
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from dechaff.state import OutputDir, StateError
+
+    out = OutputDir(Path(args.out))
+    if not out.manifest_path.exists():
+        print(f"dechaff: error: {args.out} holds no dechaff output (no {out.manifest_path.name})", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        problems = out.check(checksums=True)
+        n = len(out.read_manifest().files)
+    except StateError as e:
+        print(f"dechaff: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    for p in problems:
+        print(f"dechaff: {args.out}/{p}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} of {n} committed files missing or damaged", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{n} committed files checked: all present with their committed checksums")
     return EXIT_OK
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -153,7 +154,7 @@ def test_many_corrupt_warc_blocks_each_get_a_row(tmp_path):
     assert len(r.documents) == 300 and len(r.rejections) == 300
 
 
-def test_an_input_that_killed_a_run_is_rejected_by_the_next_one(tmp_path):
+def test_an_input_that_killed_a_run_is_rejected_by_the_next_one(tmp_path, monkeypatch):
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
     (raw / "a.txt").write_text(PAGE)
@@ -174,11 +175,22 @@ P.run_local(Path({str(raw)!r}), Path({str(out)!r}))
 """
     r = subprocess.run([sys.executable, "-c", code], timeout=120)
     assert r.returncode == -9
+    # the next run reads it in a process of its own, where it kills again: rejected, the run goes on
+    import dechaff.pipeline as P
+
+    real = P.read_input
+
+    def read_input(item, **kw):
+        if item.rel == "killer.txt":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(item, **kw)
+
+    monkeypatch.setattr(P, "read_input", read_input)
     s = run_local(raw, out)
     assert s.documents_read == 2 and s.inputs_rejected == 1
     _, rejected = _tables(out)
     (error,) = rejected.filter(pl.col("source") == "killer.txt")["error"].to_list()
-    assert "a previous run died while reading it" in error
+    assert "reading it killed run" in error and "a process of its own" in error
     assert not list((out / "_state" / "reading").glob("*.json"))
     s = run_local(raw, out)  # and it stays known: not read, not rejected again
     assert s.inputs_already_ingested == 3 and s.inputs_rejected == 0
@@ -210,3 +222,19 @@ def test_an_input_that_changes_or_vanishes_during_the_run_is_read_by_the_next_on
     assert s.documents_read == 2
     corpus, _ = _tables(out)
     assert "Appended after planning." in corpus.filter(pl.col("doc_id") == "grows")["text"][0]
+
+
+def test_an_input_read_when_a_run_was_killed_is_read_by_the_next_one(tmp_path):
+    """A kill -9 of the whole run is not the input's doing: read in a process of its own, it is kept."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.txt").write_text(PAGE)
+    (raw / "b.txt").write_text(PAGE.replace("Tuesday", "Monday"))
+    from dechaff.readers import sha256_file
+
+    marker = out / "_state" / "reading" / f"{sha256_file(raw / 'b.txt')}.json"
+    marker.parent.mkdir(parents=True)
+    marker.write_text(json.dumps({"source": "b.txt", "run_id": "dead-run", "pid": 1}))
+    s = run_local(raw, out)
+    assert s.documents_read == 2 and s.inputs_rejected == 0
+    assert not marker.exists()

@@ -14,7 +14,7 @@ import pytest
 
 from dechaff.config import Config
 from dechaff.pipeline import run_local
-from dechaff.state import OutputDir, OutputLocked
+from dechaff.state import OutputDir, OutputLocked, StateError
 
 RUNNER = """
 import sys
@@ -110,3 +110,60 @@ def test_recovery_rolls_an_interrupted_commit_forward(tmp_path, sample_raw):
     done = od.recover()
     assert part.exists() and not tmp.exists() and not stray.exists()
     assert any("completed the commit" in d for d in done) and any("uncommitted" in d for d in done)
+
+
+# ---------------------------------------------------------------------------------------- damaged state
+def _small(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    for k in range(3):
+        (raw / f"d{k}.txt").write_text(f"Title {k}\n\nParagraph {k} about the harbour board and the ferry company, "
+                                       "which asked for a decision on the channel within the month.\n")
+    out = tmp_path / "out"
+    run_local(raw, out)
+    (raw / "d9.txt").write_text("Title 9\n\nA new page for the next run, about the station and its trains.\n")
+    return raw, out
+
+
+def _files(out):
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+
+
+def test_a_deleted_manifest_stops_the_run_and_deletes_nothing(tmp_path):
+    raw, out = _small(tmp_path)
+    (out / "_state" / "manifest.json").unlink()
+    before = _files(out)
+    with pytest.raises(StateError, match="committed parts .* but no _state/manifest.json"):
+        run_local(raw, out)
+    assert _files(out) == before  # (0.1 deleted every committed part here)
+
+
+@pytest.mark.parametrize("victim", ["corpus", "ledger", "segment"])
+def test_a_missing_or_truncated_committed_file_stops_the_run_naming_it(tmp_path, victim):
+    raw, out = _small(tmp_path)
+    if victim == "corpus":
+        path = next((out / "corpus").glob("*.parquet"))
+        path.unlink()
+    else:
+        pattern = "ledger-*.pq" if victim == "ledger" else "index/*.pq"
+        path = next((out / "_state").glob(pattern))
+        path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(StateError) as e:
+        run_local(raw, out)
+    assert path.name in str(e.value) and ("missing" in str(e.value) or "bytes, committed with" in str(e.value))
+
+
+def test_verify_finds_a_damaged_file_of_the_same_size(tmp_path):
+    import subprocess
+    import sys
+
+    raw, out = _small(tmp_path)
+    cli = [sys.executable, "-m", "dechaff_flows.cli", "verify", "--out", str(out)]
+    r = subprocess.run(cli, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "all present" in r.stdout, r.stderr
+    seg = next((out / "_state" / "index").glob("*.keys.npy"))
+    data = bytearray(seg.read_bytes())
+    data[-1] ^= 0xFF  # one bit flipped: same size
+    seg.write_bytes(bytes(data))
+    r = subprocess.run(cli, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and f"{seg.name}: damaged" in r.stderr

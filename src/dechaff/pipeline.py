@@ -29,7 +29,7 @@ from dechaff.chrome import ChromeOptions, apply_chrome, load_patterns
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, Item, deduplicate
 from dechaff.model import EMPTY, Decision, Document
-from dechaff.readers import RawInput, discover, read_input, sha256_file
+from dechaff.readers import RawInput, ReadResult, Rejection, discover, read_input, sha256_file
 from dechaff.state import Manifest, OutputDir, StateError
 from dechaff.writers import (
     STATE_SUFFIX,
@@ -56,6 +56,8 @@ class RunPlan:
     n_known: int
     pre_rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (source, error, sha256)
     paths: dict[str, str] = field(default_factory=dict)  # shown name -> hex bytes of a name not in UTF-8
+    # inputs a previous run was reading when it died (sha -> its run id): read in a child process
+    suspects: dict[str, str] = field(default_factory=dict)
 
     def input_path(self, rel: str) -> Path:
         real = os.fsdecode(bytes.fromhex(self.paths[rel])) if rel in self.paths else rel
@@ -154,10 +156,6 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
         if sha in known:
             n_known += 1
             continue
-        if sha in died_on:
-            pre.append((item.rel, f"rejected: a previous run died while reading it (run {died_on[sha]}: killed, "
-                                  "out of memory?); it is not read again unless it changes", sha))
-            continue
         if sha in seen:
             pre.append((item.rel, f"skipped: same content as {seen[sha]}, which is ingested in this run", sha))
             continue
@@ -173,7 +171,8 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     if cur:
         shards.append(cur)
     plan = RunPlan(run_id=run_id, seq=m.next_seq, raw_dir=str(raw_dir), out_dir=str(out_dir), shards=shards,
-                   n_inputs=len(inputs) + len(refused), n_known=n_known, pre_rejected=pre, paths=paths)
+                   n_inputs=len(inputs) + len(refused), n_known=n_known, pre_rejected=pre, paths=paths,
+                   suspects={sha: died_on[sha] for shard in shards for _rel, sha in shard if sha in died_on})
     return plan, recovered
 
 
@@ -198,8 +197,16 @@ def _known_inputs(out: OutputDir, m: Manifest) -> set[str]:
 
 def prepare_output(out: OutputDir) -> list[str]:
     """Call with the output lock held, before reading the manifest to change it: finish or roll back an
-    interrupted commit, and bring parts of older schemas up to date. Returns what it did."""
-    return out.recover() + _upgrade_parts(out)
+    interrupted commit, check that every committed file is there with its size (:class:`StateError`
+    naming them otherwise: nothing is written or deleted), and bring parts of older schemas up to date.
+    Returns what it did."""
+    done = out.recover()
+    problems = out.check()
+    if problems:
+        raise StateError(f"{out.root}: committed files are missing or damaged: {'; '.join(problems[:10])}"
+                         f"{f' (and {len(problems) - 10} more)' if len(problems) > 10 else ''}. Nothing was "
+                         "changed; restore them from a backup (`dechaff verify` checks every file)")
+    return done + _upgrade_parts(out)
 
 
 def _upgrade_parts(out: OutputDir) -> list[str]:
@@ -246,13 +253,11 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
         marker = reading / f"{sha}.json"
         marker.write_text(json.dumps({"source": rel, "run_id": plan.run_id, "pid": os.getpid()}))
         try:
-            res = read_input(RawInput(plan.input_path(rel), rel), content_sha256=sha,
-                             max_decompressed_bytes=config.max_decompressed_bytes,
-                             keep_comments=config.keep_comments, parquet_columns=config.parquet)
-            for d in res.documents:
-                d.input = rel
-                d.paragraphs = apply_chrome(d, patterns, opts)
-                d.hints = None
+            item = RawInput(plan.input_path(rel), rel)
+            if sha in plan.suspects:
+                res = _read_isolated(item, sha, config, patterns, opts, plan.suspects[sha])
+            else:
+                res = _read_and_strip(item, sha, config, patterns, opts)
         finally:  # (runs on any exception, Ctrl-C included; not when the process is killed)
             marker.unlink(missing_ok=True)
         docs.extend(res.documents)
@@ -266,6 +271,55 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     atomic_write_bytes(path, pickle.dumps((docs, rejections, ledger), protocol=5))
     return ShardResult(str(path), len(plan.shards[shard_no]), len(docs),
                        sum(1 for row in ledger if row["status"] == "rejected"))
+
+
+def _read_and_strip(item: RawInput, sha: str, config: Config, patterns, opts: ChromeOptions) -> ReadResult:
+    res = read_input(item, content_sha256=sha, max_decompressed_bytes=config.max_decompressed_bytes,
+                     keep_comments=config.keep_comments, parquet_columns=config.parquet)
+    for d in res.documents:
+        d.input = item.rel
+        d.paragraphs = apply_chrome(d, patterns, opts)
+        d.hints = None
+    return res
+
+
+ISOLATED_MEMORY = 4 << 30  # address space a suspect input may use in its child process (beside the cap)
+
+
+def _read_isolated(item: RawInput, sha: str, config: Config, patterns, opts: ChromeOptions,
+                   died_in: str) -> ReadResult:
+    """Read an input that a previous run died on (out of memory, killed) in a forked child process
+    with a memory limit: if it kills the child too, it is rejected; if the earlier death was not its
+    doing (a kill -9 of the whole run), it is read as usual. Either way this run goes on."""
+    import multiprocessing
+    import resource
+
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        limit = ISOLATED_MEMORY + 3 * config.max_decompressed_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            send.send(_read_and_strip(item, sha, config, patterns, opts))
+        except MemoryError:
+            send.send(None)
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+    try:
+        res = recv.recv()
+    except EOFError:  # the child died before it could answer
+        res = None
+    proc.join()
+    if isinstance(res, ReadResult):
+        return res
+    why = "out of memory" if res is None or proc.exitcode in (-9, None) else f"exit code {proc.exitcode}"
+    out = ReadResult()
+    out.rejections.append(Rejection(item.rel, f"rejected: reading it killed run {died_in}, and a process of its "
+                                              f"own this time ({why}); it is not read again unless it changes"))
+    return out
 
 
 # ---------------------------------------------------------------------------------------- finalize
@@ -383,7 +437,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
         parts.append(f"{table}/{final.name}")
     runs = [dict(r) for r in m.runs]
     if outcome.replaced:
-        renames.extend(_rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in outcome.replaced}, seq))
+        renames.extend(_rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in outcome.replaced}))
     # ledger: every input seen so far, with the doc ids it produced
     for r in ledger_rows:
         r["doc_ids"] = doc_ids_by_source.get(r["source"], [])
@@ -417,20 +471,18 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                      index_size=index.size, next_seq=seq + 1)
     out.commit(new_m, renames)
     out.recover()  # drop the previous state versions and the staging files
-    for _s, _e, sha in plan.pre_rejected:  # markers of inputs a dead run was reading: now in the ledger
-        if sha:
-            (out.reading_dir / f"{sha}.json").unlink(missing_ok=True)
+    for f in out.reading_dir.glob("*.json"):  # (a dead run's, of inputs this run did not read: known, gone)
+        f.unlink(missing_ok=True)
     card.write(out.root, new_m.runs)  # (derived from the manifest: the next run writes it again)
     return summary
 
 
 # ---------------------------------------------------------------------------------------- local
-def _rewrite_corpus_parts(out: OutputDir, runs: list[dict], drop: set[tuple[str, int]], seq: int
-                          ) -> list[tuple[Path, Path]]:
+def _rewrite_corpus_parts(out: OutputDir, runs: list[dict], drop: set[tuple[str, int]]) -> list[tuple[Path, Path]]:
     """Remove paragraphs ``drop`` (doc_id, paragraph_index) from the corpus parts of earlier runs:
-    each affected part is written again under a new name (``...-r<seq>.parquet``, to a temporary name
-    first) and ``runs`` is updated to list it instead of the old one; the commit makes the swap, and
-    recovery deletes the old part. Returns the renames for the commit."""
+    each affected part is written again under its own name (to a temporary name first); the commit
+    records its new size and checksum and renames it over the old one, an atomic swap, so a reader
+    never sees both (a crash after the commit is rolled forward by recovery). Returns the renames."""
     docs = sorted({d for d, _ in drop})
     corpus = [p for r in runs for p in r.get("parts", []) if p.startswith("corpus/")]
     if not corpus:
@@ -438,7 +490,6 @@ def _rewrite_corpus_parts(out: OutputDir, runs: list[dict], drop: set[tuple[str,
     hits = (pl.scan_parquet([out.root / p for p in corpus], include_file_paths="_file")
             .filter(pl.col("doc_id").is_in(docs)).select("_file").unique().collect()["_file"].to_list())
     renames: list[tuple[Path, Path]] = []
-    swap: dict[str, str] = {}
     for f in sorted(hits):
         old = Path(f)
         df = pl.read_parquet(old)
@@ -456,12 +507,7 @@ def _rewrite_corpus_parts(out: OutputDir, runs: list[dict], drop: set[tuple[str,
                 row["kept_paragraphs"] = [k for k, _ in keep]
                 row["text"] = "\n\n".join(t for _, t in keep)
             rows.append(row)
-        stem = re.sub(r"-r\d{6}$", "", old.stem)  # a part rewritten before: drop its old suffix
-        final = old.parent / f"{stem}-r{seq:06d}.parquet"
-        renames.append((write_parquet_tmp(pl.DataFrame(rows, schema=df.schema), final), final))
-        swap[f"corpus/{old.name}"] = f"corpus/{final.name}"
-    for r in runs:
-        r["parts"] = [swap.get(p, p) for p in r.get("parts", [])]
+        renames.append((write_parquet_tmp(pl.DataFrame(rows, schema=df.schema), old), old))
     return renames
 
 

@@ -28,6 +28,7 @@ manifest lists every part of every run). Readers therefore see all of a run or n
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -63,13 +64,34 @@ class Manifest:
     index_segments: list[str] = field(default_factory=list)
     index_size: int = 0
     next_seq: int = 1
+    # every committed file (parts, state files, index segment files) -> [size, sha256]; a run checks the
+    # sizes before it starts, ``dechaff verify`` the checksums too
+    files: dict[str, list] = field(default_factory=dict)
 
     @property
     def parts(self) -> list[str]:
         return [p for r in self.runs for p in r.get("parts", [])]
 
+    def referenced(self, root: Path) -> list[str]:
+        """Every file this manifest commits, relative to the output folder."""
+        state = [f for f in (self.ledger, self.boilerplate, self.boilerplate_templates, self.boilerplate_docs) if f]
+        seg_files = [f"{seg}{suffix}" for seg in self.index_segments
+                     for suffix in (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}",
+                                    f".retired{STATE_SUFFIX}")
+                     if (root / f"{seg}{suffix}").exists() or f"{seg}{suffix}" in self.files]
+        return [*self.parts, *state, *seg_files]
+
     def to_json(self) -> dict:
         return self.__dict__.copy()
+
+
+def _fingerprint(path: Path) -> list:
+    """[size, sha256] of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return [path.stat().st_size, h.hexdigest()]
 
 
 class OutputDir:
@@ -139,7 +161,18 @@ class OutputDir:
         return m
 
     def commit(self, manifest: Manifest, renames: list[tuple[Path, Path]]) -> None:
-        """The commit point: replace the manifest, then move the run's parts into place."""
+        """The commit point: record the size and checksum of every file the manifest names (from its
+        temporary name for the parts being renamed), replace the manifest, then move the parts into place."""
+        pending = {str(final.relative_to(self.root).as_posix()): tmp for tmp, final in renames}
+        files = {}
+        for rel in manifest.referenced(self.root):
+            if rel in pending:
+                files[rel] = _fingerprint(pending[rel])
+            elif rel in manifest.files:
+                files[rel] = manifest.files[rel]
+            elif (self.root / rel).exists():  # a file committed before files were recorded
+                files[rel] = _fingerprint(self.root / rel)
+        manifest.files = files
         atomic_write_json(self.manifest_path, manifest.to_json())
         self._roll_forward(renames)
 
@@ -149,18 +182,48 @@ class OutputDir:
             if tmp.exists():
                 os.replace(tmp, final)
 
+    def check(self, checksums: bool = False) -> list[str]:
+        """What is wrong with the committed files: missing, of another size, or (``checksums``) of
+        other content than the manifest recorded. Empty when all is well."""
+        m = self.read_manifest()
+        problems = []
+        for rel, (size, sha) in sorted(m.files.items()):
+            path = self.root / rel
+            if not path.exists():
+                problems.append(f"{rel}: missing")
+            elif path.stat().st_size != size:
+                problems.append(f"{rel}: {path.stat().st_size:,} bytes, committed with {size:,}")
+            elif checksums and _fingerprint(path)[1] != sha:
+                problems.append(f"{rel}: damaged (its checksum is not the one committed)")
+        return problems
+
     def recover(self) -> list[str]:
         """Bring the directory to the state its manifest describes: finish an interrupted commit, and
-        delete whatever a run that died before its commit left behind. Returns what it did."""
+        delete whatever a run that died before its commit left behind. Returns what it did. Refuses
+        (:class:`StateError`, deleting nothing) when committed parts are there but no manifest."""
         done: list[str] = []
         if not self.root.exists():
             return done
+        if not self.manifest_path.exists():
+            parts = sorted(f"{t}/{f.name}" for t in TABLE_DIRS if self.table_dir(t).is_dir()
+                           for f in self.table_dir(t).glob("part-*.parquet"))
+            if parts:
+                raise StateError(
+                    f"{self.root} holds {len(parts)} committed parts ({', '.join(parts[:3])}"
+                    f"{', ...' if len(parts) > 3 else ''}) but no {self.manifest_path.relative_to(self.root)}, "
+                    "the record of what they are; nothing was deleted. Restore the manifest, or move the "
+                    "folder away and start a new output")
         m = self.read_manifest()
         wanted = set(m.parts)
         for rel in m.parts:
             final = self.root / rel
             tmp = final.parent / f".{final.name}.tmp"
-            if not final.exists() and tmp.exists():
+            if not tmp.exists():
+                continue
+            size = m.files.get(rel, [None])[0]
+            # a part written again under its own name (keep = "longest") swaps in when it is the committed one
+            if not final.exists() or (size is not None and final.stat().st_size != size
+                                      and tmp.stat().st_size == size):
                 os.replace(tmp, final)
                 done.append(f"completed the commit of {rel}")
         for t in TABLE_DIRS:
