@@ -238,3 +238,48 @@ def test_an_input_read_when_a_run_was_killed_is_read_by_the_next_one(tmp_path):
     s = run_local(raw, out)
     assert s.documents_read == 2 and s.inputs_rejected == 0
     assert not marker.exists()
+
+
+def _records(n: int) -> list[bytes]:
+    from tests.test_readers import _warc
+
+    return [_warc([(f"http://a.example/{k}", f"<p>Page {k} with a paragraph of content for the reader.</p>",
+                    "text/html")]) for k in range(n)]
+
+
+def _with_length(rec: bytes, change) -> bytes:
+    import re
+
+    return re.sub(rb"Content-Length: (\d+)\r\n", lambda m: change(int(m.group(1))), rec, count=1)
+
+
+def test_every_warc_record_is_a_document_or_a_rejection(tmp_path):
+    """0.1 lost 44 of 50 records after one without Content-Length (no rejection), and a too-long length
+    swallowed the next record, whose WARC headers ended up in the corpus as text."""
+    from dechaff.readers import RawInput, read_input
+
+    recs = _records(50)
+    cases = {"no Content-Length": _with_length(recs[5], lambda n: b""),
+             "does not end it": _with_length(recs[5], lambda n: b"Content-Length: %d\r\n" % (n + 2000)),
+             "does not end": _with_length(recs[5], lambda n: b"Content-Length: %d\r\n" % (n - 30)),
+             "runs past the end": _with_length(recs[5], lambda n: b"Content-Length: %d\r\n" % (n + 10 ** 9))}
+    for why, bad in cases.items():
+        p = tmp_path / "w.warc"
+        tail = recs[6:] if why != "runs past the end" else []
+        p.write_bytes(b"".join([*recs[:5], bad, *tail]))
+        r = read_input(RawInput(p, "w.warc"))
+        assert len(r.documents) + len(r.rejections) == 6 + len(tail), why
+        (rej,) = r.rejections
+        assert rej.source == "w.warc#6" and why in rej.error and "byte " in rej.error, rej
+        assert not any("WARC-" in d.text for d in r.documents), why
+
+
+def test_a_warc_record_whose_payload_holds_a_warc_header_line_is_read_whole(tmp_path):
+    from dechaff.readers import RawInput, read_input
+    from tests.test_readers import _warc
+
+    inner = "<pre>\nWARC/1.0\r\nWARC-Type: response\r\n</pre><p>A page quoting a WARC header, then prose.</p>"
+    p = tmp_path / "q.warc"
+    p.write_bytes(_warc([("http://q.example/", inner, "text/html")]) + b"".join(_records(2)))
+    r = read_input(RawInput(p, "q.warc"))
+    assert len(r.documents) == 3 and not r.rejections

@@ -18,8 +18,10 @@ import hashlib
 import io
 import json
 import os
+import re
 import stat
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -563,47 +565,75 @@ def _read_parquet(item: RawInput, data: bytes, res: ReadResult, cols: ParquetCol
 
 
 def _read_warc(item: RawInput, data: bytes, res: ReadResult, cap: int, keep_comments: bool = False) -> None:
-    """HTML response records. A record warcio cannot parse is rejected alone: reading resumes at the
-    next ``WARC/1.x`` header after it."""
+    """HTML response records. Every record becomes a document or a rejection (record number, byte
+    offset, reason): each is framed here by its own ``Content-Length`` before warcio parses it alone, so
+    a record whose length is missing or wrong is rejected by itself and reading resumes at the next
+    ``WARC/1.x`` header (never swallowing the records after it), in one pass over the file."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     data = decompress_capped(data, cap, item.rel)
     if not data.lstrip().startswith(b"WARC/"):
         raise ReadError("not a WARC file (no WARC/1.x header at the start)")
-    n = 0
-    pos = 0
-    buf = io.BytesIO(data)  # (one buffer, sought to each resync point: slicing the rest was quadratic)
-    while pos < len(data):
-        buf.seek(pos)
-        it = ArchiveIterator(buf, arc2warc=True, ensure_http_headers=True)
+    for n, (start, end, error) in enumerate(_warc_frames(data), start=1):
+        if error is not None:
+            res.rejections.append(Rejection(f"{item.rel}#{n}", f"record {n} (byte {start}): {error}"))
+            continue
         warn = io.StringIO()
         try:
             with contextlib.redirect_stderr(warn):
-                for rec in it:
-                    n += 1
-                    errs = it.err_count
+                for rec in ArchiveIterator(io.BytesIO(data[start:end]), arc2warc=True, ensure_http_headers=True):
                     _warc_record(item, rec, n, res, cap, keep_comments)
-                    if it.err_count > errs:  # warcio found the record's length wrong and skipped ahead
-                        res.rejections.append(Rejection(f"{item.rel}#{n}", f"record {n}: invalid WARC record "
-                                                        "(its Content-Length does not match its content)"))
-            break
+                    break  # (one record: the frame holds exactly one)
         except (ArchiveLoadFailed, ValueError, EOFError, OSError, zlib.error, IndexError) as e:
-            n += 1
-            start = it.offset if it.offset is not None else pos  # (an absolute offset: it read from buf)
             res.rejections.append(Rejection(f"{item.rel}#{n}", f"record {n} (byte {start}): invalid WARC record ({e})"))
-            nxt = _next_warc_header(data, start + 1)
-            if nxt < 0:
-                break
-            pos = nxt
 
 
-def _next_warc_header(data: bytes, start: int) -> int:
-    for marker in (b"\nWARC/1.0\r\n", b"\nWARC/1.1\r\n", b"\nWARC/1.0\n", b"\nWARC/1.1\n"):
-        k = data.find(marker, start)
-        if k >= 0:
-            return k + 1
-    return -1
+_WARC_START = re.compile(rb"\nWARC/1\.[01]\r?\n")
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+
+
+def _warc_frames(data: bytes) -> Iterator[tuple[int, int, str | None]]:
+    """``(start, end, error)`` of every record: ``data[start:end]`` is one whole record, or ``error``
+    says why the record at ``start`` cannot be framed (the next frame starts at the next header)."""
+    pos = len(data) - len(data.lstrip())
+    n = len(data)
+    while pos < n:
+        if not data.startswith(b"WARC/", pos):  # bytes between records
+            nxt = _WARC_START.search(data, pos)
+            stop = nxt.start() + 1 if nxt else n
+            yield pos, stop, "invalid WARC record (bytes that are no record, between records)"
+            pos = stop
+            continue
+        head_end = data.find(b"\r\n\r\n", pos)
+        nxt = _WARC_START.search(data, pos + 1)
+        if head_end < 0 or (nxt is not None and nxt.start() < head_end):
+            stop = nxt.start() + 1 if nxt else n
+            yield pos, stop, "invalid WARC record (its header block does not end)"
+            pos = stop
+            continue
+        m = _CONTENT_LENGTH.search(data, pos, head_end + 2)
+        end = head_end + 4 + int(m.group(1)) if m else -1
+        if m is None:
+            error = "invalid WARC record (no Content-Length)"
+        elif end > n:
+            error = f"invalid WARC record (its Content-Length {int(m.group(1)):,} runs past the end of the file)"
+        elif not data.startswith(b"\r\n\r\n", end) or not (
+                end + 4 >= n or data[end + 4:end + 4 + 64].lstrip().startswith(b"WARC/")
+                or _WARC_START.search(data, head_end, end) is None):
+            # (the block must end in its terminator, and be followed by a record or the end of the file,
+            # unless it holds no record header: a too-long length swallows the next record's)
+            error = f"invalid WARC record (its Content-Length {int(m.group(1)):,} does not end it)"
+        else:
+            yield pos, end + 4, None
+            rest = data[end + 4: end + 4 + 64]
+            pos = end + 4 + (len(rest) - len(rest.lstrip()))
+            continue
+        # resync at the next record header after this one's headers
+        nxt = _WARC_START.search(data, head_end)
+        stop = nxt.start() + 1 if nxt else n
+        yield pos, stop, error
+        pos = stop
 
 
 def _warc_record(item: RawInput, rec, n: int, res: ReadResult, cap: int, keep_comments: bool = False) -> None:
