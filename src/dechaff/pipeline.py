@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import re
 import secrets
 import time
@@ -30,11 +29,11 @@ from dechaff.config import Config
 from dechaff.dedup import DedupIndex, Item, deduplicate
 from dechaff.model import EMPTY, Decision, Document
 from dechaff.readers import RawInput, ReadResult, Rejection, discover, read_input, sha256_file
+from dechaff.staging import read_shard, write_shard
 from dechaff.state import Manifest, OutputDir, StateError
 from dechaff.writers import (
     STATE_SUFFIX,
     TABLES,
-    atomic_write_bytes,
     atomic_write_parquet,
     frame,
     write_parquet_tmp,
@@ -267,8 +266,8 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
         whole_file_rejected = not res.documents and any(r.source == rel for r in res.rejections)
         ledger.append({"source": rel, "content_sha256": sha, "status": "rejected" if whole_file_rejected
                        else "ingested", "n_documents": len(res.documents)})
-    path = plan.staging / f"shard-{shard_no:05d}.pkl"
-    atomic_write_bytes(path, pickle.dumps((docs, rejections, ledger), protocol=5))
+    path = plan.staging / f"shard-{shard_no:05d}"
+    write_shard(path, docs, rejections, ledger)
     return ShardResult(str(path), len(plan.shards[shard_no]), len(docs),
                        sum(1 for row in ledger if row["status"] == "rejected"))
 
@@ -337,8 +336,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                                for s, _e, sha in plan.pre_rejected if sha]
     retried = sum(1 for _s, _e, sha in plan.pre_rejected if not sha)  # inputs the next run tries again
     for p in sorted(shard_paths):
-        with open(p, "rb") as f:
-            d, r, lrows = pickle.load(f)
+        d, r, lrows = read_shard(Path(p))
         docs.extend(d)
         rejections.extend(r)
         ledger_rows.extend(lrows)
