@@ -1,4 +1,4 @@
-"""The ``dechaff`` command: ``run``, ``serve``, ``compact``, ``verify`` and ``explain``."""
+"""The ``dechaff`` command: ``run``, ``serve``, ``compact``, ``verify``, ``repair`` and ``explain``."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check every committed file of --out against the manifest's checksums")
     v.add_argument("--out", default="clean")
 
+    rp = sub.add_parser("repair", help="rebuild what can be rebuilt of a damaged --out, and say what is lost")
+    rp.add_argument("--out", default="clean")
+    rp.add_argument("--config", help="configuration file (its [dedup] settings shape the rebuilt index)")
+
     c = sub.add_parser("compact", help="merge each table's part files into parts of about --target-mb")
     c.add_argument("--out", default="clean")
     c.add_argument("--target-mb", type=float, default=256, help="size of a merged part (default: 256)")
@@ -67,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         return _compact(args)
     if args.cmd == "verify":
         return _verify(args)
+    if args.cmd == "repair":
+        return _repair(args)
     if not Path(args.raw).is_dir():
         print(f"dechaff: error: raw directory {args.raw} does not exist (or is not a directory)", file=sys.stderr)
         return EXIT_USAGE
@@ -182,6 +188,27 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"{len(problems)} of {n} committed files missing or damaged", file=sys.stderr)
         return EXIT_USAGE
     print(f"{n} committed files checked: all present with their committed checksums")
+    return EXIT_OK
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from dechaff.config import Config, ConfigError
+    from dechaff.repair import repair
+    from dechaff.state import OutputLocked, StateError
+
+    try:
+        report = repair(Path(args.out), Config.load(Path(args.config) if args.config else None))
+    except ConfigError as e:
+        print(f"dechaff: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OutputLocked as e:
+        print(f"dechaff: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    except StateError as e:
+        print(f"dechaff: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in report.lines():
+        print(line)
     return EXIT_OK
 
 

@@ -167,3 +167,54 @@ def test_verify_finds_a_damaged_file_of_the_same_size(tmp_path):
     seg.write_bytes(bytes(data))
     r = subprocess.run(cli, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and f"{seg.name}: damaged" in r.stderr
+
+
+# ---------------------------------------------------------------------------------------- repair
+def _copy_paragraph(raw: Path) -> str:
+    """A new input that copies a paragraph of d1 (so a later run shows the rebuilt index works)."""
+    para = (raw / "d1.txt").read_text().split("\n\n")[1].strip()
+    (raw / "copy.txt").write_text(f"A copy page\n\n{para}\n\nA closing line of its own, long enough to stay in.\n")
+    return para
+
+
+def test_repair_after_the_manifest_was_deleted(tmp_path):
+    from dechaff.repair import repair
+
+    raw, out = _small(tmp_path)
+    before = pl.read_parquet(out / "corpus" / "*.parquet").sort("doc_id")
+    (out / "_state" / "manifest.json").unlink()
+    report = repair(out)
+    assert any("the manifest" in x for x in report.rebuilt) and any("dedup index" in x for x in report.rebuilt)
+    assert pl.read_parquet(out / "corpus" / "*.parquet").sort("doc_id").equals(before)
+    para = _copy_paragraph(raw)
+    s = run_local(raw, out)
+    assert s.inputs_already_ingested == 3 and s.documents_read == 2  # d9 and the copy; d0-d2 known again
+    rm = pl.read_parquet(out / "removed" / "*.parquet")
+    assert rm.filter((pl.col("doc_id") == "copy") & (pl.col("text") == para))["duplicate_of_doc"].to_list() == ["d1"]
+    assert OutputDir(out).check(checksums=True) == []
+
+
+def test_repair_after_a_lost_part_and_a_garbled_index(tmp_path):
+    import subprocess
+
+    raw, out = _small(tmp_path)
+    part = next((out / "removed").glob("*.parquet"))
+    part.unlink()
+    seg = next((out / "_state" / "index").glob("*.keys.npy"))
+    data = bytearray(seg.read_bytes())
+    data[-1] ^= 0xFF
+    seg.write_bytes(bytes(data))
+    with pytest.raises(StateError, match="missing"):
+        run_local(raw, out)
+    r = subprocess.run([sys.executable, "-m", "dechaff_flows.cli", "repair", "--out", str(out)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"lost: removed/{part.name} (missing): its rows" in r.stdout and "rebuilt: the dedup index" in r.stdout
+    para = _copy_paragraph(raw)
+    s = run_local(raw, out)
+    assert s.documents_read == 2
+    rm = pl.read_parquet(out / "removed" / "*.parquet")
+    assert rm.filter((pl.col("doc_id") == "copy") & (pl.col("text") == para))["duplicate_of_doc"].to_list() == ["d1"]
+    r = subprocess.run([sys.executable, "-m", "dechaff_flows.cli", "repair", "--out", str(out)], capture_output=True,
+                       text=True, timeout=120)
+    assert "nothing to repair" in r.stdout
