@@ -218,3 +218,13 @@ def test_repair_after_a_lost_part_and_a_garbled_index(tmp_path):
     r = subprocess.run([sys.executable, "-m", "dechaff_flows.cli", "repair", "--out", str(out)], capture_output=True,
                        text=True, timeout=120)
     assert "nothing to repair" in r.stdout
+
+
+def test_a_garbled_state_file_of_the_same_size_stops_the_run(tmp_path):
+    raw, out = _small(tmp_path)
+    seg = next((out / "_state" / "index").glob("*.fp.npy"))
+    data = bytearray(seg.read_bytes())
+    data[-3] ^= 0x55
+    seg.write_bytes(bytes(data))
+    with pytest.raises(StateError, match=f"{seg.name}: damaged"):
+        run_local(raw, out)

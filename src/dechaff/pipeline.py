@@ -196,11 +196,12 @@ def _known_inputs(out: OutputDir, m: Manifest) -> set[str]:
 
 def prepare_output(out: OutputDir) -> list[str]:
     """Call with the output lock held, before reading the manifest to change it: finish or roll back an
-    interrupted commit, check that every committed file is there with its size (:class:`StateError`
-    naming them otherwise: nothing is written or deleted), and bring parts of older schemas up to date.
+    interrupted commit, check that every committed file is there with its size, and the state files with
+    their checksums (:class:`StateError` naming them otherwise: nothing is written or deleted), and bring
+    parts of older schemas up to date.
     Returns what it did."""
     done = out.recover()
-    problems = out.check()
+    problems = out.check(state_checksums=True)  # (parts by size: a run does not read them)
     if problems:
         raise StateError(f"{out.root}: committed files are missing or damaged: {'; '.join(problems[:10])}"
                          f"{f' (and {len(problems) - 10} more)' if len(problems) > 10 else ''}. Nothing was "

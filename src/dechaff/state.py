@@ -182,9 +182,10 @@ class OutputDir:
             if tmp.exists():
                 os.replace(tmp, final)
 
-    def check(self, checksums: bool = False) -> list[str]:
-        """What is wrong with the committed files: missing, of another size, or (``checksums``) of
-        other content than the manifest recorded. Empty when all is well."""
+    def check(self, checksums: bool = False, state_checksums: bool = False) -> list[str]:
+        """What is wrong with the committed files: missing, of another size, or (``checksums``; for the
+        state files a run reads whole anyway, ``state_checksums``) of other content than the manifest
+        recorded. Empty when all is well."""
         m = self.read_manifest()
         problems = []
         for rel, (size, sha) in sorted(m.files.items()):
@@ -193,7 +194,7 @@ class OutputDir:
                 problems.append(f"{rel}: missing")
             elif path.stat().st_size != size:
                 problems.append(f"{rel}: {path.stat().st_size:,} bytes, committed with {size:,}")
-            elif checksums and _fingerprint(path)[1] != sha:
+            elif (checksums or (state_checksums and rel.startswith("_state/"))) and _fingerprint(path)[1] != sha:
                 problems.append(f"{rel}: damaged (its checksum is not the one committed)")
         return problems
 
