@@ -149,24 +149,32 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _maintain(action) -> int:
+    """Run a maintenance ``action`` (no Prefect) that returns something with ``lines()``: print them, and
+    map a locked output to exit 3, a bad configuration or output folder to exit 2."""
+    from dechaff.config import ConfigError
+    from dechaff.state import OutputLocked, StateError
+
+    try:
+        result = action()
+    except OutputLocked as e:
+        print(f"dechaff: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    except (ConfigError, StateError) as e:
+        print(f"dechaff: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in result.lines():
+        print(line)
+    return EXIT_OK
+
+
 def _compact(args: argparse.Namespace) -> int:
     from dechaff.compact import compact
-    from dechaff.state import OutputLocked, StateError
 
     if args.target_mb <= 0:
         print(f"dechaff: error: --target-mb must be positive, not {args.target_mb:g}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        s = compact(Path(args.out), args.target_mb, args.wait)
-    except OutputLocked as e:
-        print(f"dechaff: {e}", file=sys.stderr)
-        return EXIT_LOCKED
-    except StateError as e:
-        print(f"dechaff: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    for line in s.lines():
-        print(line)
-    return EXIT_OK
+    return _maintain(lambda: compact(Path(args.out), args.target_mb, args.wait))
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -192,24 +200,10 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _repair(args: argparse.Namespace) -> int:
-    from dechaff.config import Config, ConfigError
+    from dechaff.config import Config
     from dechaff.repair import repair
-    from dechaff.state import OutputLocked, StateError
 
-    try:
-        report = repair(Path(args.out), Config.load(Path(args.config) if args.config else None))
-    except ConfigError as e:
-        print(f"dechaff: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except OutputLocked as e:
-        print(f"dechaff: {e}", file=sys.stderr)
-        return EXIT_LOCKED
-    except StateError as e:
-        print(f"dechaff: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    for line in report.lines():
-        print(line)
-    return EXIT_OK
+    return _maintain(lambda: repair(Path(args.out), Config.load(Path(args.config) if args.config else None)))
 
 
 def _explain(args: argparse.Namespace) -> int:
