@@ -249,7 +249,7 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     reading.mkdir(parents=True, exist_ok=True)
     for rel, sha in plan.shards[shard_no]:
         # a marker while the input is read: if the process is killed on it (out of memory), the next run
-        # finds the marker and rejects the input instead of dying on it again
+        # finds the marker and reads the input in a process of its own (see _read_isolated)
         marker = reading / f"{sha}.json"
         marker.write_text(json.dumps({"source": rel, "run_id": plan.run_id, "pid": os.getpid()}))
         try:
@@ -283,7 +283,7 @@ def _read_and_strip(item: RawInput, sha: str, config: Config, patterns, opts: Ch
     return res
 
 
-ISOLATED_MEMORY = 4 << 30  # address space a suspect input may use in its child process (beside the cap)
+ISOLATED_MEMORY = 4 << 30  # address space a suspect input may add in its child process (beside the cap)
 
 
 def _read_isolated(item: RawInput, sha: str, config: Config, patterns, opts: ChromeOptions,
@@ -298,7 +298,9 @@ def _read_isolated(item: RawInput, sha: str, config: Config, patterns, opts: Chr
     recv, send = ctx.Pipe(duplex=False)
 
     def child() -> None:
-        limit = ISOLATED_MEMORY + 3 * config.max_decompressed_bytes
+        # on top of what the process maps already (a fork has its parent's address space)
+        mapped = next((int(ln.split()[1]) << 10 for ln in open("/proc/self/status") if ln.startswith("VmSize")), 0)
+        limit = mapped + ISOLATED_MEMORY + 3 * config.max_decompressed_bytes
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         try:
             send.send(_read_and_strip(item, sha, config, patterns, opts))
