@@ -299,7 +299,8 @@ def _read_isolated(item: RawInput, sha: str, config: Config, patterns, opts: Chr
 
     def child() -> None:
         # on top of what the process maps already (a fork has its parent's address space)
-        mapped = next((int(ln.split()[1]) << 10 for ln in open("/proc/self/status") if ln.startswith("VmSize")), 0)
+        with open("/proc/self/status") as f:
+            mapped = next((int(ln.split()[1]) << 10 for ln in f if ln.startswith("VmSize")), 0)
         limit = mapped + ISOLATED_MEMORY + 3 * config.max_decompressed_bytes
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         try:
