@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -19,7 +20,15 @@ def _prefect_env(verbose: bool) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="dechaff", description="Clean, deduplicated, audited text corpora.")
+    from dechaff import __version__
+
+    ap = argparse.ArgumentParser(
+        prog="dechaff", description="Clean, deduplicated, audited text corpora.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit status: 0 done (also when some inputs were rejected: a warning names them); 1 none of the "
+               "new inputs could be processed; 2 bad settings or values, a missing raw folder, an output "
+               "folder that is damaged (see verify, repair) or not dechaff's; 3 another run holds the output")
+    ap.add_argument("--version", action="version", version=f"dechaff {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     r = sub.add_parser("run", help="one run: clean the new files under --raw into --out")
@@ -34,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="Prefect task runner for the shard tasks (default: threads)")
     r.add_argument("--dask-address", help="with --runner dask: scheduler address of an existing cluster")
     r.add_argument("--verbose", action="store_true", help="show Prefect's own logs")
+    r.add_argument("--json", action="store_true", help="print the run's summary as one JSON object (for scripts)")
 
     s = sub.add_parser("serve", help="scheduled ingestion through Prefect serve()")
     s.add_argument("--raw", default="raw")
@@ -78,8 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from dechaff.config import Config, ConfigError
 
+    # every setting, and every value given here, is checked before Prefect starts
+    over = ({"keep_comments": args.keep_comments, "lock_wait_seconds": args.wait} if args.cmd == "run" else {})
     try:
-        Config.load(Path(args.config) if args.config else None)
+        Config.load(Path(args.config) if args.config else None, **over)
+        if args.cmd == "serve":
+            _check_schedule(args)
     except ConfigError as e:
         print(f"dechaff: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -87,6 +101,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "serve":
         return _serve(args)
     return _run(args)
+
+
+def _check_schedule(args: argparse.Namespace) -> None:
+    from dechaff.config import ConfigError
+
+    if args.interval is not None and not args.interval > 0:
+        raise ConfigError(f"--interval {args.interval:g}: the seconds between runs, more than 0")
+    if args.cron is not None:
+        from prefect._internal.schemas.validators import validate_cron_string  # (what serve() will check)
+
+        try:
+            validate_cron_string(args.cron)
+        except ValueError:
+            raise ConfigError(f"--cron {args.cron!r}: not a cron expression; e.g. '*/15 * * * *'") from None
 
 
 def dask_runner_kwargs(address: str | None) -> dict:
@@ -126,8 +154,11 @@ def _run(args: argparse.Namespace) -> int:
     from dechaff.pipeline import RunSummary
 
     s = RunSummary(**summary)
-    for line in s.lines():
-        print(line)
+    if args.json:
+        print(json.dumps(s.to_dict(), sort_keys=True))
+    else:
+        for line in s.lines():
+            print(line)
     if s.inputs_rejected or s.records_rejected:
         print(f"dechaff: warning: {s.inputs_rejected + s.records_rejected} inputs or records rejected; "
               f"see {args.out}/rejected/ (run {s.run_id})", file=sys.stderr)

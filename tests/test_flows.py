@@ -3,6 +3,7 @@ CLI tests that fail before any flow starts do not."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -104,9 +105,11 @@ def test_cli_exits_1_when_nothing_new_could_be_processed(tmp_path, prefect_harne
     raw.mkdir()
     (raw / "a.txt").write_bytes(b"")
     (raw / "b.jsonl").write_text("{broken\n")
-    r = _cli("run", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    r = _cli("run", "--raw", str(raw), "--out", str(tmp_path / "out"), "--json")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "none of the new inputs could be processed" in r.stderr
+    summary = json.loads(r.stdout)  # --json: the summary as one object
+    assert summary["inputs_new"] == 2 and summary["documents_read"] == 0
     assert "Traceback" not in r.stderr
     rej = pl.read_parquet(tmp_path / "out" / "rejected" / "*.parquet")
     assert set(rej["source"]) == {"a.txt", "b.jsonl:1"}
@@ -140,3 +143,12 @@ def test_a_local_dask_cluster_listens_on_this_machine_only():
     assert runner.cluster_kwargs["host"] == "127.0.0.1"
     assert runner.cluster_kwargs["dashboard_address"].startswith("127.0.0.1:")
     assert dask_runner_kwargs("tcp://10.1.2.3:8786") == {"address": "tcp://10.1.2.3:8786"}
+
+
+def test_cli_version_and_exit_codes_in_help():
+    from dechaff import __version__
+
+    r = _cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"dechaff {__version__}"
+    r = _cli("--help")
+    assert "exit status" in r.stdout and "3 another run holds the output" in r.stdout

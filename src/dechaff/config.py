@@ -26,8 +26,11 @@ Example ``dechaff.toml``::
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dechaff.dedup import DedupParams
 from dechaff.readers import ParquetColumns
@@ -37,8 +40,80 @@ class ConfigError(Exception):
     pass
 
 
+# ---------------------------------------------------------------------------------------- checking
+# One pydantic model per section: types (strict: "yes" is not a boolean, "high" not a number), ranges
+# and the allowed values, so a bad setting is refused before any work, naming the key, the value and
+# what is allowed.
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _TopSettings(_Strict):
+    keep_comments: bool = False
+    boilerplate_min_docs: int = Field(5, ge=2, description="a text in one document is no template")
+    chrome_patterns: list[str] = []
+    shard_mb: float = Field(64.0, gt=0)
+    max_shard_files: int = Field(2000, ge=1)
+    max_decompressed_mb: int = Field(2048, ge=1)
+    lock_wait_seconds: float = Field(0.0, ge=0)
+
+
+class _DedupSettings(_Strict):
+    num_perm: int = Field(128, ge=8, le=1024)
+    bands: int = Field(42, ge=1)
+    rows: int = Field(3, ge=1)
+    seed: int = Field(1, ge=0)
+    ngram: int = Field(3, ge=1, le=10)
+    short_words: int = Field(8, ge=0)
+    short_ngram: int = Field(1, ge=1, le=10)
+    min_words: int = Field(5, ge=1)
+    jaccard: float = Field(0.4, gt=0, le=1)
+    min_share: float = Field(0.6, ge=0, le=1)
+    containment: float = Field(0.8, gt=0, le=1)
+    min_containment_shingles: int = Field(6, ge=1)
+    bucket_cap: int = Field(16, ge=1)
+    max_chars: int = Field(1_000_000, ge=1000)
+    doc_share: float = Field(0.5, ge=0, lt=1)
+    scheme: Literal["affine32"] = "affine32"
+    keep: Literal["earliest", "longest"] = "earliest"
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> _DedupSettings:
+        if self.bands * self.rows > self.num_perm:
+            raise ValueError(f"bands x rows ({self.bands} x {self.rows}) must be at most num_perm ({self.num_perm})")
+        return self
+
+
+class _ParquetSettings(_Strict):
+    text: str = Field("text", min_length=1)
+    html: str = Field("html", min_length=1)
+    id: str = Field("id", min_length=1)
+    url: str = Field("url", min_length=1)
+    title: str = Field("title", min_length=1)
+    site: str = Field("site", min_length=1)
+
+
+def _check(model: type[BaseModel], data: dict, origin: str, section: str) -> dict:
+    try:
+        return model.model_validate(data).model_dump(exclude_unset=True)
+    except ValidationError as e:
+        msgs = []
+        for err in e.errors():
+            key = ".".join(str(x) for x in (section, *err["loc"]) if x) or section
+            if err["type"] == "extra_forbidden":
+                allowed = ", ".join(model.model_fields)
+                msgs.append(f"unknown setting {key} (the {section or 'top-level'} settings are {allowed})")
+            else:
+                shown = f" = {err['input']!r}" if err["loc"] else ""
+                msgs.append(f"{key}{shown}: {err['msg'].removeprefix('Value error, ')}")
+        raise ConfigError(f"{origin}: {'; '.join(msgs)}") from None
+
+
+
 @dataclass(frozen=True)
 class Config:
+    """The settings of a run, checked (see :meth:`from_settings`)."""
+
     keep_comments: bool = False
     boilerplate_min_docs: int = 5
     chrome_patterns: tuple[str, ...] = ()
@@ -50,10 +125,11 @@ class Config:
     parquet: ParquetColumns = field(default_factory=ParquetColumns)
 
     def __post_init__(self) -> None:
-        if isinstance(self.boilerplate_min_docs, bool) or not isinstance(self.boilerplate_min_docs, int) \
-                or self.boilerplate_min_docs < 2:
-            raise ConfigError(f"boilerplate_min_docs = {self.boilerplate_min_docs!r}: a whole number of at least 2 "
-                              "(a text in one document is no template; 1 would remove every page's text)")
+        # (direct construction, as tests and library callers do, is checked like a file's settings)
+        top = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("dedup", "parquet")}
+        top["chrome_patterns"] = list(self.chrome_patterns)
+        _check(_TopSettings, top, "settings", "")
+        _check(_DedupSettings, asdict(self.dedup), "settings", "dedup")
 
     @property
     def max_decompressed_bytes(self) -> int:
@@ -61,42 +137,53 @@ class Config:
 
     @classmethod
     def from_settings(cls, settings: dict, origin: str = "settings", base: Path = Path(".")) -> Config:
-        """A configuration from a mapping shaped like ``dechaff.toml`` (``dedup`` a mapping of its own);
-        ``chrome_patterns`` paths are taken relative to ``base``."""
+        """A configuration from a mapping shaped like ``dechaff.toml`` (``dedup`` and ``parquet``
+        mappings of their own): every key typed and range-checked, ``chrome_patterns`` files taken
+        relative to ``base`` and required to exist. Raises :class:`ConfigError` naming the key, the
+        value and what is allowed."""
         data = dict(settings)
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"{origin}: unknown setting(s) {', '.join(sorted(unknown))}")
-        dd = dict(data.pop("dedup", None) or {})
-        dknown = {f.name for f in fields(DedupParams)}
-        if set(dd) - dknown:
-            raise ConfigError(f"{origin}: unknown [dedup] setting(s) {', '.join(sorted(set(dd) - dknown))}")
-        pq = dict(data.pop("parquet", None) or {})
-        pknown = {f.name for f in fields(ParquetColumns)}
-        bad = {k for k, v in pq.items() if k not in pknown or not isinstance(v, str) or not v}
-        if bad:
-            raise ConfigError(f"{origin}: [parquet] {', '.join(sorted(bad))}: the keys are {', '.join(sorted(pknown))}, "
-                              "each a column name")
-        if "chrome_patterns" in data:
-            data["chrome_patterns"] = tuple(str(base / p) for p in data["chrome_patterns"])
-        try:
-            dedup = replace(DedupParams(), **dd)
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"{origin}: [dedup] {e}") from None
-        return cls(**data, dedup=dedup, parquet=ParquetColumns(**pq))
+        dd = data.pop("dedup", None) or {}
+        pq = data.pop("parquet", None) or {}
+        for name, section in (("dedup", dd), ("parquet", pq)):
+            if not isinstance(section, dict):
+                raise ConfigError(f"{origin}: {name} = {section!r}: a table of settings ([{name}])")
+        top = _check(_TopSettings, data, origin, "")
+        dd = _check(_DedupSettings, dd, origin, "dedup")
+        pq = _check(_ParquetSettings, pq, origin, "parquet")
+        if "chrome_patterns" in top:
+            top["chrome_patterns"] = tuple(str(base / p) for p in top["chrome_patterns"])
+            missing = [p for p in top["chrome_patterns"] if not Path(p).is_file()]
+            if missing:
+                raise ConfigError(f"{origin}: chrome_patterns: no such file {', '.join(missing)}")
+        return cls(**top, dedup=replace(DedupParams(), **dd), parquet=ParquetColumns(**pq))
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: object) -> Config:
+        """Settings from ``path``; without one, from ``./dechaff.toml``, else from ``[tool.dechaff]`` of
+        ``./pyproject.toml``, else the defaults; then ``overrides`` (CLI values; None: not given)."""
         data: dict = {}
-        if path is None and Path("dechaff.toml").exists():
-            path = Path("dechaff.toml")
+        if path is None:
+            if Path("dechaff.toml").exists():
+                path = Path("dechaff.toml")
+            elif Path("pyproject.toml").exists() and "dechaff" in _toml(Path("pyproject.toml")).get("tool", {}):
+                path = Path("pyproject.toml")
         if path is not None:
-            try:
-                data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as e:
-                raise ConfigError(f"cannot read configuration {path}: {e}") from None
-        cfg = cls.from_settings(data.get("dechaff", data), origin=str(path),
+            data = _toml(Path(path))
+            if Path(path).name == "pyproject.toml":
+                data = data.get("tool", {}).get("dechaff", {})
+        cfg = cls.from_settings(data.get("dechaff", data), origin=str(path or "settings"),
                                 base=Path(path).parent if path else Path("."))
         over = {k: v for k, v in overrides.items() if v is not None}
-        return replace(cfg, **over) if over else cfg
+        if not over:
+            return cfg
+        try:
+            return replace(cfg, **over)
+        except TypeError as e:
+            raise ConfigError(f"settings: {e}") from None
+
+
+def _toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read configuration {path}: {e}") from None
