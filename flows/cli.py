@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--dask-address", help="with --runner dask: scheduler address of an existing cluster")
     r.add_argument("--verbose", action="store_true", help="show Prefect's own logs")
     r.add_argument("--json", action="store_true", help="print the run's summary as one JSON object (for scripts)")
+    r.add_argument("--local", action="store_true",
+                   help="run the same steps in this process, without Prefect (one-off runs: no server to start)")
 
     s = sub.add_parser("serve", help="scheduled ingestion through Prefect serve()")
     s.add_argument("--raw", default="raw")
@@ -73,7 +76,27 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM (cron, systemd, timeout), raised as Ctrl-C is, so that everything unwinds the same way."""
+
+
+def _on_sigterm(_signum, _frame) -> None:
+    raise _Stopped
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command line; SIGINT and SIGTERM stop it with one line and exit 130 / 143 (the output is the
+    last commit: a run is committed all at once or not at all)."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as e:
+        sig = "SIGTERM" if isinstance(e, _Stopped) else "SIGINT"
+        print(f"dechaff: stopped ({sig}); the output folder holds the last committed run", file=sys.stderr)
+        return 143 if isinstance(e, _Stopped) else 130
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.cmd == "explain":
         return _explain(args)
@@ -127,29 +150,16 @@ def dask_runner_kwargs(address: str | None) -> dict:
 
 def _run(args: argparse.Namespace) -> int:
     from dechaff.state import OutputLocked, StateError
-    from dechaff_flows.ingest import cleanup_flow
 
-    flow = cleanup_flow
-    if args.runner == "processes":
-        from prefect.task_runners import ProcessPoolTaskRunner
-
-        flow = cleanup_flow.with_options(task_runner=ProcessPoolTaskRunner())
-    elif args.runner == "dask":
-        try:
-            from prefect_dask import DaskTaskRunner
-        except ImportError:
-            print("dechaff: error: --runner dask needs prefect-dask: pip install 'dechaff[dask]'", file=sys.stderr)
-            return EXIT_USAGE
-        flow = cleanup_flow.with_options(task_runner=DaskTaskRunner(**dask_runner_kwargs(args.dask_address)))
     try:
-        summary = flow(raw_dir=args.raw, out_dir=args.out, config_path=args.config,
-                       keep_comments=args.keep_comments, lock_wait_seconds=args.wait,
-                       progress=sys.stderr.isatty())
+        summary = _run_local(args) if args.local else _run_flow(args)
     except OutputLocked as e:
         print(f"dechaff: {e}", file=sys.stderr)
         return EXIT_LOCKED
     except StateError as e:  # the output folder is not as its manifest says: the user must act
         print(f"dechaff: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if summary is None:
         return EXIT_USAGE
     from dechaff.pipeline import RunSummary
 
@@ -166,6 +176,37 @@ def _run(args: argparse.Namespace) -> int:
         print("dechaff: error: none of the new inputs could be processed", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _run_local(args: argparse.Namespace) -> dict | None:
+    from dechaff.config import Config
+    from dechaff.pipeline import run_local
+
+    if args.runner != "threads":
+        print(f"dechaff: error: --local runs in this process; --runner {args.runner} needs Prefect", file=sys.stderr)
+        return None
+    cfg = Config.load(Path(args.config) if args.config else None, keep_comments=args.keep_comments,
+                      lock_wait_seconds=args.wait)
+    return run_local(Path(args.raw), Path(args.out), cfg).to_dict()
+
+
+def _run_flow(args: argparse.Namespace) -> dict | None:
+    from dechaff_flows.ingest import cleanup_flow
+
+    flow = cleanup_flow
+    if args.runner == "processes":
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        flow = cleanup_flow.with_options(task_runner=ProcessPoolTaskRunner())
+    elif args.runner == "dask":
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError:
+            print("dechaff: error: --runner dask needs prefect-dask: pip install 'dechaff[dask]'", file=sys.stderr)
+            return None
+        flow = cleanup_flow.with_options(task_runner=DaskTaskRunner(**dask_runner_kwargs(args.dask_address)))
+    return flow(raw_dir=args.raw, out_dir=args.out, config_path=args.config, keep_comments=args.keep_comments,
+                lock_wait_seconds=args.wait, progress=sys.stderr.isatty())
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -152,3 +152,55 @@ def test_cli_version_and_exit_codes_in_help():
     assert r.returncode == 0 and r.stdout.strip() == f"dechaff {__version__}"
     r = _cli("--help")
     assert "exit status" in r.stdout and "3 another run holds the output" in r.stdout
+
+
+def _big_raw(raw, n: int = 1500) -> None:
+    import random
+
+    rng = random.Random(2)
+    words = [f"w{i}" for i in range(2000)]
+    raw.mkdir()
+    for k in range(n):
+        (raw / f"d{k:04d}.txt").write_text("\n\n".join(" ".join(rng.choice(words) for _ in range(60)) + "."
+                                                      for _ in range(10)) + "\n")
+
+
+def test_cli_run_local_is_the_run_without_prefect(tmp_path, sample_raw):
+    r = _cli("run", "--local", "--raw", str(sample_raw), "--out", str(tmp_path / "out"), "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["documents_read"] == 5 and s["paragraphs_kept"] > 100
+    r = _cli("run", "--local", "--runner", "dask", "--raw", str(sample_raw), "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and "--local runs in this process" in r.stderr
+
+
+@pytest.mark.parametrize("local", [True, False])
+def test_sigterm_stops_a_run_cleanly(tmp_path, local):
+    """One line on stderr, exit 143, no process left behind (the embedded Prefect server included), and the
+    output is the last commit or nothing."""
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    _big_raw(raw)
+    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "prefect-home"))
+    cmd = [sys.executable, "-m", "dechaff_flows.cli", "run", *(["--local"] if local else []), "--raw", str(raw),
+           "--out", str(out)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = psutil.Process(p.pid)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "_state" / "reading").exists():  # until the run is reading
+        time.sleep(0.02)
+    children = proc.children(recursive=True)
+    p.send_signal(signal.SIGTERM)
+    _stdout, stderr = p.communicate(timeout=30)
+    assert p.returncode == 143, stderr
+    assert "stopped (SIGTERM)" in stderr and "Traceback" not in stderr
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, [c.cmdline() for c in alive]
+    if (out / "corpus").is_dir():  # nothing committed, or a whole run
+        parts = list((out / "corpus").glob("*.parquet"))
+        assert all(pl.read_parquet(f).height > 0 for f in parts)
