@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -209,16 +210,111 @@ def _run_flow(args: argparse.Namespace) -> dict | None:
                 lock_wait_seconds=args.wait, progress=sys.stderr.isatty())
 
 
+def _api_problem() -> str | None:
+    """Why ``serve`` cannot work here (no long-lived Prefect server reachable), or None."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        return ("a schedule needs a long-lived Prefect server, and PREFECT_API_URL is not set: run `prefect server "
+                "start` (or use yours), then `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`")
+    import httpx
+
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", timeout=5).raise_for_status()
+    except httpx.HTTPError as e:
+        return f"no Prefect server answers at PREFECT_API_URL={url} ({e}); start it with `prefect server start`"
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
     from dechaff_flows.ingest import ingest_flow
 
+    problem = _api_problem()
+    if problem:
+        print(f"dechaff: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     params = {"raw_dir": str(Path(args.raw).resolve()), "out_dir": str(Path(args.out).resolve()),
               "config_path": str(Path(args.config).resolve()) if args.config else None}
     kw: dict = {"cron": args.cron} if args.cron else {"interval": args.interval}
     print(f"dechaff: serving deployment {args.name!r} ({'cron ' + args.cron if args.cron else f'every {args.interval:g} s'}); "
           "Ctrl-C to stop", file=sys.stderr)
-    ingest_flow.serve(name=args.name, parameters=params, pause_on_shutdown=False, **kw)
-    return EXIT_OK
+    # One ingest run at a time, whatever the schedule or restarts: a run due while another is running is
+    # cancelled, not queued (the next one picks up its files). Stopping serve pauses the schedule, so no
+    # late runs pile up while it is down; starting it again un-pauses it (paused=False).
+    # Prefect 3.8's runner answers SIGTERM with a stop() coroutine it never awaits and sys.exit(0) (no pause,
+    # tracebacks on stderr): SIGTERM takes the Ctrl-C path instead, which the runner handles cleanly
+    from prefect.runner import Runner
+
+    sigterm = []
+
+    def stopping() -> None:
+        # the interrupt lands in whatever asyncio callback runs: the runner's control channel then logs a
+        # cancelled read with its traceback, noise on a stop that is on purpose
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+
+    def on_sigterm(_runner, *_args, **_kwargs) -> None:
+        sigterm.append(True)
+        stopping()
+        raise KeyboardInterrupt
+
+    def on_sigint(*_args) -> None:
+        stopping()
+        raise KeyboardInterrupt
+
+    Runner.handle_sigterm = on_sigterm  # type: ignore[method-assign]
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        ingest_flow.serve(name=args.name, parameters=params, limit=1, paused=False, pause_on_shutdown=True,
+                          global_limit=ConcurrencyLimitConfig(limit=1,
+                                                              collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
+                          **kw)
+    except SystemExit:
+        raise _Stopped from None
+    finally:
+        # the deployment kept scheduling runs that turned Late after a stop: pause it here, whatever ended
+        # serve (and cancel the runs already scheduled)
+        _pause_deployment(f"{ingest_flow.name}/{args.name}")
+    # serve() returns only when a signal stopped it (it catches KeyboardInterrupt itself)
+    raise _Stopped if sigterm else KeyboardInterrupt
+
+
+def _pause_deployment(name: str) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Cancelled
+
+    async def pause() -> int:
+        async with get_client() as client:
+            deployment = await client.read_deployment_by_name(name)
+            await client.pause_deployment(deployment.id)
+            # runs already scheduled (and those already late) would all start at the next serve: cancel
+            # them; the schedule's next run after a restart picks up every file that arrived meanwhile
+            waiting = await client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))))
+            for run in waiting:
+                await client.set_flow_run_state(run.id, Cancelled(message="dechaff serve stopped"), force=True)
+            return len(waiting)
+
+    try:
+        n = asyncio.run(pause())
+        print(f"dechaff: paused the schedule of {name} and cancelled {n} waiting runs; `dechaff serve` again "
+              "resumes it", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - the server may be gone too: say so, do not hide the stop
+        print(f"dechaff: warning: could not pause {name} ({e}); pause it in the Prefect UI", file=sys.stderr)
 
 
 def _maintain(action) -> int:
