@@ -13,12 +13,14 @@ from pathlib import Path
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
-def _prefect_env(verbose: bool) -> None:
-    """Quiet, offline-friendly defaults for the embedded Prefect server; the user's settings win."""
+def _prefect_env(verbose: bool, log_level: str | None = None) -> None:
+    """Offline-friendly defaults for Prefect; the user's settings win. Runs log at INFO to Prefect (stored
+    with each run), while the console shows warnings only, unless --verbose or --log-level."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    console = log_level or ("INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", console.upper())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--runner", choices=("threads", "processes", "dask"), default="threads",
                    help="Prefect task runner for the shard tasks (default: threads)")
     r.add_argument("--dask-address", help="with --runner dask: scheduler address of an existing cluster")
-    r.add_argument("--verbose", action="store_true", help="show Prefect's own logs")
+    r.add_argument("--verbose", action="store_true", help="show the run's log on the console (INFO)")
+    r.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper,
+                   help="console log level (default WARNING; the run's log is stored with Prefect at INFO)")
     r.add_argument("--json", action="store_true", help="print the run's summary as one JSON object (for scripts)")
     r.add_argument("--local", action="store_true",
                    help="run the same steps in this process, without Prefect (one-off runs: no server to start)")
@@ -57,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--cron", help="cron expression, e.g. '*/15 * * * *'")
     g.add_argument("--interval", type=float, help="seconds between runs")
     s.add_argument("--name", default="dechaff-ingest", help="deployment name")
+    s.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper, default="INFO",
+                   help="console log level of the served runs (default INFO: one summary per run)")
 
     v = sub.add_parser("verify", help="check every committed file of --out against the manifest's checksums")
     v.add_argument("--out", default="clean")
@@ -121,7 +127,7 @@ def _main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"dechaff: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    _prefect_env(getattr(args, "verbose", False))
+    _prefect_env(getattr(args, "verbose", False), getattr(args, "log_level", None))
     if args.cmd == "serve":
         return _serve(args)
     return _run(args)

@@ -34,17 +34,27 @@ def commit_task(plan: RunPlan, shard_paths: list[str], config: Config, started: 
 
 
 def _run(raw_dir: str, out_dir: str, config: Config, progress: bool) -> dict:
+    """The run, told to Prefect as it goes: the plan, each shard done, rejections, recovery and the
+    summary are logged at INFO through the run logger (stored with the run: `prefect flow-run logs`, the
+    UI), while the console shows warnings only unless --verbose."""
     t0 = time.time()
+    log = get_run_logger()
     out = OutputDir(Path(out_dir))
     with out.lock(config.lock_wait_seconds):
         plan, recovered = plan_task(raw_dir, out_dir, config)
+        log.info("run %s: %d raw inputs, %d already ingested, %d new in %d shards, %d rejected before reading",
+                 plan.run_id, plan.n_inputs, plan.n_known, plan.n_new, len(plan.shards), len(plan.pre_rejected))
+        for line in recovered:
+            log.warning("recovery: %s", line)
         futures = [shard_task.submit(plan, i, config) for i in range(len(plan.shards))]
         results: dict[int, ShardResult] = {}
         bar = _progress_bar(len(futures)) if progress and futures else None
         index = {f: i for i, f in enumerate(futures)}
         try:
             for fut in as_completed(futures):
-                results[index[fut]] = fut.result()
+                res = results[index[fut]] = fut.result()
+                log.info("shard %d of %d done: %d files, %d documents, %d files rejected", index[fut] + 1,
+                         len(futures), res.n_files, res.n_documents, res.n_rejected)
                 if bar is not None:
                     bar[0].advance(bar[1])
         finally:
@@ -53,9 +63,22 @@ def _run(raw_dir: str, out_dir: str, config: Config, progress: bool) -> dict:
         paths = [results[i].path for i in range(len(futures))]
         summary = commit_task(plan, paths, config, t0, recovered)
     _publish(summary, raw_dir, out_dir)
-    for line in summary.recovered:
-        get_run_logger().warning("recovery: %s", line)
+    for line in summary.lines():
+        log.info("%s", line)
+    if summary.inputs_rejected or summary.records_rejected:
+        log.warning("%d inputs and %d records rejected: see %s/rejected/ (run %s)", summary.inputs_rejected,
+                    summary.records_rejected, out_dir, summary.run_id)
     return summary.to_dict()
+
+
+def output_slug(out_dir: str) -> str:
+    """A short key for an output folder (artifact keys: lowercase letters, digits, dashes)."""
+    import hashlib
+    import re
+
+    full = str(Path(out_dir).resolve())
+    name = re.sub(r"[^a-z0-9]+", "-", Path(full).name.lower()).strip("-")[:30] or "out"
+    return f"{name}-{hashlib.sha1(full.encode()).hexdigest()[:8]}"
 
 
 def _progress_bar(total: int):
@@ -69,13 +92,14 @@ def _progress_bar(total: int):
 
 def _publish(s: RunSummary, raw_dir: str, out_dir: str) -> None:
     rows = [{"reason": k, "removed": v} for k, v in s.removed_by_reason.items()]
-    create_table_artifact(rows or [{"reason": "(none)", "removed": 0}], key="dechaff-removals",
+    slug = output_slug(out_dir)  # (one history per output folder)
+    create_table_artifact(rows or [{"reason": "(none)", "removed": 0}], key=f"dechaff-removals-{slug}",
                           description=f"Removals by reason, run {s.run_id}")
     md = [f"# dechaff run {s.run_id}", "", f"`{raw_dir}` -> `{out_dir}`", ""] + [f"- {ln}" for ln in s.lines()]
-    create_markdown_artifact("\n".join(md), key="dechaff-run-summary", description="dechaff run summary")
+    create_markdown_artifact("\n".join(md), key=f"dechaff-run-summary-{slug}", description="dechaff run summary")
 
 
-@flow(name="dechaff-cleanup", log_prints=True)
+@flow(name="dechaff-cleanup", log_prints=True, flow_run_name="cleanup {raw_dir} -> {out_dir}")
 def cleanup_flow(raw_dir: str = "raw", out_dir: str = "clean", config_path: str | None = None,
                  keep_comments: bool | None = None, lock_wait_seconds: float | None = None,
                  progress: bool = False) -> dict:
@@ -85,7 +109,7 @@ def cleanup_flow(raw_dir: str = "raw", out_dir: str = "clean", config_path: str 
     return _run(raw_dir, out_dir, cfg, progress)
 
 
-@flow(name="dechaff-ingest", log_prints=True)
+@flow(name="dechaff-ingest", log_prints=True, flow_run_name="ingest {raw_dir} -> {out_dir}")
 def ingest_flow(raw_dir: str = "raw", out_dir: str = "clean", config_path: str | None = None) -> dict:
     """Scheduled ingestion: the new files under ``raw_dir`` are cleaned and deduplicated against the
     whole corpus already in ``out_dir``. A run that finds another one still writing waits for it."""

@@ -32,7 +32,11 @@ def test_cleanup_flow_runs_on_the_sample_and_publishes_artifacts(prefect_harness
     import asyncio
 
     keys = {a.key for a in asyncio.run(artifacts())}
-    assert {"dechaff-removals", "dechaff-run-summary"} <= keys
+    from dechaff_flows.ingest import output_slug
+
+    slug = output_slug(str(out_dir))  # one history per output folder
+    assert {f"dechaff-removals-{slug}", f"dechaff-run-summary-{slug}"} <= keys
+    assert output_slug(str(out_dir)) != output_slug(str(out_dir.parent / "other" / out_dir.name))
     # nothing new: the scheduled flow adds nothing
     again = cleanup_flow(raw_dir=str(sample_raw), out_dir=str(out_dir))
     assert again["inputs_already_ingested"] == 5 and again["documents_read"] == 0

@@ -73,7 +73,7 @@ def _states(url: str) -> tuple[bool, Counter]:
 
 
 def _serve(url, tmp_path, raw, out):
-    env = dict(os.environ, PREFECT_API_URL=url, PREFECT_HOME=str(tmp_path / "client-home"))
+    env = dict(os.environ, PREFECT_API_URL=url, PREFECT_HOME=str(tmp_path / "client-home"), PREFECT_LOGGING_LEVEL="INFO")
     return subprocess.Popen([sys.executable, "-m", "dechaff_flows.cli", "serve", "--interval", "3", "--raw", str(raw),
                              "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -112,6 +112,16 @@ def test_serve_stops_cleanly_and_restarts(prefect_server, tmp_path, sample_raw):
     assert paused and c["Scheduled"] == 0 and c["Late"] == 0 and c["Running"] == 0
     assert running_max <= 1
     assert not psutil.wait_procs(children, timeout=15)[1]
+    # the runs told Prefect what they did: their summary is in their stored logs, under a name that says what ran
+    import httpx
+
+    runs = httpx.post(f"{prefect_server}/flow_runs/filter", json={"limit": 50}, timeout=10).json()
+    done = [r for r in runs if r["state"]["name"] == "Completed"]
+    assert done and all(r["name"].startswith("ingest ") and str(out) in r["name"] for r in done)
+    logs = httpx.post(f"{prefect_server}/logs/filter", timeout=10,
+                      json={"logs": {"flow_run_id": {"any_": [r["id"] for r in done]}}, "limit": 200}).json()
+    messages = [x["message"] for x in logs]
+    assert any(m.startswith("documents: ") for m in messages) and any(m.startswith("shard 1 of") for m in messages)
     time.sleep(8)  # serve is down: nothing is scheduled, nothing turns Late
     paused, c2 = _states(prefect_server)
     assert paused and c2["Scheduled"] == 0 and c2["Late"] == 0
