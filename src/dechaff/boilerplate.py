@@ -41,7 +41,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dechaff.dedup import _blocks, _grams, normalize_bytes, tokenize
+from dechaff.dedup.normalise import normalize_bytes
+from dechaff.dedup.shingle import cum_blocks, grams, tokenize
 from dechaff.model import BOILERPLATE, KEEP, Decision, Document, Paragraph
 
 SHORT_WORDS = 6  # a line this short is a label, a box title, a date: it may sit anywhere in a template
@@ -149,7 +150,7 @@ def _sketches(texts: Sequence[str], block_words: int = 1 << 20) -> list[tuple[np
     bounded); only hashes small enough to be among a text's smallest are sorted."""
     out: list[tuple[np.ndarray, int]] = []
     words = np.cumsum(np.fromiter((t.count(" ") + 1 for t in texts), dtype=np.int64, count=len(texts)))
-    for i, j in _blocks(words, block_words):
+    for i, j in cum_blocks(words, block_words):
         out.extend(_sketch_block(texts[i:j]))
     return out
 
@@ -158,7 +159,7 @@ def _sketch_block(texts: Sequence[str]) -> list[tuple[np.ndarray, int]]:
     n = len(texts)
     tok = tokenize(texts)
     pid = np.repeat(np.arange(n, dtype=np.int64), tok.n_words)
-    g, gp = _grams(tok.hashes, pid, 2)
+    g, gp = grams(tok.hashes, pid, 2)
     h = (g >> np.uint64(32)).astype(np.uint32)
     n_pairs = np.bincount(gp, minlength=n)
     # a text's SKETCH smallest hashes are almost surely below 8 * SKETCH / n_pairs of the range

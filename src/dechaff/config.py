@@ -32,7 +32,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dechaff.dedup import DedupParams
+from dechaff.dedup.types import DedupParams
 from dechaff.readers import ParquetColumns
 
 

@@ -1,0 +1,158 @@
+"""``deduplicate``: a batch of items against the index, chunk by chunk."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from dechaff.dedup.align import align_copies
+from dechaff.dedup.candidates import find_candidates
+from dechaff.dedup.minhash import band_keys, signatures
+from dechaff.dedup.resolve import Resolver
+from dechaff.dedup.shingle import fingerprints, shingles_of, tokenize
+from dechaff.dedup.store import DedupIndex
+from dechaff.dedup.types import U64, DedupOutcome, Item, clip
+from dechaff.model import DUPLICATE_DOCUMENT, KEEP, Decision
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The resolution allocates many small acyclic objects (decisions, tuples); the cyclic garbage
+    collector would walk the whole heap several times for nothing. Paused, then restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) -> DedupOutcome:
+    """Decide every item against the index and the items before it, in ingestion order. Items of one
+    document must be contiguous. Works through the items in chunks of about ``chunk`` paragraphs (cut
+    at document boundaries) so memory stays bounded; the paragraphs it keeps are added to ``index`` as
+    pending entries (:meth:`DedupIndex.write_pending` stores them)."""
+    with _gc_paused():
+        return _deduplicate(items, index, chunk)
+
+
+def _deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int) -> DedupOutcome:
+    decisions: list[Decision] = []
+    new_entries: list[int] = []
+    replaced: list[tuple[str, int, str, Decision]] = []
+    item_of_entry: dict[int, int] = {}  # entries created by this call -> item
+    checked = 0
+    start = 0
+    n = len(items)
+    while start < n:
+        end = min(start + chunk, n)
+        while end < n and items[end].doc_id == items[end - 1].doc_id:
+            end += 1
+        part = items[start:end]
+        out, keys, fps, entry_items = _dedup_chunk(part, index)
+        # kept paragraphs too short to be entries are stored too (duplicate documents align with them)
+        others = [(part[k].doc_id, part[k].paragraph_index, part[k].text) for k in out.others]
+        first = index.size
+        index.add_pending(keys, fps, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
+                                      for i in entry_items], others)
+        item_of_entry.update({first + m: start + i for m, i in enumerate(entry_items)})
+        decisions.extend(out.decisions)
+        for e, (doc, para, text, dec) in out.replaced_entries.items():
+            if e in item_of_entry:  # an earlier chunk of this call
+                decisions[item_of_entry[e]] = dec
+            else:
+                replaced.append((doc, para, text, dec))
+        new_entries.extend(start + i for i in out.new_entries)
+        checked += out.pairs_checked
+        start = end
+    return DedupOutcome(decisions, new_entries, checked, replaced)
+
+
+@dataclass(slots=True)
+class _ChunkOutcome:
+    decisions: list[Decision]
+    new_entries: list[int]  # kept items
+    pairs_checked: int
+    replaced_entries: dict[int, tuple[str, int, str, Decision]]  # index entries replaced in this chunk
+    others: list[int]  # kept items with words but too short to be entries
+
+def _dedup_chunk(items: Sequence[Item], index: DedupIndex
+                 ) -> tuple[_ChunkOutcome, np.ndarray, np.ndarray, list[int]]:
+    """One chunk against the index; returns the outcome, and the band keys, fingerprints and items of
+    its new index entries.
+
+    Exact copies (same normalised text) of a kept paragraph are found by fingerprint; only the first
+    occurrence of each distinct text is shingled, signed and looked up in the LSH index. A later
+    occurrence whose first one was not kept (it was itself a near-duplicate, or in a duplicate document)
+    takes the first one's candidates, plus the paragraphs between them that listed the first one."""
+    params = index.params
+    n = len(items)
+    decisions: list[Decision] = [KEEP] * n
+    if n == 0:
+        return _ChunkOutcome(decisions, [], 0, {}, []), np.zeros((0, params.bands), np.uint32), np.zeros(0, U64), []
+    tok = tokenize([clip(it.text, params) for it in items])
+    elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
+    efp = fingerprints(tok)[elig]
+    old_exact = index.exact(efp)
+    _, first_of, group = np.unique(efp, return_index=True, return_inverse=True)
+    group = group.ravel()
+    is_rep = np.zeros(len(elig), dtype=bool)
+    is_rep[first_of] = True
+    is_rep &= old_exact < 0
+    reps = np.flatnonzero(is_rep)  # eligible rows that need shingles: first of their text in the chunk
+    srow = np.full(len(elig), -1, dtype=np.int64)
+    srow[reps] = np.arange(len(reps))
+    srow = srow[first_of[group]]  # every occurrence shares its first occurrence's shingles
+    sub = shingles_of(tok, elig[reps], params)
+    sig = signatures(sub, params)
+    keys = band_keys(sig, params)
+    cand = find_candidates(sub, sig, keys, index, tok.wfp[elig[reps]], tok.dh[elig[reps]])
+    # exact copies of replaced entries stand for what replaced them
+    finals = {int(e): index.final(int(e)) for e in np.unique(old_exact[old_exact >= 0])}
+    want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)
+    cand.old_meta.update(index.fetch(want[~np.isin(want, cand.old_ids)]))
+    res = Resolver(items, elig, group, reps, srow, sub, cand, params, index)
+    res.old_copiers = index.copiers(sorted({(d, p) for d, p, _ in cand.old_meta.values()}))
+    res.run(old_exact, finals, decisions)
+    index.add_copiers([(d, p, c) for (d, p), cs in res.local_copiers.items() for c in cs])
+    align_copies(items, decisions, res.copies, res.doc_range, index, tok)
+    _keep_unmatched(decisions, res)
+    # new entries: the kept rows and the rows replaced by a longer copy in this chunk (kept for a while,
+    # so a later exact copy of them finds what replaced them, in this run or a later one)
+    kept = np.array(res.kept, dtype=bool)
+    entry_rows = np.flatnonzero(kept | res.was_replaced)
+    first = index.size
+    entry_of = {int(r): first + m for m, r in enumerate(entry_rows)}
+    for r_t, (r_k, rule, sim) in res.replaced_rows.items():
+        index.retire(entry_of[r_t], entry_of[r_k], rule, sim)
+    replaced_entries: dict[int, tuple[str, int, str, Decision]] = {}
+    for e, (r_k, rule, sim) in res.retired_now.items():
+        index.retire(e, entry_of[r_k], rule, sim)
+        d, p, t = cand.old_meta[e]
+        replaced_entries[e] = (d, p, t, res.replacement_decision(r_k, rule, sim))
+    kept_rows = np.flatnonzero(kept)
+    short = np.flatnonzero((tok.n_words > 0) & (tok.n_words < max(params.min_words, 1))).tolist()
+    others = [k for k in short if decisions[k].keep]
+    return (_ChunkOutcome(decisions, elig[kept_rows].tolist(), res.checked, replaced_entries, others),
+            keys[srow[entry_rows]], efp[entry_rows], [int(elig[r]) for r in entry_rows])
+
+
+def _keep_unmatched(decisions: list[Decision], res: Resolver) -> None:
+    """A paragraph of a duplicate document with no match of its own and no counterpart in the document
+    it copies (a local paragraph added to a syndicated story) is not a copy of anything: it stays, so
+    that no paragraph loses every copy. (Its document's other paragraphs are still duplicates.)"""
+    for i, j, _tdoc in res.copies:
+        for k in range(i, j):
+            d = decisions[k]
+            if d.reason == DUPLICATE_DOCUMENT and d.duplicate_of_paragraph is None:
+                decisions[k] = KEEP
+                r = int(np.searchsorted(res.elig, k))
+                if r < len(res.elig) and res.elig_l[r] == k:
+                    res.kept[r] = True
+
+

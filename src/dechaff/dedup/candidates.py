@@ -1,0 +1,111 @@
+"""Candidate pairs of a chunk, checked on their real shingle sets (exact intersections) and vetoed
+when their numbers differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dechaff.dedup.lsh import within_batch_candidates
+from dechaff.dedup.minhash import signatures
+from dechaff.dedup.shingle import Shingled, concat_ranges, cum_blocks, numbers_differ, shingles_of, tokenize
+from dechaff.dedup.store import DedupIndex
+from dechaff.dedup.types import U64, clip
+
+
+@dataclass(slots=True)
+class Candidates:
+    """Candidate targets of the chunk's distinct paragraphs (``reps``), sorted by query, then by MinHash
+    estimate (best first), then by ingestion order. A target is a row of ``osh`` (an index entry) when
+    ``is_old``, else another rep."""
+
+    cq: np.ndarray
+    is_old: np.ndarray
+    tgt: np.ndarray
+    score: np.ndarray
+    order: np.ndarray
+    coff: np.ndarray  # candidates of rep s: coff[s]:coff[s+1]
+    inter: np.ndarray  # exact shingle intersection of the pair
+    tsize: np.ndarray  # shingle count of the target
+    osh: Shingled
+    old_ids: np.ndarray  # osh row -> entry id
+    old_meta: dict[int, tuple[str, int, str]]
+
+
+def find_candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIndex,
+                wfp: np.ndarray, dh: np.ndarray) -> Candidates:
+    """``wfp`` and ``dh``: the word fingerprints and number hashes of the rows of ``sub`` (see :class:`Tokens`)."""
+    params = index.params
+    cap = params.bucket_cap
+    oq, oe = index.band.candidates(keys, cap)
+    nq, ne = within_batch_candidates(keys, cap)
+    uniq_old = np.unique(oe)
+    old_meta = index.fetch(uniq_old)
+    uniq_old = np.array([e for e in uniq_old.tolist() if e in old_meta], dtype=np.int64)
+    otok = tokenize([clip(old_meta[e][2], params) for e in uniq_old.tolist()])
+    osh = shingles_of(otok, np.arange(len(uniq_old)), params)
+    osig = signatures(osh, params)
+    known = np.isin(oe, uniq_old)
+    oq, oe = oq[known], oe[known]
+    orow = np.searchsorted(uniq_old, oe)
+    size_new, size_old = np.diff(sub.offsets), np.diff(osh.offsets)
+    cq = np.concatenate((oq, nq))
+    is_old = np.concatenate((np.ones(len(oq), bool), np.zeros(len(nq), bool)))
+    tgt = np.concatenate((orow, ne))
+    order = np.concatenate((oe, index.size + ne))  # ingestion order of the targets
+    j_est = np.concatenate((_agreement(sig, oq, osig, orow), _agreement(sig, nq, sig, ne)))
+    la = size_new[cq]
+    lb = np.concatenate((size_old[orow], size_new[ne]))
+    c_est = np.minimum(j_est * (la + lb) / np.maximum(la, 1) / (1 + j_est), 1.0)
+    plausible = (j_est >= params.jaccard - 0.15) | ((c_est >= params.containment - 0.25)
+                                                     & (la >= params.min_containment_shingles))
+    cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
+    score = np.maximum(j_est, c_est)[plausible]
+    lb = lb[plausible]
+    srt = np.lexsort((order, -score, cq))
+    cq, is_old, tgt, order, score, lb = cq[srt], is_old[srt], tgt[srt], order[srt], score[srt], lb[srt]
+    coff = np.searchsorted(cq, np.arange(len(sub) + 1))
+    # every candidate pair verified on the real shingle sets, in one vectorised pass
+    inter = np.zeros(len(cq), dtype=np.int64)
+    o = np.flatnonzero(is_old)
+    inter[o] = pair_intersections(sub, cq[o], osh, tgt[o])
+    w = np.flatnonzero(~is_old)
+    inter[w] = pair_intersections(sub, cq[w], sub, tgt[w])
+    # the same words with other numbers are not a copy, however similar
+    veto = np.zeros(len(cq), dtype=bool)
+    veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], otok.wfp[tgt[o]], otok.dh[tgt[o]])
+    veto[w] = numbers_differ(wfp[cq[w]], dh[cq[w]], wfp[tgt[w]], dh[tgt[w]])
+    inter[veto] = 0
+    return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta)
+def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarray,
+                       budget: int = 1 << 17) -> np.ndarray:
+    """Exact shingle-set intersection sizes of the pairs (set ``qa[i]`` of ``sa``, set ``qb[i]`` of ``sb``),
+    vectorised: each side's sets, tagged with their pair number, are already sorted, so one merge (a
+    stable sort of two sorted runs is linear) puts equal shingles of a pair next to each other. Pairs
+    go through in blocks of about ``budget`` shingles (cache-sized)."""
+    n = len(qa)
+    out = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return out
+    la = sa.offsets[qa + 1] - sa.offsets[qa]
+    lb = sb.offsets[qb + 1] - sb.offsets[qb]
+    for lo, hi in cum_blocks(np.cumsum(la + lb), budget, max_items=1 << 23):  # (pair tags take 24 bits)
+        tag = np.arange(hi - lo, dtype=U64) << U64(40)
+        ka = sa.hashes[concat_ranges(sa.offsets[qa[lo:hi]], la[lo:hi])] | np.repeat(tag, la[lo:hi])
+        kb = sb.hashes[concat_ranges(sb.offsets[qb[lo:hi]], lb[lo:hi])] | np.repeat(tag, lb[lo:hi])
+        both = np.concatenate((ka, kb))
+        both.sort(kind="stable")
+        same = both[1:][both[1:] == both[:-1]]
+        out[lo:hi] = np.bincount((same >> U64(40)).astype(np.int64), minlength=hi - lo)
+    return out
+
+
+def _agreement(sig_a: np.ndarray, qa: np.ndarray, sig_b: np.ndarray, eb: np.ndarray,
+               chunk: int = 1 << 17) -> np.ndarray:
+    """Share of equal MinHash values (the Jaccard estimate) of the pairs, in chunks to bound memory."""
+    out = np.zeros(len(qa))
+    for s in range(0, len(qa), chunk):
+        out[s: s + chunk] = (sig_a[qa[s: s + chunk]] == sig_b[eb[s: s + chunk]]).mean(axis=1)
+    return out

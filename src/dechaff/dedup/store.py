@@ -1,0 +1,241 @@
+"""The persistent index: the kept paragraphs of the corpus, their signatures and band keys on disk."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from dechaff.dedup.lsh import BandIndex
+from dechaff.dedup.minhash import band_keys, signatures
+from dechaff.dedup.shingle import fingerprints, shingles_of, tokenize
+from dechaff.dedup.types import U64, DedupParams, clip
+from dechaff.writers import STATE_SUFFIX
+
+
+# ------------------------------------------------------------------------------------ persistent index
+class DedupIndex:
+    """The kept paragraphs of the corpus, for deduplicating new ones against them.
+
+    In RAM: the per-band sorted arrays (``bands`` x 8 bytes per entry) and the sorted fingerprints of
+    the entries' normalised texts (12 bytes per entry), for exact copies. On disk, one segment per run
+    under the state directory: ``<name>.keys.npy`` (band keys), ``<name>.fp.npy`` (fingerprints) and
+    ``<name>.pq`` (Parquet: entry id, doc_id, paragraph_index, text). Texts are read back only for
+    candidates, to verify them.
+    """
+
+    def __init__(self, params: DedupParams) -> None:
+        self.params = params
+        self.band = BandIndex(params.bands)
+        self.segments: list[Path] = []
+        self.committed = 0  # entries stored on disk; the ones after are pending (this run's)
+        self.pending: list[tuple[str, int, str]] = []
+        self.pending_keys: list[np.ndarray] = []
+        self.pending_fps: list[np.ndarray] = []
+        # kept paragraphs too short to be entries (no band keys): stored for aligning duplicate documents
+        self.pending_other: list[tuple[str, int, str]] = []
+        self._pending_docs: dict[str, list[tuple[int, str]]] = {}
+        # kept paragraph (doc, index) -> later kept documents that had a duplicate of it
+        self.pending_copiers: dict[tuple[str, int], list[str]] = {}
+        # keep = "longest": entries replaced by a longer copy -> (the replacing entry, rule, similarity)
+        self.retired: dict[int, tuple[int, str, float]] = {}
+        self.pending_retired: dict[int, tuple[int, str, float]] = {}
+        # segments whose band keys and fingerprints were recomputed on load (other signature settings):
+        # :meth:`write_rederived` stores them, so that the next run, under the new settings, reads them
+        self.rederived: list[tuple[Path, np.ndarray, np.ndarray]] = []
+        self._fp = np.zeros(0, U64)  # sorted fingerprints...
+        self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
+
+    @property
+    def size(self) -> int:
+        return self.band.size
+
+    @classmethod
+    def load(cls, params: DedupParams, segment_paths: Sequence[Path], recompute: bool = False) -> DedupIndex:
+        idx = cls(params)
+        for base in segment_paths:
+            keys = np.load(f"{base}.keys.npy")
+            fp_path = Path(f"{base}.fp.npy")
+            fps = np.load(fp_path) if fp_path.exists() and not recompute else None
+            if recompute or keys.ndim != 2 or keys.shape[1] != params.bands or fps is None:
+                # signature settings changed (or an older segment): recompute from the stored texts
+                # (band keys and fingerprints are derived data)
+                import polars as pl
+
+                df = pl.read_parquet(f"{base}{STATE_SUFFIX}", columns=["entry_id", "text"])
+                texts = [clip(t, params) for t in df.filter(pl.col("entry_id").is_not_null())["text"].to_list()]
+                tok = tokenize(texts)
+                keys = band_keys(signatures(shingles_of(tok, np.arange(len(texts)), params), params), params)
+                fps = fingerprints(tok)
+                idx.rederived.append((Path(base), keys, fps))
+            idx._add(keys, fps)
+            idx.segments.append(Path(base))
+            ret = Path(f"{base}.retired{STATE_SUFFIX}")
+            if ret.exists():
+                import polars as pl
+
+                for e, by, rule, sim in pl.read_parquet(ret).iter_rows():
+                    idx.retired[e] = (by, rule, sim)
+        idx.committed = idx.size
+        return idx
+
+    def add_pending(self, keys: np.ndarray, fps: np.ndarray, metas: list[tuple[str, int, str]],
+                    others: Sequence[tuple[str, int, str]] = ()) -> None:
+        """Entries kept by the current run: searchable at once, written by :meth:`write_pending`;
+        ``others`` are kept paragraphs that are not entries (too short to deduplicate)."""
+        self._add(keys, fps)
+        self.pending.extend(metas)
+        self.pending_keys.append(keys)
+        self.pending_fps.append(fps)
+        self.pending_other.extend(others)
+        for d, p, t in (*metas, *others):
+            self._pending_docs.setdefault(d, []).append((p, t))
+
+    def retire(self, entry: int, by: int, rule: str, similarity: float) -> None:
+        """Entry ``entry`` was replaced by the longer entry ``by`` (keep = "longest")."""
+        self.retired[entry] = (by, rule, similarity)
+        self.pending_retired[entry] = (by, rule, similarity)
+
+    def final(self, entry: int) -> int:
+        """The entry that stands for ``entry`` now: itself, or what replaced it (transitively)."""
+        while entry in self.retired:
+            entry = self.retired[entry][0]
+        return entry
+
+    def add_copiers(self, pairs: Sequence[tuple[str, int, str]]) -> None:
+        """Record that document ``doc`` (kept) had a duplicate of kept paragraph (tdoc, tpara)."""
+        for tdoc, tpara, doc in pairs:
+            self.pending_copiers.setdefault((tdoc, tpara), []).append(doc)
+
+    def copiers(self, targets: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
+        """For kept paragraphs, the kept documents that had a duplicate of them, earliest first."""
+        found = {t: list(self.pending_copiers.get(t, ())) for t in targets}
+        files = [f"{s}.copies{STATE_SUFFIX}" for s in self.segments if Path(f"{s}.copies{STATE_SUFFIX}").exists()]
+        if targets and files:
+            import polars as pl
+
+            want = pl.DataFrame({"target_doc": [t[0] for t in targets],
+                                 "target_paragraph": pl.Series([t[1] for t in targets], dtype=pl.Int32)})
+            df = (pl.scan_parquet(files).join(want.lazy(), on=["target_doc", "target_paragraph"])
+                  .select("target_doc", "target_paragraph", "doc_id").collect())
+            old: dict[tuple[str, int], list[str]] = {}
+            for d, p, c in df.iter_rows():
+                old.setdefault((d, p), []).append(c)
+            for t, cs in old.items():
+                found[t] = cs + found[t]
+        return found
+
+    def doc_paragraphs(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
+        """The kept paragraphs (index, text) of earlier documents, in paragraph order."""
+        gone = {self.pending[e - self.committed][:2] for e in self.retired if e >= self.committed}
+        found = {d: sorted(x for x in self._pending_docs[d] if (d, x[0]) not in gone)
+                 for d in doc_ids if d in self._pending_docs}
+        want = [d for d in doc_ids if d not in found]
+        if want and self.segments:
+            import polars as pl
+
+            retired = [e for e in self.retired if e < self.committed]
+            df = (pl.scan_parquet([f"{s}{STATE_SUFFIX}" for s in self.segments])
+                  .filter(pl.col("doc_id").is_in(want)
+                          & (pl.col("entry_id").is_null() | ~pl.col("entry_id").is_in(retired)))
+                  .select("doc_id", "paragraph_index", "text").sort("doc_id", "paragraph_index").collect())
+            for d, p, t in df.iter_rows():
+                found.setdefault(d, []).append((p, t))
+        return found
+
+    def _add(self, keys: np.ndarray, fps: np.ndarray) -> None:
+        if keys.shape[0] != len(fps):
+            raise ValueError("one fingerprint per entry")
+        if keys.shape[0]:
+            first = self.band.size
+            self.band.add(keys, first)
+            ids = np.concatenate((self._fp_id, np.arange(first, first + len(fps), dtype=np.uint32)))
+            allfp = np.concatenate((self._fp, fps.astype(U64)))
+            order = np.argsort(allfp, kind="stable")  # equal fingerprints stay in entry order
+            self._fp, self._fp_id = allfp[order], ids[order]
+
+    def exact(self, fps: np.ndarray) -> np.ndarray:
+        """For each fingerprint, the earliest entry with the same normalised text, or -1."""
+        pos = np.searchsorted(self._fp, fps)
+        found = pos < len(self._fp)
+        found[found] = self._fp[pos[found]] == fps[found]
+        out = np.full(len(fps), -1, dtype=np.int64)
+        out[found] = self._fp_id[pos[found]]
+        return out
+
+    def nbytes(self) -> int:
+        return self.band.nbytes() + self._fp.nbytes + self._fp_id.nbytes
+
+    def fetch(self, ids: np.ndarray) -> dict[int, tuple[str, int, str]]:
+        """entry id -> (doc_id, paragraph_index, text): pending entries from memory, the others read
+        from the segments on disk."""
+        found = {int(e): self.pending[int(e) - self.committed] for e in ids if e >= self.committed}
+        want = [int(e) for e in ids if e < self.committed]
+        if not want or not self.segments:
+            return found
+        import polars as pl
+
+        df = (pl.scan_parquet([f"{s}{STATE_SUFFIX}" for s in self.segments])
+              .filter(pl.col("entry_id").is_in(want))
+              .select("entry_id", "doc_id", "paragraph_index", "text").collect())
+        found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
+        return found
+
+    def write_rederived(self) -> None:
+        """Replace the band keys and fingerprints of the segments recomputed on load (each file
+        written to a temporary name, then renamed). Derived data: a crash half-way leaves files that the
+        next run, still under the old settings in the manifest, recomputes again."""
+        from dechaff.writers import atomic_write_bytes
+
+        for base, keys, fps in self.rederived:
+            for suffix, arr in ((".keys.npy", np.ascontiguousarray(keys, dtype=np.uint32)),
+                                (".fp.npy", np.ascontiguousarray(fps, dtype=U64))):
+                buf = io.BytesIO()
+                np.save(buf, arr)
+                atomic_write_bytes(Path(f"{base}{suffix}"), buf.getvalue())
+        self.rederived = []
+
+    def write_pending(self, base: Path) -> bool:
+        """Write the pending entries as a segment (``<base>.pq`` and ``<base>.keys.npy``, each
+        written to a temporary name and renamed); the caller commits it through the manifest.
+        Returns False when there was nothing to write."""
+        if not (self.pending or self.pending_other or self.pending_copiers or self.pending_retired):
+            return False
+        import polars as pl
+
+        from dechaff.writers import atomic_write_bytes, atomic_write_parquet
+
+        first_id = self.committed
+        rows = self.pending + self.pending_other
+        doc_ids, para_idx, texts = (list(x) for x in zip(*rows, strict=True)) if rows else ([], [], [])
+        keys = np.vstack([np.zeros((0, self.params.bands), np.uint32), *self.pending_keys])
+        fps = np.concatenate([np.zeros(0, U64), *self.pending_fps])
+        entry = [*range(first_id, first_id + len(self.pending)), *([None] * len(self.pending_other))]
+
+        df = pl.DataFrame({"entry_id": pl.Series(entry, dtype=pl.Int64),
+                           "doc_id": doc_ids, "paragraph_index": pl.Series(para_idx, dtype=pl.Int32),
+                           "text": texts}, schema_overrides={"doc_id": pl.String, "text": pl.String})
+        atomic_write_parquet(df, Path(f"{base}{STATE_SUFFIX}"))
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(keys, dtype=np.uint32))
+        atomic_write_bytes(Path(f"{base}.keys.npy"), buf.getvalue())
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(fps, dtype=U64))
+        atomic_write_bytes(Path(f"{base}.fp.npy"), buf.getvalue())
+        cp = [(d, p, c) for (d, p), cs in self.pending_copiers.items() for c in cs]
+        atomic_write_parquet(pl.DataFrame(cp, schema={"target_doc": pl.String, "target_paragraph": pl.Int32,
+                                                      "doc_id": pl.String}, orient="row"),
+                             Path(f"{base}.copies{STATE_SUFFIX}"))
+        if self.pending_retired:
+            ret = [(e, by, rule, sim) for e, (by, rule, sim) in sorted(self.pending_retired.items())]
+            atomic_write_parquet(pl.DataFrame(ret, schema={"entry_id": pl.Int64, "by_entry": pl.Int64,
+                                                           "rule": pl.String, "similarity": pl.Float64},
+                                              orient="row"), Path(f"{base}.retired{STATE_SUFFIX}"))
+        self.segments.append(Path(base))
+        self.committed = self.size
+        self.pending, self.pending_keys, self.pending_fps = [], [], []
+        self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
+        self.pending_retired = {}
+        return True
