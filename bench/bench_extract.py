@@ -41,7 +41,7 @@ def timing(shared: Path, n: int) -> None:
     from bs4 import BeautifulSoup
     from extraction_score import decode_html
 
-    from dechaff.extract import extract_blocks
+    from dechaff.html import extract_blocks
 
     pages = []
     for p in sorted((shared / "data/wcxb-dev/html").glob("*.html.gz"))[:n]:

@@ -30,7 +30,7 @@ def main() -> None:
     a = ap.parse_args()
     import polars as pl
 
-    from tests.hostile_corpus import build
+    from tests.pipeline.hostile_corpus import build
 
     work = Path(tempfile.mkdtemp(prefix="dechaff-hostile-"))
     t0 = time.time()

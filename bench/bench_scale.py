@@ -75,7 +75,7 @@ def main() -> None:
     from dechaff.config import Config
     from dechaff.dedup import DedupIndex
     from dechaff.pipeline import run_local
-    from dechaff.state import OutputDir
+    from dechaff.store import OutputDir
 
     t0 = time.perf_counter()
     s = run_local(work / "raw", work / "clean", Config())

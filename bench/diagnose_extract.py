@@ -33,8 +33,8 @@ def main() -> None:
     sys.path.insert(0, str(Path(a.shared) / "tools"))
     from extraction_score import decode_html, html_to_fulltext
 
-    from dechaff.chrome import ChromeOptions, classify_lines
-    from dechaff.extract import extract_blocks
+    from dechaff.chrome import ChromeParams, classify_lines
+    from dechaff.html import extract_blocks
 
     gt = json.loads((data / "ground-truth.json").read_text())
     ids = sorted(gt)[: a.limit or None]
@@ -49,7 +49,7 @@ def main() -> None:
             blocks = [(b.text, b.decision) for b in extract_blocks(html).blocks]
         else:
             lines = html_to_fulltext(html).split("\n")
-            blocks = list(zip(lines, classify_lines(lines, opts=ChromeOptions()), strict=True))
+            blocks = list(zip(lines, classify_lines(lines, p=ChromeParams()), strict=True))
         for text, d in blocks:
             toks = [t.lower() for t in TOK.findall(text)]
             hit = 0

@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="show a document as read, with every removal in place")
     e.add_argument("doc_id")
     e.add_argument("--out", default="clean")
+
+    ru = sub.add_parser("rules", help="list every rule dechaff decides by (its reason, flags and meaning)")
+    ru.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
     return ap
 
 
@@ -107,6 +110,8 @@ def _main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.cmd == "explain":
         return _explain(args)
+    if args.cmd == "rules":
+        return _rules(args)
     if args.cmd == "compact":
         return _compact(args)
     if args.cmd == "verify":
@@ -156,7 +161,7 @@ def dask_runner_kwargs(address: str | None) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dechaff.state import OutputLocked, StateError
+    from dechaff.store import OutputLocked, StateError
 
     try:
         summary = _run_local(args) if args.local else _run_flow(args)
@@ -327,7 +332,7 @@ def _maintain(action) -> int:
     """Run a maintenance ``action`` (no Prefect) that returns something with ``lines()``: print them, and
     map a locked output to exit 3, a bad configuration or output folder to exit 2."""
     from dechaff.config import ConfigError
-    from dechaff.state import OutputLocked, StateError
+    from dechaff.store import OutputLocked, StateError
 
     try:
         result = action()
@@ -343,7 +348,7 @@ def _maintain(action) -> int:
 
 
 def _compact(args: argparse.Namespace) -> int:
-    from dechaff.compact import compact
+    from dechaff.pipeline.compact import compact
 
     if args.target_mb <= 0:
         print(f"dechaff: error: --target-mb must be positive, not {args.target_mb:g}", file=sys.stderr)
@@ -352,7 +357,7 @@ def _compact(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from dechaff.state import OutputDir, StateError
+    from dechaff.store import OutputDir, StateError
 
     out = OutputDir(Path(args.out))
     if not out.manifest_path.exists():
@@ -375,14 +380,14 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _repair(args: argparse.Namespace) -> int:
     from dechaff.config import Config
-    from dechaff.repair import repair
+    from dechaff.pipeline.repair import repair
 
     return _maintain(lambda: repair(Path(args.out), Config.load(Path(args.config) if args.config else None)))
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from dechaff.pipeline import explain
-    from dechaff.state import StateError
+    from dechaff.explain import explain
+    from dechaff.store import StateError
 
     try:
         print(explain(Path(args.out), args.doc_id))
@@ -390,6 +395,18 @@ def _explain(args: argparse.Namespace) -> int:
         msg = e.args[0] if e.args else str(e)
         print(f"dechaff: error: {msg}", file=sys.stderr)
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from dechaff import rules
+
+    if args.markdown:
+        sys.stdout.write(rules.markdown_table())
+        return EXIT_OK
+    for r in sorted(rules.REGISTRY.values(), key=lambda r: (r.engine, r.id)):
+        flags = f" [{', '.join(sorted(r.flags))}]" if r.flags else ""
+        print(f"{r.id:28} {r.reason or '(keeps)':19} {r.description}{flags}")
     return EXIT_OK
 
 

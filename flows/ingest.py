@@ -1,10 +1,9 @@
 """The Prefect flows: a one-off cleanup and the scheduled ingestion. Thin wiring: every step is a call
-into :mod:`dechaff.pipeline`; tasks are coarse (one plan, one per shard of raw files, one commit) and
+into :mod:`dechaff.pipeline` (its one runner, with these tasks as its steps); tasks are coarse (one plan, one per shard of raw files, one commit) and
 return paths and counts."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -13,13 +12,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from dechaff.config import Config
-from dechaff.pipeline import RunPlan, RunSummary, ShardResult, finalize_run, plan_run, process_shard
-from dechaff.state import OutputDir
+from dechaff.pipeline import RunPlan, RunSummary, ShardResult, finalize_run, plan_run, process_shard, run
 
 
 @task(name="plan", cache_policy=NO_CACHE)
-def plan_task(raw_dir: str, out_dir: str, config: Config) -> tuple[RunPlan, list[str]]:
-    return plan_run(Path(raw_dir), Path(out_dir), config)
+def plan_task(raw_dir: Path, out_dir: Path, config: Config) -> tuple[RunPlan, list[str]]:
+    return plan_run(raw_dir, out_dir, config)
 
 
 @task(name="read-and-strip-shard", cache_policy=NO_CACHE)
@@ -34,19 +32,19 @@ def commit_task(plan: RunPlan, shard_paths: list[str], config: Config, started: 
 
 
 def _run(raw_dir: str, out_dir: str, config: Config, progress: bool) -> dict:
-    """The run, told to Prefect as it goes: the plan, each shard done, rejections, recovery and the
-    summary are logged at INFO through the run logger (stored with the run: `prefect flow-run logs`, the
-    UI), while the console shows warnings only unless --verbose."""
-    t0 = time.time()
+    """The run (the package's one runner, its steps as tasks), told to Prefect as it goes: the plan, each
+    shard done, rejections, recovery and the summary are logged at INFO through the run logger (stored
+    with the run: `prefect flow-run logs`, the UI), while the console shows warnings only unless --verbose."""
     log = get_run_logger()
-    out = OutputDir(Path(out_dir))
-    with out.lock(config.lock_wait_seconds):
-        plan, recovered = plan_task(raw_dir, out_dir, config)
+
+    def on_plan(plan: RunPlan, recovered: list[str]) -> None:
         log.info("run %s: %d raw inputs, %d already ingested, %d new in %d shards, %d rejected before reading",
                  plan.run_id, plan.n_inputs, plan.n_known, plan.n_new, len(plan.shards), len(plan.pre_rejected))
         for line in recovered:
             log.warning("recovery: %s", line)
-        futures = [shard_task.submit(plan, i, config) for i in range(len(plan.shards))]
+
+    def shards(plan: RunPlan, cfg: Config) -> list[str]:
+        futures = [shard_task.submit(plan, i, cfg) for i in range(len(plan.shards))]
         results: dict[int, ShardResult] = {}
         bar = _progress_bar(len(futures)) if progress and futures else None
         index = {f: i for i, f in enumerate(futures)}
@@ -60,8 +58,10 @@ def _run(raw_dir: str, out_dir: str, config: Config, progress: bool) -> dict:
         finally:
             if bar is not None:
                 bar[0].stop()
-        paths = [results[i].path for i in range(len(futures))]
-        summary = commit_task(plan, paths, config, t0, recovered)
+        return [results[i].path for i in range(len(futures))]
+
+    summary = run(Path(raw_dir), Path(out_dir), config, plan_step=plan_task, shards_step=shards,
+                  finalize_step=commit_task, on_plan=on_plan)
     _publish(summary, raw_dir, out_dir)
     for line in summary.lines():
         log.info("%s", line)

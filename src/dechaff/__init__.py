@@ -10,8 +10,10 @@ A whole run, without Prefect (the same steps as ``dechaff run``)::
 
     summary = dechaff.run("raw", "clean", keep_comments=True, dedup={"jaccard": 0.5})
 
-The corpus pipeline (readers -> chrome -> boilerplate -> dedup -> writers) is in :mod:`dechaff.pipeline`;
-the Prefect flows that run it live outside this package (``flows/``).
+A folder per stage, I/O below cleaning: ``readers`` (decode, containers) -> ``html`` (block engine) and
+``chrome`` (line engine) -> ``boilerplate`` (site templates) -> ``dedup`` -> ``store`` (schemas, atomic
+writes, manifest); ``pipeline`` chains them (plan, shard, finalize; ``dechaff.run`` below is its runner),
+``rules`` registers every rule, ``explain`` shows a document's removals. The Prefect flows that run it live outside this package (``flows/``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from dechaff.pipeline import RunSummary
 
 from dechaff.chrome import clean_text
-from dechaff.extract import clean_html
+from dechaff.html import clean_html
 
 __version__ = "0.1.0"
 __all__ = ["clean_html", "clean_text", "run", "__version__"]

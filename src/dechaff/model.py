@@ -95,9 +95,10 @@ class Document:
     encoding: str | None = None
     fmt: str = "text"  # text | html (what the text was extracted from)
     input: str = ""  # the raw file it was read from (relative to the raw dir), for the ledger
-    # html: one decision per paragraph from the page structure (nav, footer, comments...), aligned
-    # with ``paragraphs``; the chrome stage starts from them
-    hints: list[Decision] | None = None
+    # html as read (``text`` is empty until the shard step extracts it; readers never extract)
+    markup: str | None = None
+    ref: str = ""  # where its reader found it, for errors: the file, file:line, file#row, file#record url
+    record: str = ""  # the same in words: "line 12", "row 3", "record 4" ("" for a whole file)
     paragraphs: list[Paragraph] = field(default_factory=list)
 
 

@@ -7,18 +7,18 @@ import re
 import pytest
 
 from dechaff.chrome import (
-    ChromeOptions,
+    ChromeParams,
     Pattern,
     PatternSet,
-    _first_chars,
-    _needles,
-    _wrapped_units,
     builtin_patterns,
     classify_line,
     classify_lines,
     clean_text,
     parse_patterns,
 )
+from dechaff.chrome.context import _wrapped_units
+from dechaff.chrome.params import DEFAULTS
+from dechaff.chrome.patterns import _first_chars, _needles
 
 PROSE = ("The council approved the new budget on Tuesday after a long debate about school funding, "
          "road repairs and the future of the public library in the town centre.")
@@ -221,7 +221,7 @@ def test_comment_thread_runs_to_the_form_and_the_switch_keeps_it():
     assert d[0].keep
     assert [x.reason for x in d[1:5]] == ["comment"] * 4
     assert all(not x.keep and x.reason == "chrome" for x in d[5:])
-    kept = classify_lines(page, opts=ChromeOptions(keep_comments=True), dense=[False] * len(page))
+    kept = classify_lines(page, p=ChromeParams(keep_comments=True), dense=[False] * len(page))
     assert all(x.keep for x in kept[1:4])
     assert all(not x.keep for x in kept[5:])
 
@@ -427,7 +427,7 @@ def test_hard_wrapped_paragraphs_in_a_page_dump_are_judged_as_paragraphs():
     kept = clean_text("\n".join(dump)).split("\n")
     assert kept == [*wrapped, PROSE]
     menu = ["iPhone accessories", "iPad cases", "watch bands", "mac adapters"]
-    units = [u for u in _wrapped_units(menu, list(range(len(menu)))) if len(u) > 1]
+    units = [u for u in _wrapped_units(menu, list(range(len(menu))), DEFAULTS) if len(u) > 1]
     assert units == []  # short lines that start in lower case are items, not a wrapped sentence
 
 
@@ -481,7 +481,7 @@ def test_a_comment_count_in_the_byline_does_not_swallow_the_article_that_follows
 
 
 def test_running_text_in_languages_beyond_the_main_european_ones_is_running_text():
-    from dechaff.chrome import _line_class
+    from dechaff.chrome import line_class as _line_class
 
     indonesian = ("Hooks adalah tambahan baru di React 16.8 yang memungkinkan Anda menggunakan state dan fitur "
                   "lainnya tanpa menulis sebuah kelas untuk komponen Anda.")

@@ -10,7 +10,7 @@ import sys
 import polars as pl
 import pytest
 
-from dechaff.state import OutputDir
+from dechaff.store import OutputDir
 
 
 @pytest.mark.flow
@@ -58,7 +58,7 @@ def test_ingest_flow_picks_up_only_new_files(prefect_harness, sample_raw, out_di
 
 @pytest.mark.flow
 def test_flow_refuses_a_locked_output(prefect_harness, sample_raw, out_dir):
-    from dechaff.state import OutputLocked
+    from dechaff.store import OutputLocked
     from dechaff_flows.ingest import cleanup_flow
 
     with OutputDir(out_dir).lock(), pytest.raises(OutputLocked, match="another dechaff run"):

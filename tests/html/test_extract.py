@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dechaff
-from dechaff.extract import extract_blocks
+from dechaff.html import extract_blocks
 
 P1 = ("The council approved the new budget on Tuesday after a long debate about school funding, road "
       "repairs and the future of the public library in the town centre.")
@@ -337,7 +337,8 @@ def test_a_block_of_lines_that_are_all_chrome_goes_but_a_label_over_a_value_stay
 def test_headline_links_are_the_items_of_a_listing_but_teasers_on_an_article():
     """Inside the chosen container, a link of 4-9 words is dropped on an article page (a teaser) and
     kept on a page with no dominant container (a headline or product name of a listing)."""
-    from dechaff.extract import Block, _finish
+    from dechaff.html.blocks import finish_blocks as _finish
+    from dechaff.html.page import Block
 
     head = "Council approves the new town budget"
 
@@ -356,7 +357,8 @@ def test_headline_links_are_the_items_of_a_listing_but_teasers_on_an_article():
 def test_linked_table_cells_and_list_items_of_an_article_are_kept_but_a_lone_menu_link_goes():
     """A link of a few words is a menu item, except in a table cell (a name in a table of results) or,
     on an article page, a list item (a list of sources or tools the text cites)."""
-    from dechaff.extract import Block, _finish
+    from dechaff.html.blocks import finish_blocks as _finish
+    from dechaff.html.page import Block
 
     def run(tag: str) -> Block:
         blocks = [Block(text="Ada Lovelace", tag=tag, link_chars=12), Block(text=P1, tag="p")]

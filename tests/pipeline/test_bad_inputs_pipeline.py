@@ -10,7 +10,7 @@ import shutil
 import polars as pl
 
 from dechaff.pipeline import run_local
-from tests.test_readers import _warc
+from tests.readers.test_readers import _warc
 
 
 def _make(raw):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dechaff.compact import compact
-from dechaff.pipeline import explain, run_local
-from dechaff.state import OutputDir, OutputLocked
-from dechaff.writers import TABLES
+from dechaff.explain import explain
+from dechaff.pipeline import run_local
+from dechaff.pipeline.compact import compact
+from dechaff.store import TABLES, OutputDir, OutputLocked
 
 PAGE = ("Page {k}: the harbour board met on a wet Tuesday to weigh the cost of dredging the channel "
         "before the autumn storms, and the ferry company asked for a decision within the month.")

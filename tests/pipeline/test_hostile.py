@@ -12,7 +12,7 @@ import sys
 import polars as pl
 
 from dechaff.pipeline import run_local
-from dechaff.state import OutputDir
+from dechaff.store import OutputDir
 
 PAGE = ("A page of ordinary prose about the harbour board, which met on Tuesday to weigh the cost of "
         "dredging the channel before the autumn storms.\n")
@@ -145,7 +145,7 @@ def test_a_whole_file_bomb_is_stopped_by_its_ratio(tmp_path):
 
 def test_many_corrupt_warc_blocks_each_get_a_row(tmp_path):
     from dechaff.readers import RawInput, read_input
-    from tests.test_readers import _warc
+    from tests.readers.test_readers import _warc
 
     good = _warc([("http://a.example/1", "<p>First page with a paragraph of content.</p>", "text/html")])
     p = tmp_path / "m.warc"
@@ -164,19 +164,20 @@ def test_an_input_that_killed_a_run_is_rejected_by_the_next_one(tmp_path, monkey
     code = f"""
 import os, signal
 from pathlib import Path
-import dechaff.pipeline as P
+import dechaff.pipeline.shard as P
+from dechaff.pipeline import run_local
 real = P.read_input
 def read_input(item, **kw):
     if item.rel == "killer.txt":
         os.kill(os.getpid(), signal.SIGKILL)
     return real(item, **kw)
 P.read_input = read_input
-P.run_local(Path({str(raw)!r}), Path({str(out)!r}))
+run_local(Path({str(raw)!r}), Path({str(out)!r}))
 """
     r = subprocess.run([sys.executable, "-c", code], timeout=120)
     assert r.returncode == -9
     # the next run reads it in a process of its own, where it kills again: rejected, the run goes on
-    import dechaff.pipeline as P
+    import dechaff.pipeline.shard as P
 
     real = P.read_input
 
@@ -241,7 +242,7 @@ def test_an_input_read_when_a_run_was_killed_is_read_by_the_next_one(tmp_path):
 
 
 def _records(n: int) -> list[bytes]:
-    from tests.test_readers import _warc
+    from tests.readers.test_readers import _warc
 
     return [_warc([(f"http://a.example/{k}", f"<p>Page {k} with a paragraph of content for the reader.</p>",
                     "text/html")]) for k in range(n)]
@@ -276,7 +277,7 @@ def test_every_warc_record_is_a_document_or_a_rejection(tmp_path):
 
 def test_a_warc_record_whose_payload_holds_a_warc_header_line_is_read_whole(tmp_path):
     from dechaff.readers import RawInput, read_input
-    from tests.test_readers import _warc
+    from tests.readers.test_readers import _warc
 
     inner = "<pre>\nWARC/1.0\r\nWARC-Type: response\r\n</pre><p>A page quoting a WARC header, then prose.</p>"
     p = tmp_path / "q.warc"

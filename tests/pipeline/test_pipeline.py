@@ -12,8 +12,9 @@ import polars as pl
 import pytest
 
 from dechaff.config import Config
+from dechaff.explain import explain
 from dechaff.model import split_paragraphs
-from dechaff.pipeline import RawDirMissing, explain, run_local
+from dechaff.pipeline import RawDirMissing, run_local
 from tests.conftest import doc_path
 
 FORBIDDEN = [
@@ -289,7 +290,7 @@ def _changed_input_keeps_unique_ids(raw, out, name: str, write) -> None:
 
 
 def test_a_changed_warc_ingested_again_gets_new_doc_ids(tmp_path):
-    from tests.test_readers import _warc
+    from tests.readers.test_readers import _warc
 
     records: dict[int, bytes] = {}  # the same record (and WARC-Record-ID) each time: records appended
 

@@ -9,7 +9,7 @@ import sys
 
 import polars as pl
 
-from tests.hostile_corpus import build
+from tests.pipeline.hostile_corpus import build
 
 
 def test_two_hundred_hostile_and_good_inputs(tmp_path):

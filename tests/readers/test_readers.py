@@ -10,16 +10,35 @@ from pathlib import Path
 
 import pytest
 
+from dechaff.config import Config
+from dechaff.pipeline.shard import Cleaner
 from dechaff.readers import RawInput, ReadError, decode_text, discover, gunzip_capped, read_input
 
 TEXT = "Café naïve — “quoted” résumé. A paragraph of ordinary text.\n\nAnd a second paragraph.\n"
 
 
 def _read(tmp_path: Path, name: str, data: bytes, **kw):
+    """The input read, and its HTML extracted as the shard step does (readers themselves never extract)."""
     p = tmp_path / name
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(data)
-    return read_input(RawInput(p, name), **kw)
+    res = read_input(RawInput(p, name), **kw)
+    cleaner = Cleaner(Config())
+    for d in res.documents:
+        assert cleaner.clean(d) is None
+    return res
+
+
+def test_readers_return_html_as_markup_and_never_extract(tmp_path):
+    html = b"<html><body><nav>Home News</nav><p>The story itself, long enough to be a paragraph.</p></body></html>"
+    (tmp_path / "a.html").write_bytes(html)
+    (doc,) = read_input(RawInput(tmp_path / "a.html", "a.html")).documents
+    assert doc.fmt == "html" and doc.text == "" and doc.markup == html.decode() and doc.input == "a.html"
+    assert doc.paragraphs == []
+    assert Cleaner(Config()).clean(doc) is None  # the shard step's extraction
+    assert doc.markup is None and "The story itself" in doc.text and "Home News" in doc.text
+    nav = next(p for p in doc.paragraphs if p.raw_text == "Home News")
+    assert nav.decision.rule == "html.nav"  # the block's structure decides its paragraph
 
 
 @pytest.mark.parametrize("enc", ["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"])
@@ -140,7 +159,7 @@ def test_permission_denied_is_a_rejection(tmp_path, monkeypatch):
     def deny(self):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("dechaff.readers.open_regular", deny)
+    monkeypatch.setattr("dechaff.readers.read.open_regular", deny)
     r = read_input(RawInput(p, "x.txt"))
     assert r.rejections[0].error == "cannot be read: permission denied"
 

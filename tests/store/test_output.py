@@ -11,7 +11,7 @@ import pytest
 from dechaff.config import Config
 from dechaff.pipeline import run_local
 from dechaff.readers import ParquetColumns
-from dechaff.writers import TABLES
+from dechaff.store import TABLES
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_the_card_follows_the_runs(sample_raw, sample_out):
 
 
 def test_a_duplicate_document_names_the_document_it_copies(tmp_path):
-    from dechaff.pipeline import explain
+    from dechaff.explain import explain
 
     paras = [(f"Paragraph {k} of the original story about the harbour board, which met on Tuesday to weigh "
               "the cost of dredging the channel before the storms, with the ferry company waiting.")

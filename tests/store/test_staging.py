@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dechaff.chrome import apply_chrome
 from dechaff.model import Decision, Document, split_paragraphs
-from dechaff.staging import read_shard, write_shard
+from dechaff.store.staging import read_shard, write_shard
 
 PAGE = """Home | News | Sport
 

@@ -14,7 +14,7 @@ import pytest
 
 from dechaff.config import Config
 from dechaff.pipeline import run_local
-from dechaff.state import OutputDir, OutputLocked, StateError
+from dechaff.store import OutputDir, OutputLocked, StateError
 
 RUNNER = """
 import sys
@@ -86,7 +86,7 @@ def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_corpus(tmp
 def test_second_run_on_a_locked_output_exits_with_a_clear_message_or_waits(tmp_path, sample_raw):
     out = tmp_path / "out"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from dechaff.state import OutputDir\n"
+        "import sys, time; from pathlib import Path; from dechaff.store import OutputDir\n"
         "with OutputDir(Path(sys.argv[1])).lock():\n    print('locked', flush=True); time.sleep(3)\n"), str(out)],
         stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
@@ -178,7 +178,7 @@ def _copy_paragraph(raw: Path) -> str:
 
 
 def test_repair_after_the_manifest_was_deleted(tmp_path):
-    from dechaff.repair import repair
+    from dechaff.pipeline.repair import repair
 
     raw, out = _small(tmp_path)
     before = pl.read_parquet(out / "corpus" / "*.parquet").sort("doc_id")

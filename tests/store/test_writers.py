@@ -8,7 +8,8 @@ import pyarrow.dataset as ds
 import pytest
 
 from dechaff.pipeline import run_local
-from dechaff.writers import CORPUS_SCHEMA, REMOVED_SCHEMA, atomic_write_parquet, frame
+from dechaff.store import atomic_write_parquet, frame
+from dechaff.store.schemas import CORPUS_SCHEMA, REMOVED_SCHEMA
 
 
 def test_outputs_read_as_one_dataset_with_the_documented_schema(sample_raw, out_dir):

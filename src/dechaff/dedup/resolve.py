@@ -14,6 +14,7 @@ from dechaff.dedup.shingle import Shingled
 from dechaff.dedup.store import DedupIndex
 from dechaff.dedup.types import DedupParams, Item
 from dechaff.model import DUPLICATE, DUPLICATE_DOCUMENT, Decision
+from dechaff.rules import DEDUP_CONTAINED, DEDUP_CONTAINMENT, DEDUP_DOCUMENT, DEDUP_EXACT, DEDUP_RESEMBLANCE
 
 _MAX_COPIERS = 16
 
@@ -83,21 +84,21 @@ class Resolver:
             if e in self.retired_now:
                 doc, para, r = self._row_target(self.retired_now[e][0])
                 od, op, _ = self.cand.old_meta[e]
-                return doc, para, "dedup.exact", 1.0, ("row", r), f"of {od} paragraph {op}, since replaced by"
+                return doc, para, DEDUP_EXACT, 1.0, ("row", r), f"of {od} paragraph {op}, since replaced by"
             f = finals[e]
             if f in self.retired_now:
                 doc, para, r = self._row_target(self.retired_now[f][0])
                 od, op, _ = self.cand.old_meta[e]
-                return doc, para, "dedup.exact", 1.0, ("row", r), f"of {od} paragraph {op}, since replaced by"
+                return doc, para, DEDUP_EXACT, 1.0, ("row", r), f"of {od} paragraph {op}, since replaced by"
             doc, para, _ = self.cand.old_meta[f]
             if f != e:
                 od, op, _ = self.cand.old_meta[e]
-                return doc, para, "dedup.exact", 1.0, ("old", f), f"of {od} paragraph {op}, since replaced by"
-            return doc, para, "dedup.exact", 1.0, ("old", e), ""
+                return doc, para, DEDUP_EXACT, 1.0, ("old", f), f"of {od} paragraph {op}, since replaced by"
+            return doc, para, DEDUP_EXACT, 1.0, ("old", e), ""
         if g in self.replaced_group:
             first = self.items[self.elig_l[self.replaced_group[g]]]
             doc, para, r = self._row_target(self.replaced_group[g])
-            return (doc, para, "dedup.exact", 1.0, ("row", r),
+            return (doc, para, DEDUP_EXACT, 1.0, ("row", r),
                     f"of {first.doc_id} paragraph {first.paragraph_index}, since replaced by")
         return None
 
@@ -149,7 +150,7 @@ class Resolver:
                 e = old_l[r]
                 if e < 0 and (tr := kept_first.get(g)) is not None:  # an exact copy of a kept row
                     it = items[elig_l[tr]]
-                    hit = it.doc_id, it.paragraph_index, "dedup.exact", 1.0, ("row", tr), ""
+                    hit = it.doc_id, it.paragraph_index, DEDUP_EXACT, 1.0, ("row", tr), ""
                 elif e >= 0 or g in replaced_group:
                     hit = self._exact_hit(e, finals, g)
                 else:
@@ -158,7 +159,7 @@ class Resolver:
                     kept_first[g] = r
                 else:
                     tdoc, tpara, rule, sim, target, via = hit
-                    if self.longest and rule != "dedup.exact" and self._longer(k, target, rule, sim):
+                    if self.longest and rule != DEDUP_EXACT and self._longer(k, target, rule, sim):
                         pending[r] = hit  # stays kept; replaces the target if its document stays
                         kept_first[g] = r
                     else:
@@ -184,7 +185,7 @@ class Resolver:
 
     def _longer(self, k: int, target: tuple[str, int], rule: str, sim: float) -> bool:
         """keep = "longest": does item ``k`` replace its match (a longer text, or one containing it)?"""
-        if rule == "dedup.contained":
+        if rule == DEDUP_CONTAINED:
             return True
         kind, t = target
         if kind == "row":
@@ -196,7 +197,7 @@ class Resolver:
     def _replace(self, r: int, hit: tuple, decisions: list[Decision]) -> None:
         """Row ``r`` (kept) replaces the shorter paragraph it matched."""
         _tdoc, _tpara, rule, sim, (kind, t), _via = hit
-        rule = "dedup.containment" if rule == "dedup.contained" else rule
+        rule = DEDUP_CONTAINMENT if rule == DEDUP_CONTAINED else rule
         if kind == "row":
             if not self.kept[t]:
                 return  # another paragraph of this document replaced it already
@@ -267,9 +268,9 @@ class Resolver:
             # a paragraph keeps its own verified match (which may be in another document);
             # the others point at the document this one copies
             matched = d.duplicate_of_paragraph is not None
-            decisions[k] = (Decision(False, DUPLICATE_DOCUMENT, "dedup.document", ev, d.duplicate_of_doc,
+            decisions[k] = (Decision(False, DUPLICATE_DOCUMENT, DEDUP_DOCUMENT, ev, d.duplicate_of_doc,
                                      d.duplicate_of_paragraph, d.similarity, tdoc) if matched else
-                            Decision(False, DUPLICATE_DOCUMENT, "dedup.document", ev, tdoc, None, round(share, 4),
+                            Decision(False, DUPLICATE_DOCUMENT, DEDUP_DOCUMENT, ev, tdoc, None, round(share, 4),
                                      tdoc))
         for r in range(r0, r1):
             if self.kept[r]:
@@ -336,8 +337,8 @@ class Resolver:
         return None
 
 
-_RULES = ("", "dedup.containment", "dedup.resemblance", "dedup.contained")
-_RULE_NAMES = {r: r.split(".")[1] for r in (*_RULES[1:], "dedup.exact")}
+_RULES = ("", DEDUP_CONTAINMENT, DEDUP_RESEMBLANCE, DEDUP_CONTAINED)
+_RULE_NAMES = {r: r.split(".")[1] for r in (*_RULES[1:], DEDUP_EXACT)}
 
 
 def _verdicts(inter: np.ndarray, la: np.ndarray, lb: np.ndarray, params: DedupParams, longest: bool

@@ -12,7 +12,7 @@ from dechaff.dedup.lsh import BandIndex
 from dechaff.dedup.minhash import band_keys, signatures
 from dechaff.dedup.shingle import fingerprints, shingles_of, tokenize
 from dechaff.dedup.types import U64, DedupParams, clip
-from dechaff.writers import STATE_SUFFIX
+from dechaff.store.atomic import STATE_SUFFIX
 
 
 # ------------------------------------------------------------------------------------ persistent index
@@ -187,7 +187,7 @@ class DedupIndex:
         """Replace the band keys and fingerprints of the segments recomputed on load (each file
         written to a temporary name, then renamed). Derived data: a crash half-way leaves files that the
         next run, still under the old settings in the manifest, recomputes again."""
-        from dechaff.writers import atomic_write_bytes
+        from dechaff.store.atomic import atomic_write_bytes
 
         for base, keys, fps in self.rederived:
             for suffix, arr in ((".keys.npy", np.ascontiguousarray(keys, dtype=np.uint32)),
@@ -205,7 +205,7 @@ class DedupIndex:
             return False
         import polars as pl
 
-        from dechaff.writers import atomic_write_bytes, atomic_write_parquet
+        from dechaff.store.atomic import atomic_write_bytes, atomic_write_parquet
 
         first_id = self.committed
         rows = self.pending + self.pending_other

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
-from dechaff.state import OutputDir, StateError
-from dechaff.writers import TABLES, write_parquet_tmp
+from dechaff.store.atomic import write_parquet_tmp
+from dechaff.store.manifest import StateError
+from dechaff.store.output import OutputDir
+from dechaff.store.schemas import TABLES
 
 
 @dataclass
@@ -55,7 +57,8 @@ def _groups(paths: list[Path], target: int) -> list[list[Path]]:
 
 def compact(out_dir: Path, target_mb: float = 256, lock_wait_seconds: float = 0.0) -> CompactSummary:
     """Merge each table's parts into parts of about ``target_mb`` MB; see the module docstring."""
-    from dechaff.pipeline import new_run_id, prepare_output
+    from dechaff.pipeline.plan import prepare_output
+    from dechaff.pipeline.types import new_run_id
 
     t0 = time.time()
     out = OutputDir(Path(out_dir))

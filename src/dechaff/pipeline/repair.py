@@ -19,12 +19,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dechaff.boilerplate import BoilerplateState, _keys
+from dechaff.boilerplate import BoilerplateState, text_keys
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, band_keys, shingles_of, signatures, tokenize
-from dechaff.readers import SUPPORTED, _site_of
-from dechaff.state import TABLE_DIRS, Manifest, OutputDir, StateError
-from dechaff.writers import STATE_SUFFIX, TABLES, atomic_write_parquet
+from dechaff.readers import SUPPORTED, site_of
+from dechaff.store.atomic import STATE_SUFFIX, atomic_write_parquet
+from dechaff.store.manifest import TABLE_DIRS, Manifest, StateError
+from dechaff.store.output import OutputDir
+from dechaff.store.schemas import TABLES
 
 
 @dataclass
@@ -153,10 +155,10 @@ def _rebuild_ledger(out: OutputDir, m: Manifest, seq: int, report: RepairReport)
 def _rebuild_boilerplate(out: OutputDir, m: Manifest, seq: int, report: RepairReport) -> None:
     removed = _table(out, m, "removed").filter(pl.col("reason") == "boilerplate")
     corpus = _table(out, m, "corpus").select("doc_id", "source", "url")
-    site_of = {d: _site_of(u, str(Path(s).parent) if "/" in s else "") for d, s, u in corpus.iter_rows()}
+    sites = {d: site_of(u, str(Path(s).parent) if "/" in s else "") for d, s, u in corpus.iter_rows()}
     state = BoilerplateState.empty()
     for doc_id, text, evidence in removed.select("doc_id", "text", "evidence").iter_rows():
-        (key,) = _keys(site_of.get(doc_id, ""), [text])
+        (key,) = text_keys(sites.get(doc_id, ""), [text])
         if key:
             state.templates.setdefault(key, evidence)
     for suffix, frame in (("", state.counts.frame()), ("-templates", state.templates_frame()),

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
-from dechaff.writers import TABLES, atomic_write_bytes
+from dechaff.store.atomic import atomic_write_bytes
+from dechaff.store.schemas import TABLES
 
 DESCRIPTIONS = {
     "corpus": "one row per kept document: its kept paragraphs, in order, joined by a blank line",

@@ -13,16 +13,11 @@ from pathlib import Path
 import polars as pl
 
 from dechaff.model import KEEP, Decision, Document, Paragraph
-from dechaff.writers import atomic_write_bytes, atomic_write_parquet
+from dechaff.store.atomic import atomic_write_bytes, atomic_write_parquet
+from dechaff.store.schemas import STAGING_DECISION, STAGING_DOC_FIELDS, STAGING_PARAGRAPHS
 
-# (not the text: from here on a document is its paragraphs)
-_DOC_FIELDS = ("doc_id", "source", "url", "title", "site", "content_sha256", "encoding", "fmt", "input")
-_DECISION = {"keep": pl.Boolean, "reason": pl.String, "rule": pl.String, "evidence": pl.String,
-             "duplicate_of_doc": pl.String, "duplicate_of_paragraph": pl.Int32, "similarity": pl.Float64,
-             "duplicate_of_document": pl.String}
-_PARA_SCHEMA = {"doc": pl.Int64, "index": pl.Int32, "lines": pl.List(pl.String), **_DECISION,
-                "line_keep": pl.List(pl.Boolean), "line_reason": pl.List(pl.String),
-                "line_rule": pl.List(pl.String), "line_evidence": pl.List(pl.String)}
+_DOC_FIELDS = STAGING_DOC_FIELDS  # (not the text: from here on a document is its paragraphs)
+_PARA_SCHEMA = STAGING_PARAGRAPHS
 
 
 def write_shard(path: Path, docs: list[Document], rejections: list[tuple[str, str, str]],
@@ -37,7 +32,7 @@ def write_shard(path: Path, docs: list[Document], rejections: list[tuple[str, st
             rows["doc"].append(k)
             rows["index"].append(p.index)
             rows["lines"].append(p.lines)
-            for name, value in zip(_DECISION, p.decision, strict=True):
+            for name, value in zip(STAGING_DECISION, p.decision, strict=True):
                 rows[name].append(value)
             ld = p.line_decisions
             for name, pos in (("line_keep", 0), ("line_reason", 1), ("line_rule", 2), ("line_evidence", 3)):
@@ -61,7 +56,7 @@ def read_shard(path: Path) -> tuple[list[Document], list[tuple[str, str, str]], 
     docs = [Document(text="", **row) for row in pl.read_parquet(path / "docs.parquet").iter_rows(named=True)]
     for row in pl.read_parquet(path / "paragraphs.parquet").iter_rows(named=True):
         d = docs[row["doc"]]
-        decision = Decision(*(row[k] for k in _DECISION))
+        decision = Decision(*(row[k] for k in STAGING_DECISION))
         lines = None
         if row["line_keep"] is not None:
             lines = [KEEP if keep else Decision(False, reason, rule, evidence) for keep, reason, rule, evidence in

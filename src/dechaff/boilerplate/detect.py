@@ -1,0 +1,133 @@
+"""``detect``: the site templates of a batch of documents, judged with every copy seen so far.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from dechaff.boilerplate.keys import EDGE_LINES, BoilerplateCounts
+from dechaff.boilerplate.profile import Profile, near_duplicates, units_of
+from dechaff.boilerplate.profile import sketches as sketch_texts
+from dechaff.boilerplate.state import BoilerplateState
+from dechaff.model import BOILERPLATE, KEEP, Decision, Document
+from dechaff.rules import BOILERPLATE_TEMPLATE
+
+RULE = BOILERPLATE_TEMPLATE
+
+# ---------------------------------------------------------------------------------------- detect
+class _Clusters:
+    """Counts the different documents (near-duplicates counted once) among the profiles that hold a
+    text, stopping at ``need``; remembers the document pairs it compared."""
+
+    def __init__(self, need: int) -> None:
+        self.need = need
+        self._near: dict[tuple[int, int], bool] = {}
+
+    def count(self, members: list[tuple[int, Profile]]) -> tuple[int, list[str]]:
+        leaders: list[tuple[int, Profile]] = []
+        for i, p in members:
+            for j, q in leaders:
+                pair = (j, i)
+                near = self._near.get(pair)
+                if near is None:
+                    near = self._near[pair] = near_duplicates(p, q)
+                if near:
+                    break
+            else:
+                leaders.append((i, p))
+                if len(leaders) >= self.need:
+                    break
+        return len(leaders), [p.doc_id for _, p in leaders]
+
+
+def _judge(keys: set[int], state: BoilerplateState, counts: BoilerplateCounts, min_docs: int,
+           sites: dict[int, str]) -> dict[int, str]:
+    """Which of ``keys`` (texts of this run's documents seen in ``min_docs`` documents or more) are
+    templates, with the evidence; every profile (earlier runs' and this run's) is a witness."""
+    profiles = state.profiles
+    if not keys:
+        return {}
+    # every text seen in min_docs documents may extend a run of template lines
+    flat = np.fromiter((k for p in profiles for seq in (p.head, p.tail) for x in seq for k in x[:2]),
+                       dtype=np.uint64)
+    known = flat[counts.lookup(flat) >= min_docs] if len(flat) else flat
+    repeated = set(known.tolist())
+    edge: dict[int, list[tuple[int, Profile]]] = {}  # text -> the documents it opens or closes
+    n_start: Counter = Counter()
+    n_end: Counter = Counter()
+    short: dict[int, list[tuple[int, Profile]]] = {}
+    for i, p in enumerate(profiles):
+        start, end = p.edge_keys(repeated)
+        for k in (start | end) & keys:
+            edge.setdefault(k, []).append((i, p))
+            n_start[k] += k in start
+            n_end[k] += k in end
+        for k in keys.intersection(p.short):
+            short.setdefault(k, []).append((i, p))
+    clusters = _Clusters(min_docs)
+    found: dict[int, str] = {}
+    for k in sorted(keys):
+        site = sites.get(k) or "(raw root)"
+        n, ids = clusters.count(edge.get(k, []))
+        if n >= min_docs:
+            ns, ne = n_start[k], n_end[k]
+            where = " and ".join(x for x in (f"opens {ns}" if ns else "", f"closes {ne}" if ne else "") if x)
+            found[k] = (f"template of site {site}: {where} documents, at least {n} of them different pages "
+                        f"({', '.join(ids[:3])}...)")
+            continue
+        if len(short.get(k, ())) >= min_docs:
+            n, ids = clusters.count(short[k])
+            if n >= min_docs:
+                found[k] = (f"template of site {site}: a short line in {len(short[k])} documents, at least {n} "
+                            f"of them different pages ({', '.join(ids[:3])}...)")
+    return found
+
+
+def detect(docs: Sequence[Document], state: BoilerplateState, min_docs: int) -> tuple[BoilerplateState, int]:
+    """Count this run's documents into ``state``, find the templates among the texts they repeat, and
+    mark every copy of a template in ``docs`` (in place). Returns the new state and the removals."""
+    prepared = [units_of(d) for d in docs]
+    sketches = sketch_texts([text for _, _, text in prepared])
+    delta: Counter = Counter()
+    sites: dict[int, str] = {}
+    profiles: list[Profile] = []
+    for doc, (units, lines, _), (sketch, n_pairs) in zip(docs, prepared, sketches, strict=True):
+        for k in {u.key for u in units} - {0}:
+            delta[k] += 1
+            sites[k] = doc.site
+        profiles.append(Profile(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
+                                sorted({u.key for u in units if u.short and u.key}), sketch, n_pairs))
+    counts = state.counts.merged(delta)
+    new_state = BoilerplateState(counts, dict(state.templates), [*state.profiles, *profiles])
+    # the texts to judge: repeated often enough in this run's documents, not known templates yet
+    run_keys = np.fromiter(delta.keys(), dtype=np.uint64, count=len(delta))
+    often = run_keys[counts.lookup(run_keys) >= min_docs] if len(run_keys) else run_keys
+    todo = set(often.tolist()) - set(state.templates)
+    new_state.templates.update(_judge(todo, new_state, counts, min_docs, sites))
+    templates = new_state.templates
+    removed = 0
+    if not templates:
+        return new_state, 0
+    for units, _, _ in prepared:
+        for u in units:
+            ev = templates.get(u.key)
+            if ev is None:
+                continue
+            p = u.para
+            d = Decision.drop(BOILERPLATE, RULE, ev)
+            if u.line is None:
+                if p.decision.keep:
+                    p.decision = d
+                    removed += 1
+            elif p.decision.keep:
+                if p.line_decisions is None:
+                    p.line_decisions = [KEEP] * len(p.lines)
+                if p.line_decisions[u.line].keep:
+                    p.line_decisions[u.line] = d
+                    removed += 1
+                if all(not x.keep for x in p.line_decisions):
+                    p.decision, p.line_decisions = d, None
+    return new_state, removed

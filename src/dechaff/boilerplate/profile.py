@@ -1,0 +1,150 @@
+"""A document's profile: the keys of its first and last lines, its short lines, and a sketch of its
+word pairs (the smallest hashes) that tells near-duplicate documents apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dechaff.boilerplate.keys import SHORT_WORDS, text_keys
+from dechaff.dedup.shingle import cum_blocks, grams, tokenize
+from dechaff.model import Document, Paragraph
+
+SKETCH = 64  # word pairs kept per document (the smallest hashes) to tell near-duplicate documents
+NEAR_JACCARD = 0.5  # documents sharing this share of their word pairs are versions of one text...
+NEAR_CONTAINED = 0.8  # ...or when this share of the shorter one is in the longer one
+# ---------------------------------------------------------------------------------------- profiles
+@dataclass(slots=True)
+class Profile:
+    """What the boilerplate stage keeps of a document to judge repeats in later documents: its first
+    and last lines (each ``(line key, paragraph key, short)``), the keys of its short lines, and a
+    sketch of its word pairs."""
+
+    doc_id: str
+    site: str
+    head: list[tuple[int, int, bool]]
+    tail: list[tuple[int, int, bool]]
+    short: list[int]
+    sketch: np.ndarray  # uint32, sorted: the smallest SKETCH word-pair hashes
+    n_pairs: int
+
+    def edge_keys(self, repeated: set[int]) -> tuple[set[int], set[int]]:
+        """Keys standing in the runs of repeated or short lines that open and close the document."""
+        start: set[int] = set()
+        end: set[int] = set()
+        for seq, found in ((self.head, start), (reversed(self.tail), end)):
+            for lk, pk, short in seq:
+                if not (short or lk in repeated or pk in repeated):
+                    break
+                found.add(lk)
+                found.add(pk)
+        return start, end
+
+
+def near_duplicates(a: Profile, b: Profile) -> bool:
+    """Whether two documents are versions of one text (estimated from their sketches)."""
+    if not len(a.sketch) or not len(b.sketch):
+        return False
+    union = np.union1d(a.sketch, b.sketch)[:SKETCH]
+    both = np.intersect1d(a.sketch, b.sketch, assume_unique=True)
+    j = float(np.isin(union, both, assume_unique=True).sum()) / len(union)
+    contained = j * (a.n_pairs + b.n_pairs) / (1 + j) / max(min(a.n_pairs, b.n_pairs), 1)
+    return j >= NEAR_JACCARD or contained >= NEAR_CONTAINED
+
+
+def sketches(texts: Sequence[str], block_words: int = 1 << 20) -> list[tuple[np.ndarray, int]]:
+    """Per text: the smallest SKETCH hashes of its distinct word pairs (uint32, sorted) and how many
+    word pairs it has. Works through the texts in blocks of about ``block_words`` words (memory stays
+    bounded); only hashes small enough to be among a text's smallest are sorted."""
+    out: list[tuple[np.ndarray, int]] = []
+    words = np.cumsum(np.fromiter((t.count(" ") + 1 for t in texts), dtype=np.int64, count=len(texts)))
+    for i, j in cum_blocks(words, block_words):
+        out.extend(_sketch_block(texts[i:j]))
+    return out
+
+
+def _sketch_block(texts: Sequence[str]) -> list[tuple[np.ndarray, int]]:
+    n = len(texts)
+    tok = tokenize(texts)
+    pid = np.repeat(np.arange(n, dtype=np.int64), tok.n_words)
+    g, gp = grams(tok.hashes, pid, 2)
+    h = (g >> np.uint64(32)).astype(np.uint32)
+    n_pairs = np.bincount(gp, minlength=n)
+    # a text's SKETCH smallest hashes are almost surely below 8 * SKETCH / n_pairs of the range
+    limit = np.minimum(8 * SKETCH * (1 << 32) / np.maximum(n_pairs, 1), (1 << 32) - 1).astype(np.uint64)
+    small = h.astype(np.uint64) <= limit[gp]
+    sk = _bottom(h[small], gp[small], n)
+    redo = [k for k in range(n) if len(sk[k]) < SKETCH and limit[k] < (1 << 32) - 1]
+    if redo:  # (too few below the limit: the whole text, exactly)
+        sel = np.isin(gp, redo)
+        full = _bottom(h[sel], gp[sel], n)
+        for k in redo:
+            sk[k] = full[k]
+    return [(sk[k], int(n_pairs[k])) for k in range(n)]
+
+
+def _bottom(h: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndarray]:
+    """Per owner (0..n-1): its SKETCH smallest distinct values of ``h``, sorted."""
+    key = np.sort((owner.astype(np.uint64) << np.uint64(32)) | h.astype(np.uint64))
+    if len(key):
+        keep = np.ones(len(key), dtype=bool)
+        keep[1:] = key[1:] != key[:-1]
+        key = key[keep]
+    who = (key >> np.uint64(32)).astype(np.int64)
+    low = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    off = np.searchsorted(who, np.arange(n + 1))
+    return [low[off[k]: min(off[k + 1], off[k] + SKETCH)] for k in range(n)]
+
+
+@dataclass(slots=True)
+class _Unit:
+    """A paragraph (``line`` None) or one line of a multi-line paragraph of a document, with its key."""
+
+    para: Paragraph
+    line: int | None
+    key: int
+    short: bool
+
+
+def units_of(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]], str]:
+    """The document's kept paragraphs and lines as units; its kept lines in order as
+    ``(line key, paragraph key, short)``; and its kept text (for the sketch)."""
+    texts: list[str] = []
+    where: list[tuple[Paragraph, int | None]] = []
+    paras: list[str] = []
+    for p in doc.paragraphs:
+        if not p.kept:
+            continue
+        text = p.text
+        paras.append(text)
+        texts.append(text)
+        where.append((p, None))
+        if len(p.lines) > 1:
+            for li, ln in enumerate(p.lines):
+                if p.line_decisions is None or p.line_decisions[li].keep:
+                    texts.append(ln)
+                    where.append((p, li))
+    units: list[_Unit] = []
+    lines: list[tuple[int, int, bool]] = []
+    pkey = 0
+    for (p, li), k, t in zip(where, text_keys(doc.site, texts), texts, strict=True):
+        u = _Unit(p, li, k, len(t.split()) <= SHORT_WORDS)
+        units.append(u)
+        if li is not None:
+            lines.append((k, pkey, u.short))
+        else:
+            pkey = k
+            if len(p.lines) == 1:
+                lines.append((k, k, u.short))
+    return units, lines, "\n".join(paras)
+
+
+
+def window(keys: np.ndarray, short: bytes) -> list[tuple[int, int, bool]]:
+    k = keys.tolist()
+    return [(k[2 * i], k[2 * i + 1], bool(f)) for i, f in enumerate(short)]
+
+

@@ -1,0 +1,165 @@
+"""The context pass over page-dump lines (after jusText): a short line keeps company; listings, code
+and hard-wrapped text are recognised first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dechaff.chrome.features import TERMINAL, words_of
+from dechaff.chrome.heuristics import line_class
+from dechaff.chrome.params import ChromeParams
+from dechaff.model import CHROME, Decision
+from dechaff.rules import CONTEXT_ISOLATED
+
+
+def _far_from_main(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: ChromeParams) -> None:
+    """Good lines far from the page's main stretch of running text (footers, teasers, sidebars) are
+    demoted to short, so that the context pass decides them like any other stray line."""
+    goods = [k for k, i in enumerate(idx) if cls[i] == "good"]
+    if not goods:
+        return
+    stretches: list[list[int]] = [[goods[0]]]
+    for k in goods[1:]:
+        if k - stretches[-1][-1] - 1 <= p.main_gap:
+            stretches[-1].append(k)
+        else:
+            stretches.append([k])
+    size = [sum(len(lines[idx[k]]) for k in st) for st in stretches]
+    main = max(size)
+    for st, sz in zip(stretches, size, strict=True):
+        if sz < p.main_share * main:
+            for k in st:
+                cls[idx[k]] = "short"
+
+
+_CONTINUES = re.compile(r"^[\"'“‘(]?[a-z]")
+
+
+def _wrapped_units(lines: Sequence[str], idx: list[int], p: ChromeParams) -> list[list[int]]:
+    """Consecutive lines that are one hard-wrapped sentence (a line without end punctuation followed
+    by one that starts in lower case) grouped into units, so that text wrapped at 70 columns is
+    judged as the paragraph it is, not as a run of short lines."""
+    units: list[list[int]] = []
+    for i in idx:
+        prev = lines[i - 1].strip() if i else ""
+        if units and units[-1][-1] == i - 1 and len(prev) >= p.wrap_min_chars and not TERMINAL.search(prev) \
+                and _CONTINUES.match(lines[i].lstrip()):
+            units[-1].append(i)
+        else:
+            units.append([i])
+    return units
+
+
+def _item_line(line: str, p: ChromeParams) -> bool:
+    n = len(words_of(line))
+    return p.item_min_words <= n <= p.item_max_words and len(line.strip()) <= 120
+
+
+def _item_runs(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: list[Decision],
+               p: ChromeParams) -> None:
+    """A page whose running text is outweighed by a run of headline-like lines (a listing, a
+    collection, a recipe index) is about those items: they are content, like running text. A run of
+    one- to three-word lines stays a menu; on an article page the prose outweighs its link lists."""
+    good = sum(len(lines[i]) for i in idx if cls[i] == "good")
+    if good >= p.item_page_max_prose:
+        return  # an article: its link lists are menus, teasers and footers
+    runs: list[list[int]] = []
+    run: list[int] = []
+    gap = 0  # one other line (a two-word title, a price) does not break a run
+    for i in idx:
+        if out[i].keep and cls[i] in ("short", "near") and _item_line(lines[i], p):
+            run.append(i)
+            gap = 0
+            continue
+        gap += 1
+        if gap > 1 and run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    for r in runs:
+        chars = sum(len(lines[i]) for i in r)
+        if len(r) >= p.item_run and chars >= max(good, 300) and \
+                sum(len(words_of(lines[i])) for i in r) / len(r) >= p.item_avg_words:
+            for i in r:
+                cls[i] = "good"
+
+
+_CODE_CHARS = re.compile(r"[{}();=<>\[\]$#|&*\\]")
+_CODE_END = re.compile(r"[{};,(\[]$|^[})\]]")
+
+
+def _code_line(line: str) -> bool:
+    s = line.strip()
+    return 0 < len(s) <= 160 and (len(_CODE_CHARS.findall(s)) >= 2 or bool(_CODE_END.search(s)))
+
+
+def _code_runs(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: list[Decision],
+               p: ChromeParams) -> None:
+    """A run of code-like lines (brackets, operators, statement ends) is a code listing: it counts as
+    a near-prose line, so that between paragraphs of text it stays with them (documentation, Q&A)
+    while a stray one away from the text still goes."""
+    run: list[int] = []
+    for i in [*idx, -1]:
+        if i >= 0 and out[i].keep and cls[i] != "good" and _code_line(lines[i]):
+            run.append(i)
+            continue
+        if len(run) >= p.code_run:
+            for j in run:
+                cls[j] = "near"  # a line of code with few words, or none ("});"), is not chrome
+        run = []
+
+
+def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool], p: ChromeParams) -> None:
+    """Context classification of page-dump lines (after jusText): a short line keeps company. Between
+    two good lines it is content (a subheading, a short paragraph, a list item); between chrome lines,
+    or cut off from all good lines, it is chrome. A line right before good text stays (a heading)."""
+    idx = [i for i in range(len(lines)) if dense[i] and lines[i].strip()]
+    if len(idx) < p.context_min_lines:
+        return
+    cls = {i: "bad" for i in idx if not out[i].keep}
+    for unit in _wrapped_units(lines, [i for i in idx if out[i].keep], p):
+        c = line_class(" ".join(lines[i].strip() for i in unit))
+        for i in unit:
+            cls[i] = c
+    if not any(c == "good" for c in cls.values()):
+        return  # no running text to anchor on: leave the page alone
+    _code_runs(lines, idx, cls, out, p)
+    _far_from_main(lines, idx, cls, p)
+    _item_runs(lines, idx, cls, out, p)  # after: a listing's items do not make its prose look far away
+    for i, final in zip(idx, _resolve(lines, idx, cls, p), strict=True):
+        if final == "bad" and out[i].keep:
+            out[i] = Decision.drop(CHROME, CONTEXT_ISOLATED,
+                                   f"{cls[i]} line away from running text (jusText-style context)")
+
+
+def _resolve(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: ChromeParams) -> list[str]:
+    """Good or bad for every line of ``idx``: a short or near line takes the class of its neighbours
+    (the nearest good or bad line on each side)."""
+
+    def neighbour(k: int, step: int) -> str:
+        k += step
+        while 0 <= k < len(idx):
+            c = cls[idx[k]]
+            if c in ("good", "bad"):
+                return c
+            k += step
+        return "bad"
+
+    final = []
+    for k, i in enumerate(idx):
+        c = cls[i]
+        if c in ("good", "bad"):
+            final.append(c)
+            continue
+        prev, nxt = neighbour(k, -1), neighbour(k, 1)
+        if prev == "good" and nxt == "good" or c == "near" and "good" in (prev, nxt):
+            final.append("good")
+        elif nxt == "good" and k + 1 < len(idx) and cls[idx[k + 1]] == "good" \
+                and len(words_of(lines[i])) <= p.heading_max_words:
+            final.append("good")  # a heading right before running text
+        else:
+            final.append("bad")
+    return final

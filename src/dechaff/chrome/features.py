@@ -1,0 +1,77 @@
+"""Context-free line features: the pattern file, template placeholders, bare links, share/follow
+lines, breadcrumb trails, menu-like short lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dechaff.chrome.patterns import Pattern, PatternSet, as_pattern_set
+from dechaff.model import CHROME, KEEP, Decision
+from dechaff.rules import FEATURE_PLACEHOLDER, FEATURE_SHARE_LINE, FEATURE_URL_ONLY
+
+_PLACEHOLDER = re.compile(r"%[sd]\b|\{\{.*?\}\}|\{%.*?%\}|\[%.*?%\]|<%.*?%>")
+_URL_ONLY = re.compile(r"^(\S+@\S+\.\w+|(https?://|www\.)\S+)(\s*[|,·•]\s*(\S+@\S+\.\w+|(https?://|www\.)\S+))*$", re.I)
+_SOCIAL = {"facebook", "twitter", "x", "linkedin", "whatsapp", "email", "e-mail", "reddit", "pinterest",
+           "instagram", "youtube", "tiktok", "telegram", "tumblr", "print", "share", "tweet", "pin", "mail",
+           "copy", "link", "messenger", "flipboard", "pocket", "threads", "mastodon", "bluesky", "vk",
+           "google+", "rss", "and", "or", "us", "on", "follow", "like", "the", "via", "/", "|", "•", "·"}
+_BREADCRUMB_SEP = re.compile(r"\s+(?:›|»|>|/|\||→|::|\\)\s+")
+_HOME_WORDS = ("home", "start", "startseite", "accueil", "inicio", "início", "home page", "homepage", "main")
+TERMINAL = re.compile(r"[.!?…:;\"'\u201d\u2019)\]]$")
+_WORD = re.compile(r"\w+")
+
+
+def words_of(line: str) -> list[str]:
+    return _WORD.findall(line)
+
+
+def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = None) -> Decision:
+    """Context-free verdict on one line: the pattern file and line features."""
+    s = line.strip()
+    if not s:
+        return KEEP
+    if len(s) > 400:  # prose; chrome lines are short (and regexes stay cheap)
+        return KEEP
+    p = as_pattern_set(patterns).first_match(s)
+    if p is not None:
+        return Decision.drop(CHROME, f"pattern.{p.rule}", f"matches {p.regex.pattern[:80]!r}")
+    if _PLACEHOLDER.search(s) and len(s) < 200:
+        return Decision.drop(CHROME, FEATURE_PLACEHOLDER, "unfilled template placeholder")
+    if _URL_ONLY.match(s):
+        return Decision.drop(CHROME, FEATURE_URL_ONLY, "a line of bare links")
+    toks = s.lower().replace(",", " ").split()
+    if 1 <= len(toks) <= 12 and all(t.strip(":!.") in _SOCIAL for t in toks) and \
+            any(t.strip(":!.") not in {"and", "or", "us", "on", "the", "via", "/", "|", "•", "·", "link", "copy"}
+                for t in toks) and len(toks) >= 2:
+        return Decision.drop(CHROME, FEATURE_SHARE_LINE, "only share/follow words")
+    return KEEP
+
+
+def breadcrumb_evidence(line: str, following: Sequence[str]) -> str | None:
+    s = line.strip()
+    parts = _BREADCRUMB_SEP.split(s)
+    if len(parts) >= 3 and all(0 < len(p.split()) <= 6 for p in parts[:-1]) and len(s) < 250:
+        return f"{len(parts)} segments separated by {_BREADCRUMB_SEP.search(s).group(0).strip()!r}"
+    low = s.lower()
+    for home in _HOME_WORDS:
+        if low.startswith(home + " ") or low.startswith(home + "/"):
+            rest = s[len(home):].strip(" /›»>|")
+            # the trail ends with the page title, which is repeated as its own line below
+            for nxt in following:
+                nxt = nxt.strip()
+                if nxt and len(nxt.split()) >= 2 and rest.endswith(nxt) and len(rest) - len(nxt) < 80:
+                    crumbs = rest[: len(rest) - len(nxt)].split()
+                    if all(c[:1].isupper() or not c[:1].isalpha() for c in crumbs):
+                        return f"'{home}' + {len(crumbs)} section names + the title"
+            break
+    return None
+
+
+def short_menu_line(line: str) -> bool:
+    s = line.strip()
+    w = words_of(s)
+    return 0 < len(w) <= 3 and len(s) <= 30 and not TERMINAL.search(s)
+
+

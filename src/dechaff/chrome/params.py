@@ -1,0 +1,50 @@
+"""The line engine's settings and tuned numbers, in one frozen object.
+
+The defaults are the values measured on the dev sets (``bench/bench_extract.py``); a bench or a user
+can vary any of them (``ChromeParams(menu_run=5)``) the way datatrove filters take constructor
+arguments. ``dechaff.html`` applies these to the text of its blocks (``HtmlParams.chrome``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ChromeParams:
+    keep_comments: bool = False  # reader comment threads are kept (their forms still go)
+    # line features
+    breadcrumb_lines: int = 4  # a breadcrumb trail is one of the first lines with text
+    menu_run: int = 4  # this many consecutive short menu-like lines are navigation...
+    menu_avg_words: float = 2.0  # ...when they average at most this many words (menus are one- or two-word links)
+    # the context pass over page dumps
+    dense_lines: int = 8  # a paragraph of this many lines is a page dump (every HTML block a line)
+    context_min_lines: int = 8  # a page with fewer lines of text gets no context pass
+    main_gap: int = 2  # lines between two good lines that still belong to one stretch of text
+    main_share: float = 0.1  # a stretch with less than this share of the main stretch's text is a teaser or footer
+    wrap_min_chars: int = 40  # a hard-wrapped line runs close to the wrap width; list items are shorter
+    item_run: int = 6  # a listing has at least this many item lines in a row...
+    item_min_words: int = 3  # ...of headline length (menus are 1-3 words)
+    item_max_words: int = 15
+    item_avg_words: float = 4.0
+    item_page_max_prose: int = 1500  # characters of running text above which a page is an article, not a listing
+    code_run: int = 3  # this many code-like lines in a row are a code listing
+    heading_max_words: int = 15  # a short line right before running text is its heading
+    # comment threads
+    discussion_min_words: int = 80  # prose words a thread needs before it can be the page's content...
+    discussion_rest: float = 0.5  # ...while the rest of the page holds less than this share of its prose...
+    discussion_rest_max: int = 120  # ...and fewer words than this (a title, a byline, an opening question)
+    article_run_chars: int = 2000  # unbroken running text this long is an article body, not one reader's comment...
+    article_run_within: int = 8  # ...when it starts within this many lines after the comment header
+    form_prose_words: int = 16  # a reply form ends at a punctuated line of this many words
+    # author boxes and repeats
+    bio_max_words: int = 80
+    body_min_words: int = 40  # a paragraph this long is the body of the text
+    repeat_min_words: int = 4  # shorter lines (table cells, labels, "Reply") repeat legitimately
+    # the rescue of a page the context rules emptied
+    rescue_kept_chars: int = 500  # a page left with less than this...
+    rescue_kept_share: float = 0.2  # ...and less than this share of its text was misread by the context rules
+    rescue_min_chars: int = 300
+
+
+DEFAULTS = ChromeParams()

@@ -1,0 +1,276 @@
+"""The pattern file (``data/chrome_patterns.txt`` and the user's own): parsing, and a matcher that
+tries only the patterns a line can match (literal needles and first characters).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    rule: str
+    regex: re.Pattern[str]
+
+
+def parse_patterns(text: str, origin: str = "<patterns>") -> list[Pattern]:
+    out: list[Pattern] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        if len(parts) != 2:
+            raise ValueError(f"{origin}:{n}: expected '<rule> <regex>', got {line!r}")
+        try:
+            out.append(Pattern(parts[0], re.compile(parts[1], re.I)))
+        except re.error as e:
+            raise ValueError(f"{origin}:{n}: bad regular expression for {parts[0]}: {e}") from None
+    return out
+
+
+@lru_cache(maxsize=1)
+def builtin_patterns() -> tuple[Pattern, ...]:
+    text = resources.files("dechaff").joinpath("data/chrome_patterns.txt").read_text(encoding="utf-8")
+    return tuple(parse_patterns(text, "chrome_patterns.txt"))
+
+
+class PatternSet:
+    """The patterns compiled for matching many lines: the first pattern (in file order) that a line
+    matches, or None.
+
+    One alternation of 100+ patterns is slower in Python's ``re`` than the patterns one by one (it loses
+    their literal-prefix optimisations), so lines are dispatched on their first character: an anchored
+    pattern (``^...``) is only tried on lines whose first character can start it (read off the parsed
+    pattern), the rest on every line. Most lines then meet a handful of small alternations and no
+    pattern at all."""
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        self.patterns = tuple(patterns)
+        anywhere: list[int] = []  # patterns tried on every line
+        by_char: dict[str, list[int]] = {}
+        for k, p in enumerate(self.patterns):
+            # only a pattern compiled as the pattern file compiles them, and whose text can sit inside a
+            # group (a global inline flag such as "(?s)" cannot), joins an alternation
+            first = _first_chars(p.regex.pattern) if _unionable(p.regex) else None
+            if first is None:
+                anywhere.append(k)
+            else:
+                for c in first:
+                    by_char.setdefault(c, []).append(k)
+        # (index, needles) of the unanchored ones: only they are tried at every position of a line
+        self._anywhere = [(k, _needles(self.patterns[k].regex.pattern, self.patterns[k].regex.flags))
+                          for k in anywhere]
+        self._by_char = {c: (ks, _union([self.patterns[k] for k in ks])) for c, ks in by_char.items()}
+
+    def first_match(self, s: str) -> Pattern | None:
+        best: int | None = None
+        hit = self._by_char.get(_fold(s[:1]))
+        if hit is not None and hit[1].search(s):  # anchored: tried at the first position only
+            best = next((k for k in hit[0] if self.patterns[k].regex.search(s)), None)
+        # unanchored patterns one by one: their alternation is slower than they are. The line's
+        # lower-case copy rules out those none of whose needles it holds
+        low = None
+        for k, needles in self._anywhere:
+            if best is not None and k > best:
+                break
+            if needles is not None:
+                if low is None:
+                    low = _folded(s)
+                for n in needles:
+                    if n in low:
+                        break
+                else:
+                    continue  # holds none of them: cannot match
+            if self.patterns[k].regex.search(s):
+                best = k
+                break
+        return None if best is None else self.patterns[best]
+
+
+# the characters besides A-Z that re.IGNORECASE matches to an ASCII letter (Kelvin sign, long s,
+# dotted and dotless i): folded first, so that a needle is in the lower-cased line whenever the
+# pattern matches the line (and str.lower keeps every character one character long)
+_ASCII_FOLD = {0x212A: "k", 0x17F: "s", 0x130: "i", 0x131: "i"}
+
+
+def _folded(s: str) -> str:
+    if not s.isascii() and any(c in s for c in "\u212a\u017f\u0130\u0131"):
+        s = s.translate(_ASCII_FOLD)
+    return s.lower()
+
+
+NEEDLE_MIN_CHARS = 3  # a shorter needle is in nearly every line: it rules nothing out
+
+
+def _needles(pattern: str, flags: int = re.I) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings one of which every match of ``pattern`` contains (the literal text a
+    match cannot do without: " cookies" for "(we|this site) uses? cookies"), or None when none can be
+    told. A ``\\b``-led pattern has no literal prefix for ``re`` to scan for, so it is tried at every
+    position of every line; testing its needles with ``in`` first is a fraction of that."""
+    parsed = _parsed(pattern, flags)  # the pattern's own flags: re.X drops spaces
+    got = None if parsed is None else _seq_needles(*parsed)
+    if not got or min(map(len, got)) < NEEDLE_MIN_CHARS:
+        return None
+    return tuple(sorted(got))
+
+
+def _seq_needles(items: list, sre) -> frozenset[str] | None:
+    """Needles of a sequence: the best of its mandatory parts (a run of literals, a group, a branch,
+    an item repeated at least once); the longest shortest needle wins."""
+    cands: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, av in [*items, (None, None)]:
+        if op is sre.LITERAL and chr(av).isascii():
+            run.append(chr(av).lower())
+            continue
+        if run:
+            cands.append(frozenset({"".join(run)}))
+            run = []
+        if op is sre.SUBPATTERN:
+            got = _seq_needles(list(av[-1]), sre)
+        elif op is sre.BRANCH:
+            branches = [_seq_needles(list(b), sre) for b in av[1]]
+            got = None if any(b is None for b in branches) else frozenset().union(*branches)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+            got = _seq_needles(list(av[2]), sre)
+        else:
+            got = None  # a class, a wildcard, an anchor, an optional part: no literal it must hold
+        if got:
+            cands.append(got)
+    if not cands:
+        return None
+    return max(cands, key=lambda c: (min(map(len, c)), -len(c)))
+
+
+def _fold(c: str) -> str:
+    """The key of a first character: case-folded as ``re.I`` matches it (K, the Kelvin sign, is k;
+    the dotless i is i)."""
+    c = c.casefold()[:1]
+    if c.isdecimal():
+        return "0"  # \d matches every script's digits: one key for them all
+    return "i" if c == "\u0131" else c
+
+
+def _union(patterns: Sequence[Pattern]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns), re.I)
+
+
+def _parsed(pattern: str, flags: int) -> tuple[list, object] | None:
+    """``pattern`` as the stdlib's own parser reads it (what ``re`` compiles), with that parser's module
+    for its opcodes; None when it cannot be read."""
+    try:
+        from re import _parser as sre
+    except ImportError:  # pragma: no cover - older layouts
+        return None
+    try:
+        return list(sre.parse(pattern, flags)), sre
+    except Exception:
+        return None
+
+
+_FILE_FLAGS = re.compile("", re.I).flags  # what parse_patterns compiles with (re.I, and re.U for str)
+
+
+def _unionable(regex: re.Pattern[str]) -> bool:
+    if regex.flags != _FILE_FLAGS:
+        return False
+    try:
+        re.compile(f"(?:{regex.pattern})", re.I)
+    except re.error:
+        return False
+    return True
+
+
+def _first_chars(pattern: str) -> frozenset[str] | None:
+    """The lower-cased characters a match of ``pattern`` (case-insensitive, anchored at the start of
+    the line) can begin with; None when it is not anchored or the set cannot be told."""
+    parsed = _parsed(pattern, re.I)
+    if parsed is None:
+        return None
+    items, sre = parsed
+    if not items or items[0] != (sre.AT, sre.AT_BEGINNING):
+        return None
+    got, can_be_empty = _seq_first(items[1:], sre)
+    return None if can_be_empty else got  # what follows an empty match is unknown here
+
+
+def _first_of(op, av, sre) -> tuple[frozenset[str] | None, bool]:
+    """(first characters, can be empty) of one parsed item."""
+    if op is sre.LITERAL:
+        return frozenset({_fold(chr(av))}), False
+    if op is sre.IN:
+        chars: set[str] = set()
+        for iop, iav in av:
+            if iop is sre.LITERAL:
+                chars.add(_fold(chr(iav)))
+            elif iop is sre.CATEGORY and iav is sre.CATEGORY_DIGIT:
+                chars.add("0")
+            elif iop is sre.RANGE and iav[1] - iav[0] < 128:
+                chars |= {_fold(chr(c)) for c in range(iav[0], iav[1] + 1)}
+            else:
+                return None, False
+        return frozenset(chars), False
+    if op is sre.SUBPATTERN:
+        return _seq_first(list(av[-1]), sre)
+    if op is sre.BRANCH:
+        chars = set()
+        optional = False
+        for branch in av[1]:
+            got, opt = _seq_first(list(branch), sre)
+            if got is None:
+                return None, False
+            chars |= got
+            optional = optional or opt
+        return frozenset(chars), optional
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+        lo, _hi, inner = av
+        got, opt = _seq_first(list(inner), sre)
+        return got, opt or lo == 0
+    return None, False
+
+
+def _seq_first(items: list, sre) -> tuple[frozenset[str] | None, bool]:
+    """(first characters, can be empty) of a sequence of items."""
+    out: set[str] = set()
+    for op, av in items:
+        got, optional = _first_of(op, av, sre)
+        if got is None:
+            return None, False
+        out |= got
+        if not optional:
+            return frozenset(out), False
+    return frozenset(out), True
+
+
+@lru_cache(maxsize=8)
+def pattern_set(patterns: tuple[Pattern, ...]) -> PatternSet:
+    return PatternSet(patterns)
+
+
+def as_pattern_set(patterns: Sequence[Pattern] | PatternSet | None) -> PatternSet:
+    """The compiled set for ``patterns`` (the built-in ones for None); compile once, match many lines."""
+    if isinstance(patterns, PatternSet):
+        return patterns
+    if patterns is None:
+        return _builtin_set()
+    return pattern_set(tuple(patterns))
+
+
+@lru_cache(maxsize=1)
+def _builtin_set() -> PatternSet:
+    return pattern_set(builtin_patterns())
+
+
+def load_patterns(extra_files: Iterable[str | Path] = ()) -> tuple[Pattern, ...]:
+    pats = list(builtin_patterns())
+    for f in extra_files:
+        pats.extend(parse_patterns(Path(f).read_text(encoding="utf-8"), str(f)))
+    return tuple(pats)
+
+

@@ -1,0 +1,97 @@
+"""Page structure in text: a reader comment thread runs from its header to the reply form; a reply
+form runs from its header over the short lines after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dechaff.chrome.features import TERMINAL, words_of
+from dechaff.chrome.heuristics import good_line_words, is_discussion, line_class
+from dechaff.chrome.params import ChromeParams
+from dechaff.model import CHROME, COMMENT, KEEP, Decision
+from dechaff.rules import (
+    PATTERN_COMMENTS_START,
+    PATTERN_FORM_START,
+    STRUCTURE_COMMENT_FORM,
+    STRUCTURE_COMMENT_THREAD,
+    is_comment_pattern,
+)
+
+
+def _article_run(lines: Sequence[str], out: list[Decision], start: int, stop: int, p: ChromeParams) -> bool:
+    """Whether an article body starts within a few lines after ``start`` (before ``stop``): an unbroken
+    run of prose lines (blank lines aside) of ``article_run_chars``. Comments come one by one between
+    names, dates and reply links; an article's paragraphs follow each other."""
+    run = 0
+    seen = 0
+    for j in range(start + 1, stop):
+        s = lines[j].strip()
+        if not s:
+            continue
+        if out[j].keep and line_class(s) == "good":
+            run += len(s)
+            if run >= p.article_run_chars:
+                return True
+            continue
+        if run:
+            return False  # the first run of prose ended short: a comment
+        seen += 1
+        if seen > p.article_run_within:
+            return False
+    return False
+
+
+def structure_pass(lines: Sequence[str], out: list[Decision], p: ChromeParams) -> None:
+    """Reader comment threads (header to the first reply form after it, or the end) and reply forms
+    (header, then the short lines after it)."""
+    form_starts = [i for i, d in enumerate(out) if d.rule == PATTERN_FORM_START]
+    _comment_thread(lines, out, form_starts, p)
+    if form_starts:
+        _reply_form(lines, out, form_starts[0], p)
+
+
+def _comment_thread(lines: Sequence[str], out: list[Decision], form_starts: list[int], p: ChromeParams) -> None:
+    """The first comment header that opens a real thread: its lines go as comments (or, with
+    ``keep_comments``, its comment-pattern lines are kept)."""
+    for i, d in enumerate(out):
+        if d.rule != PATTERN_COMMENTS_START:
+            continue
+        s = lines[i].strip().lower()
+        strong = bool(re.match(r"^(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b", s))
+        end = next((f for f in form_starts if f > i), None)
+        if not strong and end is None:
+            out[i] = KEEP  # a bare "Comments" heading without a form after it proves nothing
+            continue
+        stop = end if end is not None else len(lines)
+        thread = sum(good_line_words(lines[j]) for j in range(i, stop) if out[j].keep)
+        before = sum(good_line_words(lines[j]) for j in range(i) if out[j].keep)
+        if is_discussion(thread, before, p):
+            # nothing like an article before it: a comment count in the byline, or a forum topic
+            # whose posts are the content; a later header may still open the real thread
+            continue
+        if _article_run(lines, out, i, stop, p):
+            continue  # an article body follows the header (a comment count in its byline), not posts
+        for j in range(i, stop):
+            if p.keep_comments:
+                if is_comment_pattern(out[j].rule):
+                    out[j] = KEEP
+                continue
+            if out[j].keep or out[j].rule == PATTERN_COMMENTS_START:
+                out[j] = Decision.drop(COMMENT, STRUCTURE_COMMENT_THREAD,
+                                       f"inside the reader comment thread opened at line {i}")
+        return
+
+
+def _reply_form(lines: Sequence[str], out: list[Decision], first_form: int, p: ChromeParams) -> None:
+    """The reply form: its header, then the short lines after it, up to the first real prose line."""
+    for j in range(first_form, len(lines)):
+        s = lines[j].strip()
+        if not s:
+            continue
+        if out[j].keep:
+            w = words_of(s)
+            if len(w) >= p.form_prose_words and TERMINAL.search(s):
+                break
+            out[j] = Decision.drop(CHROME, STRUCTURE_COMMENT_FORM, f"inside the reply form opened at line {first_form}")

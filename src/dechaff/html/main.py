@@ -1,0 +1,224 @@
+"""The main-content container: text and link density scored up the tree (readability-style); what
+lies outside it; the grid of items of a page with no dominant container.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dechaff.html.labels import HEADINGS
+from dechaff.html.page import Block
+from dechaff.html.params import DEFAULTS, HtmlParams
+from dechaff.model import CHROME, Decision
+from dechaff.rules import HTML_AFTER_MAIN, HTML_GRID_ITEM, HTML_OUTSIDE_MAIN, flagged
+
+_PUNCT_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
+
+
+
+def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS) -> bool:
+    """Score candidate containers by the prose they hold and drop the blocks outside the best one.
+    Returns whether that container holds most of the page's prose (an article page) or not (a
+    listing, a collection, a home page)."""
+    found = _best_container(blocks, p)
+    if found is None:
+        return False
+    best, total = found
+    # when no container holds most of the prose (listings, collections), only blocks that are plainly
+    # not content go: link lists and lone words outside the best container
+    dominant = _subtree_score(blocks, best, p) >= p.dominant_share * total
+    _drop_outside(blocks, best, dominant)
+    if grid and not dominant:
+        _keep_item_grid(blocks, p)
+    return dominant
+
+
+def _best_container(blocks: list[Block], p: HtmlParams):
+    """The element whose subtree scores highest (each block's score counted in its element and, damped,
+    in a few ancestors), widened to an ancestor holding clearly more of the prose (a split article);
+    with the page's total score. None for a page with (almost) no prose."""
+    scores: dict[int, float] = {}
+    elems: dict[int, object] = {}
+    total = 0.0
+    for b in blocks:
+        if not b.decision.keep or b.container is None:
+            continue
+        s = block_score(b, p)
+        if s is None:
+            continue
+        total += s
+        for depth, anc in enumerate(_ancestors(b.container, p.score_depth)):
+            k = id(anc)
+            elems[k] = anc
+            scores[k] = scores.get(k, 0.0) + s / (1 + depth * 0.5) if depth else scores.get(k, 0.0) + s
+    if not scores or total < 5:
+        return None
+    best_k = max(scores, key=lambda k: scores[k])
+    best = elems[best_k]
+    best_score = scores[best_k]
+    anc = best.getparent()
+    while anc is not None and anc.tag not in ("body", "html"):
+        s = _subtree_score(blocks, anc, p)
+        if s >= best_score * p.widen_factor and _subtree_score(blocks, best, p) < p.widen_share * s:
+            best, best_score = anc, s
+            anc = anc.getparent()
+        else:
+            break
+    return best, total
+
+
+def _drop_outside(blocks: list[Block], best, dominant: bool) -> None:
+    """The kept blocks outside the main container: prose below an article is its tail (bios, pitches,
+    teasers: ``html.after-main``); other blocks go when they do not read like content
+    (``html.outside-main``; on a page with no dominant container, only link lists and lone words)."""
+    inside = set()
+    for el in best.iter():
+        inside.add(id(el))
+    best_sig = (best.tag, best.get("class")) if best.get("class") else None
+    last_inside = max((i for i, b in enumerate(blocks) if b.container is not None and id(b.container) in inside),
+                      default=len(blocks))
+    for i, b in enumerate(blocks):
+        if not b.decision.keep:
+            continue
+        if b.container is not None and id(b.container) in inside:
+            continue
+        n = len(b.text)
+        ld = b.link_chars / n if n else 1.0
+        words = len(b.text.split())
+        # a heading right before the container (the article title often sits outside it) stays
+        if b.tag in HEADINGS and b.tag in ("h1", "h2") and _next_kept_inside(blocks, i, inside):
+            continue
+        if dominant and i > last_inside and _prose_like(b, words, ld) and not _same_kind(b.container, best_sig):
+            # below the article, outside it: author bios, newsletter and product pitches, disclaimers,
+            # teasers of other articles (on the dev pages 7 chrome tokens for each content token)
+            blocks[i].decision = Decision.drop(CHROME, HTML_AFTER_MAIN,
+                                               f"after the main container <{best.tag}>, {words} words")
+            continue
+        if _prose_like(b, words, ld) if dominant else not (ld >= 0.5 or (words < 3 and b.tag not in HEADINGS)):
+            continue  # text that reads like content outside the container: not chrome
+        blocks[i].decision = Decision.drop(CHROME, HTML_OUTSIDE_MAIN,
+                                           f"outside the main container <{best.tag}>, {words} words")
+
+
+_GRID_WEAK = flagged("weak", engine="html")  # what a grid item gets back: dropped for where it sits, or as a link
+
+
+def _keep_item_grid(blocks: list[Block], p: HtmlParams) -> None:
+    """On a page with no dominant text container (a listing, a shop category), the content is its grid
+    of items: the largest run of sibling elements of one kind (tag and class), each holding a few blocks
+    (every run of that size: a page may split its grid into rows).
+    Their blocks that only the weak rules dropped (outside the chosen container, link density) stay."""
+    items: dict[tuple, set[int]] = {}
+    members: dict[tuple, list[int]] = {}
+    # (item key, item id) of an element and its ancestors, six levels up; blocks share most of them.
+    # The elements are held in the memo: lxml makes a new proxy for an element nobody holds, and a
+    # freed proxy's id would be reused
+    memo: dict[int, tuple[object, list[tuple[tuple, int]]]] = {}
+
+    def chain(el) -> list[tuple[tuple, int]]:
+        path = []  # el and its ancestors not seen yet, up to one that was (or the top)
+        top: list[tuple[tuple, int]] = []
+        while el is not None:
+            hit = memo.get(id(el))
+            if hit is not None:
+                top = hit[1]
+                break
+            path.append(el)
+            el = el.getparent() if el.tag not in ("body", "html") else None
+        for el in reversed(path):
+            parent = el.getparent()
+            if parent is None or el.tag in ("body", "html"):
+                top = []
+            else:
+                top = [((id(parent), el.tag, el.get("class") or ""), id(el)), *top[:p.grid_depth - 1]]
+            memo[id(el)] = (el, top)
+        return top
+
+    for i, b in enumerate(blocks):
+        if b.container is None:
+            continue
+        for key, item in chain(b.container):
+            items.setdefault(key, set()).add(item)
+            members.setdefault(key, []).append(i)
+    h1 = next((i for i, b in enumerate(blocks) if b.tag == "h1"), -1)
+    grids = [(len(its), key) for key, its in items.items()
+             if len(its) >= p.grid_min_items and len(members[key]) >= p.grid_min_blocks * len(its)
+             and members[key][0] >= h1]
+    if not grids:
+        return
+    most = max(n for n, _k in grids)
+    for n, key in grids:
+        if n < most:
+            continue  # smaller grids beside the largest: carousels of other items (measured: more leak than text)
+        for i in members[key]:
+            b = blocks[i]
+            if b.decision.rule in _GRID_WEAK:
+                b.decision = Decision(True, rule=HTML_GRID_ITEM,
+                                      evidence=f"one of {n} <{key[1]}> items of the page; was {b.decision.rule}")
+
+
+def _same_kind(el, sig, depth: int = 4) -> bool:
+    """Whether ``el`` or one of its nearest ancestors is an element of the same kind (tag and class)
+    as the main container: the next post of a thread, the next section of a split article."""
+    if sig is None:
+        return False
+    while el is not None and depth:
+        if el.tag == sig[0] and el.get("class") == sig[1]:
+            return True
+        el = el.getparent()
+        depth -= 1
+    return False
+
+
+def _prose_like(b: Block, words: int, ld: float) -> bool:
+    """Blocks outside the main container that measured more content than chrome on the dev pages:
+    unlinked sentences, headings and list items; short unpunctuated or linked blocks stay chrome."""
+    if ld >= 0.3:
+        return False
+    punct = bool(_PUNCT_END.search(b.text))
+    if b.tag in HEADINGS:
+        return words >= 2 and ld == 0
+    if b.tag == "li":
+        return punct and words >= 4
+    return (punct and words >= 10) or words >= 20
+
+
+def _next_kept_inside(blocks, i, inside) -> bool:
+    for b in blocks[i + 1: i + 6]:
+        if b.decision.keep and b.container is not None and id(b.container) in inside:
+            return True
+    return False
+
+
+def block_score(b: Block, p: HtmlParams = DEFAULTS) -> float | None:
+    """How much a block says the container around it is the content (readability-style): its commas
+    (fullwidth too) and its length, less its link share; None for a block too short or too linked to
+    count."""
+    n = len(b.text)
+    ld = b.link_chars / n if n else 1.0
+    if n < p.block_min_chars or ld > p.block_max_link_density:
+        return None
+    return (1 + b.text.count(",") + b.text.count("\uff0c") + min(n / 100, 3.0)) * (1 - ld)
+
+
+def _subtree_score(blocks: list[Block], el, p: HtmlParams) -> float:
+    ids = {id(e) for e in el.iter()}
+    s = 0.0
+    for b in blocks:
+        if b.decision.keep and b.container is not None and id(b.container) in ids:
+            bs = block_score(b, p)
+            if bs is not None:
+                s += bs
+    return s
+
+
+def _ancestors(el, n: int):
+    out = []
+    while el is not None and len(out) < n:
+        if el.tag in ("html",):
+            break
+        out.append(el)
+        el = el.getparent()
+    return out
+
+

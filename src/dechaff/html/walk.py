@@ -1,0 +1,188 @@
+"""The walk: the tree cut into text blocks, each labelled by the structure around it; chrome inline
+elements cut out of their block.
+"""
+
+from __future__ import annotations
+
+from dechaff.html.labels import ARIA_HIDDEN, BLOCK_TAGS, DROP_TAGS, INLINE_CHROME, WS, attr_label
+from dechaff.html.page import Block
+from dechaff.html.params import DEFAULTS, HtmlParams
+from dechaff.html.tree import string_of, text_of
+from dechaff.model import CHROME, KEEP, Decision
+from dechaff.rules import HTML_CONSENT, HTML_FORM, HTML_HEADER
+
+
+def cut_blocks(root, keep_comments: bool, p: HtmlParams = DEFAULTS) -> tuple[list[Block], list[tuple[int, str, Decision]]]:
+    """Walk the tree into text blocks, each labelled by the structure around it (its own element's or
+    the nearest labelled ancestor's chrome label)."""
+    w = _Walk(root, keep_comments, p)
+    w.run(root)
+    return w.blocks, w.cuts
+
+
+class _Walk:
+    """The state of one walk: the blocks so far, the text gathered since the last block boundary, and the
+    stack of open elements, each with (element, tag, inherited label, innermost block-level tag, innermost
+    block-level element but <br>): the last two are carried down so that a block's tag and container are
+    not searched for up the stack."""
+
+    __slots__ = ("blocks", "cuts", "buf", "links", "stack", "skip_depth", "link_depth", "body_len", "prose_total",
+                 "keep_comments", "p", "walker")
+
+    def __init__(self, root, keep_comments: bool, p: HtmlParams) -> None:
+        self.blocks: list[Block] = []
+        self.cuts: list[tuple[int, str, Decision]] = []
+        self.buf: list[str] = []
+        self.links = 0  # characters of ``buf`` inside links
+        self.stack: list[tuple[object, str, Decision | None, str | None, object]] = []
+        self.skip_depth = 0
+        self.link_depth = 0
+        # the label of a subtree whose forms contain most of the page (ASP.NET wraps pages in one <form>)
+        body = root.find("body")
+        self.body_len = len(text_of(body)) if body is not None else 0
+        self.prose_total = _prose(root, p)
+        self.keep_comments = keep_comments
+        self.p = p
+
+    def run(self, root) -> None:
+        from lxml import etree
+
+        self.walker = etree.iterwalk(root, events=("start", "end"))
+        start, end = self.start, self.end
+        for ev, el in self.walker:
+            tag = el.tag
+            if tag.__class__ is not str:
+                tag = ""
+            if ev == "start":
+                start(el, tag)
+            else:
+                end(el, tag)
+        if self.buf:
+            self.flush()
+
+    def flush(self) -> None:
+        """The text gathered since the last block boundary becomes a block (called only when there is some)."""
+        raw = "".join(self.buf)
+        self.buf.clear()
+        links, self.links = self.links, 0
+        if raw.isspace():
+            return  # the whitespace between two tags (most flushes)
+        text = WS.sub(" ", raw).strip()
+        if not text:
+            return
+        if self.stack:
+            _el, tag, label, btag, container = self.stack[-1]
+        else:
+            tag, label, btag, container = "", None, None, None
+        self.blocks.append(Block(text=text, tag=btag or tag, decision=label or KEEP, link_chars=min(links, len(text)),
+                                 container=container))
+
+    def vet(self, el, label: Decision) -> Decision | None:
+        """The chrome label an element's markup gives its subtree (when no ancestor gave one) stands,
+        unless the element wraps much of the page's prose, or is a form wrapping the whole page."""
+        if (label.reason == CHROME and _holds_prose(el, self.prose_total, self.p)
+                and not (label.rule == HTML_CONSENT and _holds_no_article(el))):
+            return None  # a wrapper that holds much of the page's prose is not chrome
+        if label.rule == HTML_FORM and self.body_len and len(text_of(el)) > self.p.form_page_share * self.body_len:
+            return None  # a form wrapping the page is a layout device, not a form
+        return label
+
+    def start(self, el, tag: str) -> None:
+        if not tag:  # comment / PI: only its tail counts
+            return
+        if self.skip_depth or tag in DROP_TAGS:
+            self.skip_depth += 1
+            self.walker.skip_subtree()  # its descendants are not walked (an <svg> may hold thousands)
+            return
+        stack = self.stack
+        if stack:
+            _p, _t, parent_label, btag, container = stack[-1]
+        else:
+            parent_label, btag, container = None, None, None
+        label = parent_label
+        if label is None:
+            label = attr_label(el, tag, self.keep_comments)
+            if label is not None:
+                label = self.vet(el, label)
+        is_block = tag in BLOCK_TAGS
+        if (not is_block and label is not None and parent_label is None
+                and label.rule in INLINE_CHROME and label is not ARIA_HIDDEN):
+            self.skip_depth += 1  # chrome inside a block is cut out of it; the block's own text stays
+            self.walker.skip_subtree()
+            cut = " ".join(text_of(el).split())
+            if cut:
+                self.cuts.append((len(self.blocks), cut, label))
+            return
+        if is_block:
+            if self.buf:
+                self.flush()
+            btag = tag
+            if tag != "br":
+                container = el
+        if (tag == "header" and label is None and not _inside(stack, ("article", "main"))
+                and el.find(".//h1") is None):
+            label = Decision.drop(CHROME, HTML_HEADER, "<header> outside the article")
+        stack.append((el, tag, label, btag, container))
+        if tag == "a":
+            self.link_depth += 1
+        text = el.text
+        if text:
+            self.buf.append(text)
+            if self.link_depth:
+                self.links += len(text)
+
+    def end(self, el, tag: str) -> None:
+        tail = el.tail
+        if not tag:
+            if not self.skip_depth and tail:
+                self.buf.append(tail)
+            return
+        if self.skip_depth:
+            self.skip_depth -= 1
+            if self.skip_depth == 0 and tail and self.stack:
+                self.buf.append(tail)
+                if self.link_depth:
+                    self.links += len(tail)
+            return
+        if tag in BLOCK_TAGS:
+            if self.buf:
+                self.flush()
+        elif tag == "a" and self.link_depth:
+            self.link_depth -= 1
+        if tag == "br":
+            self.buf.append("\n")
+        self.stack.pop()
+        if tail:
+            self.buf.append(tail)
+            if self.link_depth:
+                self.links += len(tail)
+
+
+_PROSE_TAGS = ("p", "li", "td", "blockquote", "pre", "dd")
+
+
+def _prose(el, p: HtmlParams) -> int:
+    """Characters of prose (paragraph-like elements of ``prose_min_chars``) under ``el``."""
+    n = 0
+    for e in el.iter(_PROSE_TAGS):
+        t = string_of(e) if e.tag == "p" else (e.text or "")
+        if len(t) >= p.prose_min_chars:
+            n += len(t)
+    return n
+
+
+def _holds_no_article(el) -> bool:
+    return el.find(".//h1") is None and el.find(".//article") is None and el.find(".//main") is None
+
+
+def _holds_prose(el, total: int, p: HtmlParams) -> bool:
+    if total <= 0:
+        return False
+    mine = _prose(el, p)
+    return mine >= p.wrapper_prose_share * total or mine >= p.wrapper_prose_chars
+
+
+def _inside(stack, tags: tuple[str, ...]) -> bool:
+    return any(entry[1] in tags for entry in stack)
+
+

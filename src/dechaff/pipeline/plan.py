@@ -1,0 +1,132 @@
+"""The plan of a run (under the output lock): recover the output folder, list the raw inputs not
+ingested yet, cut them into shards."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import polars as pl
+
+from dechaff.config import Config
+from dechaff.pipeline.types import RawDirMissing, RunPlan, new_run_id
+from dechaff.readers import discover, sha256_file
+from dechaff.store import TABLES, Manifest, OutputDir, StateError, write_parquet_tmp
+
+
+def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = None) -> tuple[RunPlan, list[str]]:
+    """Call with the output lock held. Recovers the output directory, then lists what is new."""
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    if not raw_dir.is_dir():
+        raise RawDirMissing(f"raw directory {raw_dir} does not exist (or is not a directory)")
+    out = OutputDir(out_dir)
+    out.ensure()
+    recovered = prepare_output(out)
+    m = out.read_manifest()
+    known = _known_inputs(out, m)
+    died_on = _died_on(out)
+    run_id = run_id or new_run_id()
+    inputs, refused = discover(raw_dir, skip=out_dir)
+    shards: list[list[tuple[str, str]]] = []
+    cur: list[tuple[str, str]] = []
+    cur_bytes = 0
+    pre: list[tuple[str, str, str]] = [(r.source, r.error, "") for r in refused]
+    paths: dict[str, str] = {}  # inputs whose name is not UTF-8: shown escaped, found by their bytes
+    seen: dict[str, str] = {}
+    n_known = 0
+    limit = int(config.shard_mb * (1 << 20))
+    for item in inputs:
+        try:
+            size = item.path.stat().st_size
+            sha = sha256_file(item.path)
+        except PermissionError:
+            pre.append((item.rel, "cannot be read: permission denied", ""))
+            continue
+        except OSError as e:
+            pre.append((item.rel, f"cannot be read: {e.strerror or e}", ""))
+            continue
+        if sha in known:
+            n_known += 1
+            continue
+        if sha in seen:
+            pre.append((item.rel, f"skipped: same content as {seen[sha]}, which is ingested in this run", sha))
+            continue
+        seen[sha] = item.rel
+        real = item.path.relative_to(raw_dir).as_posix()
+        if real != item.rel:
+            paths[item.rel] = os.fsencode(real).hex()
+        if cur and (cur_bytes + size > limit or len(cur) >= config.max_shard_files):
+            shards.append(cur)
+            cur, cur_bytes = [], 0
+        cur.append((item.rel, sha))
+        cur_bytes += size
+    if cur:
+        shards.append(cur)
+    plan = RunPlan(run_id=run_id, seq=m.next_seq, raw_dir=str(raw_dir), out_dir=str(out_dir), shards=shards,
+                   n_inputs=len(inputs) + len(refused), n_known=n_known, pre_rejected=pre, paths=paths,
+                   suspects={sha: died_on[sha] for shard in shards for _rel, sha in shard if sha in died_on})
+    return plan, recovered
+
+
+def _died_on(out: OutputDir) -> dict[str, str]:
+    """Inputs a previous run was reading when it died (their markers outlived it): sha -> run id.
+    Called under the lock, before this run reads anything, so no marker is a live run's."""
+    found: dict[str, str] = {}
+    for f in out.reading_dir.glob("*.json") if out.reading_dir.is_dir() else ():
+        try:
+            found[f.stem] = json.loads(f.read_text()).get("run_id", "?")
+        except (OSError, ValueError, AttributeError):
+            found[f.stem] = "?"
+    return found
+
+
+def _known_inputs(out: OutputDir, m: Manifest) -> set[str]:
+    if not m.ledger:
+        return set()
+    df = pl.read_parquet(out.root / m.ledger, columns=["content_sha256"])
+    return set(df["content_sha256"].drop_nulls().to_list())
+
+
+def prepare_output(out: OutputDir) -> list[str]:
+    """Call with the output lock held, before reading the manifest to change it: finish or roll back an
+    interrupted commit, check that every committed file is there with its size, and the state files with
+    their checksums (:class:`StateError` naming them otherwise: nothing is written or deleted), and bring
+    parts of older schemas up to date.
+    Returns what it did."""
+    done = out.recover()
+    problems = out.check(state_checksums=True)  # (parts by size: a run does not read them)
+    if problems:
+        raise StateError(f"{out.root}: committed files are missing or damaged: {'; '.join(problems[:10])}"
+                         f"{f' (and {len(problems) - 10} more)' if len(problems) > 10 else ''}. Nothing was "
+                         "changed; restore them from a backup (`dechaff verify` checks every file)")
+    return done + _upgrade_parts(out)
+
+
+def _upgrade_parts(out: OutputDir) -> list[str]:
+    """Committed parts written by an older dechaff, whose table has gained columns since (``removed``'s
+    ``duplicate_of_document``), are written again with today's schema (new columns null) and swapped
+    in by a commit of their own, so every part of a table reads as one dataset. Returns what it did."""
+    m = out.read_manifest()
+    renames: list[tuple[Path, Path]] = []
+    swap: dict[str, str] = {}
+    for rel in m.parts:
+        table = rel.split("/")[0]
+        schema = TABLES.get(table)
+        path = out.root / rel
+        if schema is None or not path.exists() or dict(pl.read_parquet_schema(path)) == schema:
+            continue
+        df = pl.read_parquet(path)
+        df = df.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in df.columns)
+        stem = re.sub(r"-u\d{6}$", "", path.stem)
+        final = path.parent / f"{stem}-u{m.next_seq:06d}.parquet"
+        renames.append((write_parquet_tmp(df.select(list(schema)).cast(schema), final), final))
+        swap[rel] = f"{table}/{final.name}"
+    if not swap:
+        return []
+    for r in m.runs:
+        r["parts"] = [swap.get(p, p) for p in r.get("parts", [])]
+    out.commit(m, renames)
+    out.recover()
+    return [f"upgraded {old} to today's schema ({new})" for old, new in swap.items()]

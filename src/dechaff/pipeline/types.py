@@ -1,0 +1,91 @@
+"""What a run hands from step to step: the plan, a shard's result, the summary."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dechaff.store import OutputDir
+
+
+class RawDirMissing(Exception):
+    pass
+
+
+@dataclass
+class RunPlan:
+    run_id: str
+    seq: int
+    raw_dir: str
+    out_dir: str
+    shards: list[list[tuple[str, str]]]  # (relative path, sha256)
+    n_inputs: int
+    n_known: int
+    pre_rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (source, error, sha256)
+    paths: dict[str, str] = field(default_factory=dict)  # shown name -> hex bytes of a name not in UTF-8
+    # inputs a previous run was reading when it died (sha -> its run id): read in a child process
+    suspects: dict[str, str] = field(default_factory=dict)
+
+    def input_path(self, rel: str) -> Path:
+        real = os.fsdecode(bytes.fromhex(self.paths[rel])) if rel in self.paths else rel
+        return Path(self.raw_dir) / real
+
+    @property
+    def staging(self) -> Path:
+        return OutputDir(Path(self.out_dir)).staging_root / self.run_id
+
+    @property
+    def n_new(self) -> int:
+        return sum(len(s) for s in self.shards)
+
+
+@dataclass
+class ShardResult:
+    path: str
+    n_files: int
+    n_documents: int
+    n_rejected: int
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    inputs_seen: int = 0
+    inputs_already_ingested: int = 0
+    inputs_new: int = 0
+    inputs_rejected: int = 0
+    records_rejected: int = 0
+    documents_read: int = 0
+    documents_kept: int = 0
+    documents_emptied: int = 0
+    paragraphs_read: int = 0
+    paragraphs_kept: int = 0
+    earlier_paragraphs_replaced: int = 0  # keep = "longest": removed from earlier runs' corpus parts
+    removed_by_reason: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    recovered: list[str] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        rm = ", ".join(f"{k} {v}" for k, v in sorted(self.removed_by_reason.items())) or "none"
+        return [
+            f"run {self.run_id}: {self.inputs_seen} raw inputs, {self.inputs_already_ingested} already ingested, "
+            f"{self.inputs_new} new",
+            f"documents: {self.documents_read} read, {self.documents_kept} kept, "
+            f"{self.documents_emptied} left empty (all paragraphs removed)",
+            f"rejected: {self.inputs_rejected} inputs, {self.records_rejected} records inside containers",
+            f"paragraphs: {self.paragraphs_read} read, {self.paragraphs_kept} kept; removed rows by reason: {rm}",
+            *([f"earlier runs: {self.earlier_paragraphs_replaced} kept paragraphs replaced by longer copies"]
+              if self.earlier_paragraphs_replaced else []),
+            f"seconds: {self.seconds:.1f}",
+        ]
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)

@@ -1,0 +1,105 @@
+"""Decompression that stops at a cap and at a ratio (gzip, zstd): a bomb is rejected, not inflated.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from dechaff.readers.types import ReadError
+
+INFLATE_RATIO = 100  # honest text compresses 3-20x: past this ratio (and INFLATE_FLOOR) it is a bomb
+INFLATE_FLOOR = 64 << 20  # ...so small files may still expand to this much whatever their ratio
+
+
+def inflate_limit(compressed: int, cap: int) -> int:
+    """How far ``compressed`` bytes may expand: ``INFLATE_RATIO`` times, at least ``INFLATE_FLOOR``, never
+    past ``cap`` (``max_decompressed_mb``)."""
+    return min(cap, max(INFLATE_FLOOR, INFLATE_RATIO * compressed))
+
+
+def too_large(what: str, limit: int, compressed: int, cap: int) -> str:
+    why = (f"past the cap of {cap:,} bytes (raise max_decompressed_mb to read it)" if limit == cap else
+           f"more than {INFLATE_RATIO}x its {compressed:,} compressed bytes (past {limit:,})")
+    return f"{what} expands {why}: a decompression bomb?"
+
+
+def decompress_capped(data: bytes, cap: int, name: str) -> bytes:
+    """gzip or zstd data (told by the name's extension or the magic bytes) decompressed, refusing to
+    expand past :func:`inflate_limit`; other data as it is."""
+    low = name.lower()
+    limit = inflate_limit(len(data), cap)
+    try:
+        if low.endswith(".gz") or data[:2] == b"\x1f\x8b":
+            return gunzip_capped(data, limit, name)
+        if low.endswith(".zst") or data[:4] == b"\x28\xb5\x2f\xfd":
+            return unzstd_capped(data, limit, name)
+    except _Overflow as e:
+        raise ReadError(too_large(e.kind, limit, len(data), cap)) from None
+    return data
+
+
+class _Overflow(ReadError):
+    """Decompressed data past its limit."""
+
+    def __init__(self, kind: str, cap: int) -> None:
+        super().__init__(f"{kind} expands past the cap of {cap:,} bytes: a decompression bomb?")
+        self.kind = kind
+
+
+_ZSTD_STEP = 4096  # compressed bytes fed at a time: one step expands to at most ~128 MiB, then the cap is checked
+
+
+def unzstd_capped(data: bytes, cap: int, name: str) -> bytes:
+    """Decompress (possibly multi-frame) zstd data, refusing to expand past ``cap`` bytes; a truncated
+    frame is an error."""
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    out = bytearray()
+    dobj = dctx.decompressobj()
+    pending = b""
+    pos = 0
+    try:
+        while pos < len(data) or pending:
+            if pending:
+                chunk, pending = pending, b""
+            else:
+                chunk, pos = data[pos: pos + _ZSTD_STEP], pos + _ZSTD_STEP
+            out += dobj.decompress(chunk)
+            if len(out) > cap:
+                raise _Overflow("zstd", cap)
+            if dobj.eof:  # a frame ended: the rest is the next frame
+                pending = dobj.unused_data
+                dobj = dctx.decompressobj()
+                if not pending and pos >= len(data):
+                    return bytes(out)
+    except zstandard.ZstdError as e:
+        raise ReadError(f"corrupt zstd data in {name}: {e}") from None
+    raise ReadError(f"truncated zstd data in {name} (its last frame does not end)")
+
+
+def gunzip_capped(data: bytes, cap: int, name: str) -> bytes:
+    """Decompress (possibly multi-member) gzip data, refusing to expand past ``cap`` bytes."""
+    out = bytearray()
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    buf = data
+    try:
+        while buf:
+            chunk = d.decompress(buf, max(1, cap + 1 - len(out)))
+            out += chunk
+            if len(out) > cap:
+                raise _Overflow("gzip", cap)
+            buf = d.unconsumed_tail
+            if d.eof:
+                buf = d.unused_data
+                if buf.strip(b"\x00"):
+                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                else:
+                    break
+        if not d.eof:
+            raise ReadError(f"truncated or corrupt gzip data in {name}")
+    except zlib.error as e:
+        raise ReadError(f"corrupt gzip data: {e}") from None
+    return bytes(out)
+
+

@@ -1,0 +1,85 @@
+"""``read_input``: one raw input read into documents and rejections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import PurePosixPath
+
+from dechaff.model import Document
+from dechaff.readers.decode import decode_html, decode_text
+from dechaff.readers.discover import doc_id_for, open_regular
+from dechaff.readers.inflate import decompress_capped
+from dechaff.readers.jsonl import read_jsonl
+from dechaff.readers.parquet import read_parquet
+from dechaff.readers.types import (
+    DEFAULT_MAX_DECOMPRESSED,
+    SUPPORTED,
+    ParquetColumns,
+    RawInput,
+    ReadError,
+    ReadResult,
+    Rejection,
+    html_document,
+)
+from dechaff.readers.warc import read_warc
+
+
+# ----------------------------------------------------------------------------------------- readers
+def read_input(item: RawInput, *, content_sha256: str | None = None,
+               max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
+               parquet_columns: ParquetColumns | None = None) -> ReadResult:
+    """Read one raw input. Never raises for bad content: failures come back as rejections. HTML comes
+    back as markup (``Document.markup``): the shard step extracts it."""
+    res = ReadResult()
+    kind = item.kind
+    if kind is None:
+        suffix = PurePosixPath(item.rel).suffix or "(none)"
+        res.rejections.append(Rejection(item.rel, f"skipped: unsupported file type {suffix}; "
+                                                  f"dechaff reads {', '.join(SUPPORTED)}"))
+        return res
+    try:
+        with open_regular(item.path) as f:
+            data = f.read()
+    except PermissionError:
+        res.rejections.append(Rejection(item.rel, "cannot be read: permission denied"))
+        res.retry = True
+        return res
+    except OSError as e:
+        res.rejections.append(Rejection(item.rel, f"cannot be read: {e.strerror or e}"))
+        res.retry = True
+        return res
+    sha = hashlib.sha256(data).hexdigest()  # what is stored is what was read
+    if content_sha256 is not None and sha != content_sha256:
+        res.rejections.append(Rejection(item.rel, "changed while the run was reading it (its content is not "
+                                                  "what the run listed); the next run reads it"))
+        res.retry = True
+        return res
+    try:
+        if kind == "text":
+            if not data.strip():
+                raise ReadError("empty file (no text)")
+            text, enc = decode_text(data)
+            if not text.strip():
+                raise ReadError("empty file (whitespace only)")
+            res.documents.append(Document(doc_id=doc_id_for(item.rel), source=item.rel, text=text,
+                                          site=item.site, content_sha256=sha, encoding=enc, fmt="text"))
+        elif kind == "html":
+            if not data.strip():
+                raise ReadError("empty file (no HTML)")
+            markup, enc = decode_html(data)
+            res.documents.append(html_document(doc_id_for(item.rel), item.rel, markup, None, None,
+                                                item.site, sha, enc, item.rel))
+        elif kind == "jsonl":
+            read_jsonl(item, decompress_capped(data, max_decompressed_bytes, item.rel), res)
+        elif kind == "parquet":
+            read_parquet(item, data, res, parquet_columns or ParquetColumns())
+        elif kind == "warc":
+            read_warc(item, data, res, max_decompressed_bytes)
+    except ReadError as e:
+        res.documents.clear()
+        res.rejections.append(Rejection(item.rel, str(e)))
+    for d in res.documents:
+        d.input = item.rel
+    return res
+

@@ -1,0 +1,75 @@
+"""Atomic writes: every file is written to a temporary name in its folder, synced, then renamed."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+# State files (ledger, counts, index segments) are Parquet too, under another suffix: ``<out>/**/*.parquet``
+# is then the tables and nothing else (polars, duckdb and ``datasets`` globs read the output whole).
+STATE_SUFFIX = ".pq"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _tmp_name(final: Path) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write_json(path: Path, obj: object) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def write_parquet_tmp(df: pl.DataFrame, final: Path) -> Path:
+    """Write ``df`` next to ``final`` under a hidden temporary name (not matched by ``*.parquet``)
+    and return it; the commit renames it."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{final.name}.tmp"
+    try:
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def atomic_write_parquet(df: pl.DataFrame, path: Path) -> None:
+    tmp = write_parquet_tmp(df, path)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+

@@ -1,0 +1,64 @@
+"""The manifest: the commit record of the output folder (``_state/manifest.json``): every run, its parts,
+the state files, the index segments, and the size and checksum of every committed file."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dechaff.store.atomic import STATE_SUFFIX
+
+FORMAT = 1
+TABLE_DIRS = ("corpus", "removed", "rejected")
+
+
+class OutputLocked(Exception):
+    """Another run holds the output directory."""
+
+
+class StateError(Exception):
+    """The output directory is not one dechaff can use (names the path and the cause)."""
+
+
+@dataclass
+class Manifest:
+    format: int = FORMAT
+    runs: list[dict] = field(default_factory=list)
+    ledger: str | None = None
+    boilerplate: str | None = None  # repeat counts
+    boilerplate_templates: str | None = None  # the templates found, with their evidence
+    boilerplate_docs: str | None = None  # the profile of every document (see dechaff.boilerplate)
+    index_params: dict | None = None
+    index_segments: list[str] = field(default_factory=list)
+    index_size: int = 0
+    next_seq: int = 1
+    # every committed file (parts, state files, index segment files) -> [size, sha256]; a run checks the
+    # sizes before it starts, ``dechaff verify`` the checksums too
+    files: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> list[str]:
+        return [p for r in self.runs for p in r.get("parts", [])]
+
+    def referenced(self, root: Path) -> list[str]:
+        """Every file this manifest commits, relative to the output folder."""
+        state = [f for f in (self.ledger, self.boilerplate, self.boilerplate_templates, self.boilerplate_docs) if f]
+        seg_files = [f"{seg}{suffix}" for seg in self.index_segments
+                     for suffix in (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}",
+                                    f".retired{STATE_SUFFIX}")
+                     if (root / f"{seg}{suffix}").exists() or f"{seg}{suffix}" in self.files]
+        return [*self.parts, *state, *seg_files]
+
+    def to_json(self) -> dict:
+        return self.__dict__.copy()
+
+
+def fingerprint(path: Path) -> list:
+    """[size, sha256] of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return [path.stat().st_size, h.hexdigest()]
+
