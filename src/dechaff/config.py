@@ -8,6 +8,8 @@ Example ``dechaff.toml``::
     shard_mb = 64                  # raw bytes per processing task
     max_decompressed_mb = 2048     # gzip inputs expanding past this are rejected (gzip bombs)
     lock_wait_seconds = 0          # how long a second run waits for the output directory
+    rehash_inputs = false          # true: hash every input again, even those whose path, size and
+                                   # mtime are in the ledger (a file rewritten with its old mtime)
 
     [dedup]
     jaccard = 0.4                  # verified resemblance (word 3-gram sets) that makes a duplicate...
@@ -56,6 +58,7 @@ class _TopSettings(_Strict):
     max_shard_files: int = Field(2000, ge=1)
     max_decompressed_mb: int = Field(2048, ge=1)
     lock_wait_seconds: float = Field(0.0, ge=0)
+    rehash_inputs: bool = False
 
 
 class _DedupSettings(_Strict):
@@ -121,6 +124,7 @@ class Config:
     max_shard_files: int = 2000
     max_decompressed_mb: int = 2048
     lock_wait_seconds: float = 0.0
+    rehash_inputs: bool = False  # hash every input, also those whose path, size and mtime the ledger knows
     dedup: DedupParams = field(default_factory=DedupParams)
     parquet: ParquetColumns = field(default_factory=ParquetColumns)
 

@@ -85,7 +85,8 @@ def gather(plan: RunPlan, shard_paths: list[str], summary: RunSummary) -> Gather
     """The inputs rejected before reading, then every shard in order; counts inputs and rejections."""
     g = Gathered(rejections=list(plan.pre_rejected),
                  ledger_rows=[{"source": s, "content_sha256": sha, "status": "rejected", "n_documents": 0}
-                              for s, _e, sha in plan.pre_rejected if sha],
+                              for s, _e, sha in plan.pre_rejected if sha]
+                 + [{"source": s, "content_sha256": sha, "status": "seen", "n_documents": 0} for s, sha in plan.restat],
                  retried=sum(1 for _s, _e, sha in plan.pre_rejected if not sha))
     for p in sorted(shard_paths):
         d, r, lrows = read_shard(Path(p))
@@ -212,9 +213,10 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     for r in ledger_rows:
         r["doc_ids"] = doc_ids_by_input.get(r["source"], [])
         r["run_id"] = rid
+        r["size"], r["mtime_ns"] = plan.stats.get(r["source"], (None, None))
     ledger = pl.DataFrame(ledger_rows, schema=LEDGER_SCHEMA)
     if m.ledger:
-        ledger = pl.concat([pl.read_parquet(out.root / m.ledger), ledger], how="vertical_relaxed")
+        ledger = pl.concat([pl.read_parquet(out.root / m.ledger), ledger], how="diagonal_relaxed")
     names = {k: f"_state/{k}-{seq:06d}{STATE_SUFFIX}"
              for k in ("ledger", "boilerplate", "boilerplate-templates", "boilerplate-docs")}
     atomic_write_parquet(ledger, out.root / names["ledger"])

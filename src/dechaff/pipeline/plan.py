@@ -25,7 +25,7 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     out.ensure()
     recovered = prepare_output(out)
     m = out.read_manifest()
-    known = _known_inputs(out, m)
+    known, stats = _known_inputs(out, m)
     died_on = _died_on(out)
     run_id = run_id or new_run_id()
     inputs, refused = discover(raw_dir, skip=out_dir)
@@ -37,10 +37,16 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     seen: dict[str, str] = {}
     n_known = 0
     limit = int(config.shard_mb * (1 << 20))
+    seen_stats: dict[str, tuple[int, int]] = {}
+    restat: list[tuple[str, str]] = []
     for item in inputs:
         try:
-            size = item.path.stat().st_size
-            sha = sha256_file(item.path)
+            st = item.path.stat()
+            size = st.st_size
+            # a file whose path, size and mtime the ledger knows is not read again (rehash_inputs: it is)
+            sha = stats.get((item.rel, size, st.st_mtime_ns)) if not config.rehash_inputs else None
+            if sha is None:
+                sha = sha256_file(item.path)
         except PermissionError:
             pre.append((item.rel, "cannot be read: permission denied", ""))
             continue
@@ -49,11 +55,15 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
             continue
         if sha in known:
             n_known += 1
+            if (item.rel, size, st.st_mtime_ns) not in stats:  # moved, copied or touched: remember it as is
+                seen_stats[item.rel] = (size, st.st_mtime_ns)
+                restat.append((item.rel, sha))
             continue
         if sha in seen:
             pre.append((item.rel, f"skipped: same content as {seen[sha]}, which is ingested in this run", sha))
             continue
         seen[sha] = item.rel
+        seen_stats[item.rel] = (size, st.st_mtime_ns)
         real = item.path.relative_to(raw_dir).as_posix()
         if real != item.rel:
             paths[item.rel] = os.fsencode(real).hex()
@@ -66,7 +76,8 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
         shards.append(cur)
     plan = RunPlan(run_id=run_id, seq=m.next_seq, raw_dir=str(raw_dir), out_dir=str(out_dir), shards=shards,
                    n_inputs=len(inputs) + len(refused), n_known=n_known, pre_rejected=pre, paths=paths,
-                   suspects={sha: died_on[sha] for shard in shards for _rel, sha in shard if sha in died_on})
+                   suspects={sha: died_on[sha] for shard in shards for _rel, sha in shard if sha in died_on},
+                   stats=seen_stats, restat=restat)
     return plan, recovered
 
 
@@ -82,11 +93,20 @@ def _died_on(out: OutputDir) -> dict[str, str]:
     return found
 
 
-def _known_inputs(out: OutputDir, m: Manifest) -> set[str]:
+def _known_inputs(out: OutputDir, m: Manifest) -> tuple[set[str], dict[tuple[str, int, int], str]]:
+    """The hashes of every input the ledger holds, and (path, size, mtime) -> hash of those it saw with
+    their size and mtime (a file whose three agree is known without hashing it)."""
     if not m.ledger:
-        return set()
-    df = pl.read_parquet(out.root / m.ledger, columns=["content_sha256"])
-    return set(df["content_sha256"].drop_nulls().to_list())
+        return set(), {}
+    path = out.root / m.ledger
+    cols = set(pl.read_parquet_schema(path))
+    df = pl.read_parquet(path, columns=[c for c in ("source", "content_sha256", "size", "mtime_ns") if c in cols])
+    known = set(df["content_sha256"].drop_nulls().to_list())
+    if "mtime_ns" not in cols:  # a ledger of dechaff < 0.2: every input is hashed once more
+        return known, {}
+    rows = df.drop_nulls(["content_sha256", "size", "mtime_ns"])
+    return known, {(s, int(z), int(t)): h for s, h, z, t in rows.select("source", "content_sha256", "size", "mtime_ns")
+                   .iter_rows()}
 
 
 def prepare_output(out: OutputDir) -> list[str]:

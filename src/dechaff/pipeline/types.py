@@ -28,6 +28,11 @@ class RunPlan:
     paths: dict[str, str] = field(default_factory=dict)  # shown name -> hex bytes of a name not in UTF-8
     # inputs a previous run was reading when it died (sha -> its run id): read in a child process
     suspects: dict[str, str] = field(default_factory=dict)
+    # size and mtime (ns) of every input as listed, for the ledger (rel -> (size, mtime_ns))
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # known content under a path, size or mtime the ledger lacks (moved, copied, touched): ledger rows
+    # with status "seen", so that the next run knows it unread
+    restat: list[tuple[str, str]] = field(default_factory=list)
 
     def input_path(self, rel: str) -> Path:
         real = os.fsdecode(bytes.fromhex(self.paths[rel])) if rel in self.paths else rel

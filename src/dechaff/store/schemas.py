@@ -22,7 +22,9 @@ REJECTED_SCHEMA = {"source": pl.String, "error": pl.String, "content_sha256": pl
 TABLES = {"corpus": CORPUS_SCHEMA, "removed": REMOVED_SCHEMA, "rejected": REJECTED_SCHEMA}
 
 LEDGER_SCHEMA = {"source": pl.String, "content_sha256": pl.String, "status": pl.String, "n_documents": pl.Int64,
-                 "doc_ids": pl.List(pl.String), "run_id": pl.String}
+                 "doc_ids": pl.List(pl.String), "run_id": pl.String,
+                 # as listed by the run that read it: a file whose path, size and mtime agree is known unread
+                 "size": pl.Int64, "mtime_ns": pl.Int64}
 
 # staging (a run's shards): documents without their text, paragraphs with their decisions
 STAGING_DOC_FIELDS = ("doc_id", "source", "url", "title", "site", "content_sha256", "encoding", "fmt", "input")
