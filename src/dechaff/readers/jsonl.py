@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+from collections.abc import Iterable
 
 from dechaff.model import Document
 from dechaff.readers.decode import clean_field, strip_controls
@@ -13,10 +13,11 @@ from dechaff.readers.discover import doc_id_for
 from dechaff.readers.types import RawInput, ReadError, ReadResult, Rejection, html_document, site_of
 
 
-def read_jsonl(item: RawInput, data: bytes, res: ReadResult) -> None:
+def read_jsonl(item: RawInput, lines: Iterable[bytes], res: ReadResult) -> None:
+    """One document per line of ``lines`` (streamed: see :mod:`dechaff.readers.stream`)."""
     base = doc_id_for(item.rel)
     n_lines = 0
-    for lineno, raw in enumerate(io.BytesIO(data), start=1):
+    for lineno, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         n_lines += 1

@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import PurePosixPath
 
 from dechaff.model import Document
 from dechaff.readers.decode import decode_html, decode_text
 from dechaff.readers.discover import doc_id_for, open_regular
-from dechaff.readers.inflate import decompress_capped
 from dechaff.readers.jsonl import read_jsonl
 from dechaff.readers.parquet import read_parquet
+from dechaff.readers.stream import stream_lines
 from dechaff.readers.types import (
     DEFAULT_MAX_DECOMPRESSED,
     SUPPORTED,
@@ -38,6 +39,8 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
         res.rejections.append(Rejection(item.rel, f"skipped: unsupported file type {suffix}; "
                                                   f"dechaff reads {', '.join(SUPPORTED)}"))
         return res
+    if kind == "jsonl":
+        return _read_streamed(item, content_sha256, max_decompressed_bytes, res)
     try:
         with open_regular(item.path) as f:
             data = f.read()
@@ -70,8 +73,6 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
             markup, enc = decode_html(data)
             res.documents.append(html_document(doc_id_for(item.rel), item.rel, markup, None, None,
                                                 item.site, sha, enc, item.rel))
-        elif kind == "jsonl":
-            read_jsonl(item, decompress_capped(data, max_decompressed_bytes, item.rel), res)
         elif kind == "parquet":
             read_parquet(item, data, res, parquet_columns or ParquetColumns())
         elif kind == "warc":
@@ -83,3 +84,38 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
         d.input = item.rel
     return res
 
+
+def _read_streamed(item: RawInput, content_sha256: str | None, cap: int, res: ReadResult) -> ReadResult:
+    """A JSONL input read, hashed and inflated a chunk at a time (see :mod:`dechaff.readers.stream`)."""
+    hasher = hashlib.sha256()
+    error: ReadError | None = None
+    try:
+        with open_regular(item.path) as f:
+            size = os.fstat(f.fileno()).st_size
+            try:
+                read_jsonl(item, stream_lines(f, item.rel, size, cap, hasher), res)
+            except ReadError as e:
+                error = e
+            for rest in iter(lambda: f.read(1 << 20), b""):  # (the hash covers the whole file)
+                hasher.update(rest)
+    except PermissionError:
+        return _retry(res, item.rel, "cannot be read: permission denied")
+    except OSError as e:
+        return _retry(res, item.rel, f"cannot be read: {e.strerror or e}")
+    if content_sha256 is not None and hasher.hexdigest() != content_sha256:
+        return _retry(res, item.rel, "changed while the run was reading it (its content is not what the run "
+                                     "listed); the next run reads it")
+    if error is not None:  # the whole file is rejected: its records' own rejections would only be noise
+        res.documents.clear()
+        res.rejections[:] = [Rejection(item.rel, str(error))]
+    for d in res.documents:
+        d.input = item.rel
+    return res
+
+
+def _retry(res: ReadResult, rel: str, why: str) -> ReadResult:
+    """The input could not be read now: nothing of it is kept, and the next run tries again."""
+    res.documents.clear()
+    res.rejections[:] = [Rejection(rel, why)]
+    res.retry = True
+    return res

@@ -1,0 +1,156 @@
+"""Streaming line reader for JSONL inputs (plain, gzip, zstd): the file is read, hashed and inflated a
+chunk at a time, so neither the compressed file nor its inflated text is ever held whole.
+
+Bombs are stopped by two guards instead of a cap on the whole file: the inflated stream may not grow past
+``INFLATE_RATIO`` times the file's size (at least ``INFLATE_FLOOR``: honest text compresses 3-20x), and no
+single line may be longer than ``max_decompressed_mb`` (a record, not the file). A legitimate 3 GB
+``.jsonl.gz`` is read; 2 MB that inflate to 2 GB are not.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from dechaff.readers.inflate import INFLATE_FLOOR, INFLATE_RATIO
+from dechaff.readers.types import ReadError
+
+CHUNK = 1 << 20  # inflated bytes taken at a time
+
+
+class _Hashing:
+    """A read-only file object that hashes what is read through it."""
+
+    def __init__(self, f: BinaryIO, hasher) -> None:
+        self.f, self.hasher = f, hasher
+
+    def read(self, n: int = -1) -> bytes:
+        b = self.f.read(n)
+        self.hasher.update(b)
+        return b
+
+    def readable(self) -> bool:
+        return True
+
+
+def _kind(head: bytes, name: str) -> str:
+    low = name.lower()
+    if low.endswith(".gz") or head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if low.endswith(".zst") or head[:4] == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    return "plain"
+
+
+def stream_lines(f: BinaryIO, name: str, size: int, max_line: int, hasher) -> Iterator[bytes]:
+    """The lines of ``f`` (``size`` bytes on disk), inflated when it is gzip or zstd; every byte read is
+    fed to ``hasher``. Raises :class:`ReadError` for corrupt or truncated data, a bomb, or a line longer
+    than ``max_line`` bytes."""
+    head = f.read(4)
+    hasher.update(head)
+    kind = _kind(head, name)
+    raw = _Hashing(f, hasher)
+    limit = max(INFLATE_FLOOR, INFLATE_RATIO * size)
+    try:
+        if kind == "plain":
+            yield from _lines(_chain(head, raw), name, None, max_line)
+            return
+        if kind == "gzip":
+            reader = gzip.GzipFile(fileobj=_Prefixed(head, raw), mode="rb")
+            chunks: Iterator[bytes] = iter(lambda: reader.read(CHUNK), b"")
+        else:
+            chunks = _zstd_chunks(_chain(head, raw), name)
+        yield from _lines(chunks, name, (kind, limit, size), max_line)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        raise ReadError(f"truncated or corrupt gzip data in {name} ({e})") from None
+
+
+_ZSTD_STEP = 4096  # compressed bytes fed at a time: one step inflates to at most ~128 MiB
+
+
+def _zstd_chunks(raw: Iterator[bytes], name: str) -> Iterator[bytes]:
+    """Inflated pieces of (possibly multi-frame) zstd data; a frame cut short is an error."""
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    dobj = dctx.decompressobj()
+    in_frame = False
+    try:
+        for block in raw:
+            pending = block
+            while pending:
+                piece, pending = pending[:_ZSTD_STEP], pending[_ZSTD_STEP:]
+                while piece:
+                    in_frame = True
+                    out = dobj.decompress(piece)
+                    if out:
+                        yield out
+                    piece = b""
+                    if dobj.eof:  # a frame ended: the rest is the next frame
+                        in_frame = False
+                        piece = dobj.unused_data
+                        dobj = dctx.decompressobj()
+    except zstandard.ZstdError as e:
+        raise ReadError(f"corrupt zstd data in {name}: {e}") from None
+    if in_frame:
+        raise ReadError(f"truncated zstd data in {name} (its last frame does not end)")
+
+
+class _Prefixed:
+    """``head`` (already read, to sniff the format) then the rest of ``raw``."""
+
+    def __init__(self, head: bytes, raw: _Hashing) -> None:
+        self.head, self.raw = head, raw
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            if n is None or n < 0:
+                out, self.head = self.head + self.raw.read(), b""
+                return out
+            out, self.head = self.head[:n], self.head[n:]
+            return out if len(out) == n else out + self.raw.read(n - len(out))
+        return self.raw.read(n)
+
+    def readable(self) -> bool:
+        return True
+
+
+def _chain(head: bytes, raw: _Hashing) -> Iterator[bytes]:
+    if head:
+        yield head
+    yield from iter(lambda: raw.read(CHUNK), b"")
+
+
+def _lines(chunks: Iterator[bytes], name: str, inflated: tuple[str, int, int] | None, max_line: int) -> Iterator[bytes]:
+    """Lines (with their newline) from a stream of chunks, checking the guards as the stream grows. A line
+    spread over many chunks is joined once (its pieces are kept in a list, not re-copied per chunk)."""
+    parts: list[bytes] = []  # the pieces of an unfinished line
+    held = 0
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if inflated is not None and total > inflated[1]:
+            kind, limit, size = inflated
+            raise ReadError(f"{kind} data expands more than {INFLATE_RATIO}x its {size:,} compressed bytes "
+                            f"(past {limit:,}): a decompression bomb?")
+        start = 0
+        nl = chunk.find(b"\n")
+        if nl >= 0 and parts:
+            parts.append(chunk[: nl + 1])
+            yield b"".join(parts)
+            parts, held, start = [], 0, nl + 1
+            nl = chunk.find(b"\n", start)
+        while nl >= 0:
+            yield chunk[start: nl + 1]
+            start = nl + 1
+            nl = chunk.find(b"\n", start)
+        if start < len(chunk):
+            parts.append(chunk[start:])
+            held += len(chunk) - start
+            if held > max_line:
+                raise ReadError(f"a line longer than the cap of {max_line:,} bytes (raise max_decompressed_mb "
+                                f"to read it): a decompression bomb, or not JSONL?")
+    if parts:
+        yield b"".join(parts)
