@@ -8,6 +8,7 @@ files, the same pages as text files, dedup-dev as one JSONL), sorted, with the c
 (run_id, ingested_at) left out.
 
     python bench/identity.py snapshot DIR [--src SRC]   # SRC: the src/ of another checkout (git worktree)
+    python bench/identity.py snapshot DIR --max-shard-files 50   # the runs cut into many shards
     python bench/identity.py compare DIR_A DIR_B        # prints every difference (first 20 per part)
 
 Used for the #16 redesign: snapshot before (a worktree of the old commit), snapshot after, compare.
@@ -70,13 +71,16 @@ def _tables(out: Path) -> list[dict]:
     return rows
 
 
+SHARD_FILES: int | None = None  # --max-shard-files: many shards, to check that shard boundaries change nothing
+
+
 def _run(raw: Path, out: Path) -> list[dict]:
     from dechaff.config import Config
     try:
         from dechaff.pipeline import run_local
     except ImportError:
         from dechaff.pipeline import run_local
-    run_local(raw, out, Config())
+    run_local(raw, out, Config(max_shard_files=SHARD_FILES) if SHARD_FILES else Config())
     return _tables(out)
 
 
@@ -139,6 +143,7 @@ def main() -> None:
     s.add_argument("--src", default=str(ROOT / "src"))
     s.add_argument("--shared", default=str(ROOT.parent / "shared"))
     s.add_argument("--limit", type=int, default=0)
+    s.add_argument("--max-shard-files", type=int, default=0, help="cut the runs into shards of this many files")
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")
@@ -146,7 +151,9 @@ def main() -> None:
     if args.cmd == "snapshot":
         sys.path.insert(0, args.src)
         import dechaff
-        print("dechaff from", Path(dechaff.__file__).parent)
+        global SHARD_FILES
+        SHARD_FILES = args.max_shard_files or None
+        print("dechaff from", Path(dechaff.__file__).parent, f"(shards of {SHARD_FILES} files)" if SHARD_FILES else "")
         snapshot(Path(args.dest), Path(args.shared), args.limit)
     else:
         sys.exit(compare(Path(args.a), Path(args.b)))

@@ -27,6 +27,11 @@ class Audit:
         })
         self.by_reason[d.reason] += 1
 
+    def take_rows(self) -> list[dict]:
+        """The rows recorded since the last call (handed to a part writer: a run's rows are not held)."""
+        rows, self.rows = self.rows, []
+        return rows
+
     def record_paragraph(self, p: Paragraph) -> int:
         """Record what the paragraph loses (all of it, or single lines); returns rows written."""
         if not p.decision.keep:

@@ -22,6 +22,7 @@ from dechaff.dedup import (
     tokenize,
     within_batch_candidates,
 )
+from dechaff.dedup.batch import DedupSession
 
 P = DedupParams()
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "river", "mountain", "valley", "forest", "ocean", "desert", "island", "harbor", "bridge", "tower", "castle", "garden", "market", "school"]
@@ -428,3 +429,24 @@ def test_dates_are_not_the_numbers_that_tell_paragraphs_apart():
     # a republication line with another date is a copy; counts still tell versions apart
     items, out = _run([("a", [para(500), line.format(d=dates[0])]), ("b", [para(501), line.format(d=dates[1])])])
     assert not out.decisions[3].keep and out.decisions[3].duplicate_of_doc == "a"
+
+
+@pytest.mark.parametrize("params", [P, LONGEST], ids=["earliest", "longest"])
+@pytest.mark.parametrize("batch", [1, 2, 3, 100])
+def test_a_session_fed_batch_by_batch_decides_as_one_call(params, batch):
+    """A run handed over shard by shard (DedupSession.add) is decided in the chunks one deduplicate() call
+    would cut, so identically, including keep = "longest" replacing a paragraph of an earlier chunk."""
+    short = para(5, 40)
+    longer = para(7, 10) + " " + short + " " + para(6, 25)
+    docs = [("a", [short, para(20, 50)]), ("b", [para(21, 50), longer]), ("c", [short, para(23, 50)]),
+            ("d", [para(24, 50), longer + " " + para(8, 30)]), ("e", [para(20, 50), para(1, 30)]),
+            ("f", [para(1, 30) + " with a few words added at the end"])]
+    items = [Item(d, i, t) for d, ts in docs for i, t in enumerate(ts)]
+    one = deduplicate(items, DedupIndex(params), chunk=3)
+    session = DedupSession(DedupIndex(params), chunk=3)
+    for start in range(0, len(docs), batch):
+        session.add([Item(d, i, t) for d, ts in docs[start:start + batch] for i, t in enumerate(ts)])
+    session.finish()
+    assert session.decisions == one.decisions and session.new_entries == one.new_entries
+    if params is LONGEST:  # the longer copies replaced paragraphs of earlier chunks
+        assert any(d.evidence.startswith("replaced by a longer copy") for d in one.decisions)

@@ -89,29 +89,53 @@ def _judge(keys: set[int], state: BoilerplateState, counts: BoilerplateCounts, m
 def detect(docs: Sequence[Document], state: BoilerplateState, min_docs: int) -> tuple[BoilerplateState, int]:
     """Count this run's documents into ``state``, find the templates among the texts they repeat, and
     mark every copy of a template in ``docs`` (in place). Returns the new state and the removals."""
-    prepared = [units_of(d) for d in docs]
-    sketches = sketch_texts([text for _, _, text in prepared])
-    delta: Counter = Counter()
-    sites: dict[int, str] = {}
-    profiles: list[Profile] = []
-    for doc, (units, lines, _), (sketch, n_pairs) in zip(docs, prepared, sketches, strict=True):
-        for k in {u.key for u in units} - {0}:
-            delta[k] += 1
-            sites[k] = doc.site
-        profiles.append(Profile(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
-                                sorted({u.key for u in units if u.short and u.key}), sketch, n_pairs))
-    counts = state.counts.merged(delta)
-    new_state = BoilerplateState(counts, dict(state.templates), [*state.profiles, *profiles])
-    # the texts to judge: repeated often enough in this run's documents, not known templates yet
-    run_keys = np.fromiter(delta.keys(), dtype=np.uint64, count=len(delta))
-    often = run_keys[counts.lookup(run_keys) >= min_docs] if len(run_keys) else run_keys
-    todo = set(often.tolist()) - set(state.templates)
-    new_state.templates.update(_judge(todo, new_state, counts, min_docs, sites))
-    templates = new_state.templates
-    removed = 0
+    obs = Observer(state)
+    obs.add(docs)
+    new_state = obs.judge(min_docs)
+    return new_state, mark(docs, new_state.templates)
+
+
+class Observer:
+    """The counting half of :func:`detect`, for a run handed over batch by batch (a shard at a time):
+    ``add`` every batch in order, then ``judge`` once, then :func:`mark` every batch. The same templates
+    as one ``detect`` over all the documents; only counts and profiles are held, not the documents."""
+
+    def __init__(self, state: BoilerplateState) -> None:
+        self.state = state
+        self.delta: Counter = Counter()
+        self.sites: dict[int, str] = {}
+        self.profiles: list[Profile] = []
+
+    def add(self, docs: Sequence[Document]) -> None:
+        prepared = [units_of(d) for d in docs]
+        sketches = sketch_texts([text for _, _, text in prepared])
+        for doc, (units, lines, _), (sketch, n_pairs) in zip(docs, prepared, sketches, strict=True):
+            for k in {u.key for u in units} - {0}:
+                self.delta[k] += 1
+                self.sites[k] = doc.site
+            self.profiles.append(Profile(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
+                                         sorted({u.key for u in units if u.short and u.key}), sketch, n_pairs))
+
+    def judge(self, min_docs: int) -> BoilerplateState:
+        """The new state: counts and profiles with this run's, and the templates found among the texts
+        this run repeats often enough (not known templates yet)."""
+        state, delta = self.state, self.delta
+        counts = state.counts.merged(delta)
+        new_state = BoilerplateState(counts, dict(state.templates), [*state.profiles, *self.profiles])
+        run_keys = np.fromiter(delta.keys(), dtype=np.uint64, count=len(delta))
+        often = run_keys[counts.lookup(run_keys) >= min_docs] if len(run_keys) else run_keys
+        todo = set(often.tolist()) - set(state.templates)
+        new_state.templates.update(_judge(todo, new_state, counts, min_docs, self.sites))
+        return new_state
+
+
+def mark(docs: Sequence[Document], templates: dict[int, str]) -> int:
+    """Every copy of a template in ``docs`` removed (in place); returns the removals."""
     if not templates:
-        return new_state, 0
-    for units, _, _ in prepared:
+        return 0
+    removed = 0
+    for doc in docs:
+        units, _, _ = units_of(doc)
         for u in units:
             ev = templates.get(u.key)
             if ev is None:
@@ -130,4 +154,4 @@ def detect(docs: Sequence[Document], state: BoilerplateState, min_docs: int) -> 
                     removed += 1
                 if all(not x.keep for x in p.line_decisions):
                     p.decision, p.line_decisions = d, None
-    return new_state, removed
+    return removed

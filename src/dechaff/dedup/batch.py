@@ -37,40 +37,65 @@ def deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int = 100_000) 
     document must be contiguous. Works through the items in chunks of about ``chunk`` paragraphs (cut
     at document boundaries) so memory stays bounded; the paragraphs it keeps are added to ``index`` as
     pending entries (:meth:`DedupIndex.write_pending` stores them)."""
-    with _gc_paused():
-        return _deduplicate(items, index, chunk)
+    session = DedupSession(index, chunk)
+    session.add(items)
+    session.finish()
+    return DedupOutcome(session.decisions, session.new_entries, session.pairs_checked, session.replaced)
 
 
-def _deduplicate(items: Sequence[Item], index: DedupIndex, chunk: int) -> DedupOutcome:
-    decisions: list[Decision] = []
-    new_entries: list[int] = []
-    replaced: list[tuple[str, int, str, Decision]] = []
-    item_of_entry: dict[int, int] = {}  # entries created by this call -> item
-    checked = 0
-    start = 0
-    n = len(items)
-    while start < n:
-        end = min(start + chunk, n)
-        while end < n and items[end].doc_id == items[end - 1].doc_id:
-            end += 1
-        part = items[start:end]
+class DedupSession:
+    """:func:`deduplicate` for a run handed over batch by batch (a shard at a time, so that the run's
+    documents are never held together): items are buffered and decided in the same chunks as one call
+    over all of them would cut, so the decisions are the same. Only the chunk being decided is held, and
+    one decision per item (``decisions``, in run order; with keep = "longest" a later chunk may revise an
+    earlier one's). Every batch must end with a whole document."""
+
+    def __init__(self, index: DedupIndex, chunk: int = 100_000) -> None:
+        self.index = index
+        self.chunk = chunk
+        self.buffer: list[Item] = []
+        self.decisions: list[Decision] = []
+        self.item_of_entry: dict[int, int] = {}  # entries created in this session -> item (run position)
+        self.new_entries: list[int] = []
+        self.pairs_checked = 0
+        self.replaced: list[tuple[str, int, str, Decision]] = []  # paragraphs of earlier runs
+
+    def add(self, items: Sequence[Item]) -> None:
+        self.buffer.extend(items)
+        while len(self.buffer) >= self.chunk:
+            end = self.chunk
+            while end < len(self.buffer) and self.buffer[end].doc_id == self.buffer[end - 1].doc_id:
+                end += 1
+            self._decide(end)
+
+    def finish(self) -> None:
+        if self.buffer:
+            self._decide(len(self.buffer))
+
+    def _decide(self, end: int) -> None:
+        part, self.buffer = self.buffer[:end], self.buffer[end:]
+        with _gc_paused():
+            self._chunk(part)
+
+    def _chunk(self, part: list[Item]) -> None:
+        index, start = self.index, len(self.decisions)
         out, keys, fps, entry_items = _dedup_chunk(part, index)
         # kept paragraphs too short to be entries are stored too (duplicate documents align with them)
         others = [(part[k].doc_id, part[k].paragraph_index, part[k].text) for k in out.others]
         first = index.size
         index.add_pending(keys, fps, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
                                       for i in entry_items], others)
-        item_of_entry.update({first + m: start + i for m, i in enumerate(entry_items)})
-        decisions.extend(out.decisions)
+        if self.index.params.keep == "longest":  # (only then can a later chunk replace an entry)
+            self.item_of_entry.update({first + m: start + i for m, i in enumerate(entry_items)})
+        self.decisions.extend(out.decisions)
         for e, (doc, para, text, dec) in out.replaced_entries.items():
-            if e in item_of_entry:  # an earlier chunk of this call
-                decisions[item_of_entry[e]] = dec
-            else:
-                replaced.append((doc, para, text, dec))
-        new_entries.extend(start + i for i in out.new_entries)
-        checked += out.pairs_checked
-        start = end
-    return DedupOutcome(decisions, new_entries, checked, replaced)
+            item = self.item_of_entry.get(e)
+            if item is None:  # an earlier run's paragraph
+                self.replaced.append((doc, para, text, dec))
+            else:  # an earlier chunk of this run
+                self.decisions[item] = dec
+        self.new_entries.extend(start + i for i in out.new_entries)
+        self.pairs_checked += out.pairs_checked
 
 
 @dataclass(slots=True)

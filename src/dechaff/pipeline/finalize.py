@@ -1,14 +1,27 @@
-"""The finalize step of a run (one task, under the output lock, in ingestion order): gather the shards,
-give documents corpus-unique ids, find site templates, deduplicate against the persistent index, write
-every table and state file under names nothing refers to yet, and commit them with the manifest.
+"""The finalize step of a run (one task, under the output lock, in ingestion order), streamed shard by
+shard so that memory depends on the shard size and the index, not on the run:
 
-Each step below is a function of its own; the decisions are the stages' (``boilerplate``, ``dedup``,
-``chrome.lines.emptied``), this module only applies and records them.
+1. the shards' rejections and ledger rows are gathered (small);
+2. pass one over the shards: documents get corpus-unique ids, and their site-template counts and
+   profiles are taken (``boilerplate.Observer``); the templates are judged once, with every copy seen;
+3. pass two: each shard's documents are marked (templates, emptied paragraphs) and their kept paragraphs
+   handed to ``dedup.DedupSession``, which decides them against the persistent index in the same chunks
+   as one call over the whole run (so the same decisions), holding one decision per paragraph; a shard
+   waits until its paragraphs' chunk is decided (at most about a chunk of paragraphs waits), then its
+   corpus and removed rows go to parts of bounded size under temporary names. With keep = "longest" a
+   later chunk may revise any earlier decision, so the rows are written by a third pass instead;
+5. the state files are written under new names and everything is committed with the manifest, all at
+   once, as before: a crash leaves the previous state or the new one.
+
+The decisions are the stages' (``boilerplate``, ``dedup``, ``chrome.lines.emptied``); this module only
+applies and records them.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +30,13 @@ import polars as pl
 
 from dechaff import __version__
 from dechaff.audit import Audit
-from dechaff.boilerplate import BoilerplateState, detect
+from dechaff.boilerplate import BoilerplateState
+from dechaff.boilerplate.detect import Observer, mark
 from dechaff.chrome.lines import emptied
 from dechaff.config import Config
-from dechaff.dedup import DedupIndex, DedupOutcome, Item, deduplicate
-from dechaff.model import Document
+from dechaff.dedup import DedupIndex, Item
+from dechaff.dedup.batch import DedupSession
+from dechaff.model import Decision, Document
 from dechaff.pipeline.rewrite import rewrite_corpus_parts
 from dechaff.pipeline.types import RunPlan, RunSummary
 from dechaff.store import (
@@ -34,14 +49,17 @@ from dechaff.store import (
     frame,
     write_parquet_tmp,
 )
-from dechaff.store.staging import read_shard
+from dechaff.store.staging import read_shard_docs, read_shard_meta
+
+DEDUP_CHUNK = 100_000  # paragraphs deduplicated at a time (the chunk of one pass over the run)
+PART_ROWS = 250_000  # a corpus or removed part holds at most this many rows...
+PART_BYTES = 256 << 20  # ...or about this much text
 
 
 @dataclass
 class Gathered:
-    """The shards of a run, read back: documents, rejections and ledger rows in ingestion order."""
+    """The shards' rejections and ledger rows, in ingestion order (their documents are read shard by shard)."""
 
-    docs: list[Document] = field(default_factory=list)
     rejections: list[tuple[str, str, str]] = field(default_factory=list)  # (source, error, sha256 or "")
     ledger_rows: list[dict] = field(default_factory=list)
     retried: int = 0  # inputs the next run tries again
@@ -55,22 +73,49 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     m = out.read_manifest()
     summary = RunSummary(run_id=plan.run_id, inputs_seen=plan.n_inputs, inputs_already_ingested=plan.n_known,
                          recovered=list(recovered or []))
-    g = gather(plan, shard_paths, summary)
-    unique_doc_ids(g.docs, out, m)
-    bp_state = find_templates(g.docs, out, m, config)
-    settle_emptied(g.docs)
-    index, outcome = deduplicate_run(g.docs, out, m, config)
+    paths = [Path(p) for p in sorted(shard_paths)]
+    g = gather(plan, paths, summary)
+    ids = DocIds(out, m)
+    bp_state = find_templates(paths, ids, out, m, config)
+    index = load_index(out, m, config)
+    session = DedupSession(index, DEDUP_CHUNK)
     now = datetime.now(UTC)
     audit = Audit(plan.run_id)
-    corpus_rows, doc_ids_by_input = document_rows(g.docs, audit, summary, plan.run_id, now)
-    for doc_id, para, text, dec in outcome.replaced:  # keep = "longest": earlier runs' paragraphs replaced
+    writers = {t: PartWriter(out, t, plan) for t in ("corpus", "removed")}
+    doc_ids_by_input: dict[str, list[str]] = {}
+    def rows(docs: list[Document], start: int, n: int) -> None:
+        write_rows(docs, session.decisions[start: start + n], audit, writers, summary, doc_ids_by_input,
+                   plan.run_id, now)
+
+    longest = config.dedup.keep == "longest"
+    waiting: deque[tuple[list[Document], int, int]] = deque()  # shards whose decisions are not all made yet
+    start = 0
+    for docs in marked_shards(paths, ids, bp_state):  # pass two: dedup, in chunks across shards
+        items = [Item(d.doc_id, p.index, p.text) for d in docs for p in d.paragraphs if p.kept]
+        session.add(items)
+        if not longest:  # (keep = "longest": a later chunk may revise any decision; rows wait for pass three)
+            waiting.append((docs, start, len(items)))
+            while waiting and waiting[0][1] + waiting[0][2] <= len(session.decisions):
+                rows(*waiting.popleft())
+        start += len(items)
+    session.finish()
+    while waiting:
+        rows(*waiting.popleft())
+    if longest:
+        start = 0
+        for docs in marked_shards(paths, ids, bp_state):  # pass three: rows, every decision known
+            n = sum(1 for d in docs for p in d.paragraphs if p.kept)
+            rows(docs, start, n)
+            start += n
+    for doc_id, para, text, dec in session.replaced:  # keep = "longest": earlier runs' paragraphs replaced
         audit.record(doc_id, para, text, dec)
-    summary.earlier_paragraphs_replaced = len(outcome.replaced)
+    writers["removed"].add_many(audit.take_rows())
+    summary.earlier_paragraphs_replaced = len(session.replaced)
     summary.removed_by_reason = dict(sorted(audit.by_reason.items()))
-    renames, parts = write_tables(out, m, plan, corpus_rows, audit.rows, g.rejections)
+    renames, parts = write_tables(out, m, plan, writers, g.rejections)
     runs = [dict(r) for r in m.runs]
-    if outcome.replaced:
-        renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in outcome.replaced}))
+    if session.replaced:
+        renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in session.replaced}))
     new_m = write_state(out, m, plan, g.ledger_rows, doc_ids_by_input, bp_state, index, config)
     summary.seconds = time.time() - t0
     summary.parts = parts
@@ -81,16 +126,15 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     return summary
 
 
-def gather(plan: RunPlan, shard_paths: list[str], summary: RunSummary) -> Gathered:
-    """The inputs rejected before reading, then every shard in order; counts inputs and rejections."""
+def gather(plan: RunPlan, paths: list[Path], summary: RunSummary) -> Gathered:
+    """The inputs rejected before reading, then every shard's rejections and ledger rows in order."""
     g = Gathered(rejections=list(plan.pre_rejected),
                  ledger_rows=[{"source": s, "content_sha256": sha, "status": "rejected", "n_documents": 0}
                               for s, _e, sha in plan.pre_rejected if sha]
                  + [{"source": s, "content_sha256": sha, "status": "seen", "n_documents": 0} for s, sha in plan.restat],
                  retried=sum(1 for _s, _e, sha in plan.pre_rejected if not sha))
-    for p in sorted(shard_paths):
-        d, r, lrows = read_shard(Path(p))
-        g.docs.extend(d)
+    for p in paths:
+        r, lrows = read_shard_meta(p)
         g.rejections.extend(r)
         g.ledger_rows.extend(lrows)
         g.retried += sum(1 for _s, _e, sha in r if not sha)
@@ -100,33 +144,64 @@ def gather(plan: RunPlan, shard_paths: list[str], summary: RunSummary) -> Gather
     return g
 
 
-def unique_doc_ids(docs: list[Document], out: OutputDir, m: Manifest) -> None:
-    """Doc ids unique across the corpus: one already taken gets its content hash appended (a changed file)."""
-    old = pl.read_parquet(out.root / m.ledger, columns=["doc_ids"])["doc_ids"].explode().drop_nulls() \
-        if m.ledger else pl.Series([], dtype=pl.String)
-    taken = set(old.to_list())
-    for d in docs:
-        if d.doc_id in taken:
-            base = f"{d.doc_id}~{d.content_sha256[:8]}"
-            new, k = base, 1
-            while new in taken:
-                k += 1
-                new = f"{base}.{k}"
-            d.doc_id = new
-            for p in d.paragraphs:
-                p.doc_id = new
-        taken.add(d.doc_id)
+class DocIds:
+    """Doc ids unique across the corpus: one already taken gets its content hash appended (a changed
+    file). Assigned in the first pass over the shards and replayed in the later ones."""
+
+    def __init__(self, out: OutputDir, m: Manifest) -> None:
+        old = pl.read_parquet(out.root / m.ledger, columns=["doc_ids"])["doc_ids"].explode().drop_nulls() \
+            if m.ledger else pl.Series([], dtype=pl.String)
+        self.taken = set(old.to_list())
+        self.renamed: dict[tuple[int, int], str] = {}  # (shard, document) -> its new id
+
+    def assign(self, shard: int, docs: list[Document]) -> None:
+        for i, d in enumerate(docs):
+            if d.doc_id in self.taken:
+                base = f"{d.doc_id}~{d.content_sha256[:8]}"
+                new, k = base, 1
+                while new in self.taken:
+                    k += 1
+                    new = f"{base}.{k}"
+                self.renamed[(shard, i)] = new
+                _rename(d, new)
+            self.taken.add(d.doc_id)
+
+    def replay(self, shard: int, docs: list[Document]) -> None:
+        for i, d in enumerate(docs):
+            new = self.renamed.get((shard, i))
+            if new is not None:
+                _rename(d, new)
 
 
-def find_templates(docs: list[Document], out: OutputDir, m: Manifest, config: Config) -> BoilerplateState:
-    """Cross-document site templates, against what earlier runs saw (the state is returned updated)."""
+def _rename(d: Document, new: str) -> None:
+    d.doc_id = new
+    for p in d.paragraphs:
+        p.doc_id = new
+
+
+def find_templates(paths: list[Path], ids: DocIds, out: OutputDir, m: Manifest, config: Config) -> BoilerplateState:
+    """Pass one: ids assigned and site-template counts taken shard by shard; the templates judged once,
+    against what earlier runs saw (the state is returned updated)."""
     def state_file(name: str | None) -> Path | None:
         return out.root / name if name else None
 
-    state = BoilerplateState.load(state_file(m.boilerplate), state_file(m.boilerplate_templates),
-                                  state_file(m.boilerplate_docs))
-    state, _n = detect(docs, state, config.boilerplate_min_docs)
-    return state
+    obs = Observer(BoilerplateState.load(state_file(m.boilerplate), state_file(m.boilerplate_templates),
+                                         state_file(m.boilerplate_docs)))
+    for k, p in enumerate(paths):
+        docs = read_shard_docs(p)
+        ids.assign(k, docs)
+        obs.add(docs)
+    return obs.judge(config.boilerplate_min_docs)
+
+
+def marked_shards(paths: list[Path], ids: DocIds, bp_state: BoilerplateState) -> Iterator[list[Document]]:
+    """Every shard's documents in order, with their ids, site templates and emptied paragraphs decided."""
+    for k, p in enumerate(paths):
+        docs = read_shard_docs(p)
+        ids.replay(k, docs)
+        mark(docs, bp_state.templates)
+        settle_emptied(docs)
+        yield docs
 
 
 def settle_emptied(docs: list[Document]) -> None:
@@ -138,33 +213,20 @@ def settle_emptied(docs: list[Document]) -> None:
                 p.decision = dec
 
 
-def deduplicate_run(docs: list[Document], out: OutputDir, m: Manifest,
-                    config: Config) -> tuple[DedupIndex, DedupOutcome]:
-    """The kept paragraphs, in ingestion order, against the persisted index; their decisions applied."""
-    params = config.dedup
-    # band keys stored under other signature settings are recomputed from the stored texts
-    stale = m.index_params is not None and m.index_params != params.signature_fields()
-    index = DedupIndex.load(params, [out.root / s for s in m.index_segments], recompute=stale)
-    items: list[Item] = []
-    owners: list = []
-    for d in docs:
-        for p in d.paragraphs:
-            if p.kept:
-                items.append(Item(d.doc_id, p.index, p.text))
-                owners.append(p)
-    outcome = deduplicate(items, index)
-    for p, dec in zip(owners, outcome.decisions, strict=True):
+def load_index(out: OutputDir, m: Manifest, config: Config) -> DedupIndex:
+    """The persisted index (band keys stored under other signature settings recomputed from the texts)."""
+    stale = m.index_params is not None and m.index_params != config.dedup.signature_fields()
+    return DedupIndex.load(config.dedup, [out.root / s for s in m.index_segments], recompute=stale)
+
+
+def write_rows(docs: list[Document], decisions: list[Decision], audit: Audit, writers: dict[str, PartWriter],
+               summary: RunSummary, doc_ids_by_input: dict[str, list[str]], run_id: str, now: datetime) -> None:
+    """The shard's dedup decisions applied, every removal recorded, a corpus row for every document that
+    kept something, all handed to the part writers; the doc ids of every input noted (for the ledger)."""
+    owners = [p for d in docs for p in d.paragraphs if p.kept]
+    for p, dec in zip(owners, decisions, strict=True):
         if not dec.keep:
             p.decision = dec
-    return index, outcome
-
-
-def document_rows(docs: list[Document], audit: Audit, summary: RunSummary, run_id: str,
-                  now: datetime) -> tuple[list[dict], dict[str, list[str]]]:
-    """Every removal recorded, a corpus row for every document that kept something; the doc ids of
-    every input (for the ledger)."""
-    corpus_rows: list[dict] = []
-    doc_ids_by_input: dict[str, list[str]] = {}
     for d in docs:
         kept = [p for p in d.paragraphs if p.kept]
         n_removed = sum(audit.record_paragraph(p) for p in d.paragraphs)
@@ -176,31 +238,63 @@ def document_rows(docs: list[Document], audit: Audit, summary: RunSummary, run_i
             summary.documents_emptied += 1
             continue
         summary.documents_kept += 1
-        corpus_rows.append({
+        text = "\n\n".join(p.text for p in kept)
+        writers["corpus"].add({
             "doc_id": d.doc_id, "source": d.source, "url": d.url, "title": d.title,
-            "text": "\n\n".join(p.text for p in kept), "n_paragraphs": len(d.paragraphs), "n_removed": n_removed,
+            "text": text, "n_paragraphs": len(d.paragraphs), "n_removed": n_removed,
             "kept_paragraphs": [p.index for p in kept], "content_sha256": d.content_sha256,
             "encoding": d.encoding, "run_id": run_id, "ingested_at": now,
-        })
-    return corpus_rows, doc_ids_by_input
+        }, len(text))
+    writers["removed"].add_many(audit.take_rows())
 
 
-def write_tables(out: OutputDir, m: Manifest, plan: RunPlan, corpus_rows: list[dict], removed_rows: list[dict],
+class PartWriter:
+    """One table's rows of a run, written as parts of at most ``PART_ROWS`` rows / ``PART_BYTES`` of text
+    under temporary names (the commit renames them)."""
+
+    def __init__(self, out: OutputDir, table: str, plan: RunPlan) -> None:
+        self.out, self.table, self.seq, self.rid = out, table, plan.seq, plan.run_id
+        self.rows: list[dict] = []
+        self.bytes = 0
+        self.renames: list[tuple[Path, Path]] = []
+        self.parts: list[str] = []
+
+    def add(self, row: dict, size: int = 0) -> None:
+        self.rows.append(row)
+        self.bytes += size
+        if len(self.rows) >= PART_ROWS or self.bytes >= PART_BYTES:
+            self.flush()
+
+    def add_many(self, rows: list[dict]) -> None:
+        for row in rows:
+            self.add(row, len(row.get("text") or ""))
+
+    def flush(self, empty: bool = False) -> None:
+        """Write the rows held as a part (``empty``: also when there are none)."""
+        if not self.rows and not empty:
+            return
+        k = len(self.parts)
+        name = f"part-{self.seq:06d}-{self.rid}.parquet" if k == 0 else f"part-{self.seq:06d}-{self.rid}-{k:04d}.parquet"
+        final = self.out.table_dir(self.table) / name
+        self.renames.append((write_parquet_tmp(frame(self.table, self.rows), final), final))
+        self.parts.append(f"{self.table}/{final.name}")
+        self.rows, self.bytes = [], 0
+
+
+def write_tables(out: OutputDir, m: Manifest, plan: RunPlan, writers: dict[str, PartWriter],
                  rejections: list[tuple[str, str, str]]) -> tuple[list[tuple[Path, Path]], list[str]]:
-    """The run's parts under temporary names (renamed by the commit); returns the renames and the parts."""
-    seq, rid = plan.seq, plan.run_id
+    """The last parts of every table (the first run writes every table, rows or not: an empty folder fails
+    its readers); returns the renames and the parts."""
+    rejected = PartWriter(out, "rejected", plan)
+    rejected.add_many([{"source": s, "error": e, "content_sha256": sha or None, "run_id": plan.run_id}
+                       for s, e, sha in rejections])
+    have = {p.split("/")[0] for p in m.parts}
     renames: list[tuple[Path, Path]] = []
     parts: list[str] = []
-    tables = {"corpus": corpus_rows, "removed": removed_rows,
-              "rejected": [{"source": s, "error": e, "content_sha256": sha or None, "run_id": rid}
-                           for s, e, sha in rejections]}
-    have = {p.split("/")[0] for p in m.parts}
-    for table, rows in tables.items():
-        if not rows and table in have:
-            continue  # (the first run writes every table, rows or not: an empty folder fails its readers)
-        final = out.table_dir(table) / f"part-{seq:06d}-{rid}.parquet"
-        renames.append((write_parquet_tmp(frame(table, rows), final), final))
-        parts.append(f"{table}/{final.name}")
+    for w in (writers["corpus"], writers["removed"], rejected):
+        w.flush(empty=not w.parts and w.table not in have)
+        renames.extend(w.renames)
+        parts.extend(w.parts)
     return renames, parts
 
 

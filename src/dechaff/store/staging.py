@@ -51,6 +51,21 @@ def write_shard(path: Path, docs: list[Document], rejections: list[tuple[str, st
 
 def read_shard(path: Path) -> tuple[list[Document], list[tuple[str, str, str]], list[dict]]:
     """The documents, rejections and ledger rows :func:`write_shard` staged."""
+    rejections, ledger = read_shard_meta(path)
+    return read_shard_docs(path), rejections, ledger
+
+
+def read_shard_meta(path: Path) -> tuple[list[tuple[str, str, str]], list[dict]]:
+    """The rejections and ledger rows of a staged shard (without its documents)."""
+    if not (path / "done").exists():
+        raise FileNotFoundError(f"{path}: staging incomplete (no done marker)")
+    rejections = [tuple(r) for r in pl.read_parquet(path / "rejections.parquet").iter_rows()]
+    ledger = pl.read_parquet(path / "ledger.parquet").to_dicts()
+    return rejections, ledger  # type: ignore[return-value]
+
+
+def read_shard_docs(path: Path) -> list[Document]:
+    """The documents of a staged shard, with their chrome decisions."""
     if not (path / "done").exists():
         raise FileNotFoundError(f"{path}: staging incomplete (no done marker)")
     docs = [Document(text="", **row) for row in pl.read_parquet(path / "docs.parquet").iter_rows(named=True)]
@@ -63,6 +78,4 @@ def read_shard(path: Path) -> tuple[list[Document], list[tuple[str, str, str]], 
                      zip(row["line_keep"], row["line_reason"], row["line_rule"], row["line_evidence"], strict=True)]
         d.paragraphs.append(Paragraph(d.doc_id, row["index"], row["lines"],
                                       KEEP if decision == KEEP else decision, lines))
-    rejections = [tuple(r) for r in pl.read_parquet(path / "rejections.parquet").iter_rows()]
-    ledger = pl.read_parquet(path / "ledger.parquet").to_dicts()
-    return docs, rejections, ledger  # type: ignore[return-value]
+    return docs
