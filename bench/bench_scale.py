@@ -62,10 +62,40 @@ def generate(raw: Path, n_par: int, seed: int = 5) -> int:
     return copies
 
 
+def _rss() -> str:
+    with open("/proc/self/status") as f:
+        st = dict(ln.split(":", 1) for ln in f)
+    return f"RSS {int(st['VmRSS'].split()[0]) >> 10:,} MiB, peak so far {int(st['VmHWM'].split()[0]) >> 10:,} MiB"
+
+
+def _watch_phases() -> None:
+    """Print the memory after the shard tasks, the template pass, the dedup-and-write pass and the commit."""
+    import dechaff.pipeline.finalize as fin
+    import dechaff.pipeline.runner as runner
+
+    def wrap(mod, name: str, label: str, before: bool = False) -> None:
+        real = getattr(mod, name)
+
+        def f(*args, **kw):
+            if before:
+                print(f"  {label}: {_rss()}", flush=True)
+            out = real(*args, **kw)
+            if not before:
+                print(f"  {label}: {_rss()}", flush=True)
+            return out
+        setattr(mod, name, f)
+
+    wrap(runner, "shards_in_turn", "after the shard tasks")
+    wrap(fin, "find_templates", "after the template pass")
+    wrap(fin, "write_tables", "after the dedup and write passes", before=True)
+    wrap(fin, "commit", "after the state files, before the commit", before=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--paragraphs", type=int, default=1_000_000)
     ap.add_argument("--keep", help="work directory to keep")
+    ap.add_argument("--phases", action="store_true", help="print RSS and peak RSS after each phase of the run")
     a = ap.parse_args()
     work = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="dechaff-scale-"))
     t0 = time.perf_counter()
@@ -77,6 +107,8 @@ def main() -> None:
     from dechaff.pipeline import run_local
     from dechaff.store import OutputDir
 
+    if a.phases:
+        _watch_phases()
     t0 = time.perf_counter()
     s = run_local(work / "raw", work / "clean", Config())
     wall = time.perf_counter() - t0

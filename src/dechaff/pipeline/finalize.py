@@ -52,8 +52,8 @@ from dechaff.store import (
 from dechaff.store.staging import read_shard_docs, read_shard_meta
 
 DEDUP_CHUNK = 100_000  # paragraphs deduplicated at a time (the chunk of one pass over the run)
-PART_ROWS = 250_000  # a corpus or removed part holds at most this many rows...
-PART_BYTES = 256 << 20  # ...or about this much text
+PART_ROWS = 100_000  # a corpus or removed part holds at most this many rows...
+PART_BYTES = 64 << 20  # ...or about this much text (the rows wait in memory until then)
 
 
 @dataclass
