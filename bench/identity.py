@@ -144,6 +144,7 @@ def main() -> None:
     s.add_argument("--shared", default=str(ROOT.parent / "shared"))
     s.add_argument("--limit", type=int, default=0)
     s.add_argument("--max-shard-files", type=int, default=0, help="cut the runs into shards of this many files")
+    s.add_argument("--spill", type=int, default=0, help="write the index entries of a run as segments of this many")
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")
@@ -153,6 +154,9 @@ def main() -> None:
         import dechaff
         global SHARD_FILES
         SHARD_FILES = args.max_shard_files or None
+        if args.spill:
+            import dechaff.pipeline.finalize as fin
+            fin.SPILL_ENTRIES = args.spill
         print("dechaff from", Path(dechaff.__file__).parent, f"(shards of {SHARD_FILES} files)" if SHARD_FILES else "")
         snapshot(Path(args.dest), Path(args.shared), args.limit)
     else:

@@ -46,15 +46,17 @@ def _tables(out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 @pytest.mark.parametrize("keep", ["earliest", "longest"])
-@pytest.mark.parametrize("chunk", [100_000, 40])
-def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk):
+@pytest.mark.parametrize(("chunk", "spill"), [(100_000, 250_000), (40, 250_000), (40, 30)])
+def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk, spill):
     """Shards of one file each (shards wait for their dedup chunk; with a chunk of 40 paragraphs the
-    chunks end inside shards and across them) give the tables of one shard for all."""
-    monkeypatch.setattr(fin, "DEDUP_CHUNK", chunk)
+    chunks end inside shards and across them; with a spill of 30 entries the run's index entries go to
+    segments of their own as it goes) give the tables of one shard for all."""
     raw = tmp_path / "raw"
     _corpus(raw)
     dedup = DedupParams(keep=keep)
     one = run_local(raw, tmp_path / "one", Config(dedup=dedup))
+    monkeypatch.setattr(fin, "DEDUP_CHUNK", chunk)
+    monkeypatch.setattr(fin, "SPILL_ENTRIES", spill)
     many = run_local(raw, tmp_path / "many", Config(dedup=dedup, max_shard_files=1))  # a shard per file
     c1, r1 = _tables(tmp_path / "one")
     c2, r2 = _tables(tmp_path / "many")
@@ -63,6 +65,16 @@ def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk):
     assert {"duplicate", "boilerplate"} <= set(one.removed_by_reason)
     if keep == "longest":
         assert r1.filter(pl.col("evidence").str.starts_with("replaced by a longer copy")).height > 0
+    segs = sorted(p.name for p in (tmp_path / "many" / "_state" / "index").glob("*.keys.npy"))
+    assert (len(segs) > 1) == (spill < 100)
+    # a later run reads the spilled segments as it reads any: the same as on top of the one-shard run
+    (raw / "site9").mkdir()
+    for k, f in enumerate(sorted(raw.glob("site0/*.txt"))[:8]):
+        (raw / "site9" / f"again{k}.txt").write_text(f.read_text() + "\n\nAnd a new closing paragraph here.\n")
+    run_local(raw, tmp_path / "one", Config(dedup=dedup))
+    run_local(raw, tmp_path / "many", Config(dedup=dedup, max_shard_files=1))
+    for a, b in zip(_tables(tmp_path / "one"), _tables(tmp_path / "many"), strict=True):
+        assert a.equals(b)
 
 
 def test_a_run_writes_several_bounded_parts_committed_together(tmp_path, monkeypatch):

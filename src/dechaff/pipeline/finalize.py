@@ -52,6 +52,7 @@ from dechaff.store import (
 from dechaff.store.staging import read_shard_docs, read_shard_meta
 
 DEDUP_CHUNK = 100_000  # paragraphs deduplicated at a time (the chunk of one pass over the run)
+SPILL_ENTRIES = 250_000  # this run's index entries held in memory before they are written as a segment
 PART_ROWS = 100_000  # a corpus or removed part holds at most this many rows...
 PART_BYTES = 64 << 20  # ...or about this much text (the rows wait in memory until then)
 
@@ -88,11 +89,13 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                    plan.run_id, now)
 
     longest = config.dedup.keep == "longest"
+    spilled: list[str] = []  # index segments of this run written before the end (committed with the run)
     waiting: deque[tuple[list[Document], int, int]] = deque()  # shards whose decisions are not all made yet
     start = 0
     for docs in marked_shards(paths, ids, bp_state):  # pass two: dedup, in chunks across shards
         items = [Item(d.doc_id, p.index, p.text) for d in docs for p in d.paragraphs if p.kept]
         session.add(items)
+        spill(index, out, plan, spilled)
         if not longest:  # (keep = "longest": a later chunk may revise any decision; rows wait for pass three)
             waiting.append((docs, start, len(items)))
             while waiting and waiting[0][1] + waiting[0][2] <= len(session.decisions):
@@ -116,7 +119,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     runs = [dict(r) for r in m.runs]
     if session.replaced:
         renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in session.replaced}))
-    new_m = write_state(out, m, plan, g.ledger_rows, doc_ids_by_input, bp_state, index, config)
+    new_m = write_state(out, m, plan, g.ledger_rows, doc_ids_by_input, bp_state, index, config, spilled)
     summary.seconds = time.time() - t0
     summary.parts = parts
     new_m.runs = [*runs, {"run_id": plan.run_id, "seq": plan.seq, "finished_at": now.isoformat(), "parts": parts,
@@ -202,6 +205,17 @@ def marked_shards(paths: list[Path], ids: DocIds, bp_state: BoilerplateState) ->
         mark(docs, bp_state.templates)
         settle_emptied(docs)
         yield docs
+
+
+def spill(index: DedupIndex, out: OutputDir, plan: RunPlan, spilled: list[str]) -> None:
+    """This run's index entries, past ``SPILL_ENTRIES``, written as a segment of their own (under a name
+    the manifest does not hold yet: a run that dies leaves it to recovery), so that their texts leave
+    memory; later lookups of them read the segment, as they read earlier runs' entries."""
+    if len(index.pending) < SPILL_ENTRIES:
+        return
+    name = f"_state/index/seg-{plan.seq:06d}-{plan.run_id}-{len(spilled):03d}"
+    if index.write_pending(out.root / name):
+        spilled.append(name)
 
 
 def settle_emptied(docs: list[Document]) -> None:
@@ -300,7 +314,7 @@ def write_tables(out: OutputDir, m: Manifest, plan: RunPlan, writers: dict[str, 
 
 def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[dict],
                 doc_ids_by_input: dict[str, list[str]], bp_state: BoilerplateState, index: DedupIndex,
-                config: Config) -> Manifest:
+                config: Config, spilled: list[str]) -> Manifest:
     """The state files of the run under new names (the ledger of every input so far with its doc ids, the
     boilerplate state, the new index segment); returns the manifest that names them (runs not set)."""
     seq, rid = plan.seq, plan.run_id
@@ -318,7 +332,7 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     atomic_write_parquet(bp_state.templates_frame(), out.root / names["boilerplate-templates"])
     atomic_write_parquet(bp_state.profiles_frame(), out.root / names["boilerplate-docs"])
     index.write_rederived()  # (before the commit: the manifest then names the new settings)
-    segments = list(m.index_segments)
+    segments = [*m.index_segments, *spilled]
     seg = f"_state/index/seg-{seq:06d}-{rid}"
     if index.write_pending(out.root / seg):
         segments.append(seg)
