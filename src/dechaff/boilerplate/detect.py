@@ -98,34 +98,48 @@ def detect(docs: Sequence[Document], state: BoilerplateState, min_docs: int) -> 
 class Observer:
     """The counting half of :func:`detect`, for a run handed over batch by batch (a shard at a time):
     ``add`` every batch in order, then ``judge`` once, then :func:`mark` every batch. The same templates
-    as one ``detect`` over all the documents; only counts and profiles are held, not the documents."""
+    as one ``detect`` over all the documents; what is held is each document's profile and the keys of
+    its texts as arrays (12 bytes a key), not the documents."""
 
     def __init__(self, state: BoilerplateState) -> None:
         self.state = state
-        self.delta: Counter = Counter()
-        self.sites: dict[int, str] = {}
+        self.keys: list[np.ndarray] = []  # every document's distinct text keys, in order...
+        self.site_of: list[np.ndarray] = []  # ...and the site (a number into ``site_names``) they are of
+        self.site_names: dict[str, int] = {}
         self.profiles: list[Profile] = []
 
     def add(self, docs: Sequence[Document]) -> None:
         prepared = [units_of(d) for d in docs]
         sketches = sketch_texts([text for _, _, text in prepared])
         for doc, (units, lines, _), (sketch, n_pairs) in zip(docs, prepared, sketches, strict=True):
-            for k in {u.key for u in units} - {0}:
-                self.delta[k] += 1
-                self.sites[k] = doc.site
+            keys = np.fromiter({u.key for u in units} - {0}, dtype=np.uint64)
+            site = self.site_names.setdefault(doc.site, len(self.site_names))
+            self.keys.append(keys)
+            self.site_of.append(np.full(len(keys), site, dtype=np.int32))
             self.profiles.append(Profile(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
                                          sorted({u.key for u in units if u.short and u.key}), sketch, n_pairs))
+        if len(self.keys) > 4096:  # fewer, larger arrays
+            self.keys = [np.concatenate(self.keys)]
+            self.site_of = [np.concatenate(self.site_of)]
 
     def judge(self, min_docs: int) -> BoilerplateState:
         """The new state: counts and profiles with this run's, and the templates found among the texts
         this run repeats often enough (not known templates yet)."""
-        state, delta = self.state, self.delta
-        counts = state.counts.merged(delta)
+        state = self.state
+        all_keys = np.concatenate([np.zeros(0, np.uint64), *self.keys])
+        all_sites = np.concatenate([np.zeros(0, np.int32), *self.site_of])
+        run_keys, n_docs = np.unique(all_keys, return_counts=True)
+        counts = state.counts.merged_arrays(run_keys, n_docs.astype(np.uint32))
         new_state = BoilerplateState(counts, dict(state.templates), [*state.profiles, *self.profiles])
-        run_keys = np.fromiter(delta.keys(), dtype=np.uint64, count=len(delta))
         often = run_keys[counts.lookup(run_keys) >= min_docs] if len(run_keys) else run_keys
         todo = set(often.tolist()) - set(state.templates)
-        new_state.templates.update(_judge(todo, new_state, counts, min_docs, self.sites))
+        # the site of a text: that of the last document holding it
+        names = list(self.site_names)
+        rev_keys = all_keys[::-1]
+        uniq, first = np.unique(rev_keys, return_index=True)
+        wanted = np.isin(uniq, np.fromiter(todo, dtype=np.uint64, count=len(todo)))
+        sites = {int(k): names[all_sites[::-1][i]] for k, i in zip(uniq[wanted], first[wanted], strict=True)}
+        new_state.templates.update(_judge(todo, new_state, counts, min_docs, sites))
         return new_state
 
 

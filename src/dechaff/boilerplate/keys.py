@@ -55,8 +55,13 @@ class BoilerplateCounts:
     def merged(self, delta: Counter) -> BoilerplateCounts:
         if not delta:
             return self
-        dk = np.fromiter(delta.keys(), dtype=np.uint64, count=len(delta))
-        dc = np.fromiter(delta.values(), dtype=np.uint32, count=len(delta))
+        return self.merged_arrays(np.fromiter(delta.keys(), dtype=np.uint64, count=len(delta)),
+                                  np.fromiter(delta.values(), dtype=np.uint32, count=len(delta)))
+
+    def merged_arrays(self, dk: np.ndarray, dc: np.ndarray) -> BoilerplateCounts:
+        """These counts plus ``dc[i]`` documents for key ``dk[i]``."""
+        if len(dk) == 0:
+            return self
         keys = np.concatenate((self.keys, dk))
         counts = np.concatenate((self.counts, dc))
         order = np.argsort(keys, kind="stable")
