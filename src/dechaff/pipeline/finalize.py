@@ -81,45 +81,14 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     index = load_index(out, m, config)
     session = DedupSession(index, DEDUP_CHUNK)
     now = datetime.now(UTC)
-    audit = Audit(plan.run_id)
-    writers = {t: PartWriter(out, t, plan) for t in ("corpus", "removed")}
-    doc_ids_by_input: dict[str, list[str]] = {}
-    def rows(docs: list[Document], start: int, n: int) -> None:
-        write_rows(docs, session.decisions[start: start + n], audit, writers, summary, doc_ids_by_input,
-                   plan.run_id, now)
-
-    longest = config.dedup.keep == "longest"
-    spilled: list[str] = []  # index segments of this run written before the end (committed with the run)
-    waiting: deque[tuple[list[Document], int, int]] = deque()  # shards whose decisions are not all made yet
-    start = 0
-    for docs in marked_shards(paths, ids, bp_state):  # pass two: dedup, in chunks across shards
-        items = [Item(d.doc_id, p.index, p.text) for d in docs for p in d.paragraphs if p.kept]
-        session.add(items)
-        spill(index, out, plan, spilled)
-        if not longest:  # (keep = "longest": a later chunk may revise any decision; rows wait for pass three)
-            waiting.append((docs, start, len(items)))
-            while waiting and waiting[0][1] + waiting[0][2] <= len(session.decisions):
-                rows(*waiting.popleft())
-        start += len(items)
-    session.finish()
-    while waiting:
-        rows(*waiting.popleft())
-    if longest:
-        start = 0
-        for docs in marked_shards(paths, ids, bp_state):  # pass three: rows, every decision known
-            n = sum(1 for d in docs for p in d.paragraphs if p.kept)
-            rows(docs, start, n)
-            start += n
-    for doc_id, para, text, dec in session.replaced:  # keep = "longest": earlier runs' paragraphs replaced
-        audit.record(doc_id, para, text, dec)
-    writers["removed"].add_many(audit.take_rows())
-    summary.earlier_paragraphs_replaced = len(session.replaced)
-    summary.removed_by_reason = dict(sorted(audit.by_reason.items()))
-    renames, parts = write_tables(out, m, plan, writers, g.rejections)
+    sink = Rows(out, plan, summary, now)
+    spilled = dedup_and_write(paths, ids, bp_state, session, sink, config.dedup.keep == "longest")
+    sink.finish(session.replaced)
+    renames, parts = write_tables(out, m, plan, sink.writers, g.rejections)
     runs = [dict(r) for r in m.runs]
     if session.replaced:
         renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in session.replaced}))
-    new_m = write_state(out, m, plan, g.ledger_rows, doc_ids_by_input, bp_state, index, config, spilled)
+    new_m = write_state(out, m, plan, g.ledger_rows, sink.doc_ids_by_input, bp_state, index, config, spilled)
     summary.seconds = time.time() - t0
     summary.parts = parts
     new_m.runs = [*runs, {"run_id": plan.run_id, "seq": plan.seq, "finished_at": now.isoformat(), "parts": parts,
@@ -127,6 +96,61 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                                                               if k not in ("parts", "recovered")}}]
     commit(out, new_m, renames)
     return summary
+
+
+class Rows:
+    """Where a run's decisions become rows: the audit of every removal, a corpus row for every document
+    that kept something (both to part writers), the summary's counts, the doc ids of every input."""
+
+    def __init__(self, out: OutputDir, plan: RunPlan, summary: RunSummary, now: datetime) -> None:
+        self.audit = Audit(plan.run_id)
+        self.writers = {t: PartWriter(out, t, plan) for t in ("corpus", "removed")}
+        self.summary, self.run_id, self.now = summary, plan.run_id, now
+        self.doc_ids_by_input: dict[str, list[str]] = {}
+
+    def shard(self, docs: list[Document], decisions: list[Decision]) -> None:
+        write_rows(docs, decisions, self.audit, self.writers, self.summary, self.doc_ids_by_input, self.run_id,
+                   self.now)
+
+    def finish(self, replaced: list[tuple[str, int, str, Decision]]) -> None:
+        """The last rows: with keep = "longest", kept paragraphs of earlier runs that a longer copy
+        replaced; and the summary's removal counts."""
+        for doc_id, para, text, dec in replaced:
+            self.audit.record(doc_id, para, text, dec)
+        self.writers["removed"].add_many(self.audit.take_rows())
+        self.summary.earlier_paragraphs_replaced = len(replaced)
+        self.summary.removed_by_reason = dict(sorted(self.audit.by_reason.items()))
+
+
+def dedup_and_write(paths: list[Path], ids: DocIds, bp_state: BoilerplateState, session: DedupSession,
+                    sink: Rows, longest: bool) -> list[str]:
+    """Pass two (and three with keep = "longest"): every shard's kept paragraphs deduplicated in chunks
+    across shards; a shard's rows written once its chunk is decided. Returns the index segments spilled."""
+    index, out, plan = session.index, sink.writers["corpus"].out, sink.writers["corpus"].plan
+    spilled: list[str] = []  # index segments of this run written before the end (committed with the run)
+    waiting: deque[tuple[list[Document], int, int]] = deque()  # shards whose decisions are not all made yet
+    start = 0
+    for docs in marked_shards(paths, ids, bp_state):
+        items = [Item(d.doc_id, p.index, p.text) for d in docs for p in d.paragraphs if p.kept]
+        session.add(items)
+        spill(index, out, plan, spilled)
+        if not longest:  # (keep = "longest": a later chunk may revise any decision; rows wait for pass three)
+            waiting.append((docs, start, len(items)))
+            while waiting and waiting[0][1] + waiting[0][2] <= len(session.decisions):
+                docs0, s0, n0 = waiting.popleft()
+                sink.shard(docs0, session.decisions[s0: s0 + n0])
+        start += len(items)
+    session.finish()
+    while waiting:
+        docs0, s0, n0 = waiting.popleft()
+        sink.shard(docs0, session.decisions[s0: s0 + n0])
+    if longest:
+        start = 0
+        for docs in marked_shards(paths, ids, bp_state):  # every decision known
+            n = sum(1 for d in docs for p in d.paragraphs if p.kept)
+            sink.shard(docs, session.decisions[start: start + n])
+            start += n
+    return spilled
 
 
 def gather(plan: RunPlan, paths: list[Path], summary: RunSummary) -> Gathered:
@@ -267,7 +291,7 @@ class PartWriter:
     under temporary names (the commit renames them)."""
 
     def __init__(self, out: OutputDir, table: str, plan: RunPlan) -> None:
-        self.out, self.table, self.seq, self.rid = out, table, plan.seq, plan.run_id
+        self.out, self.table, self.plan, self.seq, self.rid = out, table, plan, plan.seq, plan.run_id
         self.rows: list[dict] = []
         self.bytes = 0
         self.renames: list[tuple[Path, Path]] = []
