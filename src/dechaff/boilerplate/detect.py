@@ -51,8 +51,9 @@ def _judge(keys: set[int], state: BoilerplateState, counts: BoilerplateCounts, m
     if not keys:
         return {}
     # every text seen in min_docs documents may extend a run of template lines
-    flat = np.fromiter((k for p in profiles for seq in (p.head, p.tail) for x in seq for k in x[:2]),
-                       dtype=np.uint64)
+    le = np.dtype("<u8")
+    flat = np.concatenate([np.zeros(0, np.uint64), *(np.frombuffer(b, le) for p in profiles
+                                                     for b in (p.head_keys, p.tail_keys))]).astype(np.uint64)
     known = flat[counts.lookup(flat) >= min_docs] if len(flat) else flat
     repeated = set(known.tolist())
     edge: dict[int, list[tuple[int, Profile]]] = {}  # text -> the documents it opens or closes
@@ -116,7 +117,7 @@ class Observer:
             site = self.site_names.setdefault(doc.site, len(self.site_names))
             self.keys.append(keys)
             self.site_of.append(np.full(len(keys), site, dtype=np.int32))
-            self.profiles.append(Profile(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
+            self.profiles.append(Profile.of(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
                                          sorted({u.key for u in units if u.short and u.key}), sketch, n_pairs))
         if len(self.keys) > 4096:  # fewer, larger arrays
             self.keys = [np.concatenate(self.keys)]

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from dechaff.boilerplate.keys import BoilerplateCounts
-from dechaff.boilerplate.profile import Profile, window
+from dechaff.boilerplate.profile import Profile
 
 
 # ---------------------------------------------------------------------------------------- state
@@ -33,13 +33,10 @@ class BoilerplateState:
             df = pl.read_parquet(templates)
             st.templates = dict(zip(df["key"].cast(pl.UInt64).to_list(), df["evidence"].to_list(), strict=True))
         if profiles is not None and Path(profiles).exists():
-            u64 = np.dtype("<u8")
             for row in pl.read_parquet(profiles).iter_rows():
                 doc_id, site, n_pairs, head, head_short, tail, tail_short, short, sketch = row
-                st.profiles.append(Profile(
-                    doc_id, site, window(np.frombuffer(head, u64), head_short),
-                    window(np.frombuffer(tail, u64), tail_short), np.frombuffer(short, u64).tolist(),
-                    np.frombuffer(sketch, np.dtype("<u4")).astype(np.uint32), n_pairs))
+                st.profiles.append(Profile(doc_id, site, head, head_short, tail, tail_short, short,
+                                           np.frombuffer(sketch, np.dtype("<u4")).astype(np.uint32), n_pairs))
         return st
 
     def templates_frame(self) -> pl.DataFrame:
@@ -50,22 +47,14 @@ class BoilerplateState:
         """One row per document; keys and sketches as little-endian arrays in binary columns (one value
         a row would cost a hundred rows a document; nested lists are slow to build)."""
         ps = self.profiles
-
-        def keys(seq: list[tuple[int, int, bool]]) -> bytes:
-            return np.array([k for x in seq for k in x[:2]], dtype="<u8").tobytes()
-
-        def flags(seq: list[tuple[int, int, bool]]) -> bytes:
-            return bytes(bool(x[2]) for x in seq)
-
         return pl.DataFrame({
             "doc_id": pl.Series([p.doc_id for p in ps], dtype=pl.String),
             "site": pl.Series([p.site for p in ps], dtype=pl.String),
             "n_pairs": pl.Series([p.n_pairs for p in ps], dtype=pl.Int64),
-            "head": pl.Series([keys(p.head) for p in ps], dtype=pl.Binary),
-            "head_short": pl.Series([flags(p.head) for p in ps], dtype=pl.Binary),
-            "tail": pl.Series([keys(p.tail) for p in ps], dtype=pl.Binary),
-            "tail_short": pl.Series([flags(p.tail) for p in ps], dtype=pl.Binary),
-            "short": pl.Series([np.array(p.short, dtype="<u8").tobytes() for p in ps], dtype=pl.Binary),
+            "head": pl.Series([p.head_keys for p in ps], dtype=pl.Binary),
+            "head_short": pl.Series([p.head_short for p in ps], dtype=pl.Binary),
+            "tail": pl.Series([p.tail_keys for p in ps], dtype=pl.Binary),
+            "tail_short": pl.Series([p.tail_short for p in ps], dtype=pl.Binary),
+            "short": pl.Series([p.short_keys for p in ps], dtype=pl.Binary),
             "sketch": pl.Series([p.sketch.astype("<u4").tobytes() for p in ps], dtype=pl.Binary),
         })
-
