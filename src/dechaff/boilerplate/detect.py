@@ -112,16 +112,16 @@ class Observer:
     def add(self, docs: Sequence[Document]) -> None:
         prepared = [units_of(d) for d in docs]
         sketches = sketch_texts([text for _, _, text in prepared])
+        keys: list[np.ndarray] = []
+        sites: list[np.ndarray] = []
         for doc, (units, lines, _), (sketch, n_pairs) in zip(docs, prepared, sketches, strict=True):
-            keys = np.fromiter({u.key for u in units} - {0}, dtype=np.uint64)
-            site = self.site_names.setdefault(doc.site, len(self.site_names))
-            self.keys.append(keys)
-            self.site_of.append(np.full(len(keys), site, dtype=np.int32))
+            k = np.fromiter({u.key for u in units} - {0}, dtype=np.uint64)
+            keys.append(k)
+            sites.append(np.full(len(k), self.site_names.setdefault(doc.site, len(self.site_names)), np.int32))
             self.profiles.append(Profile.of(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
-                                         sorted({u.key for u in units if u.short and u.key}), sketch, n_pairs))
-        if len(self.keys) > 4096:  # fewer, larger arrays
-            self.keys = [np.concatenate(self.keys)]
-            self.site_of = [np.concatenate(self.site_of)]
+                                            sorted({u.key for u in units if u.short and u.key}), sketch, n_pairs))
+        self.keys.append(np.concatenate([np.zeros(0, np.uint64), *keys]))  # one array a batch
+        self.site_of.append(np.concatenate([np.zeros(0, np.int32), *sites]))
 
     def judge(self, min_docs: int) -> BoilerplateState:
         """The new state: counts and profiles with this run's, and the templates found among the texts

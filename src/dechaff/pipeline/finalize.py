@@ -103,14 +103,38 @@ class Rows:
     that kept something (both to part writers), the summary's counts, the doc ids of every input."""
 
     def __init__(self, out: OutputDir, plan: RunPlan, summary: RunSummary, now: datetime) -> None:
+        self.out, self.plan, self.summary, self.now = out, plan, summary, now
         self.audit = Audit(plan.run_id)
         self.writers = {t: PartWriter(out, t, plan) for t in ("corpus", "removed")}
-        self.summary, self.run_id, self.now = summary, plan.run_id, now
         self.doc_ids_by_input: dict[str, list[str]] = {}
 
     def shard(self, docs: list[Document], decisions: list[Decision]) -> None:
-        write_rows(docs, decisions, self.audit, self.writers, self.summary, self.doc_ids_by_input, self.run_id,
-                   self.now)
+        """A shard's dedup decisions (one per kept paragraph) applied, every removal recorded, a corpus row
+        for every document that kept something; the doc ids of every input noted (for the ledger)."""
+        owners = [p for d in docs for p in d.paragraphs if p.kept]
+        for p, dec in zip(owners, decisions, strict=True):
+            if not dec.keep:
+                p.decision = dec
+        summary = self.summary
+        for d in docs:
+            kept = [p for p in d.paragraphs if p.kept]
+            n_removed = sum(self.audit.record_paragraph(p) for p in d.paragraphs)
+            summary.documents_read += 1
+            summary.paragraphs_read += len(d.paragraphs)
+            summary.paragraphs_kept += len(kept)
+            self.doc_ids_by_input.setdefault(d.input, []).append(d.doc_id)
+            if not kept:
+                summary.documents_emptied += 1
+                continue
+            summary.documents_kept += 1
+            text = "\n\n".join(p.text for p in kept)
+            self.writers["corpus"].add({
+                "doc_id": d.doc_id, "source": d.source, "url": d.url, "title": d.title,
+                "text": text, "n_paragraphs": len(d.paragraphs), "n_removed": n_removed,
+                "kept_paragraphs": [p.index for p in kept], "content_sha256": d.content_sha256,
+                "encoding": d.encoding, "run_id": self.plan.run_id, "ingested_at": self.now,
+            }, len(text))
+        self.writers["removed"].add_many(self.audit.take_rows())
 
     def finish(self, replaced: list[tuple[str, int, str, Decision]]) -> None:
         """The last rows: with keep = "longest", kept paragraphs of earlier runs that a longer copy
@@ -126,28 +150,28 @@ def dedup_and_write(paths: list[Path], ids: DocIds, bp_state: BoilerplateState, 
                     sink: Rows, longest: bool) -> list[str]:
     """Pass two (and three with keep = "longest"): every shard's kept paragraphs deduplicated in chunks
     across shards; a shard's rows written once its chunk is decided. Returns the index segments spilled."""
-    index, out, plan = session.index, sink.writers["corpus"].out, sink.writers["corpus"].plan
     spilled: list[str] = []  # index segments of this run written before the end (committed with the run)
     waiting: deque[tuple[list[Document], int, int]] = deque()  # shards whose decisions are not all made yet
-    start = 0
+    sizes: list[int] = []  # kept paragraphs of every shard
+
+    def write_decided() -> None:
+        while waiting and waiting[0][1] + waiting[0][2] <= len(session.decisions):
+            docs, start, n = waiting.popleft()
+            sink.shard(docs, session.decisions[start: start + n])
+
     for docs in marked_shards(paths, ids, bp_state):
         items = [Item(d.doc_id, p.index, p.text) for d in docs for p in d.paragraphs if p.kept]
         session.add(items)
-        spill(index, out, plan, spilled)
+        spill(session.index, sink.out, sink.plan, spilled)
         if not longest:  # (keep = "longest": a later chunk may revise any decision; rows wait for pass three)
-            waiting.append((docs, start, len(items)))
-            while waiting and waiting[0][1] + waiting[0][2] <= len(session.decisions):
-                docs0, s0, n0 = waiting.popleft()
-                sink.shard(docs0, session.decisions[s0: s0 + n0])
-        start += len(items)
+            waiting.append((docs, sum(sizes), len(items)))
+            write_decided()
+        sizes.append(len(items))
     session.finish()
-    while waiting:
-        docs0, s0, n0 = waiting.popleft()
-        sink.shard(docs0, session.decisions[s0: s0 + n0])
+    write_decided()
     if longest:
         start = 0
-        for docs in marked_shards(paths, ids, bp_state):  # every decision known
-            n = sum(1 for d in docs for p in d.paragraphs if p.kept)
+        for docs, n in zip(marked_shards(paths, ids, bp_state), sizes, strict=True):  # every decision known
             sink.shard(docs, session.decisions[start: start + n])
             start += n
     return spilled
@@ -257,41 +281,12 @@ def load_index(out: OutputDir, m: Manifest, config: Config) -> DedupIndex:
     return DedupIndex.load(config.dedup, [out.root / s for s in m.index_segments], recompute=stale)
 
 
-def write_rows(docs: list[Document], decisions: list[Decision], audit: Audit, writers: dict[str, PartWriter],
-               summary: RunSummary, doc_ids_by_input: dict[str, list[str]], run_id: str, now: datetime) -> None:
-    """The shard's dedup decisions applied, every removal recorded, a corpus row for every document that
-    kept something, all handed to the part writers; the doc ids of every input noted (for the ledger)."""
-    owners = [p for d in docs for p in d.paragraphs if p.kept]
-    for p, dec in zip(owners, decisions, strict=True):
-        if not dec.keep:
-            p.decision = dec
-    for d in docs:
-        kept = [p for p in d.paragraphs if p.kept]
-        n_removed = sum(audit.record_paragraph(p) for p in d.paragraphs)
-        summary.documents_read += 1
-        summary.paragraphs_read += len(d.paragraphs)
-        summary.paragraphs_kept += len(kept)
-        doc_ids_by_input.setdefault(d.input, []).append(d.doc_id)
-        if not kept:
-            summary.documents_emptied += 1
-            continue
-        summary.documents_kept += 1
-        text = "\n\n".join(p.text for p in kept)
-        writers["corpus"].add({
-            "doc_id": d.doc_id, "source": d.source, "url": d.url, "title": d.title,
-            "text": text, "n_paragraphs": len(d.paragraphs), "n_removed": n_removed,
-            "kept_paragraphs": [p.index for p in kept], "content_sha256": d.content_sha256,
-            "encoding": d.encoding, "run_id": run_id, "ingested_at": now,
-        }, len(text))
-    writers["removed"].add_many(audit.take_rows())
-
-
 class PartWriter:
     """One table's rows of a run, written as parts of at most ``PART_ROWS`` rows / ``PART_BYTES`` of text
     under temporary names (the commit renames them)."""
 
     def __init__(self, out: OutputDir, table: str, plan: RunPlan) -> None:
-        self.out, self.table, self.plan, self.seq, self.rid = out, table, plan, plan.seq, plan.run_id
+        self.out, self.table, self.seq, self.rid = out, table, plan.seq, plan.run_id
         self.rows: list[dict] = []
         self.bytes = 0
         self.renames: list[tuple[Path, Path]] = []

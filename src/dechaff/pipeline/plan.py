@@ -42,9 +42,9 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     for item in inputs:
         try:
             st = item.path.stat()
-            size = st.st_size
+            size, key = st.st_size, (item.rel, st.st_size, st.st_mtime_ns)
             # a file whose path, size and mtime the ledger knows is not read again (rehash_inputs: it is)
-            sha = stats.get((item.rel, size, st.st_mtime_ns)) if not config.rehash_inputs else None
+            sha = stats.get(key) if not config.rehash_inputs else None
             if sha is None:
                 sha = sha256_file(item.path)
         except PermissionError:
@@ -55,15 +55,15 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
             continue
         if sha in known:
             n_known += 1
-            if (item.rel, size, st.st_mtime_ns) not in stats:  # moved, copied or touched: remember it as is
-                seen_stats[item.rel] = (size, st.st_mtime_ns)
+            if key not in stats:  # moved, copied or touched: remember it as it is now
+                seen_stats[item.rel] = key[1:]
                 restat.append((item.rel, sha))
             continue
         if sha in seen:
             pre.append((item.rel, f"skipped: same content as {seen[sha]}, which is ingested in this run", sha))
             continue
         seen[sha] = item.rel
-        seen_stats[item.rel] = (size, st.st_mtime_ns)
+        seen_stats[item.rel] = key[1:]
         real = item.path.relative_to(raw_dir).as_posix()
         if real != item.rel:
             paths[item.rel] = os.fsencode(real).hex()

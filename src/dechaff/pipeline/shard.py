@@ -29,7 +29,6 @@ class Cleaner:
         self.patterns: PatternSet = as_pattern_set(load_patterns(config.chrome_patterns))
         self.chrome = ChromeParams(keep_comments=config.keep_comments)
         self.html = HtmlParams(chrome=self.chrome)
-        self.keep_comments = config.keep_comments
 
     def clean(self, doc: Document) -> Rejection | None:
         """Extract (HTML) and decide the document's paragraphs in place; a rejection for a document that
@@ -37,7 +36,8 @@ class Cleaner:
         hints = None
         if doc.markup is not None:
             try:
-                page = extract_blocks(doc.markup, url=doc.url, keep_comments=self.keep_comments, params=self.html)
+                page = extract_blocks(doc.markup, url=doc.url, keep_comments=self.chrome.keep_comments,
+                                     params=self.html)
             except RecursionError:
                 where = f"{doc.record}: " if doc.record else ""
                 return Rejection(doc.ref or doc.source, f"{where}markup nested too deeply to parse")

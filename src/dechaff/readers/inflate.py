@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
 from dechaff.readers.types import ReadError
 
@@ -46,36 +47,48 @@ class _Overflow(ReadError):
         self.kind = kind
 
 
-_ZSTD_STEP = 4096  # compressed bytes fed at a time: one step expands to at most ~128 MiB, then the cap is checked
+_ZSTD_STEP = 4096  # compressed bytes fed at a time: one step inflates to at most ~128 MiB
+
+
+def zstd_pieces(raw: Iterator[bytes], name: str) -> Iterator[bytes]:
+    """Inflated pieces of (possibly multi-frame) zstd data given as blocks; a frame cut short is an error."""
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    dobj = dctx.decompressobj()
+    in_frame = False
+    try:
+        for block in raw:
+            pending = block
+            while pending:
+                piece, pending = pending[:_ZSTD_STEP], pending[_ZSTD_STEP:]
+                while piece:
+                    in_frame = True
+                    out = dobj.decompress(piece)
+                    if out:
+                        yield out
+                    piece = b""
+                    if dobj.eof:  # a frame ended: the rest is the next frame
+                        in_frame = False
+                        piece = dobj.unused_data
+                        dobj = dctx.decompressobj()
+    except zstandard.ZstdError as e:
+        raise ReadError(f"corrupt zstd data in {name}: {e}") from None
+    if in_frame:
+        raise ReadError(f"truncated zstd data in {name} (its last frame does not end)")
 
 
 def unzstd_capped(data: bytes, cap: int, name: str) -> bytes:
     """Decompress (possibly multi-frame) zstd data, refusing to expand past ``cap`` bytes; a truncated
     frame is an error."""
-    import zstandard
-
-    dctx = zstandard.ZstdDecompressor()
+    if not data:
+        raise ReadError(f"truncated zstd data in {name} (its last frame does not end)")
     out = bytearray()
-    dobj = dctx.decompressobj()
-    pending = b""
-    pos = 0
-    try:
-        while pos < len(data) or pending:
-            if pending:
-                chunk, pending = pending, b""
-            else:
-                chunk, pos = data[pos: pos + _ZSTD_STEP], pos + _ZSTD_STEP
-            out += dobj.decompress(chunk)
-            if len(out) > cap:
-                raise _Overflow("zstd", cap)
-            if dobj.eof:  # a frame ended: the rest is the next frame
-                pending = dobj.unused_data
-                dobj = dctx.decompressobj()
-                if not pending and pos >= len(data):
-                    return bytes(out)
-    except zstandard.ZstdError as e:
-        raise ReadError(f"corrupt zstd data in {name}: {e}") from None
-    raise ReadError(f"truncated zstd data in {name} (its last frame does not end)")
+    for piece in zstd_pieces(iter((data,)), name):
+        out += piece
+        if len(out) > cap:
+            raise _Overflow("zstd", cap)
+    return bytes(out)
 
 
 def gunzip_capped(data: bytes, cap: int, name: str) -> bytes:

@@ -31,7 +31,8 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
                max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
                parquet_columns: ParquetColumns | None = None) -> ReadResult:
     """Read one raw input. Never raises for bad content: failures come back as rejections. HTML comes
-    back as markup (``Document.markup``): the shard step extracts it."""
+    back as markup (``Document.markup``): the shard step extracts it. ``content_sha256``: what the run
+    listed; an input that no longer hashes to it is left for the next run."""
     res = ReadResult()
     kind = item.kind
     if kind is None:
@@ -39,25 +40,32 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
         res.rejections.append(Rejection(item.rel, f"skipped: unsupported file type {suffix}; "
                                                   f"dechaff reads {', '.join(SUPPORTED)}"))
         return res
-    if kind == "jsonl":
-        return _read_streamed(item, content_sha256, max_decompressed_bytes, res)
     try:
-        with open_regular(item.path) as f:
-            data = f.read()
+        if kind == "jsonl":
+            sha = _read_streamed(item, max_decompressed_bytes, res)
+        else:
+            sha = _read_whole(item, kind, content_sha256, max_decompressed_bytes, parquet_columns, res)
     except PermissionError:
-        res.rejections.append(Rejection(item.rel, "cannot be read: permission denied"))
-        res.retry = True
-        return res
+        return _retry(res, item.rel, "cannot be read: permission denied")
     except OSError as e:
-        res.rejections.append(Rejection(item.rel, f"cannot be read: {e.strerror or e}"))
-        res.retry = True
-        return res
-    sha = hashlib.sha256(data).hexdigest()  # what is stored is what was read
+        return _retry(res, item.rel, f"cannot be read: {e.strerror or e}")
     if content_sha256 is not None and sha != content_sha256:
-        res.rejections.append(Rejection(item.rel, "changed while the run was reading it (its content is not "
-                                                  "what the run listed); the next run reads it"))
-        res.retry = True
-        return res
+        return _retry(res, item.rel, "changed while the run was reading it (its content is not what the run "
+                                     "listed); the next run reads it")
+    for d in res.documents:
+        d.input = item.rel
+    return res
+
+
+def _read_whole(item: RawInput, kind: str, expected: str | None, cap: int, columns: ParquetColumns | None,
+                res: ReadResult) -> str:
+    """A text, HTML, Parquet or WARC input read whole; returns its hash (nothing is parsed when it is not
+    the ``expected`` one)."""
+    with open_regular(item.path) as f:
+        data = f.read()
+    sha = hashlib.sha256(data).hexdigest()  # what is stored is what was read
+    if expected is not None and sha != expected:
+        return sha
     try:
         if kind == "text":
             if not data.strip():
@@ -72,45 +80,31 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
                 raise ReadError("empty file (no HTML)")
             markup, enc = decode_html(data)
             res.documents.append(html_document(doc_id_for(item.rel), item.rel, markup, None, None,
-                                                item.site, sha, enc, item.rel))
+                                               item.site, sha, enc, item.rel))
         elif kind == "parquet":
-            read_parquet(item, data, res, parquet_columns or ParquetColumns())
+            read_parquet(item, data, res, columns or ParquetColumns())
         elif kind == "warc":
-            read_warc(item, data, res, max_decompressed_bytes)
+            read_warc(item, data, res, cap)
     except ReadError as e:
         res.documents.clear()
         res.rejections.append(Rejection(item.rel, str(e)))
-    for d in res.documents:
-        d.input = item.rel
-    return res
+    return sha
 
 
-def _read_streamed(item: RawInput, content_sha256: str | None, cap: int, res: ReadResult) -> ReadResult:
-    """A JSONL input read, hashed and inflated a chunk at a time (see :mod:`dechaff.readers.stream`)."""
+def _read_streamed(item: RawInput, cap: int, res: ReadResult) -> str:
+    """A JSONL input read, hashed and inflated a chunk at a time (see :mod:`dechaff.readers.stream`);
+    returns the hash of the whole file."""
     hasher = hashlib.sha256()
-    error: ReadError | None = None
-    try:
-        with open_regular(item.path) as f:
-            size = os.fstat(f.fileno()).st_size
-            try:
-                read_jsonl(item, stream_lines(f, item.rel, size, cap, hasher), res)
-            except ReadError as e:
-                error = e
-            for rest in iter(lambda: f.read(1 << 20), b""):  # (the hash covers the whole file)
-                hasher.update(rest)
-    except PermissionError:
-        return _retry(res, item.rel, "cannot be read: permission denied")
-    except OSError as e:
-        return _retry(res, item.rel, f"cannot be read: {e.strerror or e}")
-    if content_sha256 is not None and hasher.hexdigest() != content_sha256:
-        return _retry(res, item.rel, "changed while the run was reading it (its content is not what the run "
-                                     "listed); the next run reads it")
-    if error is not None:  # the whole file is rejected: its records' own rejections would only be noise
-        res.documents.clear()
-        res.rejections[:] = [Rejection(item.rel, str(error))]
-    for d in res.documents:
-        d.input = item.rel
-    return res
+    with open_regular(item.path) as f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            read_jsonl(item, stream_lines(f, item.rel, size, cap, hasher), res)
+        except ReadError as e:  # the whole file is rejected: its records' own rejections would only be noise
+            res.documents.clear()
+            res.rejections[:] = [Rejection(item.rel, str(e))]
+        for rest in iter(lambda: f.read(1 << 20), b""):  # (the hash covers the whole file)
+            hasher.update(rest)
+    return hasher.hexdigest()
 
 
 def _retry(res: ReadResult, rel: str, why: str) -> ReadResult:

@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from dechaff.readers.inflate import INFLATE_FLOOR, INFLATE_RATIO
+from dechaff.readers.inflate import INFLATE_FLOOR, INFLATE_RATIO, zstd_pieces
 from dechaff.readers.types import ReadError
 
 CHUNK = 1 << 20  # inflated bytes taken at a time
@@ -48,54 +48,22 @@ def stream_lines(f: BinaryIO, name: str, size: int, max_line: int, hasher) -> It
     """The lines of ``f`` (``size`` bytes on disk), inflated when it is gzip or zstd; every byte read is
     fed to ``hasher``. Raises :class:`ReadError` for corrupt or truncated data, a bomb, or a line longer
     than ``max_line`` bytes."""
-    head = f.read(4)
-    hasher.update(head)
-    kind = _kind(head, name)
     raw = _Hashing(f, hasher)
-    limit = max(INFLATE_FLOOR, INFLATE_RATIO * size)
+    head = raw.read(4)
+    kind = _kind(head, name)
+    src = _Prefixed(head, raw)
     try:
-        if kind == "plain":
-            yield from _lines(_chain(head, raw), name, None, max_line)
-            return
         if kind == "gzip":
-            reader = gzip.GzipFile(fileobj=_Prefixed(head, raw), mode="rb")
+            reader = gzip.GzipFile(fileobj=src, mode="rb")
             chunks: Iterator[bytes] = iter(lambda: reader.read(CHUNK), b"")
         else:
-            chunks = _zstd_chunks(_chain(head, raw), name)
-        yield from _lines(chunks, name, (kind, limit, size), max_line)
+            chunks = iter(lambda: src.read(CHUNK), b"")
+            if kind == "zstd":
+                chunks = zstd_pieces(chunks, name)
+        inflated = None if kind == "plain" else (kind, max(INFLATE_FLOOR, INFLATE_RATIO * size), size)
+        yield from _lines(chunks, name, inflated, max_line)
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise ReadError(f"truncated or corrupt gzip data in {name} ({e})") from None
-
-
-_ZSTD_STEP = 4096  # compressed bytes fed at a time: one step inflates to at most ~128 MiB
-
-
-def _zstd_chunks(raw: Iterator[bytes], name: str) -> Iterator[bytes]:
-    """Inflated pieces of (possibly multi-frame) zstd data; a frame cut short is an error."""
-    import zstandard
-
-    dctx = zstandard.ZstdDecompressor()
-    dobj = dctx.decompressobj()
-    in_frame = False
-    try:
-        for block in raw:
-            pending = block
-            while pending:
-                piece, pending = pending[:_ZSTD_STEP], pending[_ZSTD_STEP:]
-                while piece:
-                    in_frame = True
-                    out = dobj.decompress(piece)
-                    if out:
-                        yield out
-                    piece = b""
-                    if dobj.eof:  # a frame ended: the rest is the next frame
-                        in_frame = False
-                        piece = dobj.unused_data
-                        dobj = dctx.decompressobj()
-    except zstandard.ZstdError as e:
-        raise ReadError(f"corrupt zstd data in {name}: {e}") from None
-    if in_frame:
-        raise ReadError(f"truncated zstd data in {name} (its last frame does not end)")
 
 
 class _Prefixed:
@@ -115,12 +83,6 @@ class _Prefixed:
 
     def readable(self) -> bool:
         return True
-
-
-def _chain(head: bytes, raw: _Hashing) -> Iterator[bytes]:
-    if head:
-        yield head
-    yield from iter(lambda: raw.read(CHUNK), b"")
 
 
 def _lines(chunks: Iterator[bytes], name: str, inflated: tuple[str, int, int] | None, max_line: int) -> Iterator[bytes]:
