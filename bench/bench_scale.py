@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Scale: a synthetic corpus of N paragraphs (default 1,000,000) through the whole pipeline.
 
-Generates documents of 10 paragraphs (random letter words from a 20k vocabulary, ~60 words each) as JSONL
-files in a raw directory, with 15% of paragraphs copied (exact or with a few words changed) from
-earlier documents, runs the pipeline once (``run_local``: the functions the flow's tasks call, without
+Generates documents of 10 paragraphs as JSONL files in a raw directory: realistic text by default (a
+word Markov chain of order 2 over the WCXB dev set's main content, with its paragraph lengths: median 6
+words, mean 15), or ``--text letters`` (~60 random-letter words from a 20k vocabulary, the figures before
+2026-12-02); 15% of paragraphs copied (exact or with a few words moved) from earlier documents. It runs the pipeline once (``run_local``: the functions the flow's tasks call, without
 Prefect), and prints wall time, peak RSS, and the RAM the persisted dedup index takes per paragraph.
 
     python bench/bench_scale.py [--paragraphs 1000000] [--keep DIR]
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,10 +29,71 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def generate(raw: Path, n_par: int, seed: int = 5) -> int:
+def _markov(shared: Path):
+    """A word-level Markov chain of order 2 over the WCXB dev set's main-content text: its transitions
+    (CSR: ``dst[off[s]:off[s]+cnt[s]]`` are the states that follow state ``s``), the word each state ends
+    with, and the lengths (words) of the real paragraphs."""
+    truth = json.loads((shared / "data" / "wcxb-dev" / "ground-truth.json").read_text(encoding="utf-8"))
+    paras = [p.split() for v in truth.values() for p in re.split(r"\n+", v["articleBody"]) if p.strip()]
+    vocab = {"": 0}
+    ids: list[int] = []
+    for p in paras:
+        ids += [0, 0]
+        ids.extend(vocab.setdefault(w, len(vocab)) for w in p)
+    ids.append(0)
+    a = np.array(ids, dtype=np.int64)
+    n_words = len(vocab)
+    states, sid = np.unique(a[:-1] * n_words + a[1:], return_inverse=True)
+    order = np.argsort(sid[:-1], kind="stable")
+    dst = sid[1:][order]
+    cnt = np.bincount(sid[:-1], minlength=len(states))
+    off = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+    words = np.array(list(vocab), dtype=object)
+    return words, states % n_words, dst, cnt, off, int(np.searchsorted(states, 0)), np.array([len(p) for p in paras])
+
+
+class _Paragraphs:
+    """Fresh paragraphs: Markov text with the real paragraphs' length distribution (``markov``), or
+    ~60 random-letter words from a 20k vocabulary (``letters``, the figures before 2026-12-02)."""
+
+    def __init__(self, kind: str, shared: Path, rng: np.random.Generator) -> None:
+        self.kind, self.rng, self.buf = kind, rng, []
+        if kind == "markov":
+            self.model = _markov(shared)
+        else:
+            letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+            self.vocab = np.array(["".join(letters[rng.integers(0, 26, size=int(rng.integers(2, 10)))])
+                                   for _ in range(20_000)])
+
+    def take(self) -> str:
+        if not self.buf:
+            self.buf = self._batch(20_000)[::-1]
+        return self.buf.pop()
+
+    def _batch(self, n: int) -> list[str]:
+        rng = self.rng
+        if self.kind != "markov":
+            words = self.vocab[rng.integers(0, len(self.vocab), size=(n, 60))]
+            return [" ".join(w) + "." for w in words]
+        words, last, dst, cnt, off, start, real = self.model
+        lens = real[rng.integers(0, len(real), size=n)]
+        chains = 2_000
+        steps = int(lens.sum() * 1.3) // chains + 1   # (the chain's paragraph ends are dropped)
+        s = np.full(chains, start)
+        out = np.empty((steps, chains), dtype=np.int64)
+        for i in range(steps):
+            s = np.where(cnt[s] == 0, start, s)
+            s = dst[off[s] + (rng.random(chains) * cnt[s]).astype(np.int64)]
+            out[i] = last[s]
+        stream = out.T.ravel()
+        stream = words[stream[stream != 0]]
+        cut = np.concatenate([[0], np.cumsum(lens)])
+        return [" ".join(stream[cut[i]:cut[i + 1]]) for i in range(n) if cut[i + 1] <= len(stream)]
+
+
+def generate(raw: Path, n_par: int, kind: str = "markov", shared: Path | None = None, seed: int = 5) -> int:
     rng = np.random.default_rng(seed)
-    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
-    vocab = np.array(["".join(letters[rng.integers(0, 26, size=int(rng.integers(2, 10)))]) for _ in range(20_000)])
+    fresh = _Paragraphs(kind, shared or ROOT.parent / "shared", rng)
     per_doc, per_file = 10, 10_000
     n_docs = n_par // per_doc
     raw.mkdir(parents=True, exist_ok=True)
@@ -42,20 +106,19 @@ def generate(raw: Path, n_par: int, seed: int = 5) -> int:
                 f.close()
             f = open(raw / f"part-{d // per_file:04d}.jsonl", "w", encoding="utf-8")  # noqa: SIM115
         paras = []
-        words = vocab[rng.integers(0, len(vocab), size=(per_doc, 60))]
-        for k in range(per_doc):
+        for _ in range(per_doc):
             if made and rng.random() < 0.15:
                 src = made[int(rng.integers(0, len(made)))].split()
                 if rng.random() < 0.5:
                     for _ in range(3):
-                        src[int(rng.integers(0, len(src)))] = str(vocab[int(rng.integers(0, len(vocab)))])
-                paras.append(" ".join(src) + ".")
+                        src[int(rng.integers(0, len(src)))] = src[int(rng.integers(0, len(src)))]
+                paras.append(" ".join(src))
                 copies += 1
             else:
-                p = " ".join(words[k]) + "."
+                p = fresh.take()
                 paras.append(p)
-                if len(made) < 200_000:
-                    made.append(p[:-1])
+                if len(made) < 200_000 and len(p.split()) >= 8:
+                    made.append(p)
         f.write(json.dumps({"id": f"d{d:07d}", "text": "\n\n".join(paras)}) + "\n")
     if f:
         f.close()
@@ -95,11 +158,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--paragraphs", type=int, default=1_000_000)
     ap.add_argument("--keep", help="work directory to keep")
+    ap.add_argument("--text", choices=("markov", "letters"), default="markov",
+                    help="paragraph text: a Markov chain over the WCXB dev text with its paragraph lengths "
+                         "(default; needs ../shared), or 60 random-letter words (the figures before 2026-12-02)")
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--phases", action="store_true", help="print RSS and peak RSS after each phase of the run")
     a = ap.parse_args()
     work = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="dechaff-scale-"))
+    if a.generate_only:
+        print(generate(work / "raw", a.paragraphs, a.text, a.shared))
+        return
     t0 = time.perf_counter()
-    copies = generate(work / "raw", a.paragraphs)
+    # generated in a child process, so that the peak RSS printed is the pipeline's alone
+    made = subprocess.run([sys.executable, __file__, "--generate-only", "--keep", str(work), "--paragraphs",
+                           str(a.paragraphs), "--text", a.text, "--shared", str(a.shared)],
+                          check=True, capture_output=True, text=True)
+    copies = int(made.stdout.split()[-1])
     gen = time.perf_counter() - t0
 
     from dechaff.config import Config

@@ -77,3 +77,28 @@ def test_a_100mb_single_line_file_goes_through_the_pipeline(tmp_path):
     assert s.documents_kept == 2
     corpus = pl.read_parquet(tmp_path / "out" / "corpus" / "*.parquet")
     assert corpus.filter(pl.col("doc_id") == "huge")["text"][0] == line
+
+
+def test_a_jsonl_found_truncated_after_its_documents_were_staged_loses_them_all(tmp_path, monkeypatch):
+    """A large JSONL is staged as it is read (batches of 5,000 paragraphs here): when its end turns out to be
+    truncated, its documents already written are dropped, those of the inputs around it are not."""
+    import dechaff.store.staging as staging
+
+    monkeypatch.setattr(staging, "BATCH_PARAGRAPHS", 5000)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_text("".join(json.dumps({"id": f"a{k}", "text": f"First file, document {k} says hello."})
+                                         + "\n" for k in range(5)))
+    body = "".join(json.dumps({"id": f"t{k}", "text": f"Record {k} of a long file that ends badly."}) + "\n"
+                   for k in range(40_000))  # (2 MB: more than one inflated chunk is read)
+    (raw / "b-trunc.jsonl.gz").write_bytes(gzip.compress(body.encode())[:-10])
+    (raw / "c.jsonl").write_text(json.dumps({"id": "c0", "text": "The last file has one good document."}) + "\n")
+    s = run_local(raw, tmp_path / "out")
+    corpus = pl.read_parquet(tmp_path / "out" / "corpus" / "*.parquet")
+    assert sorted(corpus["doc_id"]) == [*(f"a{k}" for k in range(5)), "c0"]
+    assert s.documents_read == 6 and s.inputs_rejected == 1
+    staged = list((tmp_path / "out").rglob("docs-*.parquet"))
+    assert not staged  # (staging is gone after the commit)
+    ledger = pl.read_parquet(next((tmp_path / "out" / "_state").glob("ledger-*.pq")))
+    row = ledger.filter(pl.col("source") == "b-trunc.jsonl.gz").row(0, named=True)
+    assert row["status"] == "rejected" and row["n_documents"] == 0 and row["doc_ids"] == []

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 import dechaff.pipeline.finalize as fin
+import dechaff.store.staging as staging
 from dechaff.config import Config
 from dechaff.dedup.types import DedupParams
 from dechaff.pipeline import run_local
@@ -48,7 +49,7 @@ def _tables(out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
 @pytest.mark.parametrize("keep", ["earliest", "longest"])
 @pytest.mark.parametrize(("chunk", "spill"), [(100_000, 250_000), (40, 250_000), (40, 30)])
 def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk, spill):
-    """Shards of one file each (shards wait for their dedup chunk; with a chunk of 40 paragraphs the
+    """Shards of one file each, staged in batches of a paragraph or seven (batches wait for their dedup chunk; with a chunk of 40 paragraphs the
     chunks end inside shards and across them; with a spill of 30 entries the run's index entries go to
     segments of their own as it goes) give the tables of one shard for all."""
     raw = tmp_path / "raw"
@@ -57,6 +58,7 @@ def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk, spil
     one = run_local(raw, tmp_path / "one", Config(dedup=dedup))
     monkeypatch.setattr(fin, "DEDUP_CHUNK", chunk)
     monkeypatch.setattr(fin, "SPILL_ENTRIES", spill)
+    monkeypatch.setattr(staging, "BATCH_PARAGRAPHS", 1 if chunk == 40 else 7)  # (staged in batches of 1 or 7)
     many = run_local(raw, tmp_path / "many", Config(dedup=dedup, max_shard_files=1))  # a shard per file
     c1, r1 = _tables(tmp_path / "one")
     c2, r2 = _tables(tmp_path / "many")

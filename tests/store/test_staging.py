@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dechaff.chrome import apply_chrome
 from dechaff.model import Decision, Document, split_paragraphs
-from dechaff.store.staging import read_shard, write_shard
+from dechaff.store.staging import ShardWriter, read_shard, read_shard_meta, shard_batches, write_shard
 
 PAGE = """Home | News | Sport
 
@@ -32,8 +32,8 @@ def test_documents_and_decisions_survive_staging(tmp_path):
     ledger = [{"source": "d0.txt", "content_sha256": "ab" * 32, "status": "ingested", "n_documents": 1}]
     write_shard(tmp_path / "shard", docs, rejections, ledger)
     assert not list((tmp_path / "shard").glob("*.pkl"))
-    got, rej, led = read_shard(tmp_path / "shard")
-    assert rej == rejections and led == ledger
+    got, meta = read_shard(tmp_path / "shard")
+    assert meta.rejections == rejections and meta.ledger == ledger and meta.dropped == []
     for a, b in zip(docs, got, strict=True):
         for f in ("doc_id", "source", "url", "title", "site", "content_sha256", "encoding", "fmt", "input"):
             assert getattr(a, f) == getattr(b, f), f
@@ -49,3 +49,37 @@ def test_an_unfinished_shard_is_not_read(tmp_path):
     (tmp_path / "s" / "done").unlink()
     with pytest.raises(FileNotFoundError, match="incomplete"):
         read_shard(tmp_path / "s")
+
+
+def _docs(n: int, inp: str = "a.jsonl") -> list[Document]:
+    out = []
+    for k in range(n):
+        d = Document(doc_id=f"{inp}#{k}", source=f"{inp}:{k}", text=f"para {k} one\n\npara {k} two", input=inp)
+        d.paragraphs = apply_chrome(d)
+        out.append(d)
+    return out
+
+
+def test_a_shard_is_staged_in_batches_that_read_back_in_order(tmp_path):
+    docs = _docs(25)
+    write_shard(tmp_path / "s", docs, [], [], batch_paragraphs=6)  # two paragraphs a document
+    assert len(list((tmp_path / "s").glob("docs-*.parquet"))) == 9  # batches of 3 documents, and one of 1
+    batches = list(shard_batches(tmp_path / "s"))
+    assert [len(b) for b in batches] == [3] * 8 + [1]
+    assert [d.doc_id for b in batches for d in b] == [d.doc_id for d in docs]
+    assert [[p.lines for p in d.paragraphs] for b in batches for d in b] == [[p.lines for p in d.paragraphs] for d in docs]
+
+
+def test_a_dropped_input_is_not_read_back_whether_written_or_held(tmp_path):
+    w = ShardWriter(tmp_path / "s", batch_paragraphs=4)
+    for d in _docs(3, "a.jsonl") + _docs(3, "bad.jsonl"):
+        w.add(d)  # (bad.jsonl's first two documents are written in batches by now, its third is held)
+    w.drop_input("bad.jsonl")
+    for d in _docs(2, "c.jsonl"):
+        w.add(d)
+    w.close([], [])
+    assert read_shard_meta(tmp_path / "s").dropped == ["bad.jsonl"]
+    got, _meta = read_shard(tmp_path / "s")
+    assert [d.input for d in got] == ["a.jsonl"] * 3 + ["c.jsonl"] * 2
+    # dropped elsewhere (another shard held a piece of the same file): left out too
+    assert [d.input for b in shard_batches(tmp_path / "s", {"a.jsonl", "bad.jsonl"}) for d in b] == ["c.jsonl"] * 2

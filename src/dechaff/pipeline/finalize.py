@@ -1,12 +1,13 @@
-"""The finalize step of a run (one task, under the output lock, in ingestion order), streamed shard by
-shard so that memory depends on the shard size and the index, not on the run:
+"""The finalize step of a run (one task, under the output lock, in ingestion order), streamed batch by
+batch (a shard is staged as batches of about ``BATCH_PARAGRAPHS`` paragraphs), so that memory depends on
+the batch size and the index, not on the run:
 
-1. the shards' rejections and ledger rows are gathered (small);
-2. pass one over the shards: documents get corpus-unique ids, and their site-template counts and
+1. the shards' rejections, ledger rows and dropped inputs are gathered (small);
+2. pass one over the batches: documents get corpus-unique ids, and their site-template counts and
    profiles are taken (``boilerplate.Observer``); the templates are judged once, with every copy seen;
-3. pass two: each shard's documents are marked (templates, emptied paragraphs) and their kept paragraphs
+3. pass two: each batch's documents are marked (templates, emptied paragraphs) and their kept paragraphs
    handed to ``dedup.DedupSession``, which decides them against the persistent index in the same chunks
-   as one call over the whole run (so the same decisions), holding one decision per paragraph; a shard
+   as one call over the whole run (so the same decisions), holding one decision per paragraph; a batch
    waits until its paragraphs' chunk is decided (at most about a chunk of paragraphs waits), then its
    corpus and removed rows go to parts of bounded size under temporary names. With keep = "longest" a
    later chunk may revise any earlier decision, so the rows are written by a third pass instead;
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +50,7 @@ from dechaff.store import (
     frame,
     write_parquet_tmp,
 )
-from dechaff.store.staging import read_shard_docs, read_shard_meta
+from dechaff.store.staging import read_shard_meta, shard_batches
 
 DEDUP_CHUNK = 100_000  # paragraphs deduplicated at a time (the chunk of one pass over the run)
 SPILL_ENTRIES = 250_000  # this run's index entries held in memory before they are written as a segment
@@ -59,11 +60,18 @@ PART_BYTES = 64 << 20  # ...or about this much text (the rows wait in memory unt
 
 @dataclass
 class Gathered:
-    """The shards' rejections and ledger rows, in ingestion order (their documents are read shard by shard)."""
+    """The shards' rejections, ledger rows and dropped inputs, in ingestion order (their documents are read
+    batch by batch)."""
 
     rejections: list[tuple[str, str, str]] = field(default_factory=list)  # (source, error, sha256 or "")
     ledger_rows: list[dict] = field(default_factory=list)
     retried: int = 0  # inputs the next run tries again
+    dropped: set[str] = field(default_factory=set)  # inputs whose staged documents are not read
+
+    def batches(self, paths: list[Path]) -> Iterator[list[Document]]:
+        """Every staged batch of documents, shard by shard, in ingestion order."""
+        for p in paths:
+            yield from shard_batches(p, self.dropped)
 
 
 def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started: float | None = None,
@@ -77,12 +85,13 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     paths = [Path(p) for p in sorted(shard_paths)]
     g = gather(plan, paths, summary)
     ids = DocIds(out, m)
-    bp_state = find_templates(paths, ids, out, m, config)
+    bp_state = find_templates(g.batches(paths), ids, out, m, config)
     index = load_index(out, m, config)
     session = DedupSession(index, DEDUP_CHUNK)
     now = datetime.now(UTC)
     sink = Rows(out, plan, summary, now)
-    spilled = dedup_and_write(paths, ids, bp_state, session, sink, config.dedup.keep == "longest")
+    spilled = dedup_and_write(lambda: g.batches(paths), ids, bp_state, session, sink,
+                              config.dedup.keep == "longest")
     sink.finish(session.replaced)
     renames, parts = write_tables(out, m, plan, sink.writers, g.rejections)
     runs = [dict(r) for r in m.runs]
@@ -108,8 +117,8 @@ class Rows:
         self.writers = {t: PartWriter(out, t, plan) for t in ("corpus", "removed")}
         self.doc_ids_by_input: dict[str, list[str]] = {}
 
-    def shard(self, docs: list[Document], decisions: list[Decision]) -> None:
-        """A shard's dedup decisions (one per kept paragraph) applied, every removal recorded, a corpus row
+    def batch(self, docs: list[Document], decisions: list[Decision]) -> None:
+        """A batch's dedup decisions (one per kept paragraph) applied, every removal recorded, a corpus row
         for every document that kept something; the doc ids of every input noted (for the ledger)."""
         owners = [p for d in docs for p in d.paragraphs if p.kept]
         for p, dec in zip(owners, decisions, strict=True):
@@ -146,20 +155,21 @@ class Rows:
         self.summary.removed_by_reason = dict(sorted(self.audit.by_reason.items()))
 
 
-def dedup_and_write(paths: list[Path], ids: DocIds, bp_state: BoilerplateState, session: DedupSession,
-                    sink: Rows, longest: bool) -> list[str]:
-    """Pass two (and three with keep = "longest"): every shard's kept paragraphs deduplicated in chunks
-    across shards; a shard's rows written once its chunk is decided. Returns the index segments spilled."""
+def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds, bp_state: BoilerplateState,
+                    session: DedupSession, sink: Rows, longest: bool) -> list[str]:
+    """Pass two (and three with keep = "longest"): the kept paragraphs of every staged batch (``batches()``
+    reads them again from the start) deduplicated in chunks across batches; a batch's rows written once
+    its chunk is decided. Returns the index segments spilled."""
     spilled: list[str] = []  # index segments of this run written before the end (committed with the run)
-    waiting: deque[tuple[list[Document], int, int]] = deque()  # shards whose decisions are not all made yet
-    sizes: list[int] = []  # kept paragraphs of every shard
+    waiting: deque[tuple[list[Document], int, int]] = deque()  # batches whose decisions are not all made yet
+    sizes: list[int] = []  # kept paragraphs of every batch
 
     def write_decided() -> None:
         while waiting and waiting[0][1] + waiting[0][2] <= len(session.decisions):
             docs, start, n = waiting.popleft()
-            sink.shard(docs, session.decisions[start: start + n])
+            sink.batch(docs, session.decisions[start: start + n])
 
-    for docs in marked_shards(paths, ids, bp_state):
+    for docs in marked_batches(batches(), ids, bp_state):
         items = [Item(d.doc_id, p.index, p.text) for d in docs for p in d.paragraphs if p.kept]
         session.add(items)
         spill(session.index, sink.out, sink.plan, spilled)
@@ -171,8 +181,8 @@ def dedup_and_write(paths: list[Path], ids: DocIds, bp_state: BoilerplateState, 
     write_decided()
     if longest:
         start = 0
-        for docs, n in zip(marked_shards(paths, ids, bp_state), sizes, strict=True):  # every decision known
-            sink.shard(docs, session.decisions[start: start + n])
+        for docs, n in zip(marked_batches(batches(), ids, bp_state), sizes, strict=True):  # every decision known
+            sink.batch(docs, session.decisions[start: start + n])
             start += n
     return spilled
 
@@ -185,10 +195,11 @@ def gather(plan: RunPlan, paths: list[Path], summary: RunSummary) -> Gathered:
                  + [{"source": s, "content_sha256": sha, "status": "seen", "n_documents": 0} for s, sha in plan.restat],
                  retried=sum(1 for _s, _e, sha in plan.pre_rejected if not sha))
     for p in paths:
-        r, lrows = read_shard_meta(p)
-        g.rejections.extend(r)
-        g.ledger_rows.extend(lrows)
-        g.retried += sum(1 for _s, _e, sha in r if not sha)
+        meta = read_shard_meta(p)
+        g.rejections.extend(meta.rejections)
+        g.ledger_rows.extend(meta.ledger)
+        g.dropped.update(meta.dropped)
+        g.retried += sum(1 for _s, _e, sha in meta.rejections if not sha)
     summary.inputs_new = plan.n_new + len(plan.pre_rejected)
     summary.inputs_rejected = sum(1 for r in g.ledger_rows if r["status"] == "rejected") + g.retried
     summary.records_rejected = len(g.rejections) - summary.inputs_rejected
@@ -197,15 +208,15 @@ def gather(plan: RunPlan, paths: list[Path], summary: RunSummary) -> Gathered:
 
 class DocIds:
     """Doc ids unique across the corpus: one already taken gets its content hash appended (a changed
-    file). Assigned in the first pass over the shards and replayed in the later ones."""
+    file). Assigned in the first pass over the batches and replayed in the later ones."""
 
     def __init__(self, out: OutputDir, m: Manifest) -> None:
         old = pl.read_parquet(out.root / m.ledger, columns=["doc_ids"])["doc_ids"].explode().drop_nulls() \
             if m.ledger else pl.Series([], dtype=pl.String)
         self.taken = set(old.to_list())
-        self.renamed: dict[tuple[int, int], str] = {}  # (shard, document) -> its new id
+        self.renamed: dict[tuple[int, int], str] = {}  # (batch, document) -> its new id
 
-    def assign(self, shard: int, docs: list[Document]) -> None:
+    def assign(self, batch: int, docs: list[Document]) -> None:
         for i, d in enumerate(docs):
             if d.doc_id in self.taken:
                 base = f"{d.doc_id}~{d.content_sha256[:8]}"
@@ -213,13 +224,13 @@ class DocIds:
                 while new in self.taken:
                     k += 1
                     new = f"{base}.{k}"
-                self.renamed[(shard, i)] = new
+                self.renamed[(batch, i)] = new
                 _rename(d, new)
             self.taken.add(d.doc_id)
 
-    def replay(self, shard: int, docs: list[Document]) -> None:
+    def replay(self, batch: int, docs: list[Document]) -> None:
         for i, d in enumerate(docs):
-            new = self.renamed.get((shard, i))
+            new = self.renamed.get((batch, i))
             if new is not None:
                 _rename(d, new)
 
@@ -230,25 +241,25 @@ def _rename(d: Document, new: str) -> None:
         p.doc_id = new
 
 
-def find_templates(paths: list[Path], ids: DocIds, out: OutputDir, m: Manifest, config: Config) -> BoilerplateState:
-    """Pass one: ids assigned and site-template counts taken shard by shard; the templates judged once,
+def find_templates(batches: Iterator[list[Document]], ids: DocIds, out: OutputDir, m: Manifest,
+                   config: Config) -> BoilerplateState:
+    """Pass one: ids assigned and site-template counts taken batch by batch; the templates judged once,
     against what earlier runs saw (the state is returned updated)."""
     def state_file(name: str | None) -> Path | None:
         return out.root / name if name else None
 
     obs = Observer(BoilerplateState.load(state_file(m.boilerplate), state_file(m.boilerplate_templates),
                                          state_file(m.boilerplate_docs)))
-    for k, p in enumerate(paths):
-        docs = read_shard_docs(p)
+    for k, docs in enumerate(batches):
         ids.assign(k, docs)
         obs.add(docs)
     return obs.judge(config.boilerplate_min_docs)
 
 
-def marked_shards(paths: list[Path], ids: DocIds, bp_state: BoilerplateState) -> Iterator[list[Document]]:
-    """Every shard's documents in order, with their ids, site templates and emptied paragraphs decided."""
-    for k, p in enumerate(paths):
-        docs = read_shard_docs(p)
+def marked_batches(batches: Iterator[list[Document]], ids: DocIds,
+                   bp_state: BoilerplateState) -> Iterator[list[Document]]:
+    """Every batch's documents in order, with their ids, site templates and emptied paragraphs decided."""
+    for k, docs in enumerate(batches):
         ids.replay(k, docs)
         mark(docs, bp_state.templates)
         settle_emptied(docs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from dechaff.chrome import ChromeParams, PatternSet, apply_chrome, as_pattern_set, load_patterns
@@ -18,7 +19,7 @@ from dechaff.model import Document
 from dechaff.pipeline.types import RunPlan, ShardResult
 from dechaff.readers import RawInput, ReadResult, Rejection, read_input
 from dechaff.store import OutputDir
-from dechaff.store.staging import write_shard
+from dechaff.store.staging import ShardWriter
 
 
 class Cleaner:
@@ -50,28 +51,43 @@ class Cleaner:
         return None
 
 
-def read_and_clean(item: RawInput, sha: str, config: Config, cleaner: Cleaner) -> ReadResult:
-    res = read_input(item, content_sha256=sha, max_decompressed_bytes=config.max_decompressed_bytes,
-                     parquet_columns=config.parquet)
+def read_and_clean(item: RawInput, sha: str, config: Config, cleaner: Cleaner,
+                   keep: Callable[[Document], None] | None = None) -> ReadResult:
+    """Read an input and clean its documents. With ``keep``, each cleaned document is handed to it as soon
+    as it is read (see ``read_input``'s ``on_document``; ``res.n_documents`` then counts those handed over);
+    else they are collected in ``res.documents``."""
+    rejected: list[Rejection] = []
     kept: list[Document] = []
-    for d in res.documents:
+
+    def clean(d: Document) -> None:
         rejection = cleaner.clean(d)
-        if rejection is None:
-            kept.append(d)
+        if rejection is not None:
+            rejected.append(rejection)
+        elif keep is not None:
+            keep(d)
         else:
-            res.rejections.append(rejection)
+            kept.append(d)
+
+    res = read_input(item, content_sha256=sha, max_decompressed_bytes=config.max_decompressed_bytes,
+                     parquet_columns=config.parquet, on_document=clean)
+    if not res.discard and not res.retry:
+        res.rejections.extend(rejected)
     res.documents = kept
+    res.n_documents = res.n_documents - len(rejected) if keep is not None else len(kept)
     return res
 
 
 def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
-    """Read the shard's inputs and decide chrome; writes a staging file and returns its path."""
+    """Read the shard's inputs and decide chrome; stages its documents batch by batch as they are read
+    (a shard is never held whole) and returns the staging path."""
     cleaner = Cleaner(config)
-    docs: list[Document] = []
     rejections: list[tuple[str, str, str]] = []
     ledger: list[dict] = []
     reading = OutputDir(Path(plan.out_dir)).reading_dir
     reading.mkdir(parents=True, exist_ok=True)
+    path = plan.staging / f"shard-{shard_no:05d}"
+    writer = ShardWriter(path)
+    n_docs = 0
     for rel, sha in plan.shards[shard_no]:
         # a marker while the input is read: if the process is killed on it (out of memory), the next run
         # finds the marker and reads the input in a process of its own (see read_isolated)
@@ -81,20 +97,24 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
             item = RawInput(plan.input_path(rel), rel)
             if sha in plan.suspects:
                 res = read_isolated(item, sha, config, cleaner, plan.suspects[sha])
+                for d in res.documents:
+                    writer.add(d)
             else:
-                res = read_and_clean(item, sha, config, cleaner)
+                res = read_and_clean(item, sha, config, cleaner, writer.add)
         finally:  # (runs on any exception, Ctrl-C included; not when the process is killed)
             marker.unlink(missing_ok=True)
-        docs.extend(res.documents)
+        if res.discard:
+            writer.drop_input(rel)
         rejections.extend((r.source, r.error, "" if res.retry else sha) for r in res.rejections)
         if res.retry:
             continue  # (not in the ledger: the next run tries it again)
-        whole_file_rejected = not res.documents and any(r.source == rel for r in res.rejections)
+        n = 0 if res.discard else res.n_documents
+        n_docs += n
+        whole_file_rejected = not n and any(r.source == rel for r in res.rejections)
         ledger.append({"source": rel, "content_sha256": sha, "status": "rejected" if whole_file_rejected
-                       else "ingested", "n_documents": len(res.documents)})
-    path = plan.staging / f"shard-{shard_no:05d}"
-    write_shard(path, docs, rejections, ledger)
-    return ShardResult(str(path), len(plan.shards[shard_no]), len(docs),
+                       else "ingested", "n_documents": n})
+    writer.close(rejections, ledger)
+    return ShardResult(str(path), len(plan.shards[shard_no]), n_docs,
                        sum(1 for row in ledger if row["status"] == "rejected"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from dechaff.model import Document
 from dechaff.readers.decode import clean_field, strip_controls
@@ -13,11 +13,15 @@ from dechaff.readers.discover import doc_id_for
 from dechaff.readers.types import RawInput, ReadError, ReadResult, Rejection, html_document, site_of
 
 
-def read_jsonl(item: RawInput, lines: Iterable[bytes], res: ReadResult) -> None:
-    """One document per line of ``lines`` (streamed: see :mod:`dechaff.readers.stream`)."""
+def read_jsonl(item: RawInput, lines: Iterable[bytes], res: ReadResult,
+               emit: Callable[[Document], None] | None = None, first_line: int = 1) -> None:
+    """One document per line of ``lines`` (streamed: see :mod:`dechaff.readers.stream`), handed to ``emit``
+    as it is read (by default appended to ``res.documents``). ``first_line``: the number of the first line
+    of ``lines`` in the file (a piece of a file starts further in)."""
     base = doc_id_for(item.rel)
+    emit = emit or res.documents.append
     n_lines = 0
-    for lineno, raw in enumerate(lines, start=1):
+    for lineno, raw in enumerate(lines, start=first_line):
         if not raw.strip():
             continue
         n_lines += 1
@@ -45,11 +49,11 @@ def read_jsonl(item: RawInput, lines: Iterable[bytes], res: ReadResult) -> None:
             if not text.strip():
                 res.rejections.append(Rejection(src, f"line {lineno}: empty 'text'"))
                 continue
-            res.documents.append(Document(doc_id=doc_id, source=src, text=strip_controls(text), url=url,
-                                          title=title, site=site, content_sha256=sha, encoding="utf-8"))
+            emit(Document(doc_id=doc_id, source=src, text=strip_controls(text), url=url, title=title, site=site,
+                          content_sha256=sha, encoding="utf-8"))
         else:
-            res.documents.append(html_document(doc_id, src, strip_controls(html), url, title, site,
-                                                sha, "utf-8", src, f"line {lineno}"))
+            emit(html_document(doc_id, src, strip_controls(html), url, title, site, sha, "utf-8", src,
+                               f"line {lineno}"))
     if n_lines == 0:
         raise ReadError("empty file (no JSON lines)")
 

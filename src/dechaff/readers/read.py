@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from dechaff.model import Document
@@ -29,10 +30,16 @@ from dechaff.readers.warc import read_warc
 # ----------------------------------------------------------------------------------------- readers
 def read_input(item: RawInput, *, content_sha256: str | None = None,
                max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED,
-               parquet_columns: ParquetColumns | None = None) -> ReadResult:
+               parquet_columns: ParquetColumns | None = None,
+               on_document: Callable[[Document], None] | None = None) -> ReadResult:
     """Read one raw input. Never raises for bad content: failures come back as rejections. HTML comes
     back as markup (``Document.markup``): the shard step extracts it. ``content_sha256``: what the run
-    listed; an input that no longer hashes to it is left for the next run."""
+    listed; an input that no longer hashes to it is left for the next run.
+
+    ``on_document``: the documents are handed to it one by one instead of being collected in
+    ``res.documents``; a JSONL input's as they are read, so that a large file is never held. If the input
+    then fails as a whole (truncated, or changed while it was read), ``res.discard`` is set: the documents
+    handed over must be thrown away."""
     res = ReadResult()
     kind = item.kind
     if kind is None:
@@ -40,20 +47,35 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
         res.rejections.append(Rejection(item.rel, f"skipped: unsupported file type {suffix}; "
                                                   f"dechaff reads {', '.join(SUPPORTED)}"))
         return res
+    emitted = 0
+
+    def emit(d: Document) -> None:
+        nonlocal emitted
+        d.input = item.rel
+        emitted += 1
+        on_document(d)  # type: ignore[misc]
+
     try:
         if kind == "jsonl":
-            sha = _read_streamed(item, max_decompressed_bytes, res)
+            sha = _read_streamed(item, max_decompressed_bytes, res, emit if on_document else None)
         else:
             sha = _read_whole(item, kind, content_sha256, max_decompressed_bytes, parquet_columns, res)
     except PermissionError:
-        return _retry(res, item.rel, "cannot be read: permission denied")
+        return _retry(res, item.rel, "cannot be read: permission denied", emitted)
     except OSError as e:
-        return _retry(res, item.rel, f"cannot be read: {e.strerror or e}")
+        return _retry(res, item.rel, f"cannot be read: {e.strerror or e}", emitted)
     if content_sha256 is not None and sha != content_sha256:
         return _retry(res, item.rel, "changed while the run was reading it (its content is not what the run "
-                                     "listed); the next run reads it")
+                                     "listed); the next run reads it", emitted)
+    if emitted and any(r.source == item.rel for r in res.rejections):
+        res.discard = True  # (rejected whole after some of its documents were handed over)
     for d in res.documents:
         d.input = item.rel
+    if on_document is not None:
+        docs, res.documents = res.documents, []
+        for d in docs:
+            emit(d)
+    res.n_documents = emitted if on_document is not None else len(res.documents)
     return res
 
 
@@ -91,14 +113,14 @@ def _read_whole(item: RawInput, kind: str, expected: str | None, cap: int, colum
     return sha
 
 
-def _read_streamed(item: RawInput, cap: int, res: ReadResult) -> str:
-    """A JSONL input read, hashed and inflated a chunk at a time (see :mod:`dechaff.readers.stream`);
-    returns the hash of the whole file."""
+def _read_streamed(item: RawInput, cap: int, res: ReadResult, emit: Callable[[Document], None] | None) -> str:
+    """A JSONL input read, hashed and inflated a chunk at a time (see :mod:`dechaff.readers.stream`), its
+    documents handed to ``emit`` as they come (else collected); returns the hash of the whole file."""
     hasher = hashlib.sha256()
     with open_regular(item.path) as f:
         size = os.fstat(f.fileno()).st_size
         try:
-            read_jsonl(item, stream_lines(f, item.rel, size, cap, hasher), res)
+            read_jsonl(item, stream_lines(f, item.rel, size, cap, hasher), res, emit)
         except ReadError as e:  # the whole file is rejected: its records' own rejections would only be noise
             res.documents.clear()
             res.rejections[:] = [Rejection(item.rel, str(e))]
@@ -107,9 +129,10 @@ def _read_streamed(item: RawInput, cap: int, res: ReadResult) -> str:
     return hasher.hexdigest()
 
 
-def _retry(res: ReadResult, rel: str, why: str) -> ReadResult:
+def _retry(res: ReadResult, rel: str, why: str, emitted: int = 0) -> ReadResult:
     """The input could not be read now: nothing of it is kept, and the next run tries again."""
     res.documents.clear()
     res.rejections[:] = [Rejection(rel, why)]
     res.retry = True
+    res.discard = emitted > 0
     return res

@@ -73,6 +73,10 @@ class ReadResult:
     # the input could not be read now (it vanished, or changed since it was listed): the next run
     # tries again, so it must not be recorded as ingested or rejected for its content
     retry: bool = False
+    # documents were handed to the caller one by one (``read_input(on_document=...)``), then the input failed
+    # as a whole: the caller throws away what it was handed
+    discard: bool = False
+    n_documents: int = 0  # documents read (handed over, or in ``documents``)
 
 
 

@@ -1,13 +1,22 @@
 """A shard's staging: what the read-and-strip step hands to the commit step, as Parquet tables.
 
 Parquet, not pickle: staging sits in the output folder while a run goes on, and loading a pickle that
-someone swapped in runs their code. A shard is a folder of four tables: ``docs`` (one row per document),
-``paragraphs`` (one row per paragraph, with its decision and its lines' decisions), ``rejections`` and
-``ledger``; each is written under a temporary name and renamed, the folder's ``done`` marker last.
+someone swapped in runs their code. A shard is a folder of batches and four small tables:
+
+- ``docs-NNNNN.parquet`` (one row per document) and ``paragraphs-NNNNN.parquet`` (one row per paragraph,
+  with its decision and its lines' decisions): the shard's documents in batches of about
+  ``BATCH_PARAGRAPHS`` paragraphs, written as the shard goes, so that neither the shard step nor the
+  commit step ever holds a whole shard (a shard is as large as ``shard_mb`` of raw text, or one piece of
+  a large file);
+- ``rejections``, ``ledger``, and ``dropped``: inputs whose documents, already written to batches, must
+  not be read after all (the input turned out to be truncated, or changed while it was read);
+- the ``done`` marker, last. Every file is written under a temporary name and renamed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -16,20 +25,74 @@ from dechaff.model import KEEP, Decision, Document, Paragraph
 from dechaff.store.atomic import atomic_write_bytes, atomic_write_parquet
 from dechaff.store.schemas import STAGING_DECISION, STAGING_DOC_FIELDS, STAGING_PARAGRAPHS
 
+BATCH_PARAGRAPHS = 20_000  # paragraphs of a staging batch (the most a shard holds in memory at once)
+
 _DOC_FIELDS = STAGING_DOC_FIELDS  # (not the text: from here on a document is its paragraphs)
 _PARA_SCHEMA = STAGING_PARAGRAPHS
+_REJECTIONS = {"source": pl.String, "error": pl.String, "sha": pl.String}
+_LEDGER = {"source": pl.String, "content_sha256": pl.String, "status": pl.String, "n_documents": pl.Int64}
 
 
-def write_shard(path: Path, docs: list[Document], rejections: list[tuple[str, str, str]],
-                ledger: list[dict]) -> None:
-    """Stage a shard's documents (with their chrome decisions), rejections and ledger rows in ``path``."""
-    path.mkdir(parents=True, exist_ok=True)
+@dataclass
+class ShardMeta:
+    """What a shard says besides its documents."""
+
+    rejections: list[tuple[str, str, str]] = field(default_factory=list)  # (source, error, sha256 or "")
+    ledger: list[dict] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # inputs whose staged documents are not to be read
+
+
+class ShardWriter:
+    """A shard's documents staged in batches as they come (``add``), then its meta (``close``)."""
+
+    def __init__(self, path: Path, batch_paragraphs: int | None = None) -> None:
+        self.path, self.batch_paragraphs = path, batch_paragraphs or BATCH_PARAGRAPHS
+        path.mkdir(parents=True, exist_ok=True)
+        self.docs: list[Document] = []
+        self.held = 0  # paragraphs in ``docs``
+        self.batches = 0
+        self.written: set[str] = set()  # inputs with documents in written batches
+        self.dropped: list[str] = []
+
+    def add(self, doc: Document) -> None:
+        self.docs.append(doc)
+        self.held += len(doc.paragraphs)
+        if self.held >= self.batch_paragraphs:
+            self.flush()
+
+    def drop_input(self, rel: str) -> None:
+        """The documents of ``rel`` added so far are not to be read: those still held are forgotten, those
+        already written are listed as dropped."""
+        self.docs = [d for d in self.docs if d.input != rel]
+        self.held = sum(len(d.paragraphs) for d in self.docs)
+        if rel in self.written:
+            self.dropped.append(rel)
+
+    def flush(self) -> None:
+        if not self.docs:
+            return
+        _write_batch(self.path, self.batches, self.docs)
+        self.written.update(d.input for d in self.docs)
+        self.batches += 1
+        self.docs, self.held = [], 0
+
+    def close(self, rejections: list[tuple[str, str, str]], ledger: list[dict]) -> None:
+        self.flush()
+        atomic_write_parquet(pl.DataFrame(rejections, schema=_REJECTIONS, orient="row"),
+                             self.path / "rejections.parquet")
+        atomic_write_parquet(pl.DataFrame(ledger, schema=_LEDGER), self.path / "ledger.parquet")
+        atomic_write_parquet(pl.DataFrame({"input": self.dropped}, schema={"input": pl.String}),
+                             self.path / "dropped.parquet")
+        atomic_write_bytes(self.path / "done", b"")
+
+
+def _write_batch(path: Path, k: int, docs: list[Document]) -> None:
     atomic_write_parquet(pl.DataFrame({f: [getattr(d, f) for d in docs] for f in _DOC_FIELDS},
-                                      schema=dict.fromkeys(_DOC_FIELDS, pl.String)), path / "docs.parquet")
+                                      schema=dict.fromkeys(_DOC_FIELDS, pl.String)), path / f"docs-{k:05d}.parquet")
     rows: dict[str, list] = {k: [] for k in _PARA_SCHEMA}
-    for k, d in enumerate(docs):
+    for i, d in enumerate(docs):
         for p in d.paragraphs:
-            rows["doc"].append(k)
+            rows["doc"].append(i)
             rows["index"].append(p.index)
             rows["lines"].append(p.lines)
             for name, value in zip(STAGING_DECISION, p.decision, strict=True):
@@ -39,43 +102,53 @@ def write_shard(path: Path, docs: list[Document], rejections: list[tuple[str, st
                 rows[name].append(None if ld is None else [x[pos] for x in ld])
             if ld is not None and any(x[4:] != KEEP[4:] for x in ld):
                 raise ValueError("line decisions carry no duplicate fields at staging")
-    atomic_write_parquet(pl.DataFrame(rows, schema=_PARA_SCHEMA), path / "paragraphs.parquet")
-    atomic_write_parquet(pl.DataFrame(rejections, schema={"source": pl.String, "error": pl.String,
-                                                          "sha": pl.String}, orient="row"),
-                         path / "rejections.parquet")
-    atomic_write_parquet(pl.DataFrame(ledger, schema={"source": pl.String, "content_sha256": pl.String,
-                                                      "status": pl.String, "n_documents": pl.Int64}),
-                         path / "ledger.parquet")
-    atomic_write_bytes(path / "done", b"")
+    atomic_write_parquet(pl.DataFrame(rows, schema=_PARA_SCHEMA), path / f"paragraphs-{k:05d}.parquet")
 
 
-def read_shard(path: Path) -> tuple[list[Document], list[tuple[str, str, str]], list[dict]]:
-    """The documents, rejections and ledger rows :func:`write_shard` staged."""
-    rejections, ledger = read_shard_meta(path)
-    return read_shard_docs(path), rejections, ledger
+def write_shard(path: Path, docs: Iterable[Document], rejections: list[tuple[str, str, str]],
+                ledger: list[dict], batch_paragraphs: int | None = None) -> None:
+    """Stage a shard's documents (with their chrome decisions), rejections and ledger rows in ``path``."""
+    w = ShardWriter(path, batch_paragraphs)
+    for d in docs:
+        w.add(d)
+    w.close(rejections, ledger)
 
 
-def read_shard_meta(path: Path) -> tuple[list[tuple[str, str, str]], list[dict]]:
-    """The rejections and ledger rows of a staged shard (without its documents)."""
+def _check_done(path: Path) -> None:
     if not (path / "done").exists():
         raise FileNotFoundError(f"{path}: staging incomplete (no done marker)")
+
+
+def read_shard_meta(path: Path) -> ShardMeta:
+    """The rejections, ledger rows and dropped inputs of a staged shard (without its documents)."""
+    _check_done(path)
     rejections = [tuple(r) for r in pl.read_parquet(path / "rejections.parquet").iter_rows()]
     ledger = pl.read_parquet(path / "ledger.parquet").to_dicts()
-    return rejections, ledger  # type: ignore[return-value]
+    dropped = pl.read_parquet(path / "dropped.parquet")["input"].to_list()
+    return ShardMeta(rejections, ledger, dropped)  # type: ignore[arg-type]
 
 
-def read_shard_docs(path: Path) -> list[Document]:
-    """The documents of a staged shard, with their chrome decisions."""
-    if not (path / "done").exists():
-        raise FileNotFoundError(f"{path}: staging incomplete (no done marker)")
-    docs = [Document(text="", **row) for row in pl.read_parquet(path / "docs.parquet").iter_rows(named=True)]
-    for row in pl.read_parquet(path / "paragraphs.parquet").iter_rows(named=True):
-        d = docs[row["doc"]]
-        decision = Decision(*(row[k] for k in STAGING_DECISION))
-        lines = None
-        if row["line_keep"] is not None:
-            lines = [KEEP if keep else Decision(False, reason, rule, evidence) for keep, reason, rule, evidence in
-                     zip(row["line_keep"], row["line_reason"], row["line_rule"], row["line_evidence"], strict=True)]
-        d.paragraphs.append(Paragraph(d.doc_id, row["index"], row["lines"],
-                                      KEEP if decision == KEEP else decision, lines))
-    return docs
+def shard_batches(path: Path, dropped: set[str] | frozenset[str] = frozenset()) -> Iterator[list[Document]]:
+    """The documents of a staged shard, batch by batch, with their chrome decisions; documents of the
+    ``dropped`` inputs left out."""
+    _check_done(path)
+    for docs_file in sorted(path.glob("docs-*.parquet")):
+        k = docs_file.stem.split("-")[1]
+        docs = [Document(text="", **row) for row in pl.read_parquet(docs_file).iter_rows(named=True)]
+        for row in pl.read_parquet(path / f"paragraphs-{k}.parquet").iter_rows(named=True):
+            d = docs[row["doc"]]
+            decision = Decision(*(row[k] for k in STAGING_DECISION))
+            lines = None
+            if row["line_keep"] is not None:
+                lines = [KEEP if keep else Decision(False, reason, rule, evidence) for keep, reason, rule, evidence
+                         in zip(row["line_keep"], row["line_reason"], row["line_rule"], row["line_evidence"],
+                                strict=True)]
+            d.paragraphs.append(Paragraph(d.doc_id, row["index"], row["lines"],
+                                          KEEP if decision == KEEP else decision, lines))
+        yield [d for d in docs if d.input not in dropped] if dropped else docs
+
+
+def read_shard(path: Path) -> tuple[list[Document], ShardMeta]:
+    """A staged shard whole: its documents (without those of its own dropped inputs) and its meta."""
+    meta = read_shard_meta(path)
+    return [d for batch in shard_batches(path, set(meta.dropped)) for d in batch], meta
