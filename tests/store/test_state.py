@@ -83,6 +83,62 @@ def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_corpus(tmp
     assert kills >= 10
 
 
+KILLED_IN_FINALIZE = """
+import os, signal, sys
+from pathlib import Path
+import dechaff.pipeline.finalize as fin
+import dechaff.store.staging as staging
+from dechaff.pipeline import run_local
+from dechaff.config import Config
+fin.PART_ROWS, fin.DEDUP_CHUNK, fin.SPILL_ENTRIES, staging.BATCH_PARAGRAPHS = 40, 100, 100, 200  # (many of each)
+where, n = sys.argv[3], int(sys.argv[4])
+real = getattr(fin, where)
+calls = 0
+def dying(*a, **k):
+    global calls
+    calls += 1
+    if calls == n:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*a, **k)
+setattr(fin, where, dying)
+run_local(Path(sys.argv[1]), Path(sys.argv[2]), Config(shard_mb=0.2))
+"""
+
+
+@pytest.mark.parametrize(("where", "n"), [("write_parquet_tmp", 1), ("write_parquet_tmp", 5), ("spill", 4),
+                                          ("settle_emptied", 3), ("write_state", 1)])
+def test_kill_9_inside_the_streaming_finalize_leaves_the_previous_state_or_the_new_one(tmp_path, where, n):
+    """Killed while the finalize streams (after some parts are written under temporary names, some index
+    entries spilled, some batches read): the output reads as the previous state, never a mix, and the next
+    run gives the corpus of a run never killed."""
+    from tests.pipeline.test_streaming_finalize import _corpus as _words  # (words, not numbers)
+
+    full_raw, half_raw = tmp_path / "raw", tmp_path / "half"
+    _words(full_raw, 240)
+    for f in sorted(full_raw.rglob("*.txt"))[:120]:
+        (half_raw / f.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, half_raw / f.parent.name / f.name)
+    cfg = Config(shard_mb=0.2)
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    run_local(half_raw, out, cfg)
+    shutil.copytree(out, ref)
+    before = _final(out)
+    run_local(full_raw, ref, cfg)
+    index_files = set((out / "_state" / "index").iterdir())
+    p = subprocess.run([sys.executable, "-c", KILLED_IN_FINALIZE, str(full_raw), str(out), where, str(n)],
+                       capture_output=True, text=True)
+    assert p.returncode == -9, p.stderr  # (it died where it was told to)
+    if where == "spill":  # (index entries of the dead run were spilled: segments the manifest does not name)
+        assert set((out / "_state" / "index").iterdir()) > index_files
+    if where == "write_parquet_tmp" and n > 1:
+        assert list(out.rglob(".part-*.tmp"))  # (parts written, not committed)
+    assert _final(out)[0].equals(before[0]) and _final(out)[1].equals(before[1])  # the previous state, whole
+    run_local(full_raw, out, cfg)
+    for a, b in zip(_final(out), _final(ref), strict=True):
+        assert a.equals(b)
+    assert not list(out.rglob("*.tmp")) and not (out / "_staging").exists()
+
+
 def test_second_run_on_a_locked_output_exits_with_a_clear_message_or_waits(tmp_path, sample_raw):
     out = tmp_path / "out"
     holder = subprocess.Popen([sys.executable, "-c", (

@@ -187,19 +187,64 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
     return spilled
 
 
+def settle_pieces(plan: RunPlan, g: Gathered) -> None:
+    """A file read in pieces (by several shards) is one input again, as if one shard had read it: one
+    ledger row with the documents of every piece; if a piece found the file changed (the next run tries
+    again: no row) or failed as a whole (truncated, a line over the cap), the whole file goes, with one
+    rejection and without its records' own (the documents of its other pieces are dropped)."""
+    if not plan.pieces:
+        return
+    rows: dict[str, list[dict]] = {}
+    for r in g.ledger_rows:
+        if r["source"] in plan.pieces:
+            rows.setdefault(r["source"], []).append(r)
+    failed: dict[str, tuple[str, str, str]] = {}
+    for rel, spans in plan.pieces.items():
+        mine = rows.get(rel, [])
+        whole = [r for r in g.rejections if r[0] == rel]
+        retried = [r for r in whole if not r[2]]
+        if retried or any(r["status"] == "rejected" for r in mine) or len(mine) < len(spans):
+            failed[rel] = (retried or whole)[0]
+            g.dropped.add(rel)
+            continue
+        if len(mine) > 1:
+            mine[0]["n_documents"] = sum(r["n_documents"] for r in mine)
+    merged: list[dict] = []
+    for r in g.ledger_rows:
+        rel = r["source"]
+        if rel in plan.pieces and (r is not rows[rel][0] or (rel in failed and not failed[rel][2])):
+            continue  # (a later piece's row, merged into the first; or a file the next run reads again)
+        if rel in failed:
+            r.update(status="rejected", n_documents=0)
+        merged.append(r)
+    g.ledger_rows = merged
+    if failed:
+        rejections: list[tuple[str, str, str]] = []
+        told: set[str] = set()
+        for r in g.rejections:
+            rel = r[0] if r[0] in failed else r[0].rsplit(":", 1)[0]
+            if rel not in failed:
+                rejections.append(r)
+            elif rel not in told:  # (one rejection for the file, where its first was)
+                rejections.append(failed[rel])
+                told.add(rel)
+        g.rejections = rejections
+
+
 def gather(plan: RunPlan, paths: list[Path], summary: RunSummary) -> Gathered:
     """The inputs rejected before reading, then every shard's rejections and ledger rows in order."""
     g = Gathered(rejections=list(plan.pre_rejected),
                  ledger_rows=[{"source": s, "content_sha256": sha, "status": "rejected", "n_documents": 0}
                               for s, _e, sha in plan.pre_rejected if sha]
                  + [{"source": s, "content_sha256": sha, "status": "seen", "n_documents": 0} for s, sha in plan.restat],
-                 retried=sum(1 for _s, _e, sha in plan.pre_rejected if not sha))
+                 )
     for p in paths:
         meta = read_shard_meta(p)
         g.rejections.extend(meta.rejections)
         g.ledger_rows.extend(meta.ledger)
         g.dropped.update(meta.dropped)
-        g.retried += sum(1 for _s, _e, sha in meta.rejections if not sha)
+    settle_pieces(plan, g)
+    g.retried += sum(1 for _s, _e, sha in g.rejections if not sha)
     summary.inputs_new = plan.n_new + len(plan.pre_rejected)
     summary.inputs_rejected = sum(1 for r in g.ledger_rows if r["status"] == "rejected") + g.retried
     summary.records_rejected = len(g.rejections) - summary.inputs_rejected

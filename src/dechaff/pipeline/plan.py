@@ -12,7 +12,7 @@ import polars as pl
 
 from dechaff.config import Config
 from dechaff.pipeline.types import RawDirMissing, RunPlan, new_run_id
-from dechaff.readers import discover, sha256_file
+from dechaff.readers import discover, hash_and_split, sha256_file, splittable
 from dechaff.store import TABLES, Manifest, OutputDir, StateError, write_parquet_tmp
 
 
@@ -29,8 +29,9 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
     died_on = _died_on(out)
     run_id = run_id or new_run_id()
     inputs, refused = discover(raw_dir, skip=out_dir)
-    shards: list[list[tuple[str, str]]] = []
-    cur: list[tuple[str, str]] = []
+    shards: list[list[tuple[str, str, int | None]]] = []
+    cur: list[tuple[str, str, int | None]] = []
+    pieces: dict[str, list[tuple[int, int, int]]] = {}
     cur_bytes = 0
     pre: list[tuple[str, str, str]] = [(r.source, r.error, "") for r in refused]
     paths: dict[str, str] = {}  # inputs whose name is not UTF-8: shown escaped, found by their bytes
@@ -45,7 +46,10 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
             size, key = st.st_size, (item.rel, st.st_size, st.st_mtime_ns)
             # a file whose path, size and mtime the ledger knows is not read again (rehash_inputs: it is)
             sha = stats.get(key) if not config.rehash_inputs else None
-            if sha is None:
+            cuts = [(0, 1)]
+            if sha is None and splittable(item) and size > limit:  # (cut into pieces as it is hashed)
+                sha, cuts = hash_and_split(item.path, limit)
+            elif sha is None:
                 sha = sha256_file(item.path)
         except PermissionError:
             pre.append((item.rel, "cannot be read: permission denied", ""))
@@ -67,17 +71,25 @@ def plan_run(raw_dir: Path, out_dir: Path, config: Config, run_id: str | None = 
         real = item.path.relative_to(raw_dir).as_posix()
         if real != item.rel:
             paths[item.rel] = os.fsencode(real).hex()
+        if len(cuts) > 1:  # a large plain JSONL: a shard for each piece, in order
+            if cur:
+                shards.append(cur)
+                cur, cur_bytes = [], 0
+            ends = [start for start, _line in cuts[1:]] + [size]
+            pieces[item.rel] = [(start, end, line) for (start, line), end in zip(cuts, ends, strict=True)]
+            shards.extend([(item.rel, sha, k)] for k in range(len(cuts)))
+            continue
         if cur and (cur_bytes + size > limit or len(cur) >= config.max_shard_files):
             shards.append(cur)
             cur, cur_bytes = [], 0
-        cur.append((item.rel, sha))
+        cur.append((item.rel, sha, None))
         cur_bytes += size
     if cur:
         shards.append(cur)
     plan = RunPlan(run_id=run_id, seq=m.next_seq, raw_dir=str(raw_dir), out_dir=str(out_dir), shards=shards,
                    n_inputs=len(inputs) + len(refused), n_known=n_known, pre_rejected=pre, paths=paths,
-                   suspects={sha: died_on[sha] for shard in shards for _rel, sha in shard if sha in died_on},
-                   stats=seen_stats, restat=restat)
+                   suspects={sha: died_on[sha] for shard in shards for _rel, sha, _k in shard if sha in died_on},
+                   stats=seen_stats, restat=restat, pieces=pieces)
     return plan, recovered
 
 
@@ -87,9 +99,9 @@ def _died_on(out: OutputDir) -> dict[str, str]:
     found: dict[str, str] = {}
     for f in out.reading_dir.glob("*.json") if out.reading_dir.is_dir() else ():
         try:
-            found[f.stem] = json.loads(f.read_text()).get("run_id", "?")
+            found[f.stem.split(".")[0]] = json.loads(f.read_text()).get("run_id", "?")
         except (OSError, ValueError, AttributeError):
-            found[f.stem] = "?"
+            found[f.stem.split(".")[0]] = "?"
     return found
 
 

@@ -88,13 +88,13 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     path = plan.staging / f"shard-{shard_no:05d}"
     writer = ShardWriter(path)
     n_docs = 0
-    for rel, sha in plan.shards[shard_no]:
+    for rel, sha, piece in plan.shards[shard_no]:
         # a marker while the input is read: if the process is killed on it (out of memory), the next run
         # finds the marker and reads the input in a process of its own (see read_isolated)
-        marker = reading / f"{sha}.json"
+        marker = reading / (f"{sha}.json" if piece is None else f"{sha}.{piece}.json")
         marker.write_text(json.dumps({"source": rel, "run_id": plan.run_id, "pid": os.getpid()}))
         try:
-            item = RawInput(plan.input_path(rel), rel)
+            item = plan.raw_input(rel, piece)
             if sha in plan.suspects:
                 res = read_isolated(item, sha, config, cleaner, plan.suspects[sha])
                 for d in res.documents:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dechaff.readers import RawInput, Span
 from dechaff.store import OutputDir
 
 
@@ -21,7 +22,8 @@ class RunPlan:
     seq: int
     raw_dir: str
     out_dir: str
-    shards: list[list[tuple[str, str]]]  # (relative path, sha256)
+    # (relative path, sha256, piece): piece None for a whole input, k for the k-th piece of one in ``pieces``
+    shards: list[list[tuple[str, str, int | None]]]
     n_inputs: int
     n_known: int
     pre_rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (source, error, sha256)
@@ -33,10 +35,21 @@ class RunPlan:
     # known content under a path, size or mtime the ledger lacks (moved, copied, touched): ledger rows
     # with status "seen", so that the next run knows it unread
     restat: list[tuple[str, str]] = field(default_factory=list)
+    # large plain JSONL inputs cut into pieces, each read by a shard of its own: rel -> (start byte, end
+    # byte, number of the first line) of every piece
+    pieces: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
 
     def input_path(self, rel: str) -> Path:
         real = os.fsdecode(bytes.fromhex(self.paths[rel])) if rel in self.paths else rel
         return Path(self.raw_dir) / real
+
+    def raw_input(self, rel: str, piece: int | None) -> RawInput:
+        """The input as a shard reads it: whole, or its ``piece``."""
+        if piece is None:
+            return RawInput(self.input_path(rel), rel)
+        start, end, line = self.pieces[rel][piece]
+        size, mtime = self.stats[rel]
+        return RawInput(self.input_path(rel), rel, Span(start, end, line, size, mtime))
 
     @property
     def staging(self) -> Path:
@@ -44,7 +57,7 @@ class RunPlan:
 
     @property
     def n_new(self) -> int:
-        return sum(len(s) for s in self.shards)
+        return len({rel for s in self.shards for rel, _sha, _k in s})
 
 
 @dataclass

@@ -11,7 +11,8 @@ file and the cause; in a container (JSONL, WARC) a bad line or record is rejecte
 are kept.
 
 The package: ``discover`` (which files are inputs), ``decode`` (bytes to text), ``inflate`` (capped
-decompression), ``jsonl``, ``parquet``, ``warc`` (containers), ``read`` (``read_input``), ``types``.
+decompression), ``stream`` (JSONL read a chunk at a time), ``split`` (a large plain JSONL cut into pieces
+for several shard tasks), ``jsonl``, ``parquet``, ``warc`` (containers), ``read`` (``read_input``), ``types``.
 Readers decode and open containers; they never extract: HTML comes back as markup
 (``Document.markup``) and the shard step (``dechaff.pipeline.shard``) extracts it.
 """
@@ -22,6 +23,7 @@ from dechaff.readers.decode import decode_html, decode_text
 from dechaff.readers.discover import discover, doc_id_for, open_regular, sha256_file
 from dechaff.readers.inflate import decompress_capped, gunzip_capped, inflate_limit, unzstd_capped
 from dechaff.readers.read import read_input
+from dechaff.readers.split import hash_and_split, splittable
 from dechaff.readers.types import (
     DEFAULT_MAX_DECOMPRESSED,
     SUPPORTED,
@@ -30,6 +32,7 @@ from dechaff.readers.types import (
     ReadError,
     ReadResult,
     Rejection,
+    Span,
     site_of,
 )
 
@@ -41,16 +44,19 @@ __all__ = [
     "ReadError",
     "ReadResult",
     "Rejection",
+    "Span",
     "decode_html",
     "decode_text",
     "decompress_capped",
     "discover",
     "doc_id_for",
     "gunzip_capped",
+    "hash_and_split",
     "inflate_limit",
     "open_regular",
     "read_input",
     "sha256_file",
     "site_of",
+    "splittable",
     "unzstd_capped",
 ]

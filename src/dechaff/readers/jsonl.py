@@ -14,10 +14,10 @@ from dechaff.readers.types import RawInput, ReadError, ReadResult, Rejection, ht
 
 
 def read_jsonl(item: RawInput, lines: Iterable[bytes], res: ReadResult,
-               emit: Callable[[Document], None] | None = None, first_line: int = 1) -> None:
+               emit: Callable[[Document], None] | None = None, first_line: int = 1, whole: bool = True) -> None:
     """One document per line of ``lines`` (streamed: see :mod:`dechaff.readers.stream`), handed to ``emit``
     as it is read (by default appended to ``res.documents``). ``first_line``: the number of the first line
-    of ``lines`` in the file (a piece of a file starts further in)."""
+    of ``lines`` in the file, and ``whole`` False, for a piece of a file (which may hold no record)."""
     base = doc_id_for(item.rel)
     emit = emit or res.documents.append
     n_lines = 0
@@ -54,7 +54,7 @@ def read_jsonl(item: RawInput, lines: Iterable[bytes], res: ReadResult,
         else:
             emit(html_document(doc_id, src, strip_controls(html), url, title, site, sha, "utf-8", src,
                                f"line {lineno}"))
-    if n_lines == 0:
+    if n_lines == 0 and whole:
         raise ReadError("empty file (no JSON lines)")
 
 

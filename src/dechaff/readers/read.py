@@ -22,6 +22,7 @@ from dechaff.readers.types import (
     ReadError,
     ReadResult,
     Rejection,
+    Span,
     html_document,
 )
 from dechaff.readers.warc import read_warc
@@ -56,7 +57,12 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
         on_document(d)  # type: ignore[misc]
 
     try:
-        if kind == "jsonl":
+        if item.span is not None:
+            if not _read_span(item, max_decompressed_bytes, res, emit if on_document else None):
+                return _retry(res, item.rel, "changed while the run was reading it (its size or mtime is not "
+                                             "what the run listed); the next run reads it", emitted)
+            sha = content_sha256  # (a piece cannot check the file's hash: its size and mtime were checked)
+        elif kind == "jsonl":
             sha = _read_streamed(item, max_decompressed_bytes, res, emit if on_document else None)
         else:
             sha = _read_whole(item, kind, content_sha256, max_decompressed_bytes, parquet_columns, res)
@@ -127,6 +133,49 @@ def _read_streamed(item: RawInput, cap: int, res: ReadResult, emit: Callable[[Do
         for rest in iter(lambda: f.read(1 << 20), b""):  # (the hash covers the whole file)
             hasher.update(rest)
     return hasher.hexdigest()
+
+
+def _read_span(item: RawInput, cap: int, res: ReadResult, emit: Callable[[Document], None] | None) -> bool:
+    """A piece of a plain JSONL input (``item.span``), streamed; False when the file is no longer the one the
+    run listed (size or mtime), before or after reading."""
+    span = item.span
+    assert span is not None
+    with open_regular(item.path) as f:
+        if not _as_listed(os.fstat(f.fileno()), span):
+            return False
+        f.seek(span.start)
+        try:
+            read_jsonl(item, stream_lines(_Upto(f, span.end - span.start), item.rel, span.size, cap, _NoHash()),
+                       res, emit, first_line=span.first_line, whole=False)
+        except ReadError as e:
+            res.documents.clear()
+            res.rejections[:] = [Rejection(item.rel, str(e))]
+        return _as_listed(os.fstat(f.fileno()), span) and _as_listed(os.stat(item.path), span)
+
+
+def _as_listed(st: os.stat_result, span: Span) -> bool:
+    return st.st_size == span.size and st.st_mtime_ns == span.mtime_ns
+
+
+class _Upto:
+    """The next ``n`` bytes of ``f`` and no more."""
+
+    def __init__(self, f, n: int) -> None:
+        self.f, self.left = f, n
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        b = self.f.read(n) if n else b""
+        self.left -= len(b)
+        return b
+
+    def readable(self) -> bool:
+        return True
+
+
+class _NoHash:
+    def update(self, _b: bytes) -> None:
+        pass
 
 
 def _retry(res: ReadResult, rel: str, why: str, emitted: int = 0) -> ReadResult:

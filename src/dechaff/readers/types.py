@@ -38,11 +38,26 @@ class ParquetColumns:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of a large plain JSONL file, read by its own shard task: the bytes ``[start, end)`` (whole
+    lines: ``start`` is a line's first byte), whose first line is line ``first_line`` of the file. A piece
+    cannot check the file's hash, so it checks the ``size`` and ``mtime_ns`` the run listed instead."""
+
+    start: int
+    end: int
+    first_line: int
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class RawInput:
-    """One file found under the raw directory. ``rel`` is its POSIX path relative to the raw dir."""
+    """One file found under the raw directory. ``rel`` is its POSIX path relative to the raw dir; ``span``:
+    only this piece of it is read (see :class:`Span`)."""
 
     path: Path
     rel: str
+    span: Span | None = None
 
     @property
     def kind(self) -> str | None:
