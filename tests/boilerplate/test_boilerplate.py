@@ -289,3 +289,27 @@ def test_near_duplicates_of_the_sketch():
     assert isinstance(pa, Profile)
     assert near_duplicates(pa, pb) and not near_duplicates(pa, pc)
     assert re.fullmatch(r"d\d", pa.doc_id)
+
+
+def test_what_the_shard_step_computes_ahead_is_what_the_counting_pass_computes():
+    """observe_ahead (run in the shard step, in parallel) stores each document's unit keys and sketch; the
+    profiles, counts, templates and marks are those of documents without them."""
+    import copy
+
+    from dechaff.boilerplate import observe_ahead
+    from dechaff.chrome import apply_chrome
+
+    texts = [article(i, middle=[body(900, 1)[0]] if i % 2 else [], tail=[BIO, FOOTER][2 - i % 3:]) + "\n\nShare this:"
+             for i in range(12)]
+    plain = _docs(texts)
+    for d in plain:
+        d.paragraphs = apply_chrome(d)  # (with line decisions: the units are the kept lines)
+    ahead = copy.deepcopy(plain)
+    observe_ahead(ahead)
+    assert all(d.unit_keys and d.sketch and d.n_pairs for d in ahead)
+    s1, n1 = detect(plain, BoilerplateState.empty(), 5)
+    s2, n2 = detect(ahead, BoilerplateState.empty(), 5)
+    assert n1 == n2 > 0 and s1.templates == s2.templates
+    assert [(p.head, p.tail, p.short, p.sketch.tolist(), p.n_pairs) for p in s1.profiles] == \
+        [(p.head, p.tail, p.short, p.sketch.tolist(), p.n_pairs) for p in s2.profiles]
+    assert [[p.decision for p in d.paragraphs] for d in plain] == [[p.decision for p in d.paragraphs] for d in ahead]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dechaff.boilerplate import observe_ahead
 from dechaff.chrome import apply_chrome
 from dechaff.model import Decision, Document, split_paragraphs
 from dechaff.store.staging import ShardWriter, read_shard, read_shard_meta, shard_batches, write_shard
@@ -25,6 +26,7 @@ def test_documents_and_decisions_survive_staging(tmp_path):
                      title="T" if k == 1 else None, site="s", content_sha256="ab" * 32, encoding="utf-8", input=f"d{k}.txt")
         d.paragraphs = apply_chrome(d)
         docs.append(d)
+    observe_ahead(docs[:2])  # (what the shard step adds for the boilerplate stage; the third has none)
     docs[2].paragraphs[0].decision = Decision.drop("duplicate", "dedup.exact", "ev", duplicate_of_doc="d0",
                                                    duplicate_of_paragraph=0, similarity=1.0)
     assert any(p.line_decisions for p in docs[0].paragraphs)  # the page has line-level removals
@@ -35,7 +37,8 @@ def test_documents_and_decisions_survive_staging(tmp_path):
     got, meta = read_shard(tmp_path / "shard")
     assert meta.rejections == rejections and meta.ledger == ledger and meta.dropped == []
     for a, b in zip(docs, got, strict=True):
-        for f in ("doc_id", "source", "url", "title", "site", "content_sha256", "encoding", "fmt", "input"):
+        for f in ("doc_id", "source", "url", "title", "site", "content_sha256", "encoding", "fmt", "input",
+                  "unit_keys", "sketch", "n_pairs"):
             assert getattr(a, f) == getattr(b, f), f
         assert [(p.index, p.lines, p.decision, p.line_decisions) for p in a.paragraphs] == \
             [(p.index, p.lines, p.decision, p.line_decisions) for p in b.paragraphs]

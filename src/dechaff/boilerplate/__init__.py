@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from dechaff.boilerplate.detect import RULE, detect
 from dechaff.boilerplate.keys import EDGE_LINES, SHORT_WORDS, BoilerplateCounts, text_keys
-from dechaff.boilerplate.profile import Profile, near_duplicates
+from dechaff.boilerplate.profile import Profile, near_duplicates, observe_ahead
 from dechaff.boilerplate.state import BoilerplateState
 
 __all__ = ["EDGE_LINES", "RULE", "SHORT_WORDS", "BoilerplateCounts", "BoilerplateState", "Profile", "detect",
-           "near_duplicates", "text_keys"]
+           "near_duplicates", "observe_ahead", "text_keys"]

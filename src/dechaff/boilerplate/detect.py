@@ -111,7 +111,12 @@ class Observer:
 
     def add(self, docs: Sequence[Document]) -> None:
         prepared = [units_of(d) for d in docs]
-        sketches = sketch_texts([text for _, _, text in prepared])
+        todo = [i for i, d in enumerate(docs) if d.sketch is None]
+        sketches: list[tuple[np.ndarray, int]] = [(np.frombuffer(d.sketch, "<u4").astype(np.uint32), d.n_pairs)
+                                                  if d.sketch is not None else (np.zeros(0, np.uint32), 0)
+                                                  for d in docs]
+        for i, sk in zip(todo, sketch_texts([prepared[i][2] for i in todo]), strict=True):
+            sketches[i] = sk
         keys: list[np.ndarray] = []
         sites: list[np.ndarray] = []
         for doc, (units, lines, _), (sketch, n_pairs) in zip(docs, prepared, sketches, strict=True):

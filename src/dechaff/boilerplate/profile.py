@@ -137,9 +137,9 @@ class _Unit:
     short: bool
 
 
-def units_of(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]], str]:
-    """The document's kept paragraphs and lines as units; its kept lines in order as
-    ``(line key, paragraph key, short)``; and its kept text (for the sketch)."""
+def _unit_texts(doc: Document) -> tuple[list[str], list[tuple[Paragraph, int | None]], list[str]]:
+    """The texts of the document's units (kept paragraphs, and the kept lines of multi-line ones), where
+    each stands, and the kept paragraphs' texts."""
     texts: list[str] = []
     where: list[tuple[Paragraph, int | None]] = []
     paras: list[str] = []
@@ -155,10 +155,20 @@ def units_of(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]], s
                 if p.line_decisions is None or p.line_decisions[li].keep:
                     texts.append(ln)
                     where.append((p, li))
+    return texts, where, paras
+
+
+def units_of(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]], str]:
+    """The document's kept paragraphs and lines as units; its kept lines in order as
+    ``(line key, paragraph key, short)``; and its kept text (for the sketch). The keys are those
+    :func:`observe_ahead` stored with the document when it has them (its decisions unchanged since)."""
+    texts, where, paras = _unit_texts(doc)
+    keys = doc.unit_keys if doc.unit_keys is not None and len(doc.unit_keys) == len(texts) \
+        else text_keys(doc.site, texts)
     units: list[_Unit] = []
     lines: list[tuple[int, int, bool]] = []
     pkey = 0
-    for (p, li), k, t in zip(where, text_keys(doc.site, texts), texts, strict=True):
+    for (p, li), k, t in zip(where, keys, texts, strict=True):
         u = _Unit(p, li, k, len(t.split()) <= SHORT_WORDS)
         units.append(u)
         if li is not None:
@@ -169,6 +179,16 @@ def units_of(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]], s
                 lines.append((k, k, u.short))
     return units, lines, "\n".join(paras)
 
+
+def observe_ahead(docs: Sequence[Document]) -> None:
+    """Store with each document what the boilerplate stage's counting pass computes of it (the keys of
+    its units, the sketch of its word pairs), so that the shard step, which runs in parallel, does that
+    work instead of the serial finalize. Call when the document's chrome decisions are final."""
+    prepared = [_unit_texts(d) for d in docs]
+    for d, (texts, _w, _p) in zip(docs, prepared, strict=True):
+        d.unit_keys = text_keys(d.site, texts)
+    for d, (sk, n) in zip(docs, sketches(["\n".join(paras) for _t, _w, paras in prepared]), strict=True):
+        d.sketch, d.n_pairs = sk.astype("<u4").tobytes(), n
 
 
 def window(keys: np.ndarray, short: bytes) -> list[tuple[int, int, bool]]:

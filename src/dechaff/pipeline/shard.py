@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from dechaff.boilerplate import observe_ahead
 from dechaff.chrome import ChromeParams, PatternSet, apply_chrome, as_pattern_set, load_patterns
 from dechaff.config import Config
 from dechaff.html import HtmlParams, extract_blocks
@@ -86,7 +87,7 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     reading = OutputDir(Path(plan.out_dir)).reading_dir
     reading.mkdir(parents=True, exist_ok=True)
     path = plan.staging / f"shard-{shard_no:05d}"
-    writer = ShardWriter(path)
+    writer = ShardWriter(path, prepare=observe_ahead)  # (the boilerplate keys, here where it runs in parallel)
     n_docs = 0
     for rel, sha, piece in plan.shards[shard_no]:
         # a marker while the input is read: if the process is killed on it (out of memory), the next run

@@ -31,7 +31,9 @@ STAGING_DOC_FIELDS = ("doc_id", "source", "url", "title", "site", "content_sha25
 STAGING_DECISION = {"keep": pl.Boolean, "reason": pl.String, "rule": pl.String, "evidence": pl.String,
                     "duplicate_of_doc": pl.String, "duplicate_of_paragraph": pl.Int32, "similarity": pl.Float64,
                     "duplicate_of_document": pl.String}
-STAGING_PARAGRAPHS = {"doc": pl.Int64, "index": pl.Int32, "lines": pl.List(pl.String), **STAGING_DECISION,
+# a paragraph's lines as one text joined by newlines (a line never holds one): flat strings are many times
+# cheaper to build and read than lists of strings
+STAGING_PARAGRAPHS = {"doc": pl.Int32, "index": pl.Int32, "text": pl.String, **STAGING_DECISION,
                       "line_keep": pl.List(pl.Boolean), "line_reason": pl.List(pl.String),
                       "line_rule": pl.List(pl.String), "line_evidence": pl.List(pl.String)}
 

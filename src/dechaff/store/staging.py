@@ -15,7 +15,7 @@ someone swapped in runs their code. A shard is a folder of batches and four smal
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,9 @@ from dechaff.store.schemas import STAGING_DECISION, STAGING_DOC_FIELDS, STAGING_
 
 BATCH_PARAGRAPHS = 20_000  # paragraphs of a staging batch (the most a shard holds in memory at once)
 
-_DOC_FIELDS = STAGING_DOC_FIELDS  # (not the text: from here on a document is its paragraphs)
+# (not the text: from here on a document is its paragraphs)
+_DOC_SCHEMA = {**dict.fromkeys(STAGING_DOC_FIELDS, pl.String), "unit_keys": pl.List(pl.UInt64), "sketch": pl.Binary,
+               "n_pairs": pl.Int64}
 _PARA_SCHEMA = STAGING_PARAGRAPHS
 _REJECTIONS = {"source": pl.String, "error": pl.String, "sha": pl.String}
 _LEDGER = {"source": pl.String, "content_sha256": pl.String, "status": pl.String, "n_documents": pl.Int64}
@@ -45,8 +47,10 @@ class ShardMeta:
 class ShardWriter:
     """A shard's documents staged in batches as they come (``add``), then its meta (``close``)."""
 
-    def __init__(self, path: Path, batch_paragraphs: int | None = None) -> None:
-        self.path, self.batch_paragraphs = path, batch_paragraphs or BATCH_PARAGRAPHS
+    def __init__(self, path: Path, batch_paragraphs: int | None = None,
+                 prepare: Callable[[list[Document]], None] | None = None) -> None:
+        """``prepare``: called with every batch before it is written (to add what later steps need)."""
+        self.path, self.batch_paragraphs, self.prepare = path, batch_paragraphs or BATCH_PARAGRAPHS, prepare
         path.mkdir(parents=True, exist_ok=True)
         self.docs: list[Document] = []
         self.held = 0  # paragraphs in ``docs``
@@ -71,6 +75,8 @@ class ShardWriter:
     def flush(self) -> None:
         if not self.docs:
             return
+        if self.prepare is not None:
+            self.prepare(self.docs)
         _write_batch(self.path, self.batches, self.docs)
         self.written.update(d.input for d in self.docs)
         self.batches += 1
@@ -87,22 +93,24 @@ class ShardWriter:
 
 
 def _write_batch(path: Path, k: int, docs: list[Document]) -> None:
-    atomic_write_parquet(pl.DataFrame({f: [getattr(d, f) for d in docs] for f in _DOC_FIELDS},
-                                      schema=dict.fromkeys(_DOC_FIELDS, pl.String)), path / f"docs-{k:05d}.parquet")
-    rows: dict[str, list] = {k: [] for k in _PARA_SCHEMA}
-    for i, d in enumerate(docs):
-        for p in d.paragraphs:
-            rows["doc"].append(i)
-            rows["index"].append(p.index)
-            rows["lines"].append(p.lines)
-            for name, value in zip(STAGING_DECISION, p.decision, strict=True):
-                rows[name].append(value)
-            ld = p.line_decisions
-            for name, pos in (("line_keep", 0), ("line_reason", 1), ("line_rule", 2), ("line_evidence", 3)):
-                rows[name].append(None if ld is None else [x[pos] for x in ld])
-            if ld is not None and any(x[4:] != KEEP[4:] for x in ld):
-                raise ValueError("line decisions carry no duplicate fields at staging")
-    atomic_write_parquet(pl.DataFrame(rows, schema=_PARA_SCHEMA), path / f"paragraphs-{k:05d}.parquet")
+    atomic_write_parquet(pl.DataFrame({f: [getattr(d, f) for d in docs] for f in _DOC_SCHEMA}, schema=_DOC_SCHEMA),
+                         path / f"docs-{k:05d}.parquet")
+    owner = [i for i, d in enumerate(docs) for _p in d.paragraphs]
+    paras = [p for d in docs for p in d.paragraphs]
+    texts = ["\n".join(p.lines) for p in paras]
+    if sum(t.count("\n") for t in texts) + len(texts) != sum(len(p.lines) for p in paras):
+        raise ValueError("a paragraph line holds a newline: it cannot be staged as one text")
+    cols: dict[str, list] = {"doc": owner, "index": [p.index for p in paras], "text": texts}
+    decisions = [p.decision for p in paras]
+    for name, values in zip(STAGING_DECISION, zip(*decisions, strict=True) if decisions else
+                            [()] * len(STAGING_DECISION), strict=True):
+        cols[name] = list(values)
+    lds = [p.line_decisions for p in paras]
+    for name, pos in (("line_keep", 0), ("line_reason", 1), ("line_rule", 2), ("line_evidence", 3)):
+        cols[name] = [None if ld is None else [x[pos] for x in ld] for ld in lds]
+    if any(ld is not None and any(x[4:] != KEEP[4:] for x in ld) for ld in lds):
+        raise ValueError("line decisions carry no duplicate fields at staging")
+    atomic_write_parquet(pl.DataFrame(cols, schema=_PARA_SCHEMA), path / f"paragraphs-{k:05d}.parquet")
 
 
 def write_shard(path: Path, docs: Iterable[Document], rejections: list[tuple[str, str, str]],
@@ -134,17 +142,21 @@ def shard_batches(path: Path, dropped: set[str] | frozenset[str] = frozenset()) 
     _check_done(path)
     for docs_file in sorted(path.glob("docs-*.parquet")):
         k = docs_file.stem.split("-")[1]
-        docs = [Document(text="", **row) for row in pl.read_parquet(docs_file).iter_rows(named=True)]
-        for row in pl.read_parquet(path / f"paragraphs-{k}.parquet").iter_rows(named=True):
-            d = docs[row["doc"]]
-            decision = Decision(*(row[k] for k in STAGING_DECISION))
+        df = pl.read_parquet(docs_file)
+        docs = [Document(text="", **row) for row in df.iter_rows(named=True)]
+        pf = pl.read_parquet(path / f"paragraphs-{k}.parquet")
+        col = {c: pf[c].to_list() for c in pf.columns}
+        decisions = [KEEP if d == KEEP else d for d in map(Decision._make, zip(*(col[c] for c in STAGING_DECISION),
+                                                                                strict=True))]
+        for i, index, text, decision, lk, lr, lu, le in zip(col["doc"], col["index"], col["text"], decisions,
+                                                          col["line_keep"], col["line_reason"], col["line_rule"],
+                                                          col["line_evidence"], strict=True):
             lines = None
-            if row["line_keep"] is not None:
-                lines = [KEEP if keep else Decision(False, reason, rule, evidence) for keep, reason, rule, evidence
-                         in zip(row["line_keep"], row["line_reason"], row["line_rule"], row["line_evidence"],
-                                strict=True)]
-            d.paragraphs.append(Paragraph(d.doc_id, row["index"], row["lines"],
-                                          KEEP if decision == KEEP else decision, lines))
+            if lk is not None:
+                lines = [KEEP if keep else Decision(False, reason, rule, evidence)
+                         for keep, reason, rule, evidence in zip(lk, lr, lu, le, strict=True)]
+            d = docs[i]
+            d.paragraphs.append(Paragraph(d.doc_id, index, text.split("\n"), decision, lines))
         yield [d for d in docs if d.input not in dropped] if dropped else docs
 
 
