@@ -29,13 +29,13 @@ def _honest_jsonl(n: int, seed: int = 1) -> bytes:
 
 def test_lines_are_cut_across_chunk_boundaries_and_kept_whole():
     chunks = [b"ab", b"c\nde", b"f", b"", b"\n\ng", b"hi"]
-    assert list(_lines(iter(chunks), "x", None, 100)) == [b"abc\n", b"def\n", b"\n", b"ghi"]
+    assert list(_lines(iter(chunks), 100)) == [b"abc\n", b"def\n", b"\n", b"ghi"]
 
 
 def test_a_line_longer_than_the_cap_is_refused_before_it_is_held():
     chunks = (b"x" * 1000 for _ in range(100))
     with pytest.raises(ReadError, match="longer than the cap"):
-        list(_lines(chunks, "x", None, 10_000))
+        list(_lines(chunks, 10_000))
 
 
 @pytest.mark.parametrize("codec", ["gzip", "zstd", "plain"])

@@ -13,7 +13,7 @@ from dechaff.readers.decode import decode_html, decode_text
 from dechaff.readers.discover import doc_id_for, open_regular
 from dechaff.readers.jsonl import read_jsonl
 from dechaff.readers.parquet import read_parquet
-from dechaff.readers.stream import stream_lines
+from dechaff.readers.stream import stream_chunks, stream_lines
 from dechaff.readers.types import (
     DEFAULT_MAX_DECOMPRESSED,
     SUPPORTED,
@@ -62,7 +62,7 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
                 return _retry(res, item.rel, "changed while the run was reading it (its size or mtime is not "
                                              "what the run listed); the next run reads it", emitted)
             sha = content_sha256  # (a piece cannot check the file's hash: its size and mtime were checked)
-        elif kind == "jsonl":
+        elif kind in ("jsonl", "warc"):
             sha = _read_streamed(item, max_decompressed_bytes, res, emit if on_document else None)
         else:
             sha = _read_whole(item, kind, content_sha256, max_decompressed_bytes, parquet_columns, res)
@@ -87,7 +87,7 @@ def read_input(item: RawInput, *, content_sha256: str | None = None,
 
 def _read_whole(item: RawInput, kind: str, expected: str | None, cap: int, columns: ParquetColumns | None,
                 res: ReadResult) -> str:
-    """A text, HTML, Parquet or WARC input read whole; returns its hash (nothing is parsed when it is not
+    """A text, HTML or Parquet input read whole; returns its hash (nothing is parsed when it is not
     the ``expected`` one)."""
     with open_regular(item.path) as f:
         data = f.read()
@@ -111,8 +111,6 @@ def _read_whole(item: RawInput, kind: str, expected: str | None, cap: int, colum
                                                item.site, sha, enc, item.rel))
         elif kind == "parquet":
             read_parquet(item, data, res, columns or ParquetColumns())
-        elif kind == "warc":
-            read_warc(item, data, res, cap)
     except ReadError as e:
         res.documents.clear()
         res.rejections.append(Rejection(item.rel, str(e)))
@@ -120,13 +118,16 @@ def _read_whole(item: RawInput, kind: str, expected: str | None, cap: int, colum
 
 
 def _read_streamed(item: RawInput, cap: int, res: ReadResult, emit: Callable[[Document], None] | None) -> str:
-    """A JSONL input read, hashed and inflated a chunk at a time (see :mod:`dechaff.readers.stream`), its
-    documents handed to ``emit`` as they come (else collected); returns the hash of the whole file."""
+    """A JSONL or WARC input read, hashed and inflated a chunk at a time (see :mod:`dechaff.readers.stream`),
+    its documents handed to ``emit`` as they come (else collected); returns the hash of the whole file."""
     hasher = hashlib.sha256()
     with open_regular(item.path) as f:
         size = os.fstat(f.fileno()).st_size
         try:
-            read_jsonl(item, stream_lines(f, item.rel, size, cap, hasher), res, emit)
+            if item.kind == "warc":
+                read_warc(item, stream_chunks(f, item.rel, size, hasher), res, cap, emit)
+            else:
+                read_jsonl(item, stream_lines(f, item.rel, size, cap, hasher), res, emit)
         except ReadError as e:  # the whole file is rejected: its records' own rejections would only be noise
             res.documents.clear()
             res.rejections[:] = [Rejection(item.rel, str(e))]

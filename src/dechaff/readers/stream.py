@@ -1,10 +1,10 @@
-"""Streaming line reader for JSONL inputs (plain, gzip, zstd): the file is read, hashed and inflated a
-chunk at a time, so neither the compressed file nor its inflated text is ever held whole.
+"""Streaming reads for JSONL and WARC inputs (plain, gzip, zstd): the file is read, hashed and inflated a
+chunk at a time, so neither the compressed file nor its inflated content is ever held whole.
 
 Bombs are stopped by two guards instead of a cap on the whole file: the inflated stream may not grow past
 ``INFLATE_RATIO`` times the file's size (at least ``INFLATE_FLOOR``: honest text compresses 3-20x), and no
-single line may be longer than ``max_decompressed_mb`` (a record, not the file). A legitimate 3 GB
-``.jsonl.gz`` is read; 2 MB that inflate to 2 GB are not.
+single line or WARC record may be longer than ``max_decompressed_mb`` (a record, not the file). A
+legitimate 3 GB ``.jsonl.gz`` or ``.warc.gz`` is read; 2 MB that inflate to 2 GB are not.
 """
 
 from __future__ import annotations
@@ -44,10 +44,11 @@ def _kind(head: bytes, name: str) -> str:
     return "plain"
 
 
-def stream_lines(f: BinaryIO, name: str, size: int, max_line: int, hasher) -> Iterator[bytes]:
-    """The lines of ``f`` (``size`` bytes on disk), inflated when it is gzip or zstd; every byte read is
-    fed to ``hasher``. Raises :class:`ReadError` for corrupt or truncated data, a bomb, or a line longer
-    than ``max_line`` bytes."""
+def stream_chunks(f: BinaryIO, name: str, size: int, hasher) -> Iterator[bytes]:
+    """The content of ``f`` (``size`` bytes on disk) a chunk at a time, inflated when it is gzip or zstd
+    (several concatenated members included); every byte read is fed to ``hasher``. Raises
+    :class:`ReadError` for corrupt or truncated data, or a bomb (inflating past ``INFLATE_RATIO`` times
+    the file's size, and ``INFLATE_FLOOR``)."""
     raw = _Hashing(f, hasher)
     head = raw.read(4)
     kind = _kind(head, name)
@@ -60,10 +61,25 @@ def stream_lines(f: BinaryIO, name: str, size: int, max_line: int, hasher) -> It
             chunks = iter(lambda: src.read(CHUNK), b"")
             if kind == "zstd":
                 chunks = zstd_pieces(chunks, name)
-        inflated = None if kind == "plain" else (kind, max(INFLATE_FLOOR, INFLATE_RATIO * size), size)
-        yield from _lines(chunks, name, inflated, max_line)
+        if kind == "plain":
+            yield from chunks
+            return
+        limit = max(INFLATE_FLOOR, INFLATE_RATIO * size)
+        total = 0
+        for chunk in chunks:
+            total += len(chunk)
+            if total > limit:
+                raise ReadError(f"{kind} data expands more than {INFLATE_RATIO}x its {size:,} compressed bytes "
+                                f"(past {limit:,}): a decompression bomb?")
+            yield chunk
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise ReadError(f"truncated or corrupt gzip data in {name} ({e})") from None
+
+
+def stream_lines(f: BinaryIO, name: str, size: int, max_line: int, hasher) -> Iterator[bytes]:
+    """The lines of ``f`` (see :func:`stream_chunks`). Raises :class:`ReadError` for corrupt or truncated
+    data, a bomb, or a line longer than ``max_line`` bytes."""
+    return _lines(stream_chunks(f, name, size, hasher), max_line)
 
 
 class _Prefixed:
@@ -85,18 +101,12 @@ class _Prefixed:
         return True
 
 
-def _lines(chunks: Iterator[bytes], name: str, inflated: tuple[str, int, int] | None, max_line: int) -> Iterator[bytes]:
-    """Lines (with their newline) from a stream of chunks, checking the guards as the stream grows. A line
-    spread over many chunks is joined once (its pieces are kept in a list, not re-copied per chunk)."""
+def _lines(chunks: Iterator[bytes], max_line: int) -> Iterator[bytes]:
+    """Lines (with their newline) from a stream of chunks. A line spread over many chunks is joined once
+    (its pieces are kept in a list, not re-copied per chunk)."""
     parts: list[bytes] = []  # the pieces of an unfinished line
     held = 0
-    total = 0
     for chunk in chunks:
-        total += len(chunk)
-        if inflated is not None and total > inflated[1]:
-            kind, limit, size = inflated
-            raise ReadError(f"{kind} data expands more than {INFLATE_RATIO}x its {size:,} compressed bytes "
-                            f"(past {limit:,}): a decompression bomb?")
         start = 0
         nl = chunk.find(b"\n")
         if nl >= 0 and parts:
