@@ -5,8 +5,8 @@ Example ``dechaff.toml``::
     keep_comments = false          # keep reader comment threads (comment forms always go)
     boilerplate_min_docs = 5       # a site template recurs in this many different documents of one site
     chrome_patterns = ["my_patterns.txt"]   # extra pattern files, same format as the built-in one
-    shard_mb = 64                  # raw bytes per processing task
-    max_decompressed_mb = 2048     # a JSONL line, a WARC file or record inflating past this is rejected
+    shard_mb = 64                  # raw bytes per processing task (a larger plain JSONL is cut into pieces of this)
+    max_decompressed_mb = 2048     # a JSONL line or a WARC record longer than this is rejected
     lock_wait_seconds = 0          # how long a second run waits for the output directory
     rehash_inputs = false          # true: hash every input again, even those whose path, size and
                                    # mtime are in the ledger (a file rewritten with its old mtime)

@@ -144,9 +144,11 @@ def _unit_texts(doc: Document) -> tuple[list[str], list[tuple[Paragraph, int | N
     where: list[tuple[Paragraph, int | None]] = []
     paras: list[str] = []
     for p in doc.paragraphs:
-        if not p.kept:
+        if not p.decision.keep:
             continue
-        text = p.text
+        text = p.text  # (``p.kept``, without making the text twice)
+        if not text.strip():
+            continue
         paras.append(text)
         texts.append(text)
         where.append((p, None))
