@@ -101,11 +101,13 @@ class Document:
     record: str = ""  # the same in words: "line 12", "row 3", "record 4" ("" for a whole file)
     paragraphs: list[Paragraph] = field(default_factory=list)
     # what the boilerplate stage's counting pass needs, computed by the shard step (in parallel, staged with
-    # the document: ``boilerplate.profile.observe_ahead``): the keys of its kept paragraphs and lines, and
-    # the sketch of its word pairs (uint32, little-endian) with their number
+    # the document: ``boilerplate.profile.observe_ahead``): the keys of its kept paragraphs and lines, the
+    # sketch of its word pairs (uint32, little-endian) with their number, and the packed parts of its
+    # profile (head keys, head short flags, tail keys, tail short flags, short keys: see ``Profile``)
     unit_keys: list[int] | None = None
     sketch: bytes | None = None
     n_pairs: int = 0
+    edges: tuple[bytes, bytes, bytes, bytes, bytes] | None = None
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n")

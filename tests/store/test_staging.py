@@ -86,3 +86,14 @@ def test_a_dropped_input_is_not_read_back_whether_written_or_held(tmp_path):
     assert [d.input for d in got] == ["a.jsonl"] * 3 + ["c.jsonl"] * 2
     # dropped elsewhere (another shard held a piece of the same file): left out too
     assert [d.input for b in shard_batches(tmp_path / "s", {"a.jsonl", "bad.jsonl"}) for d in b] == ["c.jsonl"] * 2
+
+
+def test_documents_alone_when_they_carry_their_profile_else_with_their_paragraphs(tmp_path):
+    from dechaff.boilerplate import observe_ahead
+
+    ahead, plain = _docs(3, "a.jsonl"), _docs(2, "b.jsonl")
+    observe_ahead(ahead)
+    write_shard(tmp_path / "s", ahead + plain, [], [], batch_paragraphs=6)  # (a, a, a | b, b)
+    light = list(shard_batches(tmp_path / "s", paragraphs=False))
+    assert [[len(d.paragraphs) for d in b] for b in light] == [[0, 0, 0], [2, 2]]
+    assert [d.edges for d in light[0]] == [d.edges for d in ahead] and light[1][0].edges is None

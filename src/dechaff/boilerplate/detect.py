@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from dechaff.boilerplate.keys import EDGE_LINES, BoilerplateCounts
-from dechaff.boilerplate.profile import Profile, near_duplicates, units_of
+from dechaff.boilerplate.profile import Profile, near_duplicates, profile_of, units_of
 from dechaff.boilerplate.profile import sketches as sketch_texts
 from dechaff.boilerplate.state import BoilerplateState
 from dechaff.model import BOILERPLATE, KEEP, Decision, Document
@@ -110,21 +110,26 @@ class Observer:
         self.profiles: list[Profile] = []
 
     def add(self, docs: Sequence[Document]) -> None:
-        prepared = [units_of(d) for d in docs]
-        todo = [i for i, d in enumerate(docs) if d.sketch is None]
-        sketches: list[tuple[np.ndarray, int]] = [(np.frombuffer(d.sketch, "<u4").astype(np.uint32), d.n_pairs)
-                                                  if d.sketch is not None else (np.zeros(0, np.uint32), 0)
-                                                  for d in docs]
-        for i, sk in zip(todo, sketch_texts([prepared[i][2] for i in todo]), strict=True):
-            sketches[i] = sk
+        """Count a batch of documents: from what :func:`observe_ahead` stored with them when they have it
+        (their paragraphs are then not needed), else from their paragraphs."""
+        todo = [d for d in docs if d.unit_keys is None or profile_of(d) is None]
+        computed: dict[int, tuple[Profile, set[int]]] = {}
+        if todo:
+            prepared = [units_of(d) for d in todo]
+            sketches = sketch_texts([text for _, _, text in prepared])
+            for d, (units, lines, _), (sketch, n_pairs) in zip(todo, prepared, sketches, strict=True):
+                short = sorted({u.key for u in units if u.short and u.key})
+                computed[id(d)] = (Profile.of(d.doc_id, d.site, lines[:EDGE_LINES], lines[-EDGE_LINES:], short,
+                                              sketch, n_pairs), {u.key for u in units})
         keys: list[np.ndarray] = []
         sites: list[np.ndarray] = []
-        for doc, (units, lines, _), (sketch, n_pairs) in zip(docs, prepared, sketches, strict=True):
-            k = np.fromiter({u.key for u in units} - {0}, dtype=np.uint64)
+        for doc in docs:
+            got = computed.get(id(doc))
+            profile, unit_keys = got if got is not None else (profile_of(doc), set(doc.unit_keys or ()))
+            k = np.fromiter(unit_keys - {0}, dtype=np.uint64)
             keys.append(k)
             sites.append(np.full(len(k), self.site_names.setdefault(doc.site, len(self.site_names)), np.int32))
-            self.profiles.append(Profile.of(doc.doc_id, doc.site, lines[:EDGE_LINES], lines[-EDGE_LINES:],
-                                            sorted({u.key for u in units if u.short and u.key}), sketch, n_pairs))
+            self.profiles.append(profile)  # type: ignore[arg-type]
         self.keys.append(np.concatenate([np.zeros(0, np.uint64), *keys]))  # one array a batch
         self.site_of.append(np.concatenate([np.zeros(0, np.int32), *sites]))
 
@@ -155,6 +160,8 @@ def mark(docs: Sequence[Document], templates: dict[int, str]) -> int:
         return 0
     removed = 0
     for doc in docs:
+        if doc.unit_keys is not None and templates.keys().isdisjoint(doc.unit_keys):
+            continue  # (its units' keys, as the shard step computed them: none is a template)
         units, _, _ = units_of(doc)
         for u in units:
             ev = templates.get(u.key)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dechaff.boilerplate.keys import SHORT_WORDS, text_keys
+from dechaff.boilerplate.keys import EDGE_LINES, SHORT_WORDS, text_keys
 from dechaff.dedup.shingle import cum_blocks, grams, tokenize
 from dechaff.model import Document, Paragraph
 
@@ -184,13 +184,30 @@ def units_of(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]], s
 
 def observe_ahead(docs: Sequence[Document]) -> None:
     """Store with each document what the boilerplate stage's counting pass computes of it (the keys of
-    its units, the sketch of its word pairs), so that the shard step, which runs in parallel, does that
-    work instead of the serial finalize. Call when the document's chrome decisions are final."""
+    its units, the sketch of its word pairs, the parts of its profile), so that the shard step, which runs
+    in parallel, does that work instead of the serial finalize, whose counting pass then reads no
+    paragraph. Call when the document's chrome decisions are final."""
     prepared = [_unit_texts(d) for d in docs]
     for d, (texts, _w, _p) in zip(docs, prepared, strict=True):
         d.unit_keys = text_keys(d.site, texts)
     for d, (sk, n) in zip(docs, sketches(["\n".join(paras) for _t, _w, paras in prepared]), strict=True):
         d.sketch, d.n_pairs = sk.astype("<u4").tobytes(), n
+        p = Profile.of(d.doc_id, d.site, *edges_of(d), sk, n)
+        d.edges = (p.head_keys, p.head_short, p.tail_keys, p.tail_short, p.short_keys)
+
+
+def edges_of(doc: Document) -> tuple[list[tuple[int, int, bool]], list[tuple[int, int, bool]], list[int]]:
+    """What a profile keeps of a document's units: its first and last ``EDGE_LINES`` lines and the keys of
+    its short units."""
+    units, lines, _ = units_of(doc)
+    return lines[:EDGE_LINES], lines[-EDGE_LINES:], sorted({u.key for u in units if u.short and u.key})
+
+
+def profile_of(doc: Document) -> Profile | None:
+    """The profile :func:`observe_ahead` stored with the document (under its id now), if it has one."""
+    if doc.edges is None or doc.sketch is None:
+        return None
+    return Profile(doc.doc_id, doc.site, *doc.edges, np.frombuffer(doc.sketch, "<u4").astype(np.uint32), doc.n_pairs)
 
 
 def window(keys: np.ndarray, short: bytes) -> list[tuple[int, int, bool]]:

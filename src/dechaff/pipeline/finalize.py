@@ -68,10 +68,11 @@ class Gathered:
     retried: int = 0  # inputs the next run tries again
     dropped: set[str] = field(default_factory=set)  # inputs whose staged documents are not read
 
-    def batches(self, paths: list[Path]) -> Iterator[list[Document]]:
-        """Every staged batch of documents, shard by shard, in ingestion order."""
+    def batches(self, paths: list[Path], paragraphs: bool = True) -> Iterator[list[Document]]:
+        """Every staged batch of documents, shard by shard, in ingestion order (``paragraphs`` False:
+        without their paragraphs)."""
         for p in paths:
-            yield from shard_batches(p, self.dropped)
+            yield from shard_batches(p, self.dropped, paragraphs)
 
 
 def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started: float | None = None,
@@ -85,7 +86,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     paths = [Path(p) for p in sorted(shard_paths)]
     g = gather(plan, paths, summary)
     ids = DocIds(out, m)
-    bp_state = find_templates(g.batches(paths), ids, out, m, config)
+    bp_state = find_templates(g.batches(paths, paragraphs=False), ids, out, m, config)
     index = load_index(out, m, config)
     session = DedupSession(index, DEDUP_CHUNK)
     now = datetime.now(UTC)

@@ -30,6 +30,7 @@ BATCH_PARAGRAPHS = 20_000  # paragraphs of a staging batch (the most a shard hol
 # (not the text: from here on a document is its paragraphs)
 _DOC_SCHEMA = {**dict.fromkeys(STAGING_DOC_FIELDS, pl.String), "unit_keys": pl.List(pl.UInt64), "sketch": pl.Binary,
                "n_pairs": pl.Int64}
+_EDGES = ("head", "head_short", "tail", "tail_short", "short")  # (Document.edges, a column each)
 _PARA_SCHEMA = STAGING_PARAGRAPHS
 _REJECTIONS = {"source": pl.String, "error": pl.String, "sha": pl.String}
 _LEDGER = {"source": pl.String, "content_sha256": pl.String, "status": pl.String, "n_documents": pl.Int64}
@@ -93,7 +94,10 @@ class ShardWriter:
 
 
 def _write_batch(path: Path, k: int, docs: list[Document]) -> None:
-    atomic_write_parquet(pl.DataFrame({f: [getattr(d, f) for d in docs] for f in _DOC_SCHEMA}, schema=_DOC_SCHEMA),
+    cols = {f: [getattr(d, f) for d in docs] for f in _DOC_SCHEMA}
+    for i, name in enumerate(_EDGES):
+        cols[name] = [None if d.edges is None else d.edges[i] for d in docs]
+    atomic_write_parquet(pl.DataFrame(cols, schema={**_DOC_SCHEMA, **dict.fromkeys(_EDGES, pl.Binary)}),
                          path / f"docs-{k:05d}.parquet")
     owner = [i for i, d in enumerate(docs) for _p in d.paragraphs]
     paras = [p for d in docs for p in d.paragraphs]
@@ -136,14 +140,21 @@ def read_shard_meta(path: Path) -> ShardMeta:
     return ShardMeta(rejections, ledger, dropped)  # type: ignore[arg-type]
 
 
-def shard_batches(path: Path, dropped: set[str] | frozenset[str] = frozenset()) -> Iterator[list[Document]]:
+def shard_batches(path: Path, dropped: set[str] | frozenset[str] = frozenset(),
+                  paragraphs: bool = True) -> Iterator[list[Document]]:
     """The documents of a staged shard, batch by batch, with their chrome decisions; documents of the
-    ``dropped`` inputs left out."""
+    ``dropped`` inputs left out. ``paragraphs`` False: the documents alone (cheap: what the boilerplate
+    stage's counting pass reads), when they carry what it needs (``Document.edges``, ``unit_keys``)."""
     _check_done(path)
     for docs_file in sorted(path.glob("docs-*.parquet")):
         k = docs_file.stem.split("-")[1]
         df = pl.read_parquet(docs_file)
-        docs = [Document(text="", **row) for row in df.iter_rows(named=True)]
+        edges = df.select(_EDGES).rows() if _EDGES[0] in df.columns else [None] * df.height
+        docs = [Document(text="", **row, edges=None if e[0] is None else e)  # type: ignore[index]
+                for row, e in zip(df.drop(_EDGES, strict=False).iter_rows(named=True), edges, strict=True)]
+        if not paragraphs and all(d.edges is not None and d.unit_keys is not None for d in docs):
+            yield [d for d in docs if d.input not in dropped] if dropped else docs
+            continue  # (a batch staged without them is read whole)
         pf = pl.read_parquet(path / f"paragraphs-{k}.parquet")
         col = {c: pf[c].to_list() for c in pf.columns}
         decisions = [KEEP if d == KEEP else d for d in map(Decision._make, zip(*(col[c] for c in STAGING_DECISION),
