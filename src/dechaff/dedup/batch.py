@@ -50,11 +50,13 @@ class DedupSession:
     one decision per item (``decisions``, in run order; with keep = "longest" a later chunk may revise an
     earlier one's). Every batch must end with a whole document."""
 
-    def __init__(self, index: DedupIndex, chunk: int = 100_000) -> None:
+    def __init__(self, index: DedupIndex, chunk: int = 100_000, keep_entries: bool = True) -> None:
         self.index = index
         self.chunk = chunk
+        self.keep_entries = keep_entries  # False: ``new_entries`` is not kept (a long run's caller has no use)
         self.buffer: list[Item] = []
-        self.decisions: list[Decision] = []
+        self.decisions: list[Decision] = []  # from run position ``base`` on (see ``release``)
+        self.base = 0
         self.item_of_entry: dict[int, int] = {}  # entries created in this session -> item (run position)
         self.new_entries: list[int] = []
         self.pairs_checked = 0
@@ -72,13 +74,31 @@ class DedupSession:
         if self.buffer:
             self._decide(len(self.buffer))
 
+    @property
+    def n_decided(self) -> int:
+        """Items decided so far (run positions ``0 .. n_decided - 1``)."""
+        return self.base + len(self.decisions)
+
+    def decided(self, start: int, n: int) -> list[Decision]:
+        """The decisions of run positions ``start .. start + n - 1`` (not released)."""
+        if start < self.base:
+            raise IndexError(f"decisions before item {self.base} were released")
+        return self.decisions[start - self.base: start - self.base + n]
+
+    def release(self, upto: int) -> None:
+        """The caller is done with the decisions before run position ``upto``: they are let go (with
+        keep = "longest" a later chunk may still revise them, so they are kept)."""
+        if self.index.params.keep != "longest" and upto > self.base:
+            del self.decisions[: upto - self.base]
+            self.base = upto
+
     def _decide(self, end: int) -> None:
         part, self.buffer = self.buffer[:end], self.buffer[end:]
         with _gc_paused():
             self._chunk(part)
 
     def _chunk(self, part: list[Item]) -> None:
-        index, start = self.index, len(self.decisions)
+        index, start = self.index, self.n_decided
         out, keys, fps, entry_items = _dedup_chunk(part, index)
         # kept paragraphs too short to be entries are stored too (duplicate documents align with them)
         others = [(part[k].doc_id, part[k].paragraph_index, part[k].text) for k in out.others]
@@ -94,7 +114,8 @@ class DedupSession:
                 self.replaced.append((doc, para, text, dec))
             else:  # an earlier chunk of this run
                 self.decisions[item] = dec
-        self.new_entries.extend(start + i for i in out.new_entries)
+        if self.keep_entries:
+            self.new_entries.extend(start + i for i in out.new_entries)
         self.pairs_checked += out.pairs_checked
 
 

@@ -7,10 +7,10 @@ the batch size and the index, not on the run:
    profiles are taken (``boilerplate.Observer``); the templates are judged once, with every copy seen;
 3. pass two: each batch's documents are marked (templates, emptied paragraphs) and their kept paragraphs
    handed to ``dedup.DedupSession``, which decides them against the persistent index in the same chunks
-   as one call over the whole run (so the same decisions), holding one decision per paragraph; a batch
-   waits until its paragraphs' chunk is decided (at most about a chunk of paragraphs waits), then its
-   corpus and removed rows go to parts of bounded size under temporary names. With keep = "longest" a
-   later chunk may revise any earlier decision, so the rows are written by a third pass instead;
+   as one call over the whole run (so the same decisions); a batch waits until its paragraphs' chunk is
+   decided (at most about a chunk of paragraphs waits), then its corpus and removed rows go to parts of
+   bounded size under temporary names and its decisions are let go. With keep = "longest" a later chunk
+   may revise any earlier decision, so every decision is held and the rows are written by a third pass;
 5. the state files are written under new names and everything is committed with the manifest, all at
    once, as before: a crash leaves the previous state or the new one.
 
@@ -88,7 +88,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     ids = DocIds(out, m)
     bp_state = find_templates(g.batches(paths, paragraphs=False), ids, out, m, config)
     index = load_index(out, m, config)
-    session = DedupSession(index, DEDUP_CHUNK)
+    session = DedupSession(index, DEDUP_CHUNK, keep_entries=False)
     now = datetime.now(UTC)
     sink = Rows(out, plan, summary, now)
     spilled = dedup_and_write(lambda: g.batches(paths), ids, bp_state, session, sink,
@@ -166,9 +166,10 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
     sizes: list[int] = []  # kept paragraphs of every batch
 
     def write_decided() -> None:
-        while waiting and waiting[0][1] + waiting[0][2] <= len(session.decisions):
+        while waiting and waiting[0][1] + waiting[0][2] <= session.n_decided:
             docs, start, n = waiting.popleft()
-            sink.batch(docs, session.decisions[start: start + n])
+            sink.batch(docs, session.decided(start, n))
+            session.release(start + n)
 
     for docs in marked_batches(batches(), ids, bp_state):
         items = [Item(d.doc_id, p.index, p.text) for d in docs for p in d.paragraphs if p.kept]
@@ -183,7 +184,7 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
     if longest:
         start = 0
         for docs, n in zip(marked_batches(batches(), ids, bp_state), sizes, strict=True):  # every decision known
-            sink.batch(docs, session.decisions[start: start + n])
+            sink.batch(docs, session.decided(start, n))
             start += n
     return spilled
 
