@@ -55,16 +55,17 @@ def _warc_frames(chunks: Iterator[bytes], cap: int) -> Iterator[tuple[int, bytes
     """``(offset, record, error)`` of every record of the stream: ``record`` is one whole record's bytes, or
     ``error`` says why the record at ``offset`` cannot be framed (the next frame starts at the next
     header). The stream is held from the current record on, never more than about ``cap`` bytes of it."""
-    buf, base, pos, eof = b"", 0, 0, False  # base: the stream offset of buf[0]
+    buf, base, pos, eof = bytearray(), 0, 0, False  # base: the stream offset of buf[0]
 
-    def more() -> None:
-        nonlocal buf, base, pos, eof
-        buf, base, pos = buf[pos:], base + pos, 0
+    def more() -> None:  # (a bytearray grows in place: a long record is not copied at every chunk)
+        nonlocal base, pos, eof
+        del buf[:pos]
+        base, pos = base + pos, 0
         chunk = next(chunks, None)
         if chunk is None:
             eof = True
         else:
-            buf += chunk
+            buf.extend(chunk)
 
     while not eof and len(buf.lstrip(_WS)) < 5:
         more()
@@ -94,7 +95,7 @@ def _warc_frames(chunks: Iterator[bytes], cap: int) -> Iterator[tuple[int, bytes
                 pos = max(pos, len(buf) - 16)
                 more()
         elif error is None:
-            yield base + start, buf[start:stop], None
+            yield base + start, bytes(buf[start:stop]), None
             rest = buf[stop: stop + 64]
             pos = stop + (len(rest) - len(rest.lstrip(_WS)))
         else:
@@ -102,7 +103,7 @@ def _warc_frames(chunks: Iterator[bytes], cap: int) -> Iterator[tuple[int, bytes
             pos = stop
 
 
-def _frame(data: bytes, pos: int, eof: bool) -> tuple[int, int, str | None]:
+def _frame(data: bytes | bytearray, pos: int, eof: bool) -> tuple[int, int, str | None]:
     """The record at ``pos`` of ``data``: ``(pos, end, None)`` when ``data[pos:end]`` is one whole record,
     ``(pos, stop, error)`` when it cannot be framed (``stop``: the next record header), or ``_MORE`` when
     ``data`` ends before that can be told (and is not the end of the stream: ``eof`` False)."""
