@@ -8,9 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dechaff.boilerplate.keys import EDGE_LINES, BoilerplateCounts
-from dechaff.boilerplate.profile import Profile, near_duplicates, profile_of, units_of
-from dechaff.boilerplate.profile import sketches as sketch_texts
+from dechaff.boilerplate.keys import BoilerplateCounts
+from dechaff.boilerplate.profile import Profile, near_duplicates, observe_ahead, profile_of, units_of
 from dechaff.boilerplate.state import BoilerplateState
 from dechaff.model import BOILERPLATE, KEEP, Decision, Document
 from dechaff.rules import BOILERPLATE_TEMPLATE
@@ -110,26 +109,16 @@ class Observer:
         self.profiles: list[Profile] = []
 
     def add(self, docs: Sequence[Document]) -> None:
-        """Count a batch of documents: from what :func:`observe_ahead` stored with them when they have it
-        (their paragraphs are then not needed), else from their paragraphs."""
-        todo = [d for d in docs if d.unit_keys is None or profile_of(d) is None]
-        computed: dict[int, tuple[Profile, set[int]]] = {}
-        if todo:
-            prepared = [units_of(d) for d in todo]
-            sketches = sketch_texts([text for _, _, text in prepared])
-            for d, (units, lines, _), (sketch, n_pairs) in zip(todo, prepared, sketches, strict=True):
-                short = sorted({u.key for u in units if u.short and u.key})
-                computed[id(d)] = (Profile.of(d.doc_id, d.site, lines[:EDGE_LINES], lines[-EDGE_LINES:], short,
-                                              sketch, n_pairs), {u.key for u in units})
+        """Count a batch of documents, from what :func:`observe_ahead` stored with them (the shard step
+        does; for documents without it, it is done here, from their paragraphs)."""
+        observe_ahead([d for d in docs if d.unit_keys is None or d.edges is None or d.sketch is None])
         keys: list[np.ndarray] = []
         sites: list[np.ndarray] = []
         for doc in docs:
-            got = computed.get(id(doc))
-            profile, unit_keys = got if got is not None else (profile_of(doc), set(doc.unit_keys or ()))
-            k = np.fromiter(unit_keys - {0}, dtype=np.uint64)
+            k = np.fromiter(set(doc.unit_keys) - {0}, dtype=np.uint64)  # type: ignore[arg-type]
             keys.append(k)
             sites.append(np.full(len(k), self.site_names.setdefault(doc.site, len(self.site_names)), np.int32))
-            self.profiles.append(profile)  # type: ignore[arg-type]
+            self.profiles.append(profile_of(doc))
         self.keys.append(np.concatenate([np.zeros(0, np.uint64), *keys]))  # one array a batch
         self.site_of.append(np.concatenate([np.zeros(0, np.int32), *sites]))
 
@@ -162,8 +151,7 @@ def mark(docs: Sequence[Document], templates: dict[int, str]) -> int:
     for doc in docs:
         if doc.unit_keys is not None and templates.keys().isdisjoint(doc.unit_keys):
             continue  # (its units' keys, as the shard step computed them: none is a template)
-        units, _, _ = units_of(doc)
-        for u in units:
+        for u in units_of(doc):
             ev = templates.get(u.key)
             if ev is None:
                 continue

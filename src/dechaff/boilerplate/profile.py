@@ -35,14 +35,17 @@ class Profile:
     sketch: np.ndarray  # uint32, sorted: the smallest SKETCH word-pair hashes
     n_pairs: int
 
-    @classmethod
-    def of(cls, doc_id: str, site: str, head: Sequence[tuple[int, int, bool]], tail: Sequence[tuple[int, int, bool]],
-           short: Sequence[int], sketch: np.ndarray, n_pairs: int) -> Profile:
+    @staticmethod
+    def pack(lines: Sequence[tuple[int, int, bool]], short: Sequence[int]) -> tuple[bytes, bytes, bytes, bytes, bytes]:
+        """The packed edges of a document whose kept lines are ``lines`` (``(line key, paragraph key,
+        short)`` in order) and whose short units' keys are ``short``: head keys, head flags, tail keys,
+        tail flags, short keys (``Document.edges``)."""
         def keys(seq: Sequence[tuple[int, int, bool]]) -> bytes:
             return np.array([k for x in seq for k in x[:2]], dtype="<u8").tobytes()
 
-        return cls(doc_id, site, keys(head), bytes(bool(x[2]) for x in head), keys(tail),
-                   bytes(bool(x[2]) for x in tail), np.array(short, dtype="<u8").tobytes(), sketch, n_pairs)
+        head, tail = lines[:EDGE_LINES], lines[-EDGE_LINES:]
+        return (keys(head), bytes(bool(x[2]) for x in head), keys(tail), bytes(bool(x[2]) for x in tail),
+                np.array(short, dtype="<u8").tobytes())
 
     @property
     def head(self) -> list[tuple[int, int, bool]]:
@@ -160,13 +163,10 @@ def _unit_texts(doc: Document) -> tuple[list[str], list[tuple[Paragraph, int | N
     return texts, where, paras
 
 
-def units_of(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]], str]:
-    """The document's kept paragraphs and lines as units; its kept lines in order as
-    ``(line key, paragraph key, short)``; and its kept text (for the sketch). The keys are those
-    :func:`observe_ahead` stored with the document when it has them (its decisions unchanged since)."""
-    texts, where, paras = _unit_texts(doc)
-    keys = doc.unit_keys if doc.unit_keys is not None and len(doc.unit_keys) == len(texts) \
-        else text_keys(doc.site, texts)
+def _units(where: list[tuple[Paragraph, int | None]], keys: Sequence[int], texts: list[str]
+           ) -> tuple[list[_Unit], list[tuple[int, int, bool]]]:
+    """The units at ``where`` with their keys, and the document's kept lines in order as ``(line key,
+    paragraph key, short)``."""
     units: list[_Unit] = []
     lines: list[tuple[int, int, bool]] = []
     pkey = 0
@@ -179,34 +179,37 @@ def units_of(doc: Document) -> tuple[list[_Unit], list[tuple[int, int, bool]], s
             pkey = k
             if len(p.lines) == 1:
                 lines.append((k, k, u.short))
-    return units, lines, "\n".join(paras)
+    return units, lines
+
+
+def units_of(doc: Document) -> list[_Unit]:
+    """The document's kept paragraphs and lines as units, with the keys :func:`observe_ahead` stored with
+    the document when it has them (its decisions unchanged since)."""
+    texts, where, _paras = _unit_texts(doc)
+    keys = doc.unit_keys if doc.unit_keys is not None and len(doc.unit_keys) == len(texts) \
+        else text_keys(doc.site, texts)
+    return _units(where, keys, texts)[0]
 
 
 def observe_ahead(docs: Sequence[Document]) -> None:
-    """Store with each document what the boilerplate stage's counting pass computes of it (the keys of
-    its units, the sketch of its word pairs, the parts of its profile), so that the shard step, which runs
-    in parallel, does that work instead of the serial finalize, whose counting pass then reads no
+    """Store with each document what the boilerplate stage's counting pass needs of it (the keys of its
+    units, the sketch of its word pairs, the packed edges of its profile), so that the shard step, which
+    runs in parallel, does that work instead of the serial finalize, whose counting pass then reads no
     paragraph. Call when the document's chrome decisions are final."""
+    if not docs:
+        return
     prepared = [_unit_texts(d) for d in docs]
-    for d, (texts, _w, _p) in zip(docs, prepared, strict=True):
+    for d, (texts, where, _p), (sk, n) in zip(docs, prepared, sketches(["\n".join(t[2]) for t in prepared]),
+                                              strict=True):
         d.unit_keys = text_keys(d.site, texts)
-    for d, (sk, n) in zip(docs, sketches(["\n".join(paras) for _t, _w, paras in prepared]), strict=True):
+        units, lines = _units(where, d.unit_keys, texts)
+        d.edges = Profile.pack(lines, sorted({u.key for u in units if u.short and u.key}))
         d.sketch, d.n_pairs = sk.astype("<u4").tobytes(), n
-        p = Profile.of(d.doc_id, d.site, *edges_of(d), sk, n)
-        d.edges = (p.head_keys, p.head_short, p.tail_keys, p.tail_short, p.short_keys)
 
 
-def edges_of(doc: Document) -> tuple[list[tuple[int, int, bool]], list[tuple[int, int, bool]], list[int]]:
-    """What a profile keeps of a document's units: its first and last ``EDGE_LINES`` lines and the keys of
-    its short units."""
-    units, lines, _ = units_of(doc)
-    return lines[:EDGE_LINES], lines[-EDGE_LINES:], sorted({u.key for u in units if u.short and u.key})
-
-
-def profile_of(doc: Document) -> Profile | None:
-    """The profile :func:`observe_ahead` stored with the document (under its id now), if it has one."""
-    if doc.edges is None or doc.sketch is None:
-        return None
+def profile_of(doc: Document) -> Profile:
+    """The profile :func:`observe_ahead` stored with the document, under its id now."""
+    assert doc.edges is not None and doc.sketch is not None
     return Profile(doc.doc_id, doc.site, *doc.edges, np.frombuffer(doc.sketch, "<u4").astype(np.uint32), doc.n_pairs)
 
 

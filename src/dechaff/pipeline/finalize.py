@@ -209,8 +209,7 @@ def settle_pieces(plan: RunPlan, g: Gathered) -> None:
             failed[rel] = (retried or whole)[0]
             g.dropped.add(rel)
             continue
-        if len(mine) > 1:
-            mine[0]["n_documents"] = sum(r["n_documents"] for r in mine)
+        mine[0]["n_documents"] = sum(r["n_documents"] for r in mine)
     merged: list[dict] = []
     for r in g.ledger_rows:
         rel = r["source"]
@@ -238,15 +237,14 @@ def gather(plan: RunPlan, paths: list[Path], summary: RunSummary) -> Gathered:
     g = Gathered(rejections=list(plan.pre_rejected),
                  ledger_rows=[{"source": s, "content_sha256": sha, "status": "rejected", "n_documents": 0}
                               for s, _e, sha in plan.pre_rejected if sha]
-                 + [{"source": s, "content_sha256": sha, "status": "seen", "n_documents": 0} for s, sha in plan.restat],
-                 )
+                 + [{"source": s, "content_sha256": sha, "status": "seen", "n_documents": 0} for s, sha in plan.restat])
     for p in paths:
         meta = read_shard_meta(p)
         g.rejections.extend(meta.rejections)
         g.ledger_rows.extend(meta.ledger)
         g.dropped.update(meta.dropped)
     settle_pieces(plan, g)
-    g.retried += sum(1 for _s, _e, sha in g.rejections if not sha)
+    g.retried = sum(1 for _s, _e, sha in g.rejections if not sha)
     summary.inputs_new = plan.n_new + len(plan.pre_rejected)
     summary.inputs_rejected = sum(1 for r in g.ledger_rows if r["status"] == "rejected") + g.retried
     summary.records_rejected = len(g.rejections) - summary.inputs_rejected

@@ -98,10 +98,11 @@ def _died_on(out: OutputDir) -> dict[str, str]:
     Called under the lock, before this run reads anything, so no marker is a live run's."""
     found: dict[str, str] = {}
     for f in out.reading_dir.glob("*.json") if out.reading_dir.is_dir() else ():
+        sha = f.stem.split(".")[0]  # (<sha>.json, or <sha>.<piece>.json for a piece of a file)
         try:
-            found[f.stem.split(".")[0]] = json.loads(f.read_text()).get("run_id", "?")
+            found[sha] = json.loads(f.read_text()).get("run_id", "?")
         except (OSError, ValueError, AttributeError):
-            found[f.stem.split(".")[0]] = "?"
+            found[sha] = "?"
     return found
 
 

@@ -11,7 +11,7 @@ file and the cause; in a container (JSONL, WARC) a bad line or record is rejecte
 are kept.
 
 The package: ``discover`` (which files are inputs), ``decode`` (bytes to text), ``inflate`` (capped
-decompression), ``stream`` (JSONL read a chunk at a time), ``split`` (a large plain JSONL cut into pieces
+decompression), ``stream`` (JSONL and WARC read a chunk at a time), ``split`` (a large plain JSONL cut into pieces
 for several shard tasks), ``jsonl``, ``parquet``, ``warc`` (containers), ``read`` (``read_input``), ``types``.
 Readers decode and open containers; they never extract: HTML comes back as markup
 (``Document.markup``) and the shard step (``dechaff.pipeline.shard``) extracts it.
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dechaff.readers.decode import decode_html, decode_text
 from dechaff.readers.discover import discover, doc_id_for, open_regular, sha256_file
-from dechaff.readers.inflate import decompress_capped, gunzip_capped, inflate_limit, unzstd_capped
+from dechaff.readers.inflate import gunzip_capped, inflate_limit
 from dechaff.readers.read import read_input
 from dechaff.readers.split import hash_and_split, splittable
 from dechaff.readers.types import (
@@ -47,7 +47,6 @@ __all__ = [
     "Span",
     "decode_html",
     "decode_text",
-    "decompress_capped",
     "discover",
     "doc_id_for",
     "gunzip_capped",
@@ -58,5 +57,4 @@ __all__ = [
     "sha256_file",
     "site_of",
     "splittable",
-    "unzstd_capped",
 ]

@@ -1,4 +1,6 @@
-"""Decompression that stops at a cap and at a ratio (gzip, zstd): a bomb is rejected, not inflated.
+"""Decompression that stops at a cap and at a ratio (gzip, zstd): a bomb is rejected, not inflated. The
+inputs are inflated as streams (:mod:`dechaff.readers.stream`, with ``zstd_pieces``); ``inflate_limit``
+bounds a WARC record's HTTP ``Content-Encoding``.
 """
 
 from __future__ import annotations
@@ -22,21 +24,6 @@ def too_large(what: str, limit: int, compressed: int, cap: int) -> str:
     why = (f"past the cap of {cap:,} bytes (raise max_decompressed_mb to read it)" if limit == cap else
            f"more than {INFLATE_RATIO}x its {compressed:,} compressed bytes (past {limit:,})")
     return f"{what} expands {why}: a decompression bomb?"
-
-
-def decompress_capped(data: bytes, cap: int, name: str) -> bytes:
-    """gzip or zstd data (told by the name's extension or the magic bytes) decompressed, refusing to
-    expand past :func:`inflate_limit`; other data as it is."""
-    low = name.lower()
-    limit = inflate_limit(len(data), cap)
-    try:
-        if low.endswith(".gz") or data[:2] == b"\x1f\x8b":
-            return gunzip_capped(data, limit, name)
-        if low.endswith(".zst") or data[:4] == b"\x28\xb5\x2f\xfd":
-            return unzstd_capped(data, limit, name)
-    except _Overflow as e:
-        raise ReadError(too_large(e.kind, limit, len(data), cap)) from None
-    return data
 
 
 class _Overflow(ReadError):
@@ -76,19 +63,6 @@ def zstd_pieces(raw: Iterator[bytes], name: str) -> Iterator[bytes]:
         raise ReadError(f"corrupt zstd data in {name}: {e}") from None
     if in_frame:
         raise ReadError(f"truncated zstd data in {name} (its last frame does not end)")
-
-
-def unzstd_capped(data: bytes, cap: int, name: str) -> bytes:
-    """Decompress (possibly multi-frame) zstd data, refusing to expand past ``cap`` bytes; a truncated
-    frame is an error."""
-    if not data:
-        raise ReadError(f"truncated zstd data in {name} (its last frame does not end)")
-    out = bytearray()
-    for piece in zstd_pieces(iter((data,)), name):
-        out += piece
-        if len(out) > cap:
-            raise _Overflow("zstd", cap)
-    return bytes(out)
 
 
 def gunzip_capped(data: bytes, cap: int, name: str) -> bytes:

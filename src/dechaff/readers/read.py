@@ -128,9 +128,8 @@ def _read_streamed(item: RawInput, cap: int, res: ReadResult, emit: Callable[[Do
                 read_warc(item, stream_chunks(f, item.rel, size, hasher), res, cap, emit)
             else:
                 read_jsonl(item, stream_lines(f, item.rel, size, cap, hasher), res, emit)
-        except ReadError as e:  # the whole file is rejected: its records' own rejections would only be noise
-            res.documents.clear()
-            res.rejections[:] = [Rejection(item.rel, str(e))]
+        except ReadError as e:
+            _reject_whole(res, item.rel, str(e))
         for rest in iter(lambda: f.read(1 << 20), b""):  # (the hash covers the whole file)
             hasher.update(rest)
     return hasher.hexdigest()
@@ -149,8 +148,7 @@ def _read_span(item: RawInput, cap: int, res: ReadResult, emit: Callable[[Docume
             read_jsonl(item, stream_lines(_Upto(f, span.end - span.start), item.rel, span.size, cap, _NoHash()),
                        res, emit, first_line=span.first_line, whole=False)
         except ReadError as e:
-            res.documents.clear()
-            res.rejections[:] = [Rejection(item.rel, str(e))]
+            _reject_whole(res, item.rel, str(e))
         return _as_listed(os.fstat(f.fileno()), span) and _as_listed(os.stat(item.path), span)
 
 
@@ -179,10 +177,16 @@ class _NoHash:
         pass
 
 
-def _retry(res: ReadResult, rel: str, why: str, emitted: int = 0) -> ReadResult:
-    """The input could not be read now: nothing of it is kept, and the next run tries again."""
+def _reject_whole(res: ReadResult, rel: str, why: str) -> None:
+    """The whole input is rejected: nothing of it is kept, and its records' own rejections would only be
+    noise."""
     res.documents.clear()
     res.rejections[:] = [Rejection(rel, why)]
+
+
+def _retry(res: ReadResult, rel: str, why: str, emitted: int = 0) -> ReadResult:
+    """The input could not be read now: nothing of it is kept, and the next run tries again."""
+    _reject_whole(res, rel, why)
     res.retry = True
     res.discard = emitted > 0
     return res

@@ -14,10 +14,8 @@ import hashlib
 from pathlib import Path
 
 from dechaff.readers.discover import open_regular
+from dechaff.readers.stream import CHUNK, compression
 from dechaff.readers.types import RawInput
-
-CHUNK = 1 << 20
-_COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 
 
 def splittable(item: RawInput) -> bool:
@@ -37,7 +35,7 @@ def hash_and_split(path: Path, piece_bytes: int) -> tuple[str, list[tuple[int, i
     with open_regular(path) as f:
         for chunk in iter(lambda: f.read(CHUNK), b""):
             h.update(chunk)
-            if offset == 0 and chunk.startswith(_COMPRESSED):
+            if offset == 0 and compression(chunk[:4], "") != "plain":
                 compressed = True
             if not compressed:
                 while offset + len(chunk) >= target:  # the next cut lies in this chunk (or after it)

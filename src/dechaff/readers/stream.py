@@ -35,7 +35,8 @@ class _Hashing:
         return True
 
 
-def _kind(head: bytes, name: str) -> str:
+def compression(head: bytes, name: str) -> str:
+    """``gzip``, ``zstd`` or ``plain``: by the name's extension or the first bytes (``head``, 4 of them)."""
     low = name.lower()
     if low.endswith(".gz") or head[:2] == b"\x1f\x8b":
         return "gzip"
@@ -51,7 +52,7 @@ def stream_chunks(f: BinaryIO, name: str, size: int, hasher) -> Iterator[bytes]:
     the file's size, and ``INFLATE_FLOOR``)."""
     raw = _Hashing(f, hasher)
     head = raw.read(4)
-    kind = _kind(head, name)
+    kind = compression(head, name)
     src = _Prefixed(head, raw)
     try:
         if kind == "gzip":

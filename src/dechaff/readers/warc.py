@@ -48,6 +48,7 @@ def read_warc(item: RawInput, chunks: Iterable[bytes], res: ReadResult, cap: int
 _WARC_START = re.compile(rb"\nWARC/1\.[01]\r?\n")
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
 _MORE = (-1, -1, None)  # (_frame: the buffer ends too soon to tell)
+_AFTER = 4 + 64  # bytes after a record's block that tell whether its length ends it (terminator, next header)
 _WS = b" \t\n\r\x0b\x0c"
 
 
@@ -78,9 +79,10 @@ def _warc_frames(chunks: Iterator[bytes], cap: int) -> Iterator[tuple[int, bytes
                 return
             more()
             continue
-        start, stop, error = _frame(buf, pos, eof)
-        if (start, stop) == (-1, -1):  # (the record goes on past the buffer)
-            if len(buf) - pos <= cap + 68:
+        frame = _frame(buf, pos, eof)
+        start, stop, error = frame
+        if frame is _MORE:  # (the record goes on past the buffer)
+            if len(buf) - pos <= cap + _AFTER:
                 more()
                 continue
             # longer than the cap: rejected, and skipped to the next record header
@@ -125,7 +127,7 @@ def _frame(data: bytes | bytearray, pos: int, eof: bool) -> tuple[int, int, str 
         return pos, stop, "invalid WARC record (its header block does not end)"
     m = _CONTENT_LENGTH.search(data, pos, head_end + 2)
     end = head_end + 4 + int(m.group(1)) if m else -1
-    if m is not None and not eof and n < end + 4 + 64:
+    if m is not None and not eof and n < end + _AFTER:
         return _MORE
     if m is None:
         error = "invalid WARC record (no Content-Length)"

@@ -28,9 +28,10 @@ from dechaff.store.schemas import STAGING_DECISION, STAGING_DOC_FIELDS, STAGING_
 BATCH_PARAGRAPHS = 20_000  # paragraphs of a staging batch (the most a shard holds in memory at once)
 
 # (not the text: from here on a document is its paragraphs)
-_DOC_SCHEMA = {**dict.fromkeys(STAGING_DOC_FIELDS, pl.String), "unit_keys": pl.List(pl.UInt64), "sketch": pl.Binary,
+_DOC_FIELDS = {**dict.fromkeys(STAGING_DOC_FIELDS, pl.String), "unit_keys": pl.List(pl.UInt64), "sketch": pl.Binary,
                "n_pairs": pl.Int64}
 _EDGES = ("head", "head_short", "tail", "tail_short", "short")  # (Document.edges, a column each)
+_DOC_SCHEMA = {**_DOC_FIELDS, **dict.fromkeys(_EDGES, pl.Binary)}
 _PARA_SCHEMA = STAGING_PARAGRAPHS
 _REJECTIONS = {"source": pl.String, "error": pl.String, "sha": pl.String}
 _LEDGER = {"source": pl.String, "content_sha256": pl.String, "status": pl.String, "n_documents": pl.Int64}
@@ -94,11 +95,10 @@ class ShardWriter:
 
 
 def _write_batch(path: Path, k: int, docs: list[Document]) -> None:
-    cols = {f: [getattr(d, f) for d in docs] for f in _DOC_SCHEMA}
+    cols = {f: [getattr(d, f) for d in docs] for f in _DOC_FIELDS}
     for i, name in enumerate(_EDGES):
         cols[name] = [None if d.edges is None else d.edges[i] for d in docs]
-    atomic_write_parquet(pl.DataFrame(cols, schema={**_DOC_SCHEMA, **dict.fromkeys(_EDGES, pl.Binary)}),
-                         path / f"docs-{k:05d}.parquet")
+    atomic_write_parquet(pl.DataFrame(cols, schema=_DOC_SCHEMA), path / f"docs-{k:05d}.parquet")
     owner = [i for i, d in enumerate(docs) for _p in d.paragraphs]
     paras = [p for d in docs for p in d.paragraphs]
     texts = ["\n".join(p.lines) for p in paras]
@@ -149,9 +149,8 @@ def shard_batches(path: Path, dropped: set[str] | frozenset[str] = frozenset(),
     for docs_file in sorted(path.glob("docs-*.parquet")):
         k = docs_file.stem.split("-")[1]
         df = pl.read_parquet(docs_file)
-        edges = df.select(_EDGES).rows() if _EDGES[0] in df.columns else [None] * df.height
-        docs = [Document(text="", **row, edges=None if e[0] is None else e)  # type: ignore[index]
-                for row, e in zip(df.drop(_EDGES, strict=False).iter_rows(named=True), edges, strict=True)]
+        docs = [Document(text="", **row, edges=None if e[0] is None else e)
+                for row, e in zip(df.drop(_EDGES).iter_rows(named=True), df.select(_EDGES).rows(), strict=True)]
         if not paragraphs and all(d.edges is not None and d.unit_keys is not None for d in docs):
             yield [d for d in docs if d.input not in dropped] if dropped else docs
             continue  # (a batch staged without them is read whole)
