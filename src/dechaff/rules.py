@@ -83,6 +83,9 @@ HTML_OUTSIDE_MAIN = _rule("html.outside-main", CHROME, "outside the main-content
                           "weak", "rescuable")
 HTML_AFTER_MAIN = _rule("html.after-main", CHROME,
                         "prose below and outside the main container (bios, pitches, teasers)", "rescuable")
+HTML_TEASERS = _rule("html.teasers", CHROME,
+                     "after the article's last paragraph, from a linked headline on: other articles' teasers",
+                     "rescuable")
 HTML_LINK_DENSITY = _rule("html.link-density", CHROME, "a block that is mostly link text (a menu item, a teaser)",
                           "weak", "rescuable")
 HTML_RELATED_SECTION = _rule("html.related-section", CHROME, "under a 'Related posts'-like heading")
@@ -146,6 +149,7 @@ PATTERN_FORM_START = "pattern.form.start"
 PATTERN_COMMENTS_START = "pattern.comments.start"
 PATTERN_NAV_RELATED = "pattern.nav.related"
 PATTERN_NAV_AUTHOR = "pattern.nav.author"
+PATTERN_NAV_BYLINE = "pattern.nav.byline"
 
 
 def get(rule_id: str) -> Rule:

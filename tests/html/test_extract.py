@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import dechaff
 from dechaff.html import extract_blocks
 
@@ -504,3 +506,120 @@ def test_class_and_id_words_are_matched_whatever_their_case():
     assert by_text[P2.replace("divided", "split")].rule == "html.comments"
     out = dechaff.clean_html(_long_story("<div class='Entry-Content Comment-Tools'><p>An editor's note.</p></div>"))
     assert "An editor's note." in out  # a content word beside the comment word keeps it
+
+
+# --- where an article ends (issue #21) -------------------------------------------------------------------
+
+def _teaser(title: str, standfirst: str, date: str) -> str:
+    # a teaser card without a class name that says so: headline link, standfirst link, date
+    return (f"<div><h3><a href='/news/{abs(hash(title))}'>{title}</a></h3>"
+            f"<p><a href='/news/{abs(hash(title))}'>{standfirst}</a></p><span>{date}</span></div>")
+
+
+TEASERS = [("Bridge repairs will close the river road for a month",
+            "Drivers should expect delays on the eastern side of town while the work is done.", "3 May 2024"),
+           ("School choir wins the regional competition again",
+            "Forty pupils travelled to the city for the final and came home with the trophy.", "2 May 2024"),
+           ("New bakery opens in the old post office building",
+            "The owners say they hope to bring life back to the high street after years of closures.", "1 May 2024")]
+
+
+def test_an_article_followed_by_a_grid_of_teasers_stops_at_its_last_paragraph():
+    grid = "<div>" + "".join(_teaser(*t) for t in TEASERS) + "</div>"
+    page_html = page(f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p>" + grid)
+    out = dechaff.clean_html(page_html)
+    assert out.split("\n\n") == ["Budget approved", P1, P2, P3]
+    rules = {b.decision.rule for b in extract_blocks(page_html).blocks if TEASERS[0][0] in b.text}
+    assert rules == {"html.teasers"}
+
+
+def test_an_article_whose_last_paragraphs_are_short_keeps_them():
+    short = ["He did not say when.", "The vote is on Friday.", "— Reporting by Jane Doe"]
+    grid = "".join(_teaser(*t) for t in TEASERS)
+    out = dechaff.clean_html(page(f"<p>{P1}</p><p>{P2}</p>" + "".join(f"<p>{s}</p>" for s in short) + grid))
+    for s in (P1, P2, *short):
+        assert s in out
+    assert TEASERS[1][0] not in out
+
+
+def test_an_article_with_a_list_of_linked_sources_keeps_the_list():
+    sources = ["<li><a href='https://example.org/report.pdf'>Town budget report 2024</a></li>",
+               "<li><a href='https://example.org/minutes'>Minutes of the council meeting of 12 March</a></li>",
+               "<li><a href='https://example.org/library'>The library plan and its costs</a></li>"]
+    out = dechaff.clean_html(page(f"<p>{P1}</p><p>{P2}</p><h2>Sources</h2><ul>{''.join(sources)}</ul>"))
+    for s in ("Sources", "Town budget report 2024", "Minutes of the council meeting of 12 March",
+              "The library plan and its costs"):
+        assert s in out
+
+
+def test_a_liveblog_keeps_its_linked_entry_headings_and_entries():
+    entries = []
+    for hh, text in (("14:05", P1), ("13:40", P2), ("13:02", P3)):
+        entries.append(f"<div class='entry'><h3><a href='#post-{hh}'>{hh} Council debate continues into the evening"
+                       f"</a></h3><p>{text}</p></div>")
+    out = dechaff.clean_html(page("<h1>Live: the budget vote</h1>" + "".join(entries)))
+    for hh, text in (("14:05", P1), ("13:40", P2), ("13:02", P3)):
+        assert f"{hh} Council debate continues into the evening" in out and text in out
+
+
+def test_a_question_and_answer_page_keeps_question_and_answers():
+    q = ("How do I renew a parking permit for a second car when the first permit is still valid for another "
+         "three months and I have moved house?")
+    answers = [("You can renew it online: the council's form asks for both registration numbers and your new "
+                "address, and the permit is posted within ten days."),
+               ("I did this last year. Call the permit office first, because the online form did not accept my "
+                "new address until they updated the register.")]
+    body = (f"<div class='question'><h1>Renewing a parking permit</h1><p>{q}</p></div>"
+            + "".join(f"<div class='answer'><p>{a}</p><span>answered 2 days ago</span></div>" for a in answers))
+    out = dechaff.clean_html(page(body))
+    for s in (q, *answers):
+        assert s in out
+
+
+def _foreign_page(lang: str, title: str, paras: list[str], related: str, teasers: list[str], share: str) -> str:
+    items = "".join(f"<li><a href='/{i}'>{t}</a></li>" for i, t in enumerate(teasers))
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    return (f"<html lang='{lang}'><head><title>{title}</title></head><body><main><article><h1>{title}</h1>{body}"
+            f"<div>{share}</div><h2>{related}</h2><ul>{items}</ul></article></main></body></html>")
+
+
+FOREIGN = [
+    ("de", "Stadtrat beschließt den Haushalt",
+     ["Der Stadtrat hat am Dienstag nach einer langen Debatte über Schulen, Straßen und die Bibliothek den neuen "
+      "Haushalt beschlossen.",
+      "Die Bürgerinnen und Bürger, die bei der Sitzung sprachen, waren gespalten, und einige warnten vor den "
+      "Kosten des Bibliotheksplans."],
+     "Mehr zum Thema", ["Brücke wird im Sommer saniert", "Chor gewinnt den Landeswettbewerb"],
+     "Möchten Sie den Artikel teilen?"),
+    ("fr", "Le conseil adopte le budget",
+     ["Le conseil municipal a adopté mardi le nouveau budget après un long débat sur les écoles, les routes et "
+      "l'avenir de la bibliothèque.",
+      "Les habitants présents à la séance étaient partagés, certains saluant l'effort pour les écoles et d'autres "
+      "craignant le coût du projet."],
+     "À lire aussi", ["Le pont sera rénové cet été", "La chorale remporte le concours régional"],
+     "Partager sur Facebook"),
+    ("es", "El concejo aprueba el presupuesto",
+     ["El concejo municipal aprobó el martes el nuevo presupuesto tras un largo debate sobre las escuelas, las "
+      "carreteras y la biblioteca.",
+      "Los vecinos que hablaron en la sesión estaban divididos, y algunos advirtieron que el plan de la biblioteca "
+      "costaría más de lo prometido."],
+     "Noticias relacionadas", ["El puente será reparado este verano", "El coro gana el concurso regional"],
+     "Compartir en Twitter"),
+]
+
+
+@pytest.mark.parametrize("lang,title,paras,related,teasers,share", FOREIGN, ids=[f[0] for f in FOREIGN])
+def test_non_english_articles_drop_their_related_lists_and_share_prompts(lang, title, paras, related, teasers, share):
+    out = dechaff.clean_html(_foreign_page(lang, title, paras, related, teasers, share))
+    assert out.split("\n\n") == [title, *paras]
+
+
+def test_a_read_also_box_inside_the_text_takes_only_its_links_along():
+    box = ("<p>Lee también...</p><div><a href='/x'>El puente será reparado este verano</a></div>")
+    mid = "Según el alcalde, las obras comenzarán en primavera y se publicarán informes mensuales."
+    html = _foreign_page("es", "El concejo aprueba el presupuesto",
+                         [FOREIGN[2][2][0]], "Noticias relacionadas", ["El coro gana el concurso regional"], "")
+    html = html.replace("</p><div></div>", f"</p>{box}<p>{mid}</p><div></div>")
+    out = dechaff.clean_html(html)
+    assert mid in out and FOREIGN[2][2][0] in out
+    assert "El puente será reparado" not in out and "Lee también" not in out

@@ -26,6 +26,7 @@ from dechaff.rules import (
     HTML_RESCUED,
     HTML_TEXT_READING,
     PATTERN_NAV_AUTHOR,
+    PATTERN_NAV_BYLINE,
     PATTERN_NAV_RELATED,
     flagged,
 )
@@ -86,6 +87,8 @@ def _block_verdict(b: Block, dominant: bool, p: HtmlParams) -> Decision:
             and (words < p.link_item_words or (dominant and words < p.teaser_words and ld > p.teaser_link_density))):
         return Decision.drop(CHROME, HTML_LINK_DENSITY, f"link density {ld:.2f}")
     d = classify_line(b.text)
+    if not d.keep and b.tag in ("td", "th") and d.rule == PATTERN_NAV_BYLINE:
+        d = KEEP  # a date in a table is data, not a byline
     if d.keep and "\n" in b.text:
         d = _lines_verdict(b.text)
     return dec if d.keep else d
@@ -98,9 +101,15 @@ def _drop_sections(blocks: list[Block], p: HtmlParams) -> None:
     i = 0
     while i < len(blocks):
         b = blocks[i]
-        if b.decision.rule == PATTERN_NAV_RELATED and (b.tag in HEADINGS or len(b.text.split()) <= 6):
+        if b.decision.rule == PATTERN_NAV_RELATED and b.tag in HEADINGS:
             i = _drop_section(blocks, i, HTML_RELATED_SECTION,
                               lambda nb, w: w >= 30 and nb.link_chars < 0.3 * len(nb.text))
+        elif b.decision.rule == PATTERN_NAV_RELATED and len(b.text.split()) <= 6:
+            # a "Read also" line inside the text heads a box of links, not a section of teasers:
+            # the first unlinked sentence is the article again
+            i = _drop_section(blocks, i, HTML_RELATED_SECTION,
+                              lambda nb, w: w >= 10 and nb.link_chars < 0.3 * len(nb.text)
+                              and _SENTENCE.search(nb.text) is not None)
         elif b.decision.rule == PATTERN_NAV_AUTHOR and b.tag in HEADINGS:
             i = _drop_section(blocks, i, HTML_AUTHOR_BIO,
                               lambda nb, w: w >= p.chrome.body_min_words * 3
@@ -125,6 +134,7 @@ def _drop_section(blocks: list[Block], i: int, rule: str, ends) -> int:
 
 
 _LETTER = re.compile(r"[^\W\d_]")
+_SENTENCE = re.compile(r"[.!?…。！？][\"'\u201d\u2019)\]]?\s*$")
 
 
 def _lines_verdict(text: str) -> Decision:

@@ -10,9 +10,11 @@ from dechaff.html.labels import HEADINGS
 from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
 from dechaff.model import CHROME, Decision
-from dechaff.rules import HTML_AFTER_MAIN, HTML_GRID_ITEM, HTML_OUTSIDE_MAIN, flagged
+from dechaff.rules import HTML_AFTER_MAIN, HTML_GRID_ITEM, HTML_OUTSIDE_MAIN, HTML_TEASERS, flagged
 
 _PUNCT_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'\u201d\u2019\u00bb)\]」』]?\s*$")
+_DENSE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
 
@@ -28,6 +30,8 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
     # not content go: link lists and lone words outside the best container
     dominant = _subtree_score(blocks, best, p) >= p.dominant_share * total
     _drop_outside(blocks, best, dominant)
+    if dominant:
+        _drop_teasers(blocks, p)
     if grid and not dominant:
         _keep_item_grid(blocks, p)
     return dominant
@@ -155,6 +159,42 @@ def _keep_item_grid(blocks: list[Block], p: HtmlParams) -> None:
             if b.decision.rule in _GRID_WEAK:
                 b.decision = Decision(True, rule=HTML_GRID_ITEM,
                                       evidence=f"one of {n} <{key[1]}> items of the page; was {b.decision.rule}")
+
+
+def _body_paragraph(b: Block) -> bool:
+    """A paragraph of an article's body: unlinked running text closed by a full stop."""
+    if b.tag in HEADINGS or b.tag == "li":
+        return False
+    n = len(b.text)
+    if not n or b.link_chars > 0.3 * n:
+        return False
+    return (len(b.text.split()) >= 12 or (n >= 40 and _DENSE_SCRIPT.search(b.text) is not None)) and \
+        _SENTENCE_END.search(b.text) is not None
+
+
+def _linked_heading(b: Block) -> bool:
+    return b.decision.keep and b.tag in HEADINGS and b.link_chars >= 0.5 * len(b.text)
+
+
+def _drop_teasers(blocks: list[Block], p: HtmlParams) -> None:
+    """On an article page, what follows the article's last body paragraph from a linked headline on is
+    other articles' teasers (a "More from X" grid, a "Most read" list), whether or not a heading
+    names it: headline links, their standfirsts, dates and bylines. The article's own tail before that
+    headline (a signature, a list of linked sources) stays."""
+    last = max((i for i, b in enumerate(blocks) if b.decision.keep and _body_paragraph(b)), default=None)
+    if last is None:
+        return
+    # headlines: linked headings; the zone starts at the first one that reads like a headline (four
+    # words or more: a card grid of a documentation index or a shop is named in one to three) and holds
+    # at least two of them (one linked heading may be the article's own "Sources")
+    heads = [i for i in range(last + 1, len(blocks)) if _linked_heading(blocks[i])]
+    start = next((i for i in heads if len(blocks[i].text.split()) >= 4), None)
+    if start is None or sum(1 for i in heads if i >= start) < 2:
+        return
+    evidence = f"after the article's last paragraph (block {last}), from the linked headline {blocks[start].text[:40]!r}"
+    for b in blocks[start:]:
+        if b.decision.keep:
+            b.decision = Decision.drop(CHROME, HTML_TEASERS, evidence)
 
 
 def _same_kind(el, sig, depth: int = 4) -> bool:
