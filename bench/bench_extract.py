@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Chrome stripping on ../shared/data/wcxb-dev, scored with ../shared/tools/extraction_score.py.
+"""Chrome stripping on ../shared/data/wcxb-dev and ../shared/data/trafilatura-eval, scored with
+../shared/tools/extraction_score.py.
 
 Prints: token F1 / leak rates / pages per second for ``dechaff:clean_html`` (HTML in) and
-``dechaff:clean_text`` (--input text), F1 per page type, and where the time of HTML extraction goes:
+``dechaff:clean_text`` (--input text), F1 per page type; the snippet precision / recall / F1 of
+``clean_html`` on the multilingual article pages of trafilatura-eval (when present, with the
+targets of issue #21: F1 >= 0.94 with P >= 0.93); and where the time of HTML extraction goes:
 lxml's tree building, BeautifulSoup's tree building (over lxml) for comparison, and dechaff's extraction.
 
     python bench/bench_extract.py [--shared ../shared] [--limit N]
@@ -23,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def score(shared: Path, extra: list[str], limit: int) -> dict:
+def score(shared: Path, extra: list[str], limit: int, data: str = "wcxb-dev") -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
-        cmd = [sys.executable, str(shared / "tools/extraction_score.py"), "--data", str(shared / "data/wcxb-dev"),
+        cmd = [sys.executable, str(shared / "tools/extraction_score.py"), "--data", str(shared / "data" / data),
                "--bootstrap", "0", "--json", tmp.name, *extra]
         if limit:
             cmd += ["--limit", str(limit)]
@@ -79,6 +82,11 @@ def main() -> None:
         by = r.get("token_f1_by_page_type", {})
         print("  token F1 by page type: " + ", ".join(f"{k} {v[1]:.3f} (n={v[0]})" for k, v in by.items()))
         print(f"  empty outputs: {r.get('empty_outputs')}, errors: {r.get('errors')}")
+    if (shared / "data/trafilatura-eval").is_dir():
+        r = score(shared, ["--callable", "dechaff:clean_html"], a.limit, "trafilatura-eval")
+        sn = r.get("snippet", {})
+        print(f"  trafilatura-eval snippet P {sn.get('precision', float('nan')):.3f} R {sn.get('recall', float('nan')):.3f} "
+              f"F1 {sn.get('f1', float('nan')):.3f} (targets: F1 >= 0.94, P >= 0.93; trafilatura 2.3.1: 0.928 / 0.909)")
     timing(shared, a.timing_pages)
 
 

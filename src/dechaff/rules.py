@@ -86,6 +86,9 @@ HTML_AFTER_MAIN = _rule("html.after-main", CHROME,
 HTML_TEASERS = _rule("html.teasers", CHROME,
                      "after the article's last paragraph, from a linked headline on: other articles' teasers",
                      "rescuable")
+HTML_PITCH = _rule("html.pitch", CHROME,
+                   "after the article's last paragraph: the site asking the reader to subscribe, follow, donate",
+                   "rescuable")
 HTML_LINK_DENSITY = _rule("html.link-density", CHROME, "a block that is mostly link text (a menu item, a teaser)",
                           "weak", "rescuable")
 HTML_RELATED_SECTION = _rule("html.related-section", CHROME, "under a 'Related posts'-like heading")
@@ -100,6 +103,8 @@ HTML_FALLBACK = _rule("html.fallback", "", "markup the parser could not build a 
 
 # --- text lines (the line engine, dechaff.chrome) --------------------------------------------------------
 FEATURE_PLACEHOLDER = _rule("feature.placeholder", CHROME, "an unfilled template placeholder (%s, {{ }})")
+FEATURE_CREDIT_TAIL = _rule("feature.credit-tail", CHROME,
+                              "a caption ending in its image's credit ('Foto: X', '(Photo: X)', '© X')")
 FEATURE_URL_ONLY = _rule("feature.url-only", CHROME, "a line of bare links or e-mail addresses")
 FEATURE_SHARE_LINE = _rule("feature.share-line", CHROME, "only share/follow words (Facebook, X, E-mail...)")
 FEATURE_BREADCRUMB = _rule("feature.breadcrumb", CHROME, "a breadcrumb trail near the top of the page")

@@ -162,8 +162,11 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Compartir en Twitter", "pattern.share.prompt"),
     ("Titelbild: Max Muster/dpa", "pattern.credit.image"),
     ("Crédits photos : Agence X", "pattern.credit.image"),
-    ("Der Bürgermeister bei der Sitzung. (Foto: Privat)", "pattern.credit.image"),
+    ("Der Bürgermeister bei der Sitzung. (Foto: Privat)", "feature.credit-tail"),
     ("© Jane Doe/Getty Images", "pattern.credit.image"),
+    ("Erdölpumpen im Abendrot. Bild: Max Muster/Shutterstock.com", "feature.credit-tail"),
+    ("Le piquet de grève dans le hall de l'université / (C) Jean Dupont", "feature.credit-tail"),
+    ("Ski-Star aus der Schweiz. © AFP / JEAN DUPONT", "feature.credit-tail"),
     ("Aktualisiert: 11.04.2020, 10:27", "pattern.nav.byline"),
     ("Dienstag, 4. Juni 2019, 15:54", "pattern.nav.byline"),
     ("12 de marzo de 2020", "pattern.nav.byline"),
@@ -251,6 +254,8 @@ def test_chrome_lines(line, rule):
     "Foto und Film waren für ihn zwei Seiten derselben Leidenschaft.",
     "Kontakt zu den Behörden hatte die Familie nach eigenen Angaben nie.",
     "Anzeige gegen den Betreiber des Hotels wurde bereits im Mai erstattet.",
+    "Choose one of the options (a), (b) and (c) before the deadline.",
+    "The photo: a harbour at dawn, taken by a reader in 1952.",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
@@ -340,11 +345,14 @@ def test_pattern_set_finds_the_same_first_pattern_as_trying_each_in_order():
         "a.five  ^one|two$",          # a top-level alternation is not anchored as a whole
         "a.six  ^(\\d+ )?replies$",
         "a.seven  ^index$",
+        "a.eight  ^\\s*(menu|home)$",   # anchored, first characters unknown: matched at the start only
+        "a.nine  ^[^\\W\\d_]{3} \\d+$",
     ])), *builtin_patterns())
     ps = PatternSet(pats)
     lines = ["share", "Share this", "sharer", "xylophone", "We use cookies here", "Kelvin", "\u212aelvin", "\u0131ndex", "Index",
              "say two", "one more", "12 replies", "\u0661\u0662 replies", "replies", "Leave a Reply", "Exit mobile version", PROSE,
-             "", "(AP Photo/John Doe)", "All rights reserved."]
+             "", "(AP Photo/John Doe)", "All rights reserved.", "  menu", "the menu", "Jan 12", "on Jan 12",
+             "Mehr zum Thema", "Dienstag, 4. Juni 2019, 15:54", "Der Bürgermeister. (Foto: Privat)", "- Anzeige -"]
     for ln in lines:
         naive = next((p for p in pats if p.regex.search(ln)), None)
         assert ps.first_match(ln) is naive, ln

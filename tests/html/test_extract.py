@@ -623,3 +623,17 @@ def test_a_read_also_box_inside_the_text_takes_only_its_links_along():
     out = dechaff.clean_html(html)
     assert mid in out and FOREIGN[2][2][0] in out
     assert "El puente será reparado" not in out and "Lee también" not in out
+
+
+def test_the_sites_pitch_after_the_article_goes_and_reporting_about_subscriptions_stays():
+    pitch_en = "Enjoyed this story? Subscribe to our newsletter and follow us on Twitter for more."
+    pitch_de = "Gefällt dir unser Magazin? Dann unterstütze uns und abonniere unseren Newsletter!"
+    news = "Subscriptions to the paper rose by a fifth last year, the publisher said on Monday in a statement."
+    page_html = page(f"<p>{P1}</p><p>{P2}</p><p>{news}</p><p>{pitch_en}</p><p>{pitch_de}</p>")
+    out = dechaff.clean_html(page_html)
+    assert out.split("\n\n") == [P1, P2, news]
+    rules = {b.decision.rule for b in extract_blocks(page_html).blocks if b.text in (pitch_en, pitch_de)}
+    assert rules == {"html.pitch"}
+    # the same words inside the article, before its last paragraph, are the article's
+    out = dechaff.clean_html(page(f"<p>{P1}</p><p>{pitch_en}</p><p>{P2}</p>"))
+    assert pitch_en in out

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from dechaff.chrome.patterns import Pattern, PatternSet, as_pattern_set
 from dechaff.model import CHROME, KEEP, Decision
-from dechaff.rules import FEATURE_PLACEHOLDER, FEATURE_SHARE_LINE, FEATURE_URL_ONLY
+from dechaff.rules import FEATURE_CREDIT_TAIL, FEATURE_PLACEHOLDER, FEATURE_SHARE_LINE, FEATURE_URL_ONLY
 
 _PLACEHOLDER = re.compile(r"%[sd]\b|\{\{.*?\}\}|\{%.*?%\}|\[%.*?%\]|<%.*?%>")
 _URL_ONLY = re.compile(r"^(\S+@\S+\.\w+|(https?://|www\.)\S+)(\s*[|,·•]\s*(\S+@\S+\.\w+|(https?://|www\.)\S+))*$", re.I)
@@ -19,6 +19,12 @@ _SOCIAL = {"facebook", "twitter", "x", "linkedin", "whatsapp", "email", "e-mail"
            "google+", "rss", "and", "or", "us", "on", "follow", "like", "the", "via", "/", "|", "•", "·"}
 _BREADCRUMB_SEP = re.compile(r"\s+(?:›|»|>|/|\||→|::|\\)\s+")
 _HOME_WORDS = ("home", "start", "startseite", "accueil", "inicio", "início", "home page", "homepage", "main")
+# a caption that ends in its image's credit, in the languages of the pattern file: "... Foto: X",
+# "... (Photo: X/Agency)", "... © X". Searched in the line's last 90 characters only (a credit is short)
+_CREDIT_TAIL = re.compile(
+    r"(?:(?:^|[\s/])\(c\)\s*[^!?:;()]{1,60}(?<![.!?])|(?:^|[\s(/])(?:bild|fotos?|photos?|cr[ée]dito?s?|credits?|image|imagen|imagem|quelle)\s*:\s*"
+    r"[^!?:;()]{1,60}(?<![.!?])\)?|\((?:fotos?|bild|quelle|photos?|credits?|image|imagen|imagem|cr[ée]dito?)s?\s*:"
+    r"\s*[^)]{1,60}\)\.?|©\s*[^!?:;]{1,60}(?<![.!?]))$", re.I)
 TERMINAL = re.compile(r"[.!?…:;\"'\u201d\u2019)\]]$")
 _WORD = re.compile(r"\w+")
 
@@ -39,6 +45,8 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
         return Decision.drop(CHROME, f"pattern.{p.rule}", f"matches {p.regex.pattern[:80]!r}")
     if _PLACEHOLDER.search(s) and len(s) < 200:
         return Decision.drop(CHROME, FEATURE_PLACEHOLDER, "unfilled template placeholder")
+    if _CREDIT_TAIL.search(s, max(0, len(s) - 90)):
+        return Decision.drop(CHROME, FEATURE_CREDIT_TAIL, "ends in an image credit")
     if _URL_ONLY.match(s):
         return Decision.drop(CHROME, FEATURE_URL_ONLY, "a line of bare links")
     toks = s.lower().replace(",", " ").split()

@@ -53,30 +53,58 @@ class PatternSet:
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self.patterns = tuple(patterns)
         anywhere: list[int] = []  # patterns tried on every line
-        by_char: dict[str, list[int]] = {}
+        by_char: dict[str, list[int]] = {}  # anchored patterns known by their first character only
+        by_two: dict[str, list[int]] = {}  # anchored patterns known by their first two characters
         for k, p in enumerate(self.patterns):
             # only a pattern compiled as the pattern file compiles them, and whose text can sit inside a
             # group (a global inline flag such as "(?s)" cannot), joins an alternation
             first = _first_chars(p.regex.pattern) if _unionable(p.regex) else None
             if first is None:
                 anywhere.append(k)
-            else:
+                continue
+            two = _first_two(p.regex.pattern)
+            if two is None:
                 for c in first:
                     by_char.setdefault(c, []).append(k)
+            else:
+                for c2 in two:
+                    by_two.setdefault(c2, []).append(k)
+        # a line whose first two characters start some pattern meets those patterns and the ones known by
+        # their first character alone; any other line meets the latter only (most lines: the patterns
+        # of one first letter are many, those of its two first letters few)
+        two_ks = {c2: sorted({*ks, *by_char.get(c2[0], ())}) for c2, ks in by_two.items()}
         # (index, needles) of the unanchored ones: only they are tried at every position of a line
-        self._anywhere = [(k, _needles(self.patterns[k].regex.pattern, self.patterns[k].regex.flags))
+        # (a ``^``-led one whose first characters cannot be told is matched at the start only)
+        self._anywhere = [(k, _needles(self.patterns[k].regex.pattern, self.patterns[k].regex.flags),
+                           self.patterns[k].regex.match if _anchored(self.patterns[k].regex)
+                           else self.patterns[k].regex.search)
                           for k in anywhere]
         self._by_char = {c: (ks, _union([self.patterns[k] for k in ks])) for c, ks in by_char.items()}
+        self._by_two = {c2: (ks, _union([self.patterns[k] for k in ks])) for c2, ks in two_ks.items()}
+        self._heads: dict[str, object] = {}  # the dispatch of a line's first two characters, as met
+
+    def _dispatch(self, head: str):
+        """(pattern indexes, their alternation) a line beginning with ``head`` may match, or None."""
+        c1 = _fold(head[:1])
+        hit = self._by_two.get(c1 + _fold(head[1:2])) if len(head) > 1 else None
+        return hit if hit is not None else self._by_char.get(c1)
 
     def first_match(self, s: str) -> Pattern | None:
         best: int | None = None
-        hit = self._by_char.get(_fold(s[:1]))
-        if hit is not None and hit[1].search(s):  # anchored: tried at the first position only
-            best = next((k for k in hit[0] if self.patterns[k].regex.search(s)), None)
+        head = s[:2]
+        hit = self._heads.get(head, _UNSEEN)
+        if hit is _UNSEEN:
+            hit = self._dispatch(head)
+            if len(self._heads) < _MAX_HEADS:
+                self._heads[head] = hit  # lines begin with the same few hundred pairs of characters
+        # anchored: tried at the first position only (``match``: a ``search`` of an alternation of
+        # ``^``-led branches would try every branch at every position of the line)
+        if hit is not None and hit[1].match(s):
+            best = next((k for k in hit[0] if self.patterns[k].regex.match(s)), None)
         # unanchored patterns one by one: their alternation is slower than they are. The line's
         # lower-case copy rules out those none of whose needles it holds
         low = None
-        for k, needles in self._anywhere:
+        for k, needles, find in self._anywhere:
             if best is not None and k > best:
                 break
             if needles is not None:
@@ -87,7 +115,7 @@ class PatternSet:
                         break
                 else:
                     continue  # holds none of them: cannot match
-            if self.patterns[k].regex.search(s):
+            if find(s):
                 best = k
                 break
         return None if best is None else self.patterns[best]
@@ -187,6 +215,17 @@ def _unionable(regex: re.Pattern[str]) -> bool:
     return True
 
 
+def _anchored(regex: re.Pattern[str]) -> bool:
+    """Whether every match of ``regex`` starts at the start of the line (``^``, not in MULTILINE)."""
+    if regex.flags & re.M:
+        return False
+    parsed = _parsed(regex.pattern, regex.flags)
+    if parsed is None:
+        return False
+    items, sre = parsed
+    return bool(items) and items[0] == (sre.AT, sre.AT_BEGINNING)
+
+
 def _first_chars(pattern: str) -> frozenset[str] | None:
     """The lower-cased characters a match of ``pattern`` (case-insensitive, anchored at the start of
     the line) can begin with; None when it is not anchored or the set cannot be told."""
@@ -233,6 +272,76 @@ def _first_of(op, av, sre) -> tuple[frozenset[str] | None, bool]:
         got, opt = _seq_first(list(inner), sre)
         return got, opt or lo == 0
     return None, False
+
+
+_MAX_PREFIXES = 512
+_MAX_HEADS = 65536  # memoised dispatches (a few MB at most; the page text of any script fits)
+_UNSEEN = object()
+
+
+def _first_two(pattern: str) -> frozenset[str] | None:
+    """The folded first two characters a match of an anchored ``pattern`` can begin with; None when
+    they cannot be told, or when a match may hold fewer than two characters."""
+    parsed = _parsed(pattern, re.I)
+    if parsed is None:
+        return None
+    items, sre = parsed
+    if not items or items[0] != (sre.AT, sre.AT_BEGINNING):
+        return None
+    got = _prefixes(items[1:], 2, sre)
+    if got is None or any(len(x) < 2 for x in got):
+        return None
+    return frozenset(got)
+
+
+def _prefixes(items: list, n: int, sre) -> set[str] | None:
+    """The folded strings of ``n`` characters a match of the sequence ``items`` can begin with (shorter
+    ones where a match may end sooner); None when they cannot be told or are too many."""
+    if n == 0 or not items:
+        return {""}
+    op, av = items[0]
+    rest = items[1:]
+    if op is sre.AT:
+        return _prefixes(rest, n, sre) if av is not sre.AT_BEGINNING else None  # zero-width
+    if op is sre.LITERAL or op is sre.IN:
+        chars, _empty = _first_of(op, av, sre)
+        if chars is None:
+            return None
+        tails = _prefixes(rest, n - 1, sre)
+        if tails is None or len(chars) * len(tails) > _MAX_PREFIXES:
+            return None
+        return {c + t for c in chars for t in tails}
+    if op is sre.SUBPATTERN:
+        return _prefixes(list(av[-1]) + rest, n, sre)
+    if op is sre.BRANCH:
+        out: set[str] = set()
+        for branch in av[1]:
+            got = _prefixes(list(branch) + rest, n, sre)
+            if got is None:
+                return None
+            out |= got
+            if len(out) > _MAX_PREFIXES:
+                return None
+        return out
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+        lo, hi, inner = av
+        inner = list(inner)
+        if _seq_first(inner, sre)[1]:
+            return None  # an inner part that may match nothing: no progress to reason on
+        out = set()
+        if lo == 0:
+            skip = _prefixes(rest, n, sre)
+            if skip is None:
+                return None
+            out |= skip
+        # one turn, then the rest of the repeat (another turn or none) and what follows it
+        more = [(op, (0, hi - 1 if hi != sre.MAXREPEAT else hi, inner))] if hi == sre.MAXREPEAT or hi > 1 else []
+        once = _prefixes(inner + more + rest, n, sre)
+        if once is None:
+            return None
+        out |= once
+        return out if len(out) <= _MAX_PREFIXES else None
+    return None
 
 
 def _seq_first(items: list, sre) -> tuple[frozenset[str] | None, bool]:

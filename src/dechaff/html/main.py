@@ -10,7 +10,14 @@ from dechaff.html.labels import HEADINGS
 from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
 from dechaff.model import CHROME, Decision
-from dechaff.rules import HTML_AFTER_MAIN, HTML_GRID_ITEM, HTML_OUTSIDE_MAIN, HTML_TEASERS, flagged
+from dechaff.rules import (
+    HTML_AFTER_MAIN,
+    HTML_GRID_ITEM,
+    HTML_OUTSIDE_MAIN,
+    HTML_PITCH,
+    HTML_TEASERS,
+    flagged,
+)
 
 _PUNCT_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'\u201d\u2019\u00bb)\]」』]?\s*$")
@@ -32,6 +39,7 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
     _drop_outside(blocks, best, dominant)
     if dominant:
         _drop_teasers(blocks, p)
+        _drop_pitches(blocks)
     if grid and not dominant:
         _keep_item_grid(blocks, p)
     return dominant
@@ -170,6 +178,45 @@ def _body_paragraph(b: Block) -> bool:
         return False
     return (len(b.text.split()) >= 12 or (n >= 40 and _DENSE_SCRIPT.search(b.text) is not None)) and \
         _SENTENCE_END.search(b.text) is not None
+
+
+# the site speaking to its reader at the end of an article, in the languages of the pattern file: calls
+# to subscribe, download the app, follow, donate, join, click; each with the site's "we/our" or the
+# reader's "you" as the one who acts
+_PITCH_ACT = re.compile(
+    r"\b(subscrib\w*|sign(ing)? up|newsletters?|download\w*|follow (us|the|@)\w*|like us|join us|support (us|our|"
+    r"independent)|donat\w+|become a (member|subscriber|patron)|click here|tap here|app store|google play|whatsapp|"
+    r"telegram|youtube channel|inbox|"
+    r"abonn\w+|abo\b|herunterlad\w*|folg(e|en sie) uns|unterstütz\w+|spende\w*|mitglied werden|registrier\w+|"
+    r"hier klicken|klicken sie|kundenkonto|posteingang|e-paper|"
+    r"suscr[ií]b\w+|suscripci[oó]n|s[ií]gu?enos|descarga\w*|[uú]nete|hazte|donaci[oó]n|canal de (youtube|telegram)|"
+    r"haz clic|bolet[ií]n|"
+    r"abonnez|abonnement|suivez-nous|t[ée]l[ée]charg\w+|soutenez|faites un don|inscrivez|cliquez|"
+    r"assin[ea]\w*|inscreva|siga-nos|baix[ea]|apoie|clique aqui|iscriviti|abbonati|seguici|scarica|sostieni|"
+    r"clicca qui)\b", re.I)
+_PITCH_WHO = re.compile(
+    r"\b(we|our|us|wir|unser\w*|uns|nuestr\w+|nos|nous|notre|nosso|nossa|noi|nostr\w)\b", re.I)
+
+
+def _pitch(b: Block) -> bool:
+    """A short paragraph in which the site asks the reader to act (subscribe, download, follow, donate)."""
+    words = len(b.text.split())
+    return words <= 40 and _PITCH_ACT.search(b.text) is not None and _PITCH_WHO.search(b.text) is not None
+
+
+def _drop_pitches(blocks: list[Block]) -> None:
+    """The paragraphs after an article's last paragraph of its own that pitch the site to the reader
+    ("Follow us on...", "Download our app", "Support our journalism", "Newsletter abonnieren"): walked
+    back from the end, up to the last body paragraph that is not one. Short lines between them (a
+    signature, a dateline) stay."""
+    for i in range(len(blocks) - 1, -1, -1):
+        b = blocks[i]
+        if not b.decision.keep:
+            continue
+        if _pitch(b):
+            b.decision = Decision.drop(CHROME, HTML_PITCH, "the site's call to the reader after the article's last paragraph")
+        elif _body_paragraph(b):
+            return
 
 
 def _linked_heading(b: Block) -> bool:
