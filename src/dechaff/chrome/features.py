@@ -45,7 +45,8 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
         return Decision.drop(CHROME, f"pattern.{p.rule}", f"matches {p.regex.pattern[:80]!r}")
     if _PLACEHOLDER.search(s) and len(s) < 200:
         return Decision.drop(CHROME, FEATURE_PLACEHOLDER, "unfilled template placeholder")
-    if _CREDIT_TAIL.search(s, max(0, len(s) - 90)):
+    tail = s[-90:]
+    if (":" in tail or "\u00a9" in tail or "(c)" in tail or "(C)" in tail) and _CREDIT_TAIL.search(s, max(0, len(s) - 90)):
         return Decision.drop(CHROME, FEATURE_CREDIT_TAIL, "ends in an image credit")
     if _URL_ONLY.match(s):
         return Decision.drop(CHROME, FEATURE_URL_ONLY, "a line of bare links")
