@@ -226,16 +226,26 @@ def _anchored(regex: re.Pattern[str]) -> bool:
     return bool(items) and items[0] == (sre.AT, sre.AT_BEGINNING)
 
 
-def _first_chars(pattern: str) -> frozenset[str] | None:
-    """The lower-cased characters a match of ``pattern`` (case-insensitive, anchored at the start of
-    the line) can begin with; None when it is not anchored or the set cannot be told."""
+def _after_caret(pattern: str) -> tuple[list, object] | None:
+    """The parsed items of a ``^``-led pattern after its ``^`` (with the parser's module); None for a
+    pattern that is not anchored at the start or cannot be read."""
     parsed = _parsed(pattern, re.I)
     if parsed is None:
         return None
     items, sre = parsed
     if not items or items[0] != (sre.AT, sre.AT_BEGINNING):
         return None
-    got, can_be_empty = _seq_first(items[1:], sre)
+    return items[1:], sre
+
+
+def _first_chars(pattern: str) -> frozenset[str] | None:
+    """The lower-cased characters a match of ``pattern`` (case-insensitive, anchored at the start of
+    the line) can begin with; None when it is not anchored or the set cannot be told."""
+    after = _after_caret(pattern)
+    if after is None:
+        return None
+    items, sre = after
+    got, can_be_empty = _seq_first(items, sre)
     return None if can_be_empty else got  # what follows an empty match is unknown here
 
 
@@ -282,13 +292,11 @@ _UNSEEN = object()
 def _first_two(pattern: str) -> frozenset[str] | None:
     """The folded first two characters a match of an anchored ``pattern`` can begin with; None when
     they cannot be told, or when a match may hold fewer than two characters."""
-    parsed = _parsed(pattern, re.I)
-    if parsed is None:
+    after = _after_caret(pattern)
+    if after is None:
         return None
-    items, sre = parsed
-    if not items or items[0] != (sre.AT, sre.AT_BEGINNING):
-        return None
-    got = _prefixes(items[1:], 2, sre)
+    items, sre = after
+    got = _prefixes(items, 2, sre)
     if got is None or any(len(x) < 2 for x in got):
         return None
     return frozenset(got)
