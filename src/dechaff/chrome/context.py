@@ -44,7 +44,7 @@ def _wrapped_units(lines: Sequence[str], idx: list[int], p: ChromeParams) -> lis
     units: list[list[int]] = []
     for i in idx:
         prev = lines[i - 1].strip() if i else ""
-        if units and units[-1][-1] == i - 1 and len(prev) >= p.wrap_min_chars and not TERMINAL.search(prev) \
+        if units and units[-1][-1] == i - 1 and len(prev) >= p.wrap_min_chars and not TERMINAL.search(prev[-2:]) \
                 and _CONTINUES.match(lines[i].lstrip()):
             units[-1].append(i)
         else:

@@ -81,6 +81,6 @@ def breadcrumb_evidence(line: str, following: Sequence[str]) -> str | None:
 def short_menu_line(line: str) -> bool:
     s = line.strip()
     w = words_of(s)
-    return 0 < len(w) <= 3 and len(s) <= 30 and not TERMINAL.search(s)
+    return 0 < len(w) <= 3 and len(s) <= 30 and not TERMINAL.search(s[-2:])
 
 

@@ -44,11 +44,11 @@ def line_class(line: str) -> str:
         return line_class_unknown_language(s, n)
     if len(s) >= 120 and stop >= 0.2:
         return "good"
-    if len(s) >= 60 and stop >= 0.15 and TERMINAL.search(s):
+    if len(s) >= 60 and stop >= 0.15 and TERMINAL.search(s[-2:]):
         return "good"
     if len(s) >= 40 and stop >= 0.1:
         return "near"
-    if n >= 5 and TERMINAL.search(s) and stop >= 0.1:
+    if n >= 5 and TERMINAL.search(s[-2:]) and stop >= 0.1:
         return "near"  # a short sentence
     return "short"
 
@@ -58,7 +58,7 @@ def line_class_unknown_language(s: str, n: int) -> str:
     names, a menu). Sentences are told by their length, their end and their case: ten or more words
     (or, in a script written without spaces, 40 characters), mostly in lower case, closed by a full
     stop."""
-    if not _SENTENCE_END.search(s):
+    if not _SENTENCE_END.search(s[-3:]):
         return "short"
     words = words_of(s)
     lower = sum(1 for w in words if w[0].islower())

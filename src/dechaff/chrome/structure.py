@@ -92,6 +92,6 @@ def _reply_form(lines: Sequence[str], out: list[Decision], first_form: int, p: C
             continue
         if out[j].keep:
             w = words_of(s)
-            if len(w) >= p.form_prose_words and TERMINAL.search(s):
+            if len(w) >= p.form_prose_words and TERMINAL.search(s[-2:]):
                 break
             out[j] = Decision.drop(CHROME, STRUCTURE_COMMENT_FORM, f"inside the reply form opened at line {first_form}")

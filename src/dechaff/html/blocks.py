@@ -109,7 +109,7 @@ def _drop_sections(blocks: list[Block], p: HtmlParams) -> None:
             # the first unlinked sentence is the article again
             i = _drop_section(blocks, i, HTML_RELATED_SECTION,
                               lambda nb, w: w >= 10 and nb.link_chars < 0.3 * len(nb.text)
-                              and _SENTENCE.search(nb.text) is not None)
+                              and _SENTENCE.search(nb.text.rstrip()[-2:]) is not None)
         elif b.decision.rule == PATTERN_NAV_AUTHOR and b.tag in HEADINGS:
             i = _drop_section(blocks, i, HTML_AUTHOR_BIO,
                               lambda nb, w: w >= p.chrome.body_min_words * 3

@@ -173,11 +173,11 @@ def _body_paragraph(b: Block) -> bool:
     """A paragraph of an article's body: unlinked running text closed by a full stop."""
     if b.tag in HEADINGS or b.tag == "li":
         return False
-    n = len(b.text)
-    if not n or b.link_chars > 0.3 * n:
-        return False
-    return (len(b.text.split()) >= 12 or (n >= 40 and _DENSE_SCRIPT.search(b.text) is not None)) and \
-        _SENTENCE_END.search(b.text) is not None
+    t = b.text
+    n = len(t)
+    if n < 23 or b.link_chars > 0.3 * n or _SENTENCE_END.search(t[-4:]) is None:
+        return False  # (twelve words take 23 characters or more; a full stop is in the last four)
+    return len(t.split()) >= 12 or (n >= 40 and _DENSE_SCRIPT.search(t) is not None)
 
 
 # the site speaking to its reader at the end of an article, in the languages of the pattern file: calls
@@ -198,10 +198,19 @@ _PITCH_WHO = re.compile(
     r"\b(we|our|us|wir|unser\w*|uns|nuestr\w+|nos|nous|notre|nosso|nossa|noi|nostr\w)\b", re.I)
 
 
+# ...or as an order to the reader, or about the site's apps and channels
+_PITCH_ORDER = re.compile(
+    r"^(follow|subscribe|sign up|download|join|support|donate|get (the|our)|abonnier\w*|folg\w*|unterstütz\w*|lade|"
+    r"hol dir|suscr[ií]b\w+|s[ií]gue\w*|descarga\w*|[uú]nete|ap[oó]ya\w*|abonnez|suivez|t[ée]l[ée]chargez|"
+    r"soutenez|assine|siga|baixe|apoie|iscriviti|seguici|scarica|sostieni)\b|\b(ios|android|app store|google play)\b",
+    re.I)
+
+
 def _pitch(b: Block) -> bool:
     """A short paragraph in which the site asks the reader to act (subscribe, download, follow, donate)."""
     words = len(b.text.split())
-    return words <= 40 and _PITCH_ACT.search(b.text) is not None and _PITCH_WHO.search(b.text) is not None
+    return words <= 40 and _PITCH_ACT.search(b.text) is not None and (
+        _PITCH_WHO.search(b.text) is not None or _PITCH_ORDER.search(b.text) is not None)
 
 
 def _drop_pitches(blocks: list[Block]) -> None:
@@ -228,7 +237,8 @@ def _drop_teasers(blocks: list[Block], p: HtmlParams) -> None:
     other articles' teasers (a "More from X" grid, a "Most read" list), whether or not a heading
     names it: headline links, their standfirsts, dates and bylines. The article's own tail before that
     headline (a signature, a list of linked sources) stays."""
-    last = max((i for i, b in enumerate(blocks) if b.decision.keep and _body_paragraph(b)), default=None)
+    last = next((i for i in range(len(blocks) - 1, -1, -1) if blocks[i].decision.keep and _body_paragraph(blocks[i])),
+                None)
     if last is None:
         return
     # headlines: linked headings; the zone starts at the first one that reads like a headline (four
@@ -262,7 +272,7 @@ def _prose_like(b: Block, words: int, ld: float) -> bool:
     unlinked sentences, headings and list items; short unpunctuated or linked blocks stay chrome."""
     if ld >= 0.3:
         return False
-    punct = bool(_PUNCT_END.search(b.text))
+    punct = bool(_PUNCT_END.search(b.text.rstrip()[-1:]))
     if b.tag in HEADINGS:
         return words >= 2 and ld == 0
     if b.tag == "li":
