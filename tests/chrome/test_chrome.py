@@ -182,6 +182,9 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Newsletter abonnieren", "pattern.subscribe.banner"),
     ("Kontakt:", "pattern.cta.contact"),
     ("Explore further", "pattern.nav.related"),
+    ("Bei Käufen über diese Links erhalten wir eine Provision.", "pattern.disclosure.affiliate"),
+    ("*Werbung. Dieser Beitrag enthält Werbung für eine Marke.", "pattern.disclosure.affiliate"),
+    ("Our picks are independent, and advertisers do not influence them.", "pattern.disclosure.affiliate"),
 ])
 def test_chrome_lines(line, rule):
     d = classify_line(line)
@@ -256,6 +259,8 @@ def test_chrome_lines(line, rule):
     "Anzeige gegen den Betreiber des Hotels wurde bereits im Mai erstattet.",
     "Choose one of the options (a), (b) and (c) before the deadline.",
     "The photo: a harbour at dawn, taken by a reader in 1952.",
+    "Die Firma erhält eine Provision für jeden Verkauf, sagte der Sprecher.",
+    "Werbung ist für viele Verlage die wichtigste Einnahmequelle.",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
