@@ -637,3 +637,11 @@ def test_the_sites_pitch_after_the_article_goes_and_reporting_about_subscription
     # the same words inside the article, before its last paragraph, are the article's
     out = dechaff.clean_html(page(f"<p>{P1}</p><p>{pitch_en}</p><p>{P2}</p>"))
     assert pitch_en in out
+
+
+def test_skip_links_go_but_a_section_class_that_starts_with_skip_is_content():
+    body = (f"<a class='skip-link' href='#main'>Skip to content</a><div class='skip-item topic3'><h2>What happens next"
+            f"</h2><p>{P2}</p></div>")
+    out = dechaff.clean_html(page(f"<h1>Budget approved</h1><p>{P1}</p>{body}<p>{P3}</p>"))
+    assert P2 in out and "What happens next" in out
+    assert "Skip to content" not in out

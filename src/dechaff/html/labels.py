@@ -48,7 +48,7 @@ NEG_RE = re.compile(
     r"share|sharing|social|socials|sharedaddy|addthis|related|recommended|recommendations|"
     r"more-stories|read-more|also-read|promo|advert|advertisement|ads?|adsense|sponsor(?:ed)?|banner|"
     r"cookies?|consent|gdpr|newsletter|subscribe|subscription|signup|sign-up|popup|modal|overlay|"
-    r"footer|masthead|site-header|skip-link|skip|pagination|pager|paging|tag-?cloud|tags|taglist|"
+    r"footer|masthead|site-header|skip-link|skip-?to[\w-]*|skip-?nav[\w-]*|skip(?=$|\s)|pagination|pager|paging|tag-?cloud|tags|taglist|"
     r"author-bio|about-author|author-box|jp-relatedposts|usertitle|user-title|userrank|user-rank|print|toolbar|toc-toggle|login|"
     r"search(?![-_](?:page|results?|grid|items?|list|\d))|"
     r"hidden|visually-hidden|sr-only|screen-reader-text|offscreen|disclaimer|rss|outbrain|taboola)"
