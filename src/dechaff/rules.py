@@ -83,6 +83,9 @@ HTML_OUTSIDE_MAIN = _rule("html.outside-main", CHROME, "outside the main-content
                           "weak", "rescuable")
 HTML_AFTER_MAIN = _rule("html.after-main", CHROME,
                         "prose below and outside the main container (bios, pitches, teasers)", "rescuable")
+HTML_AFTER_BODY = _rule("html.after-body", CHROME,
+                        "after the element the page names as its article's body (itemprop, entry-content...)",
+                        "rescuable")
 HTML_TEASERS = _rule("html.teasers", CHROME,
                      "after the article's last paragraph, from a linked headline on: other articles' teasers",
                      "rescuable")

@@ -648,3 +648,20 @@ def test_skip_links_go_but_a_section_class_that_starts_with_skip_is_content():
     out = dechaff.clean_html(page(f"<h1>Budget approved</h1><p>{P1}</p>{body}<p>{P3}</p><p>{p4}</p>"))
     assert P2 in out and "What happens next" in out
     assert "Skip to content" not in out
+
+
+def test_what_follows_the_element_the_page_names_as_its_body_is_not_the_article():
+    after = ("Our newsroom has covered the town council for more than forty years, and our reporters attend "
+             "every meeting so that you do not have to.")
+    box = "<div class='box'><h3>Topics</h3><p>Council, Budget, Library, Schools</p></div>"
+    html = page(f"<h1>Budget approved</h1><div class='entry-content'><p>{P1}</p><p>{P2}</p><p>{P3}</p></div>"
+                f"<p>{after}</p>{box}")
+    blocks = extract_blocks(html).blocks
+    out = dechaff.clean_html(html)
+    assert out.split("\n\n") == ["Budget approved", P1, P2, P3]
+    assert {b.decision.rule for b in blocks if b.text == after} == {"html.after-body"}
+    # a page whose named body holds little of its prose (a lead box) keeps the prose after it
+    html = page(f"<h1>Budget approved</h1><div class='entry-content'><p>{P1[:60]}.</p></div>"
+                f"<p>{P2}</p><p>{P3}</p><p>{after}</p>")
+    out = dechaff.clean_html(html)
+    assert P2 in out and P3 in out and after in out

@@ -11,6 +11,7 @@ from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
 from dechaff.model import CHROME, Decision
 from dechaff.rules import (
+    HTML_AFTER_BODY,
     HTML_AFTER_MAIN,
     HTML_GRID_ITEM,
     HTML_OUTSIDE_MAIN,
@@ -38,6 +39,7 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
     dominant = _subtree_score(blocks, best, p) >= p.dominant_share * total
     _drop_outside(blocks, best, dominant)
     if dominant:
+        _drop_after_body(blocks, total, p)
         _drop_teasers(blocks, p)
         _drop_pitches(blocks)
     if grid and not dominant:
@@ -167,6 +169,80 @@ def _keep_item_grid(blocks: list[Block], p: HtmlParams) -> None:
             if b.decision.rule in _GRID_WEAK:
                 b.decision = Decision(True, rule=HTML_GRID_ITEM,
                                       evidence=f"one of {n} <{key[1]}> items of the page; was {b.decision.rule}")
+
+
+# the element a page names as its article's body: schema.org's itemprop, or the class / id names the
+# common CMSs and news templates give it
+_BODY_NAMES = re.compile(r"(?:^|[\s_-])(?:article-?body|articlebody|entry-content|post-content|post-body|story-body|"
+                         r"article-content|article__body|article__content|article-text|articletext|story-content|"
+                         r"body-text|text-body|content-body)(?:$|[\s_-])")
+
+
+def _body_element(el) -> bool:
+    get = el.get
+    if get("itemprop") == "articleBody":
+        return True
+    names = f"{get('class') or ''} {get('id') or ''}"
+    return len(names) > 1 and _BODY_NAMES.search(names.lower()) is not None
+
+
+def _drop_after_body(blocks: list[Block], total: float, p: HtmlParams) -> None:
+    """When the page names its article's body (``itemprop="articleBody"``, an ``entry-content`` or
+    ``article-body`` class) and that element holds most of the page's prose, what comes after it is not
+    the article: tags, boxes, teasers, the site's own text (``html.after-body``). What comes before it
+    (the title, the standfirst) is left to the other rules."""
+    found: dict[int, object] = {}
+    score: dict[int, float] = {}
+    memo: dict[int, tuple[object, list[int]]] = {}  # element id -> (element, ids of its body ancestors)
+    for b in blocks:
+        if not b.decision.keep or b.container is None:
+            continue
+        s = block_score(b, p)
+        if s is None:
+            continue
+        chain: list[object] = []
+        el = b.container
+        below: list[int] = []
+        while el is not None and el.tag not in ("body", "html"):
+            hit = memo.get(id(el))
+            if hit is not None:
+                below = hit[1]
+                break
+            chain.append(el)
+            el = el.getparent()
+        for e in reversed(chain):
+            below = [id(e), *below] if _body_element(e) else below
+            memo[id(e)] = (e, below)
+            if id(e) in below:
+                found[id(e)] = e
+        for k in below:
+            score[k] = score.get(k, 0.0) + s
+    if not score:
+        return
+    # the innermost of those holding enough of the prose: an entry-content inside an <article> that
+    # also holds the post's tags and boxes
+    held = [k for k in score if score[k] >= 0.4 * total]
+    if not held:
+        return
+    body = next(found[k] for k in held if not any(o != k and _inside(found[o], found[k]) for o in held))
+    inside = {id(e) for e in body.iter()}
+    last = max((i for i, b in enumerate(blocks) if b.container is not None and id(b.container) in inside), default=None)
+    if last is None:
+        return
+    tag = body.tag if isinstance(body.tag, str) else "?"
+    evidence = f"after the article body <{tag}>"
+    for b in blocks[last + 1:]:
+        if b.decision.keep and not (b.container is not None and id(b.container) in inside):
+            b.decision = Decision.drop(CHROME, HTML_AFTER_BODY, evidence)
+
+
+def _inside(el, anc) -> bool:
+    """Whether ``el`` is ``anc`` or below it."""
+    while el is not None:
+        if el is anc:
+            return True
+        el = el.getparent()
+    return False
 
 
 def _body_paragraph(b: Block) -> bool:
