@@ -30,16 +30,18 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
     """Score candidate containers by the prose they hold and drop the blocks outside the best one.
     Returns whether that container holds most of the page's prose (an article page) or not (a
     listing, a collection, a home page)."""
-    found = _best_container(blocks, p)
+    # each kept block's score, once (None: it does not count)
+    scores = [block_score(b, p) if b.decision.keep and b.container is not None else None for b in blocks]
+    found = _best_container(blocks, scores, p)
     if found is None:
         return False
-    best, total = found
+    best, best_sub, total = found
     # when no container holds most of the prose (listings, collections), only blocks that are plainly
     # not content go: link lists and lone words outside the best container
-    dominant = _subtree_score(blocks, best, p) >= p.dominant_share * total
+    dominant = best_sub >= p.dominant_share * total
     _drop_outside(blocks, best, dominant)
     if dominant:
-        _drop_after_body(blocks, total, p)
+        _drop_after_body(blocks, scores, total)
         _drop_teasers(blocks, p)
         _drop_pitches(blocks)
     if grid and not dominant:
@@ -47,17 +49,14 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
     return dominant
 
 
-def _best_container(blocks: list[Block], p: HtmlParams):
+def _best_container(blocks: list[Block], block_scores: list[float | None], p: HtmlParams):
     """The element whose subtree scores highest (each block's score counted in its element and, damped,
     in a few ancestors), widened to an ancestor holding clearly more of the prose (a split article);
-    with the page's total score. None for a page with (almost) no prose."""
+    with its subtree's score and the page's total score. None for a page with (almost) no prose."""
     scores: dict[int, float] = {}
     elems: dict[int, object] = {}
     total = 0.0
-    for b in blocks:
-        if not b.decision.keep or b.container is None:
-            continue
-        s = block_score(b, p)
+    for b, s in zip(blocks, block_scores, strict=True):
         if s is None:
             continue
         total += s
@@ -70,15 +69,16 @@ def _best_container(blocks: list[Block], p: HtmlParams):
     best_k = max(scores, key=lambda k: scores[k])
     best = elems[best_k]
     best_score = scores[best_k]
+    best_sub = _subtree_score(blocks, block_scores, best)
     anc = best.getparent()
     while anc is not None and anc.tag not in ("body", "html"):
-        s = _subtree_score(blocks, anc, p)
-        if s >= best_score * p.widen_factor and _subtree_score(blocks, best, p) < p.widen_share * s:
-            best, best_score = anc, s
+        s = _subtree_score(blocks, block_scores, anc)
+        if s >= best_score * p.widen_factor and best_sub < p.widen_share * s:
+            best, best_score, best_sub = anc, s, s
             anc = anc.getparent()
         else:
             break
-    return best, total
+    return best, best_sub, total
 
 
 def _drop_outside(blocks: list[Block], best, dominant: bool) -> None:
@@ -186,7 +186,7 @@ def _body_element(el) -> bool:
     return len(names) > 1 and _BODY_NAMES.search(names.lower()) is not None
 
 
-def _drop_after_body(blocks: list[Block], total: float, p: HtmlParams) -> None:
+def _drop_after_body(blocks: list[Block], block_scores: list[float | None], total: float) -> None:
     """When the page names its article's body (``itemprop="articleBody"``, an ``entry-content`` or
     ``article-body`` class) and that element holds most of the page's prose, what comes after it is not
     the article: tags, boxes, teasers, the site's own text (``html.after-body``). What comes before it
@@ -194,11 +194,8 @@ def _drop_after_body(blocks: list[Block], total: float, p: HtmlParams) -> None:
     found: dict[int, object] = {}
     score: dict[int, float] = {}
     memo: dict[int, tuple[object, list[int]]] = {}  # element id -> (element, ids of its body ancestors)
-    for b in blocks:
-        if not b.decision.keep or b.container is None:
-            continue
-        s = block_score(b, p)
-        if s is None:
+    for b, s in zip(blocks, block_scores, strict=True):
+        if s is None or not b.decision.keep:
             continue
         chain: list[object] = []
         el = b.container
@@ -374,14 +371,12 @@ def block_score(b: Block, p: HtmlParams = DEFAULTS) -> float | None:
     return (1 + b.text.count(",") + b.text.count("\uff0c") + min(n / 100, 3.0)) * (1 - ld)
 
 
-def _subtree_score(blocks: list[Block], el, p: HtmlParams) -> float:
+def _subtree_score(blocks: list[Block], block_scores: list[float | None], el) -> float:
     ids = {id(e) for e in el.iter()}
     s = 0.0
-    for b in blocks:
-        if b.decision.keep and b.container is not None and id(b.container) in ids:
-            bs = block_score(b, p)
-            if bs is not None:
-                s += bs
+    for b, bs in zip(blocks, block_scores, strict=True):
+        if bs is not None and id(b.container) in ids:
+            s += bs
     return s
 
 
