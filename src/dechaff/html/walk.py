@@ -67,7 +67,8 @@ class _Walk:
         links, self.links = self.links, 0
         if raw.isspace():
             return  # the whitespace between two tags (most flushes)
-        text = WS.sub(" ", raw).strip()
+        # (most blocks have no run of blanks nor any tab, no-break or zero-width space: nothing to fold)
+        text = (WS.sub(" ", raw) if "  " in raw or not raw.isprintable() else raw).strip()
         if not text:
             return
         if self.stack:
