@@ -183,6 +183,17 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Kontakt:", "pattern.cta.contact"),
     ("Explore further", "pattern.nav.related"),
     ("Bei Käufen über diese Links erhalten wir eine Provision.", "pattern.disclosure.affiliate"),
+    ("Über den Autor", "pattern.nav.author"),
+    ("Folge Jane Doe auf Twitter", "pattern.share.follow"),
+    ("Rezept drucken", "pattern.share.prompt"),
+    ("Dieses Skript als PDF herunterladen", "pattern.nav.link"),
+    ("Externer Inhalt", "pattern.nav.link"),
+    ("13 Besucher sind online", "pattern.nav.link"),
+    ("Sie sind aktuell nicht eingeloggt.", "pattern.nav.account"),
+    ("Inhaltsverzeichnis", "pattern.nav.toc"),
+    ("Quellen ausblenden", "pattern.nav.ui"),
+    ("Es werden die Weine 1 bis 10 von insgesamt 19 angezeigt!", "pattern.nav.listing"),
+    ("Der Artikel wurde erfolgreich hinzugefügt.", "pattern.shop.cta"),
     ("*Werbung. Dieser Beitrag enthält Werbung für eine Marke.", "pattern.disclosure.affiliate"),
     ("Our picks are independent, and advertisers do not influence them.", "pattern.disclosure.affiliate"),
 ])
@@ -261,6 +272,9 @@ def test_chrome_lines(line, rule):
     "The photo: a harbour at dawn, taken by a reader in 1952.",
     "Die Firma erhält eine Provision für jeden Verkauf, sagte der Sprecher.",
     "Werbung ist für viele Verlage die wichtigste Einnahmequelle.",
+    "Inhalt und Form des Vertrags waren umstritten.",
+    "Folge dem Fluss bis zur Brücke, dann links.",
+    "Über den Autor des Briefes ist wenig bekannt.",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
