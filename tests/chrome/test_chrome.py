@@ -194,6 +194,14 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Quellen ausblenden", "pattern.nav.ui"),
     ("Es werden die Weine 1 bis 10 von insgesamt 19 angezeigt!", "pattern.nav.listing"),
     ("Der Artikel wurde erfolgreich hinzugefügt.", "pattern.shop.cta"),
+    ("Erstellt am Dienstag 6. Mai 2014 um 23:30 und abgelegt unter Linux, Tutorials.", "pattern.nav.link"),
+    ("Um den Beitrag kommentieren zu können, müssen Sie eingeloggt sein.", "pattern.forum.prompt"),
+    ("Wir respektieren deine Privatsphäre und stellen ohne dein Einverständnis keine Verbindung her.",
+     "pattern.cookie.banner"),
+    ("We want to hear what you think about this article.", "pattern.nav.feedback"),
+    ("Les opinions exprimées dans les blogs n'engagent que leurs auteurs.", "pattern.disclosure.affiliate"),
+    ("The views expressed in this column do not necessarily reflect those of the paper.",
+     "pattern.disclosure.affiliate"),
     ("*Werbung. Dieser Beitrag enthält Werbung für eine Marke.", "pattern.disclosure.affiliate"),
     ("Our picks are independent, and advertisers do not influence them.", "pattern.disclosure.affiliate"),
 ])
@@ -275,6 +283,8 @@ def test_chrome_lines(line, rule):
     "Inhalt und Form des Vertrags waren umstritten.",
     "Folge dem Fluss bis zur Brücke, dann links.",
     "Über den Autor des Briefes ist wenig bekannt.",
+    "Critics argued that the views expressed do not reflect the town's opinion.",
+    "This article of the constitution was published in 1949 and amended twice.",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
