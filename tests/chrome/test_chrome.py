@@ -199,6 +199,10 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Wir respektieren deine Privatsphäre und stellen ohne dein Einverständnis keine Verbindung her.",
      "pattern.cookie.banner"),
     ("We want to hear what you think about this article.", "pattern.nav.feedback"),
+    ("Trackback-URL", "pattern.nav.link"),
+    ("Video verfügbar bis 28.02.2021", "pattern.nav.byline"),
+    ("Alles über nachhaltige Wanderschuhe findest Du hier.", "pattern.nav.related"),
+    ("Jede kleine Spende hilft!", "pattern.cta.button"),
     ("Les opinions exprimées dans les blogs n'engagent que leurs auteurs.", "pattern.disclosure.affiliate"),
     ("The views expressed in this column do not necessarily reflect those of the paper.",
      "pattern.disclosure.affiliate"),
@@ -284,6 +288,8 @@ def test_chrome_lines(line, rule):
     "Folge dem Fluss bis zur Brücke, dann links.",
     "Über den Autor des Briefes ist wenig bekannt.",
     "Critics argued that the views expressed do not reflect the town's opinion.",
+    "Weitere Informationen bei der Polizei in Berlin gibt es am Montag.",
+    "Video verfügbar? Nicht bis zum Ende der Woche, sagte die Sprecherin.",
     "This article of the constitution was published in 1949 and amended twice.",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
