@@ -665,3 +665,12 @@ def test_what_follows_the_element_the_page_names_as_its_body_is_not_the_article(
                 f"<p>{P2}</p><p>{P3}</p><p>{after}</p>")
     out = dechaff.clean_html(html)
     assert P2 in out and P3 in out and after in out
+
+
+def test_a_byline_block_of_a_name_and_date_lines_goes_and_a_block_of_names_stays():
+    # one block of several lines (the markup's own line breaks): a name beside chrome lines is a byline
+    meta = "<div>Jane Doe\nStand:\n05. Februar 2020</div>"
+    cast = "<div>Ann Smith\nJohn Smith\nMary Major</div>"
+    out = dechaff.clean_html(page(f"<h1>Budget approved</h1>{meta}<p>{P1}</p><p>{P2}</p>{cast}<p>{P3}</p>"))
+    assert "Jane Doe" not in out and "Stand:" not in out and "Februar 2020" not in out
+    assert "Ann Smith\nJohn Smith\nMary Major" in out and P3 in out

@@ -134,6 +134,7 @@ def _drop_section(blocks: list[Block], i: int, rule: str, ends) -> int:
 
 
 _LETTER = re.compile(r"[^\W\d_]")
+_NAME = re.compile(r"[^\W\d_][\w.'’-]*(?: [^\W\d_][\w.'’-]*){0,2}:?$")  # one to three words, a name or a label
 _SENTENCE = re.compile(r"[.!?…。！？][\"'\u201d\u2019)\]]?\s*$")
 
 
@@ -144,13 +145,17 @@ def _lines_verdict(text: str) -> Decision:
     if len(lines) < 2:
         return KEEP
     first = KEEP
+    names = 0  # lines of a name or a label beside the chrome ones: "Jane Doe / Updated: / 5 May 2020"
     for ln in lines:
         d = classify_line(ln)
         if d.keep:
-            return KEEP
+            if _NAME.match(ln.strip()) is None:
+                return KEEP
+            names += 1
+            continue
         if first.keep:
             first = d
-    return first
+    return first if 2 * names < len(lines) else KEEP
 
 
 def _drop_repeats(blocks: list[Block], p: HtmlParams) -> None:
