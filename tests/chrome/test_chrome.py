@@ -203,6 +203,9 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Video verfügbar bis 28.02.2021", "pattern.nav.byline"),
     ("Alles über nachhaltige Wanderschuhe findest Du hier.", "pattern.nav.related"),
     ("Jede kleine Spende hilft!", "pattern.cta.button"),
+    ("Zum Thema", "pattern.nav.related"),
+    ("Photo credits", "pattern.credit.image"),
+    ("Stay up-to-date on our work.", "pattern.share.follow"),
     ("Les opinions exprimées dans les blogs n'engagent que leurs auteurs.", "pattern.disclosure.affiliate"),
     ("The views expressed in this column do not necessarily reflect those of the paper.",
      "pattern.disclosure.affiliate"),
@@ -289,6 +292,8 @@ def test_chrome_lines(line, rule):
     "Über den Autor des Briefes ist wenig bekannt.",
     "Critics argued that the views expressed do not reflect the town's opinion.",
     "Weitere Informationen bei der Polizei in Berlin gibt es am Montag.",
+    "Zum Thema Radon sagte der Minister nichts.",
+    "Stay informed about the risks, the doctor said.",
     "Video verfügbar? Nicht bis zum Ende der Woche, sagte die Sprecherin.",
     "This article of the constitution was published in 1949 and amended twice.",
 ])
