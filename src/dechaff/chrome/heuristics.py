@@ -28,8 +28,14 @@ _STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all
     "az", "és", "hogy", "nem", "egy", "van", "meg", "már", "csak"])
 
 
-_SENTENCE_END = re.compile(r"[.!?…。！？」』]$|[.!?…。！？][\"'\u201d\u2019)\]」』]$")
-_NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+# a full stop of the scripts with spaces and without, maybe inside a closing quote or bracket
+_SENTENCE_END = re.compile(r"[.!?…。！？」』]$|[.!?…。！？][\"'\u201d\u2019\u00bb)\]」』]$")
+NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+def ends_sentence(s: str) -> bool:
+    """Whether ``s`` (trailing blanks aside) ends with a full stop: only its last two characters are read."""
+    return _SENTENCE_END.search(s.rstrip()[-2:]) is not None
 
 
 def line_class(line: str) -> str:
@@ -58,14 +64,14 @@ def line_class_unknown_language(s: str, n: int) -> str:
     names, a menu). Sentences are told by their length, their end and their case: ten or more words
     (or, in a script written without spaces, 40 characters), mostly in lower case, closed by a full
     stop."""
-    if not _SENTENCE_END.search(s[-3:]):
+    if not ends_sentence(s):
         return "short"
     words = words_of(s)
     lower = sum(1 for w in words if w[0].islower())
     upper = sum(1 for w in words if w[0].isupper())
     if upper + lower and lower < 0.5 * (upper + lower):
         return "short"  # Title Case: product names and headlines, not running text
-    dense_script = _NO_SPACE_SCRIPT.search(s) is not None  # a character there says what a word says here
+    dense_script = NO_SPACE_SCRIPT.search(s) is not None  # a character there says what a word says here
     long_enough = n >= 10 or (dense_script and len(s) >= 40)
     if long_enough and len(s) >= (60 if dense_script else 120):
         return "good"

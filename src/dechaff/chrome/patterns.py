@@ -217,19 +217,13 @@ def _unionable(regex: re.Pattern[str]) -> bool:
 
 def _anchored(regex: re.Pattern[str]) -> bool:
     """Whether every match of ``regex`` starts at the start of the line (``^``, not in MULTILINE)."""
-    if regex.flags & re.M:
-        return False
-    parsed = _parsed(regex.pattern, regex.flags)
-    if parsed is None:
-        return False
-    items, sre = parsed
-    return bool(items) and items[0] == (sre.AT, sre.AT_BEGINNING)
+    return not regex.flags & re.M and _after_caret(regex.pattern, regex.flags) is not None
 
 
-def _after_caret(pattern: str) -> tuple[list, object] | None:
+def _after_caret(pattern: str, flags: int = re.I) -> tuple[list, object] | None:
     """The parsed items of a ``^``-led pattern after its ``^`` (with the parser's module); None for a
     pattern that is not anchored at the start or cannot be read."""
-    parsed = _parsed(pattern, re.I)
+    parsed = _parsed(pattern, flags)
     if parsed is None:
         return None
     items, sre = parsed

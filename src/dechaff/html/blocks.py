@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 
 from dechaff.chrome import classify_line, classify_lines, is_author_bio, is_discussion
-from dechaff.chrome.heuristics import bios_after_body, repeats
+from dechaff.chrome.heuristics import bios_after_body, ends_sentence, repeats
 from dechaff.html.labels import HEADINGS
 from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
@@ -109,7 +109,7 @@ def _drop_sections(blocks: list[Block], p: HtmlParams) -> None:
             # the first unlinked sentence is the article again
             i = _drop_section(blocks, i, HTML_RELATED_SECTION,
                               lambda nb, w: w >= 10 and nb.link_chars < 0.3 * len(nb.text)
-                              and _SENTENCE.search(nb.text.rstrip()[-2:]) is not None)
+                              and ends_sentence(nb.text))
         elif b.decision.rule == PATTERN_NAV_AUTHOR and b.tag in HEADINGS:
             i = _drop_section(blocks, i, HTML_AUTHOR_BIO,
                               lambda nb, w: w >= p.chrome.body_min_words * 3
@@ -135,7 +135,6 @@ def _drop_section(blocks: list[Block], i: int, rule: str, ends) -> int:
 
 _LETTER = re.compile(r"[^\W\d_]")
 _NAME = re.compile(r"[^\W\d_][\w.'’-]*(?: [^\W\d_][\w.'’-]*){0,2}:?$")  # one to three words, a name or a label
-_SENTENCE = re.compile(r"[.!?…。！？][\"'\u201d\u2019)\]]?\s*$")
 
 
 def _lines_verdict(text: str) -> Decision:

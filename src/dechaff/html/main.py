@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from dechaff.chrome.heuristics import NO_SPACE_SCRIPT, ends_sentence
 from dechaff.html.labels import HEADINGS
 from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
@@ -21,8 +22,6 @@ from dechaff.rules import (
 )
 
 _PUNCT_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'\u201d\u2019\u00bb)\]」』]?\s*$")
-_DENSE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
 
@@ -191,8 +190,7 @@ def _drop_after_body(blocks: list[Block], block_scores: list[float | None], tota
     ``article-body`` class) and that element holds most of the page's prose, what comes after it is not
     the article: tags, boxes, teasers, the site's own text (``html.after-body``). What comes before it
     (the title, the standfirst) is left to the other rules."""
-    found: dict[int, object] = {}
-    score: dict[int, float] = {}
+    score: dict[int, float] = {}  # body element id -> the score of the blocks it holds
     memo: dict[int, tuple[object, list[int]]] = {}  # element id -> (element, ids of its body ancestors)
     for b, s in zip(blocks, block_scores, strict=True):
         if s is None or not b.decision.keep:
@@ -210,8 +208,6 @@ def _drop_after_body(blocks: list[Block], block_scores: list[float | None], tota
         for e in reversed(chain):
             below = [id(e), *below] if _body_element(e) else below
             memo[id(e)] = (e, below)
-            if id(e) in below:
-                found[id(e)] = e
         for k in below:
             score[k] = score.get(k, 0.0) + s
     if not score:
@@ -221,7 +217,7 @@ def _drop_after_body(blocks: list[Block], block_scores: list[float | None], tota
     held = [k for k in score if score[k] >= 0.4 * total]
     if not held:
         return
-    body = next(found[k] for k in held if not any(o != k and _inside(found[o], found[k]) for o in held))
+    body = next(memo[k][0] for k in held if not any(o != k and _inside(memo[o][0], memo[k][0]) for o in held))
     inside = {id(e) for e in body.iter()}
     last = max((i for i, b in enumerate(blocks) if b.container is not None and id(b.container) in inside), default=None)
     if last is None:
@@ -248,14 +244,13 @@ def _body_paragraph(b: Block) -> bool:
         return False
     t = b.text
     n = len(t)
-    if n < 23 or b.link_chars > 0.3 * n or _SENTENCE_END.search(t[-4:]) is None:
-        return False  # (twelve words take 23 characters or more; a full stop is in the last four)
-    return len(t.split()) >= 12 or (n >= 40 and _DENSE_SCRIPT.search(t) is not None)
+    if n < 23 or b.link_chars > 0.3 * n or not ends_sentence(t):
+        return False  # (twelve words take 23 characters or more)
+    return len(t.split()) >= 12 or (n >= 40 and NO_SPACE_SCRIPT.search(t) is not None)
 
 
 # the site speaking to its reader at the end of an article, in the languages of the pattern file: calls
-# to subscribe, download the app, follow, donate, join, click; each with the site's "we/our" or the
-# reader's "you" as the one who acts
+# to subscribe, download the app, follow, donate, join, click; with the site's "we/our" in it
 _PITCH_ACT = re.compile(
     r"\b(subscrib\w*|sign(ing)? up|newsletters?|download\w*|follow (us|the|@)\w*|like us|join us|support (us|our|"
     r"independent)|donat\w+|become a (member|subscriber|patron)|click here|tap here|app store|google play|whatsapp|"
