@@ -6,6 +6,7 @@ import json
 import random
 import re
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -280,6 +281,39 @@ def test_profiles_round_trip_and_templates_persist(tmp_path):
     more = _docs([article(50, tail=[FOOTER])])
     _, n = detect(more, again, 5)
     assert n == 1 and more[0].paragraphs[-1].decision.rule == "boilerplate.template"
+
+
+def test_profiles_spool_to_files_and_only_witnesses_are_read_back(tmp_path, monkeypatch):
+    """A run's profiles go to spool files as they come (none held past a batch); reading them back gives
+    them all in order, ``touching`` only those holding a wanted key at an edge or as a short line, and
+    ``write`` one file that loads as the same profiles; the judged templates are those of profiles held."""
+    import dechaff.boilerplate.state as bstate
+    from dechaff.boilerplate.detect import Observer
+
+    texts = [article(i, tail=[FOOTER] if i % 3 else [BIO, FOOTER]) for i in range(11)]
+    held_state, _ = detect(_docs(texts), BoilerplateState.empty(), 3)
+    monkeypatch.setattr(bstate, "PROFILE_BATCH", 4)
+    obs = Observer(BoilerplateState.empty(), spool=tmp_path / "spool")
+    docs = _docs(texts)
+    for k in range(0, len(docs), 2):
+        obs.add(docs[k: k + 2])
+    assert len(obs.profiles.files) == 2 and len(obs.profiles.held) == 3  # (4 + 4 spooled, 3 held)
+    state = obs.judge(3)
+    assert state.templates == held_state.templates and len(state.templates) >= 2
+
+    def rows(ps):
+        return [(p.doc_id, p.head, p.tail, p.short, p.sketch.tolist(), p.n_pairs) for p in ps]
+
+    assert rows(state.profiles) == rows(held_state.profiles) and len(state.profiles) == 11
+    bio_key = next(k for k, ev in state.templates.items() if "opens" not in ev and k in
+                   {lk for p in held_state.profiles for lk, _pk, _s in p.tail if p.doc_id == "d0"})
+    witnesses = state.profiles.touching(np.array([bio_key], dtype=np.uint64))
+    assert [p.doc_id for p in witnesses] == [p.doc_id for p in held_state.profiles
+                                             if bio_key in {k for t in p.tail for k in t[:2]}]
+    assert 0 < len(witnesses) < 11
+    state.profiles.write(tmp_path / "all.pq")
+    assert not list(tmp_path.glob(".*"))  # (no temporary file left beside it)
+    assert rows(BoilerplateState.load(None, None, tmp_path / "all.pq").profiles) == rows(held_state.profiles)
 
 
 def test_near_duplicates_of_the_sketch():

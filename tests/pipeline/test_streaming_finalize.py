@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import dechaff.boilerplate.state as bstate
 import dechaff.pipeline.finalize as fin
 import dechaff.store.staging as staging
 from dechaff.config import Config
@@ -59,6 +60,7 @@ def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk, spil
     monkeypatch.setattr(fin, "DEDUP_CHUNK", chunk)
     monkeypatch.setattr(fin, "SPILL_ENTRIES", spill)
     monkeypatch.setattr(staging, "BATCH_PARAGRAPHS", 1 if chunk == 40 else 7)  # (staged in batches of 1 or 7)
+    monkeypatch.setattr(bstate, "PROFILE_BATCH", 3 if spill < 100 else 50_000)  # (profiles spooled 3 a file)
     many = run_local(raw, tmp_path / "many", Config(dedup=dedup, max_shard_files=1))  # a shard per file
     c1, r1 = _tables(tmp_path / "one")
     c2, r2 = _tables(tmp_path / "many")
@@ -77,6 +79,8 @@ def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk, spil
     run_local(raw, tmp_path / "many", Config(dedup=dedup, max_shard_files=1))
     for a, b in zip(_tables(tmp_path / "one"), _tables(tmp_path / "many"), strict=True):
         assert a.equals(b)
+    p1, p2 = (pl.read_parquet(next((tmp_path / w / "_state").glob("boilerplate-docs-*"))) for w in ("one", "many"))
+    assert p1.height == 128 and p1.equals(p2)  # (every document's profile, in order)
 
 
 def test_a_run_writes_several_bounded_parts_committed_together(tmp_path, monkeypatch):

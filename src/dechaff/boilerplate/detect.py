@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -42,14 +43,16 @@ class _Clusters:
         return len(leaders), [p.doc_id for _, p in leaders]
 
 
-def _judge(keys: set[int], state: BoilerplateState, counts: BoilerplateCounts, min_docs: int,
+def _judge(keys: set[int], witnesses: list[Profile], counts: BoilerplateCounts, min_docs: int,
            sites: dict[int, str]) -> dict[int, str]:
     """Which of ``keys`` (texts of this run's documents seen in ``min_docs`` documents or more) are
-    templates, with the evidence; every profile (earlier runs' and this run's) is a witness."""
-    profiles = state.profiles
+    templates, with the evidence; the witnesses are the profiles (earlier runs' and this run's, in order)
+    that hold one of ``keys`` at their edges or as a short line: no other profile can count for one."""
+    profiles = witnesses
     if not keys:
         return {}
-    # every text seen in min_docs documents may extend a run of template lines
+    # every text seen in min_docs documents may extend a run of template lines (only a profile's own
+    # lines are asked about, so the witnesses' lines are all the texts needed)
     le = np.dtype("<u8")
     flat = np.concatenate([np.zeros(0, np.uint64), *(np.frombuffer(b, le) for p in profiles
                                                      for b in (p.head_keys, p.tail_keys))]).astype(np.uint64)
@@ -98,15 +101,16 @@ def detect(docs: Sequence[Document], state: BoilerplateState, min_docs: int) -> 
 class Observer:
     """The counting half of :func:`detect`, for a run handed over batch by batch (a shard at a time):
     ``add`` every batch in order, then ``judge`` once, then :func:`mark` every batch. The same templates
-    as one ``detect`` over all the documents; what is held is each document's profile and the keys of
-    its texts as arrays (12 bytes a key), not the documents."""
+    as one ``detect`` over all the documents; what is held is the keys of its texts as arrays (12 bytes a
+    key), not the documents; their profiles go to ``spool`` (when given) as they come, and only those
+    that can witness a candidate template are read back to judge it."""
 
-    def __init__(self, state: BoilerplateState) -> None:
+    def __init__(self, state: BoilerplateState, spool: Path | None = None) -> None:
         self.state = state
         self.keys: list[np.ndarray] = []  # every document's distinct text keys, in order...
         self.site_of: list[np.ndarray] = []  # ...and the site (a number into ``site_names``) they are of
         self.site_names: dict[str, int] = {}
-        self.profiles: list[Profile] = []
+        self.profiles = state.profiles.extended(spool)  # (this run's written to ``spool`` as they come)
 
     def add(self, docs: Sequence[Document]) -> None:
         """Count a batch of documents, from what :func:`observe_ahead` stored with them (the shard step
@@ -118,7 +122,7 @@ class Observer:
             k = np.fromiter(set(doc.unit_keys) - {0}, dtype=np.uint64)  # type: ignore[arg-type]
             keys.append(k)
             sites.append(np.full(len(k), self.site_names.setdefault(doc.site, len(self.site_names)), np.int32))
-            self.profiles.append(profile_of(doc))
+        self.profiles.add(profile_of(doc) for doc in docs)
         self.keys.append(np.concatenate([np.zeros(0, np.uint64), *keys]))  # one array a batch
         self.site_of.append(np.concatenate([np.zeros(0, np.int32), *sites]))
 
@@ -130,16 +134,18 @@ class Observer:
         all_sites = np.concatenate([np.zeros(0, np.int32), *self.site_of])
         run_keys, n_docs = np.unique(all_keys, return_counts=True)
         counts = state.counts.merged_arrays(run_keys, n_docs.astype(np.uint32))
-        new_state = BoilerplateState(counts, dict(state.templates), [*state.profiles, *self.profiles])
+        new_state = BoilerplateState(counts, dict(state.templates), self.profiles)
         often = run_keys[counts.lookup(run_keys) >= min_docs] if len(run_keys) else run_keys
         todo = set(often.tolist()) - set(state.templates)
+        todo_keys = np.fromiter(todo, dtype=np.uint64, count=len(todo))
         # the site of a text: that of the last document holding it
         names = list(self.site_names)
         rev_keys = all_keys[::-1]
         uniq, first = np.unique(rev_keys, return_index=True)
-        wanted = np.isin(uniq, np.fromiter(todo, dtype=np.uint64, count=len(todo)))
+        wanted = np.isin(uniq, todo_keys)
         sites = {int(k): names[all_sites[::-1][i]] for k, i in zip(uniq[wanted], first[wanted], strict=True)}
-        new_state.templates.update(_judge(todo, new_state, counts, min_docs, sites))
+        witnesses = self.profiles.touching(todo_keys) if todo else []
+        new_state.templates.update(_judge(todo, witnesses, counts, min_docs, sites))
         return new_state
 
 

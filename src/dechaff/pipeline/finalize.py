@@ -86,7 +86,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     paths = [Path(p) for p in sorted(shard_paths)]
     g = gather(plan, paths, summary)
     ids = DocIds(out, m)
-    bp_state = find_templates(g.batches(paths, paragraphs=False), ids, out, m, config)
+    bp_state = find_templates(g.batches(paths, paragraphs=False), ids, out, m, config, plan.staging / "profiles")
     index = load_index(out, m, config)
     session = DedupSession(index, DEDUP_CHUNK, keep_entries=False)
     now = datetime.now(UTC)
@@ -287,14 +287,15 @@ def _rename(d: Document, new: str) -> None:
 
 
 def find_templates(batches: Iterator[list[Document]], ids: DocIds, out: OutputDir, m: Manifest,
-                   config: Config) -> BoilerplateState:
-    """Pass one: ids assigned and site-template counts taken batch by batch; the templates judged once,
-    against what earlier runs saw (the state is returned updated)."""
+                   config: Config, spool: Path) -> BoilerplateState:
+    """Pass one: ids assigned and site-template counts taken batch by batch (the documents' profiles
+    written to ``spool`` as they come); the templates judged once, against what earlier runs saw (the
+    state is returned updated)."""
     def state_file(name: str | None) -> Path | None:
         return out.root / name if name else None
 
     obs = Observer(BoilerplateState.load(state_file(m.boilerplate), state_file(m.boilerplate_templates),
-                                         state_file(m.boilerplate_docs)))
+                                         state_file(m.boilerplate_docs)), spool=spool)
     for k, docs in enumerate(batches):
         ids.assign(k, docs)
         obs.add(docs)
@@ -405,7 +406,7 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     atomic_write_parquet(ledger, out.root / names["ledger"])
     atomic_write_parquet(bp_state.counts.frame(), out.root / names["boilerplate"])
     atomic_write_parquet(bp_state.templates_frame(), out.root / names["boilerplate-templates"])
-    atomic_write_parquet(bp_state.profiles_frame(), out.root / names["boilerplate-docs"])
+    bp_state.profiles.write(out.root / names["boilerplate-docs"])
     index.write_rederived()  # (before the commit: the manifest then names the new settings)
     segments = [*m.index_segments, *spilled]
     seg = f"_state/index/seg-{seq:06d}-{rid}"

@@ -67,6 +67,21 @@ def write_parquet_tmp(df: pl.DataFrame, final: Path) -> Path:
     return tmp
 
 
+def atomic_sink_parquet(lf: pl.LazyFrame, path: Path) -> None:
+    """Stream ``lf`` to ``path`` (bounded memory) under a temporary name, synced, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_name(path)
+    try:
+        lf.sink_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
 def atomic_write_parquet(df: pl.DataFrame, path: Path) -> None:
     tmp = write_parquet_tmp(df, path)
     os.replace(tmp, path)
