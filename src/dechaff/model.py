@@ -61,6 +61,10 @@ class Paragraph:
     lines: list[str]
     decision: Decision = KEEP
     line_decisions: list[Decision] | None = None
+    # what the dedup stage derives from the text, computed ahead where it runs in parallel (the shard
+    # step: ``dedup.lsh_ahead``): (fingerprint of the normalised text, its LSH band keys); the dedup
+    # stage uses it only while the fingerprint is that of the text it decides
+    lsh: tuple[int, bytes] | None = None
 
     @property
     def raw_text(self) -> str:

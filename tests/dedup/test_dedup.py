@@ -450,3 +450,42 @@ def test_a_session_fed_batch_by_batch_decides_as_one_call(params, batch):
     assert session.decisions == one.decisions and session.new_entries == one.new_entries
     if params is LONGEST:  # the longer copies replaced paragraphs of earlier chunks
         assert any(d.evidence.startswith("replaced by a longer copy") for d in one.decisions)
+
+
+@pytest.mark.parametrize("params", [P, LONGEST], ids=["earliest", "longest"])
+def test_band_keys_computed_ahead_are_the_chunks_own_and_are_used(params, monkeypatch):
+    """lsh_ahead (run by the shard step, in parallel) gives each text with enough words the fingerprint and
+    band keys the dedup chunk would compute; items that carry them are decided identically, without the
+    chunk signing them again; a stale one (its text changed since: another fingerprint) is not used."""
+    import dechaff.dedup.batch as batch
+    from dechaff.dedup import fingerprints, lsh_ahead
+
+    short = para(5, 40)
+    docs = [("a", [short, para(20, 50), "two words"]), ("b", [para(21, 50), para(7, 10) + " " + short]),
+            ("c", [short, para(23, 50)]), ("d", [para(20, 50).replace("alpha", "omega"), ""])]
+    texts = [t for _d, ts in docs for t in ts]
+    ahead = lsh_ahead(texts, params)
+    eligible = [t for t in texts if len(t.split()) >= params.min_words]
+    assert [a is not None for a in ahead] == [t in eligible for t in texts] and 0 < len(eligible) < len(texts)
+    sh = shingle_many(eligible, params)
+    want = band_keys(signatures(sh, params), params)
+    got = np.array([np.frombuffer(a[1], "<u4") for a in ahead if a is not None])
+    assert np.array_equal(got, want)
+    assert [a[0] for a in ahead if a is not None] == fingerprints(tokenize(eligible)).tolist()
+
+    plain = [Item(d, i, t) for d, ts in docs for i, t in enumerate(ts)]
+    one = deduplicate(plain, DedupIndex(params))
+    signed: list[int] = []
+    real = batch.signatures
+    monkeypatch.setattr(batch, "signatures", lambda sh, p, **kw: (signed.append(len(sh)), real(sh, p, **kw))[1])
+    with_keys = [Item(it.doc_id, it.paragraph_index, it.text, a) for it, a in zip(plain, ahead, strict=True)]
+    two = deduplicate(with_keys, DedupIndex(params))
+    assert two.decisions == one.decisions and two.new_entries == one.new_entries
+    assert sum(not d.keep for d in one.decisions) >= 2 and signed == []
+    # a stale fingerprint: its keys are not taken (keys of another text would give other candidates)
+    wrong = ahead[4]
+    assert wrong is not None
+    stale = [Item(it.doc_id, it.paragraph_index, it.text, (wrong[0] ^ 1, ahead[0][1]) if k == 4 else it.lsh)  # type: ignore[index]
+             for k, it in enumerate(with_keys)]
+    three = deduplicate(stale, DedupIndex(params))
+    assert three.decisions == one.decisions and signed == [1]

@@ -97,3 +97,36 @@ def test_a_run_writes_several_bounded_parts_committed_together(tmp_path, monkeyp
     # the manifest commits them all (a second run adds nothing and finds every file)
     s2 = run_local(raw, tmp_path / "parts", Config(max_shard_files=7))
     assert s2.inputs_already_ingested == 120 and s2.documents_read == 0
+
+
+def test_the_dedup_work_done_ahead_in_the_shard_step_changes_nothing(tmp_path, monkeypatch):
+    """The shard step stages each kept paragraph's dedup fingerprint and band keys; the finalize step takes
+    them only where they still fit the text (a template line removed since changes it): the same tables
+    as a run that computes everything in the finalize step."""
+    import dechaff.pipeline.shard as shard
+
+    raw = tmp_path / "raw"
+    _corpus(raw)
+    rng = random.Random(3)
+    names = ["".join(rng.choice("aeioubcdfghklmnprst") for _ in range(8)) for _ in range(121)]
+    footer = ("Follow the desk on every platform, every single day, and tell your friends and neighbours where "
+              "to find the morning edition, the evening briefing, the weekend magazine and the podcast")
+    for d in range(0, 120, 3):  # last paragraphs whose closing line is a site template: their text changes
+        f = raw / f"site{d % 4}" / f"doc{d:04d}.txt"
+        f.write_text(f.read_text() + f"\nThe {names[d]} story was updated with one more {names[d + 1]} detail\n{footer}")
+    # and, in an earlier file, longer versions of twelve of those story lines (near-duplicates, not exact)
+    (raw / "site0" / "a-late.txt").write_text("\n\n".join(
+        f"The {names[d]} story was updated with one more {names[d + 1]} detail, as the desk said"
+        for d in range(0, 36, 3)) + "\n")
+    ahead = run_local(raw, tmp_path / "ahead", Config())
+    monkeypatch.setattr(shard, "lsh_ahead", lambda texts, params: [None] * len(texts))
+    plain = run_local(raw, tmp_path / "plain", Config())
+    for a, b in zip(_tables(tmp_path / "ahead"), _tables(tmp_path / "plain"), strict=True):
+        assert a.equals(b)
+    assert ahead.removed_by_reason == plain.removed_by_reason
+    r = _tables(tmp_path / "ahead")[1]
+    lines = r.filter((pl.col("rule") == "boilerplate.template") & pl.col("line_index").is_not_null())
+    assert lines.height >= 25
+    # those whose template line went are in the earlier a-late.txt: found by the band keys of their text now
+    dup = r.filter(pl.col("duplicate_of_doc") == "site0/a-late")
+    assert dup.height == 12 and set(dup["rule"]) == {"dedup.containment"}

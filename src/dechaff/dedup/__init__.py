@@ -61,6 +61,7 @@ _EXPORTS = {
     "DedupIndex": "store",
     "pair_intersections": "candidates",
     "deduplicate": "batch",
+    "lsh_ahead": "batch",
 }
 __all__ = [
     "BandIndex",
@@ -74,6 +75,7 @@ __all__ = [
     "band_keys",
     "deduplicate",
     "fingerprints",
+    "lsh_ahead",
     "normalize",
     "normalize_bytes",
     "numbers_differ",
@@ -88,7 +90,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from dechaff.dedup.batch import deduplicate
+    from dechaff.dedup.batch import deduplicate, lsh_ahead
     from dechaff.dedup.candidates import pair_intersections
     from dechaff.dedup.lsh import BandIndex, within_batch_candidates
     from dechaff.dedup.minhash import band_keys, permutations, shingle_hash32, signatures

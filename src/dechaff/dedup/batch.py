@@ -13,9 +13,9 @@ from dechaff.dedup.align import align_copies
 from dechaff.dedup.candidates import find_candidates
 from dechaff.dedup.minhash import band_keys, signatures
 from dechaff.dedup.resolve import Resolver
-from dechaff.dedup.shingle import fingerprints, shingles_of, tokenize
+from dechaff.dedup.shingle import Shingled, fingerprints, shingles_of, take, tokenize
 from dechaff.dedup.store import DedupIndex
-from dechaff.dedup.types import U64, DedupOutcome, Item, clip
+from dechaff.dedup.types import U64, DedupOutcome, DedupParams, Item, clip
 from dechaff.model import DUPLICATE_DOCUMENT, KEEP, Decision
 
 
@@ -155,9 +155,8 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     srow[reps] = np.arange(len(reps))
     srow = srow[first_of[group]]  # every occurrence shares its first occurrence's shingles
     sub = shingles_of(tok, elig[reps], params)
-    sig = signatures(sub, params)
-    keys = band_keys(sig, params)
-    cand = find_candidates(sub, sig, keys, index, tok.wfp[elig[reps]], tok.dh[elig[reps]])
+    keys = _rep_keys(items, elig[reps], efp[reps], sub, params)
+    cand = find_candidates(sub, keys, index, tok.wfp[elig[reps]], tok.dh[elig[reps]])
     # exact copies of replaced entries stand for what replaced them
     finals = {int(e): index.final(int(e)) for e in np.unique(old_exact[old_exact >= 0])}
     want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)
@@ -186,6 +185,44 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     others = [k for k in short if decisions[k].keep]
     return (_ChunkOutcome(decisions, elig[kept_rows].tolist(), res.checked, replaced_entries, others),
             keys[srow[entry_rows]], efp[entry_rows], [int(elig[r]) for r in entry_rows])
+
+
+def lsh_ahead(texts: Sequence[str], params: DedupParams) -> list[tuple[int, bytes] | None]:
+    """What :func:`deduplicate` derives from each text before it looks at the index, computed ahead (by
+    the shard step, which runs in parallel): ``(fingerprint, band keys as little-endian bytes)`` of every
+    text with enough words to be an index entry, else None. The same work as the dedup chunk's (the same
+    functions on the same clipped text), so the chunk can take it instead of doing it."""
+    out: list[tuple[int, bytes] | None] = [None] * len(texts)
+    if not texts:
+        return out
+    tok = tokenize([clip(t, params) for t in texts])
+    elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
+    if not len(elig):
+        return out
+    fps = fingerprints(tok)[elig].tolist()
+    keys = band_keys(signatures(shingles_of(tok, elig, params), params), params).astype("<u4")
+    for r, k in enumerate(elig.tolist()):
+        out[k] = (fps[r], keys[r].tobytes())
+    return out
+
+
+def _rep_keys(items: Sequence[Item], rows: np.ndarray, fps: np.ndarray, sub: Shingled,
+              params: DedupParams) -> np.ndarray:
+    """The band keys of the chunk's distinct texts (``items[rows[i]]``, shingles ``sub``): those computed
+    ahead when their fingerprint is that of the text now (a template line removed since changes it),
+    the others here."""
+    keys = np.empty((len(rows), params.bands), dtype=np.uint32)
+    ahead = [items[k].lsh for k in rows.tolist()]
+    have = np.fromiter((a is not None and a[0] == f for a, f in zip(ahead, fps.tolist(), strict=True)),
+                       dtype=bool, count=len(rows))
+    got = np.flatnonzero(have)
+    if len(got):
+        blob = b"".join(ahead[i][1] for i in got.tolist())  # type: ignore[index]
+        keys[got] = np.frombuffer(blob, np.dtype("<u4")).reshape(len(got), params.bands)
+    todo = np.flatnonzero(~have)
+    if len(todo):
+        keys[todo] = band_keys(signatures(take(sub, todo), params), params)
+    return keys
 
 
 def _keep_unmatched(decisions: list[Decision], res: Resolver) -> None:

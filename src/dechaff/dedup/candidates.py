@@ -10,7 +10,15 @@ import numpy as np
 
 from dechaff.dedup.lsh import within_batch_candidates
 from dechaff.dedup.minhash import signatures
-from dechaff.dedup.shingle import Shingled, concat_ranges, cum_blocks, numbers_differ, shingles_of, tokenize
+from dechaff.dedup.shingle import (
+    Shingled,
+    concat_ranges,
+    cum_blocks,
+    numbers_differ,
+    shingles_of,
+    take,
+    tokenize,
+)
 from dechaff.dedup.store import DedupIndex
 from dechaff.dedup.types import U64, clip
 
@@ -34,13 +42,17 @@ class Candidates:
     old_meta: dict[int, tuple[str, int, str]]
 
 
-def find_candidates(sub: Shingled, sig: np.ndarray, keys: np.ndarray, index: DedupIndex,
-                wfp: np.ndarray, dh: np.ndarray) -> Candidates:
-    """``wfp`` and ``dh``: the word fingerprints and number hashes of the rows of ``sub`` (see :class:`Tokens`)."""
+def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.ndarray,
+                    dh: np.ndarray) -> Candidates:
+    """``keys``: the band keys of the rows of ``sub``; ``wfp`` and ``dh``: their word fingerprints and
+    number hashes (see :class:`Tokens`). MinHash signatures are computed for the rows in a pair only."""
     params = index.params
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
     nq, ne = within_batch_candidates(keys, cap)
+    paired = np.unique(np.concatenate((oq, nq, ne)))
+    sig = np.zeros((len(sub), params.num_perm), dtype=np.uint32)
+    sig[paired] = signatures(take(sub, paired), params)
     uniq_old = np.unique(oe)
     old_meta = index.fetch(uniq_old)
     uniq_old = np.array([e for e in uniq_old.tolist() if e in old_meta], dtype=np.int64)

@@ -387,6 +387,14 @@ def shingle_many(texts: Sequence[str], params: DedupParams) -> Shingled:
 
 
 # ------------------------------------------------------------------------------------ verification
+def take(sh: Shingled, rows: np.ndarray) -> Shingled:
+    """The shingle sets of ``rows`` of ``sh``, in that order."""
+    lengths = np.diff(sh.offsets)[rows]
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return Shingled(sh.hashes[concat_ranges(sh.offsets[rows], lengths)], offsets, sh.n_words[rows])
+
+
 def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenated ``arange(s, s + n)`` for every (s, n), vectorised."""
     tot = int(lengths.sum())

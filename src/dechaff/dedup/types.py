@@ -58,6 +58,7 @@ class Item:
     doc_id: str
     paragraph_index: int
     text: str
+    lsh: tuple[int, bytes] | None = None  # (fingerprint, band keys) computed ahead (see ``lsh_ahead``)
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from dechaff.boilerplate import observe_ahead
 from dechaff.chrome import ChromeParams, PatternSet, apply_chrome, as_pattern_set, load_patterns
 from dechaff.config import Config
+from dechaff.dedup import lsh_ahead
 from dechaff.html import HtmlParams, extract_blocks
 from dechaff.model import Document
 from dechaff.pipeline.types import RunPlan, ShardResult
@@ -52,6 +53,16 @@ class Cleaner:
         return None
 
 
+def work_ahead(docs: list[Document], config: Config) -> None:
+    """What the finalize step would do per document, done here, where it runs in parallel: the boilerplate
+    keys, sketch and profile of each document, the dedup fingerprint and band keys of each kept
+    paragraph (staged with them; the finalize step checks they still fit the text)."""
+    observe_ahead(docs)
+    kept = [p for d in docs for p in d.paragraphs if p.kept]
+    for p, lsh in zip(kept, lsh_ahead([p.text for p in kept], config.dedup), strict=True):
+        p.lsh = lsh
+
+
 def read_and_clean(item: RawInput, sha: str, config: Config, cleaner: Cleaner,
                    keep: Callable[[Document], None] | None = None) -> ReadResult:
     """Read an input and clean its documents. With ``keep``, each cleaned document is handed to it as soon
@@ -87,7 +98,7 @@ def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     reading = OutputDir(Path(plan.out_dir)).reading_dir
     reading.mkdir(parents=True, exist_ok=True)
     path = plan.staging / f"shard-{shard_no:05d}"
-    writer = ShardWriter(path, prepare=observe_ahead)  # (the boilerplate keys, here where it runs in parallel)
+    writer = ShardWriter(path, prepare=lambda docs: work_ahead(docs, config))
     n_docs = 0
     for rel, sha, piece in plan.shards[shard_no]:
         # a marker while the input is read: if the process is killed on it (out of memory), the next run

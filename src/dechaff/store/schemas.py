@@ -35,7 +35,8 @@ STAGING_DECISION = {"keep": pl.Boolean, "reason": pl.String, "rule": pl.String, 
 # cheaper to build and read than lists of strings
 STAGING_PARAGRAPHS = {"doc": pl.Int32, "index": pl.Int32, "text": pl.String, **STAGING_DECISION,
                       "line_keep": pl.List(pl.Boolean), "line_reason": pl.List(pl.String),
-                      "line_rule": pl.List(pl.String), "line_evidence": pl.List(pl.String)}
+                      "line_rule": pl.List(pl.String), "line_evidence": pl.List(pl.String),
+                      "lsh_fp": pl.UInt64, "lsh_keys": pl.Binary}  # (Paragraph.lsh)
 
 
 def frame(table: str, rows: list[dict]) -> pl.DataFrame:

@@ -114,6 +114,8 @@ def _write_batch(path: Path, k: int, docs: list[Document]) -> None:
         cols[name] = [None if ld is None else [x[pos] for x in ld] for ld in lds]
     if any(ld is not None and any(x[4:] != KEEP[4:] for x in ld) for ld in lds):
         raise ValueError("line decisions carry no duplicate fields at staging")
+    cols["lsh_fp"] = [None if p.lsh is None else p.lsh[0] for p in paras]
+    cols["lsh_keys"] = [None if p.lsh is None else p.lsh[1] for p in paras]
     atomic_write_parquet(pl.DataFrame(cols, schema=_PARA_SCHEMA), path / f"paragraphs-{k:05d}.parquet")
 
 
@@ -158,15 +160,16 @@ def shard_batches(path: Path, dropped: set[str] | frozenset[str] = frozenset(),
         col = {c: pf[c].to_list() for c in pf.columns}
         decisions = [KEEP if d == KEEP else d for d in map(Decision._make, zip(*(col[c] for c in STAGING_DECISION),
                                                                                 strict=True))]
-        for i, index, text, decision, lk, lr, lu, le in zip(col["doc"], col["index"], col["text"], decisions,
-                                                          col["line_keep"], col["line_reason"], col["line_rule"],
-                                                          col["line_evidence"], strict=True):
+        for i, index, text, decision, lk, lr, lu, le, fp, keys in zip(
+                col["doc"], col["index"], col["text"], decisions, col["line_keep"], col["line_reason"],
+                col["line_rule"], col["line_evidence"], col["lsh_fp"], col["lsh_keys"], strict=True):
             lines = None
             if lk is not None:
                 lines = [KEEP if keep else Decision(False, reason, rule, evidence)
                          for keep, reason, rule, evidence in zip(lk, lr, lu, le, strict=True)]
             d = docs[i]
-            d.paragraphs.append(Paragraph(d.doc_id, index, text.split("\n"), decision, lines))
+            d.paragraphs.append(Paragraph(d.doc_id, index, text.split("\n"), decision, lines,
+                                          None if keys is None else (fp, keys)))
         yield [d for d in docs if d.input not in dropped] if dropped else docs
 
 
