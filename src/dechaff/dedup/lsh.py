@@ -26,12 +26,13 @@ class BandIndex:
             raise ValueError(f"entries must be added in order: expected id {self.size}, got {first_id}")
         ids = np.arange(first_id, first_id + m, dtype=U64)
         comb = (keys.T.astype(U64) << U64(32)) | ids  # bands x m; unique values, so any sort will do
+        comb.sort(axis=1)
         if self.size == 0:
-            comb.sort(axis=1)
             self.tables = list(comb)
-        else:
+        else:  # merged in (linear in the table: a sort of the whole table per chunk grew with the corpus)
             for j in range(self.bands):
-                self.tables[j] = np.sort(np.concatenate((self.tables[j], comb[j])))
+                t = self.tables[j]
+                self.tables[j] = np.insert(t, np.searchsorted(t, comb[j]), comb[j])
         self.size += m
 
     def nbytes(self) -> int:

@@ -30,6 +30,7 @@ class DedupIndex:
         self.params = params
         self.band = BandIndex(params.bands)
         self.segments: list[Path] = []
+        self.seg_first: list[int] = []  # the first entry id of each segment (its entries are contiguous)
         self.committed = 0  # entries stored on disk; the ones after are pending (this run's)
         self.pending: list[tuple[str, int, str]] = []
         self.pending_keys: list[np.ndarray] = []
@@ -70,6 +71,7 @@ class DedupIndex:
                 keys = band_keys(signatures(shingles_of(tok, np.arange(len(texts)), params), params), params)
                 fps = fingerprints(tok)
                 idx.rederived.append((Path(base), keys, fps))
+            idx.seg_first.append(idx.size)
             idx._add(keys, fps)
             idx.segments.append(Path(base))
             ret = Path(f"{base}.retired{STATE_SUFFIX}")
@@ -151,10 +153,12 @@ class DedupIndex:
         if keys.shape[0]:
             first = self.band.size
             self.band.add(keys, first)
-            ids = np.concatenate((self._fp_id, np.arange(first, first + len(fps), dtype=np.uint32)))
-            allfp = np.concatenate((self._fp, fps.astype(U64)))
-            order = np.argsort(allfp, kind="stable")  # equal fingerprints stay in entry order
-            self._fp, self._fp_id = allfp[order], ids[order]
+            # merged in, equal fingerprints in entry order (the new ones after the old ones)
+            order = np.argsort(fps.astype(U64), kind="stable")
+            new_fp = fps.astype(U64)[order]
+            pos = np.searchsorted(self._fp, new_fp, side="right")
+            self._fp = np.insert(self._fp, pos, new_fp)
+            self._fp_id = np.insert(self._fp_id, pos, (first + order).astype(np.uint32))
 
     def exact(self, fps: np.ndarray) -> np.ndarray:
         """For each fingerprint, the earliest entry with the same normalised text, or -1."""
@@ -177,7 +181,8 @@ class DedupIndex:
             return found
         import polars as pl
 
-        df = (pl.scan_parquet([f"{s}{STATE_SUFFIX}" for s in self.segments])
+        holding = np.unique(np.searchsorted(self.seg_first, want, side="right") - 1)  # (only those read)
+        df = (pl.scan_parquet([f"{self.segments[k]}{STATE_SUFFIX}" for k in holding.tolist()])
               .filter(pl.col("entry_id").is_in(want))
               .select("entry_id", "doc_id", "paragraph_index", "text").collect())
         found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
@@ -234,6 +239,7 @@ class DedupIndex:
                                                            "rule": pl.String, "similarity": pl.Float64},
                                               orient="row"), Path(f"{base}.retired{STATE_SUFFIX}"))
         self.segments.append(Path(base))
+        self.seg_first.append(first_id)
         self.committed = self.size
         self.pending, self.pending_keys, self.pending_fps = [], [], []
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
