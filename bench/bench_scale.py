@@ -13,6 +13,7 @@ Prefect), and prints wall time, peak RSS, and the RAM the persisted dedup index 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import resource
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -154,9 +156,45 @@ def _watch_phases() -> None:
     wrap(fin, "commit", "after the state files, before the commit", before=True)
 
 
-def _flow_run(work: Path, workers: int):
-    """The cleanup flow (as `dechaff run --runner processes` runs it), its temporary Prefect server started
-    by a first empty run that is not timed."""
+@contextlib.contextmanager
+def _dask_cluster(workers: int) -> Iterator[str]:
+    """A real Dask cluster on this machine: a ``dask scheduler`` and ``workers`` single-threaded ``dask
+    worker`` processes, as on several machines (stopped at the end); yields its address."""
+    import os
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    procs = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port",
+                               str(port), "--no-dashboard"], **quiet)]
+    try:
+        procs += [subprocess.Popen([sys.executable, "-m", "dask", "worker", address, "--nthreads", "1", "--nworkers",
+                                    "1", "--no-dashboard", "--local-directory", tempfile.mkdtemp()], **quiet)
+                  for _ in range(workers)]
+        from distributed import Client
+
+        for _ in range(60):
+            try:
+                with Client(address, timeout=10) as c:
+                    c.wait_for_workers(workers, timeout=120)
+                break
+            except OSError:
+                time.sleep(1)
+        yield address
+    finally:
+        for p in procs[::-1]:
+            p.terminate()
+            p.wait(timeout=60)
+
+
+def _flow_run(work: Path, workers: int, runner: str = "processes"):
+    """The cleanup flow (as `dechaff run --runner processes|dask` runs it), its temporary Prefect server
+    started by a first empty run that is not timed; with dask, on a real cluster of ``workers`` worker
+    processes started here (their start-up not timed either)."""
     import os
 
     os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="dechaff-bench-prefect-"))
@@ -169,12 +207,19 @@ def _flow_run(work: Path, workers: int):
     from dechaff.pipeline.types import RunSummary
     from flows.ingest import cleanup_flow
 
-    flow = cleanup_flow.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))
-    (work / "empty").mkdir(exist_ok=True)
-    flow(raw_dir=str(work / "empty"), out_dir=str(work / "empty-out"))  # (server start-up)
-    t0 = time.perf_counter()
-    out = flow(raw_dir=str(work / "raw"), out_dir=str(work / "clean"))
-    return RunSummary(**out), time.perf_counter() - t0
+    with contextlib.ExitStack() as stack:
+        if runner == "dask":
+            from prefect_dask import DaskTaskRunner
+
+            address = stack.enter_context(_dask_cluster(workers))
+            flow = cleanup_flow.with_options(task_runner=DaskTaskRunner(address=address))
+        else:
+            flow = cleanup_flow.with_options(task_runner=ProcessPoolTaskRunner(max_workers=workers))
+        (work / "empty").mkdir(exist_ok=True)
+        flow(raw_dir=str(work / "empty"), out_dir=str(work / "empty-out"))  # (server start-up)
+        t0 = time.perf_counter()
+        out = flow(raw_dir=str(work / "raw"), out_dir=str(work / "clean"))
+        return RunSummary(**out), time.perf_counter() - t0
 
 
 def _datasketch_loop(raw: Path, limit: int) -> tuple[int, float]:
@@ -212,11 +257,16 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--phases", action="store_true", help="print RSS and peak RSS after each phase of the run")
-    ap.add_argument("--runner", choices=("local", "processes"), default="local",
+    ap.add_argument("--runner", choices=("local", "processes", "dask"), default="local",
                     help="local: run_local, every step in this process (one core); processes: the Prefect "
                          "cleanup flow with a ProcessPoolTaskRunner of --workers processes (shard tasks in "
-                         "parallel; the flow's own temporary server is started first and not counted)")
+                         "parallel; the flow's own temporary server is started first and not counted); dask: "
+                         "the flow on a real Dask cluster started here (a dask scheduler and --workers dask "
+                         "worker processes of one thread; needs prefect-dask)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --keep DIR: run on the raw/ an earlier --keep run generated there (its outputs "
+                         "removed first), so that runs compared side by side read the same corpus")
     ap.add_argument("--baseline", type=int, default=50_000, metavar="N",
                     help="time a plain datasketch MinHash + MinHashLSH loop over the first N paragraphs "
                          "(0: not)")
@@ -226,11 +276,17 @@ def main() -> None:
         print(generate(work / "raw", a.paragraphs, a.text, a.shared))
         return
     t0 = time.perf_counter()
-    # generated in a child process, so that the peak RSS printed is the pipeline's alone
-    made = subprocess.run([sys.executable, __file__, "--generate-only", "--keep", str(work), "--paragraphs",
-                           str(a.paragraphs), "--text", a.text, "--shared", str(a.shared)],
-                          check=True, capture_output=True, text=True)
-    copies = int(made.stdout.split()[-1])
+    if a.reuse:
+        if not a.keep or not (work / "copies.txt").exists():
+            ap.error("--reuse needs --keep DIR of an earlier --keep run")
+        for d in ("clean", "empty", "empty-out"):
+            shutil.rmtree(work / d, ignore_errors=True)
+    else:  # generated in a child process, so that the peak RSS printed is the pipeline's alone
+        made = subprocess.run([sys.executable, __file__, "--generate-only", "--keep", str(work), "--paragraphs",
+                               str(a.paragraphs), "--text", a.text, "--shared", str(a.shared)],
+                              check=True, capture_output=True, text=True)
+        (work / "copies.txt").write_text(made.stdout.split()[-1])
+    copies = int((work / "copies.txt").read_text())
     gen = time.perf_counter() - t0
 
     from dechaff.config import Config
@@ -240,8 +296,8 @@ def main() -> None:
 
     if a.phases and a.runner == "local":
         _watch_phases()
-    if a.runner == "processes":
-        s, wall = _flow_run(work, a.workers)
+    if a.runner != "local":
+        s, wall = _flow_run(work, a.workers, a.runner)
     else:
         t0 = time.perf_counter()
         s = run_local(work / "raw", work / "clean", Config())
@@ -249,8 +305,11 @@ def main() -> None:
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     m = OutputDir(work / "clean").read_manifest()
     idx = DedupIndex.load(Config().dedup, [work / "clean" / x for x in m.index_segments])
-    print(f"generated {a.paragraphs:,} paragraphs ({copies:,} planted copies) in {gen:.0f} s")
-    how = "one process" if a.runner == "local" else f"Prefect flow, {a.workers} worker processes"
+    if a.reuse:
+        print(f"the corpus of {work / 'raw'} ({copies:,} planted copies)")
+    else:
+        print(f"generated {a.paragraphs:,} paragraphs ({copies:,} planted copies) in {gen:.0f} s")
+    how = "one process" if a.runner == "local" else f"Prefect flow, {a.workers} {a.runner} worker processes"
     print(f"pipeline ({how}): {wall:.0f} s wall = {s.paragraphs_read / wall:,.0f} paragraphs/s; "
           f"peak RSS {peak:,.0f} MiB (the largest process)")
     print(f"removed by reason: {s.removed_by_reason}")
