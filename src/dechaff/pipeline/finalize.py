@@ -43,11 +43,11 @@ from dechaff.pipeline.types import RunPlan, RunSummary
 from dechaff.store import (
     LEDGER_SCHEMA,
     STATE_SUFFIX,
+    TABLES,
     Manifest,
     OutputDir,
     atomic_write_parquet,
     card,
-    frame,
     write_parquet_tmp,
 )
 from dechaff.store.staging import read_shard_meta, shard_batches
@@ -340,19 +340,24 @@ def load_index(out: OutputDir, m: Manifest, config: Config) -> DedupIndex:
 
 class PartWriter:
     """One table's rows of a run, written as parts of at most ``PART_ROWS`` rows / ``PART_BYTES`` of text
-    under temporary names (the commit renames them)."""
+    under temporary names (the commit renames them). Rows wait as columns (a dict a row would cost
+    more than the row's own text)."""
 
     def __init__(self, out: OutputDir, table: str, plan: RunPlan) -> None:
         self.out, self.table, self.seq, self.rid = out, table, plan.seq, plan.run_id
-        self.rows: list[dict] = []
+        self.schema = TABLES[table]
+        self.cols: dict[str, list] = {c: [] for c in self.schema}
+        self.n = 0
         self.bytes = 0
         self.renames: list[tuple[Path, Path]] = []
         self.parts: list[str] = []
 
     def add(self, row: dict, size: int = 0) -> None:
-        self.rows.append(row)
+        for c, values in self.cols.items():
+            values.append(row.get(c))
+        self.n += 1
         self.bytes += size
-        if len(self.rows) >= PART_ROWS or self.bytes >= PART_BYTES:
+        if self.n >= PART_ROWS or self.bytes >= PART_BYTES:
             self.flush()
 
     def add_many(self, rows: list[dict]) -> None:
@@ -361,14 +366,16 @@ class PartWriter:
 
     def flush(self, empty: bool = False) -> None:
         """Write the rows held as a part (``empty``: also when there are none)."""
-        if not self.rows and not empty:
+        if not self.n and not empty:
             return
         k = len(self.parts)
         name = f"part-{self.seq:06d}-{self.rid}.parquet" if k == 0 else f"part-{self.seq:06d}-{self.rid}-{k:04d}.parquet"
         final = self.out.table_dir(self.table) / name
-        self.renames.append((write_parquet_tmp(frame(self.table, self.rows), final), final))
+        df = pl.DataFrame(self.cols, schema=self.schema, strict=False)
+        self.renames.append((write_parquet_tmp(df, final), final))
         self.parts.append(f"{self.table}/{final.name}")
-        self.rows, self.bytes = [], 0
+        self.cols = {c: [] for c in self.schema}
+        self.n, self.bytes = 0, 0
 
 
 def write_tables(out: OutputDir, m: Manifest, plan: RunPlan, writers: dict[str, PartWriter],
