@@ -99,7 +99,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     runs = [dict(r) for r in m.runs]
     if session.replaced:
         renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in session.replaced}))
-    new_m = write_state(out, m, plan, g.ledger_rows, sink.doc_ids_by_input, bp_state, index, config, spilled)
+    new_m = write_state(out, m, plan, g.ledger_rows, sink.doc_ids(), bp_state, index, config, spilled)
     summary.seconds = time.time() - t0
     summary.parts = parts
     new_m.runs = [*runs, {"run_id": plan.run_id, "seq": plan.seq, "finished_at": now.isoformat(), "parts": parts,
@@ -117,7 +117,7 @@ class Rows:
         self.out, self.plan, self.summary, self.now = out, plan, summary, now
         self.audit = Audit(plan.run_id)
         self.writers = {t: PartWriter(out, t, plan) for t in ("corpus", "removed")}
-        self.doc_ids_by_input: dict[str, list[str]] = {}
+        self.ids: list[pl.DataFrame] = []  # (input, doc_id) of every document, a frame a batch
 
     def batch(self, docs: list[Document], decisions: list[Decision]) -> None:
         """A batch's dedup decisions (one per kept paragraph) applied, every removal recorded, a corpus row
@@ -133,7 +133,6 @@ class Rows:
             summary.documents_read += 1
             summary.paragraphs_read += len(d.paragraphs)
             summary.paragraphs_kept += len(kept)
-            self.doc_ids_by_input.setdefault(d.input, []).append(d.doc_id)
             if not kept:
                 summary.documents_emptied += 1
                 continue
@@ -146,6 +145,13 @@ class Rows:
                 "encoding": d.encoding, "run_id": self.plan.run_id, "ingested_at": self.now,
             }, len(text))
         self.writers["removed"].add_many(self.audit.take_rows())
+        self.ids.append(pl.DataFrame({"input": [d.input for d in docs], "doc_id": [d.doc_id for d in docs]},
+                                     schema={"input": pl.String, "doc_id": pl.String}))
+
+    def doc_ids(self) -> pl.DataFrame:
+        """The doc ids of every input, in order: columns ``input`` and ``doc_ids`` (a list)."""
+        return (pl.concat([pl.DataFrame(schema={"input": pl.String, "doc_id": pl.String}), *self.ids])
+                .group_by("input", maintain_order=True).agg(pl.col("doc_id").alias("doc_ids")))
 
     def finish(self, replaced: list[tuple[str, int, str, Decision]]) -> None:
         """The last rows: with keep = "longest", kept paragraphs of earlier runs that a longer copy
@@ -414,16 +420,19 @@ def write_tables(out: OutputDir, m: Manifest, plan: RunPlan, writers: dict[str, 
 
 
 def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[dict],
-                doc_ids_by_input: dict[str, list[str]], bp_state: BoilerplateState, index: DedupIndex,
+                doc_ids: pl.DataFrame, bp_state: BoilerplateState, index: DedupIndex,
                 config: Config, spilled: list[str]) -> Manifest:
     """The state files of the run under new names (the ledger of every input so far with its doc ids, the
     boilerplate state, the new index segment); returns the manifest that names them (runs not set)."""
     seq, rid = plan.seq, plan.run_id
     for r in ledger_rows:
-        r["doc_ids"] = doc_ids_by_input.get(r["source"], [])
+        r["doc_ids"] = None  # (joined from ``doc_ids`` below)
         r["run_id"] = rid
         r["size"], r["mtime_ns"] = plan.stats.get(r["source"], (None, None))
-    ledger = pl.DataFrame(ledger_rows, schema=LEDGER_SCHEMA)
+    ledger = (pl.DataFrame(ledger_rows, schema=LEDGER_SCHEMA).drop("doc_ids")
+              .join(doc_ids, left_on="source", right_on="input", how="left", maintain_order="left")
+              .with_columns(pl.col("doc_ids").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+              .select(list(LEDGER_SCHEMA)))
     if m.ledger:
         ledger = pl.concat([pl.read_parquet(out.root / m.ledger), ledger], how="diagonal_relaxed")
     names = {k: f"_state/{k}-{seq:06d}{STATE_SUFFIX}"
