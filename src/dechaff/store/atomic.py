@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -33,19 +34,23 @@ def _tmp_name(final: Path) -> Path:
     return Path(name)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def _write_synced(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` to a temporary name beside ``path``, synced, then renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_name(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
+        write(tmp)
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    _write_synced(path, lambda tmp: tmp.write_bytes(data))
 
 
 def atomic_write_json(path: Path, obj: object) -> None:
@@ -69,17 +74,7 @@ def write_parquet_tmp(df: pl.DataFrame, final: Path) -> Path:
 
 def atomic_sink_parquet(lf: pl.LazyFrame, path: Path) -> None:
     """Stream ``lf`` to ``path`` (bounded memory) under a temporary name, synced, then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    try:
-        lf.sink_parquet(tmp, compression="zstd", statistics=True)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    _write_synced(path, lambda tmp: lf.sink_parquet(tmp, compression="zstd", statistics=True))
 
 
 def atomic_write_parquet(df: pl.DataFrame, path: Path) -> None:
