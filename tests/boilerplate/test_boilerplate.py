@@ -289,6 +289,7 @@ def test_profiles_spool_to_files_and_only_witnesses_are_read_back(tmp_path, monk
     ``write`` one file that loads as the same profiles; the judged templates are those of profiles held."""
     import dechaff.boilerplate.state as bstate
     from dechaff.boilerplate.detect import Observer
+    from dechaff.boilerplate.state import profiles_of
 
     texts = [article(i, tail=[FOOTER] if i % 3 else [BIO, FOOTER]) for i in range(11)]
     held_state, _ = detect(_docs(texts), BoilerplateState.empty(), 3)
@@ -307,7 +308,7 @@ def test_profiles_spool_to_files_and_only_witnesses_are_read_back(tmp_path, monk
     assert rows(state.profiles) == rows(held_state.profiles) and len(state.profiles) == 11
     bio_key = next(k for k, ev in state.templates.items() if "opens" not in ev and k in
                    {lk for p in held_state.profiles for lk, _pk, _s in p.tail if p.doc_id == "d0"})
-    witnesses = state.profiles.touching(np.array([bio_key], dtype=np.uint64))
+    witnesses = [p for df in state.profiles.touching(np.array([bio_key], dtype=np.uint64)) for p in profiles_of(df)]
     assert [p.doc_id for p in witnesses] == [p.doc_id for p in held_state.profiles
                                              if bio_key in {k for t in p.tail for k in t[:2]}]
     assert 0 < len(witnesses) < 11

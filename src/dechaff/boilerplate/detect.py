@@ -5,72 +5,89 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dechaff.boilerplate.keys import BoilerplateCounts
-from dechaff.boilerplate.profile import Profile, near_duplicates, observe_ahead, profile_of, units_of
-from dechaff.boilerplate.state import BoilerplateState
+from dechaff.boilerplate.profile import near_duplicates, observe_ahead, profile_of, units_of
+from dechaff.boilerplate.state import BoilerplateState, Profiles, profiles_of
 from dechaff.model import BOILERPLATE, KEEP, Decision, Document
 from dechaff.rules import BOILERPLATE_TEMPLATE
 
 RULE = BOILERPLATE_TEMPLATE
 
 # ---------------------------------------------------------------------------------------- detect
+@dataclass(slots=True)
+class _Witness:
+    """What judging keeps of a profile that holds a candidate template: who it is and its sketch (its
+    edges are read once, as it streams by)."""
+
+    doc_id: str
+    sketch: np.ndarray
+    n_pairs: int
+
+
 class _Clusters:
-    """Counts the different documents (near-duplicates counted once) among the profiles that hold a
+    """Counts the different documents (near-duplicates counted once) among the witnesses that hold a
     text, stopping at ``need``; remembers the document pairs it compared."""
 
-    def __init__(self, need: int) -> None:
+    def __init__(self, need: int, witnesses: list[_Witness]) -> None:
         self.need = need
+        self.witnesses = witnesses
         self._near: dict[tuple[int, int], bool] = {}
 
-    def count(self, members: list[tuple[int, Profile]]) -> tuple[int, list[str]]:
-        leaders: list[tuple[int, Profile]] = []
-        for i, p in members:
-            for j, q in leaders:
+    def count(self, members: list[int]) -> tuple[int, list[str]]:
+        w = self.witnesses
+        leaders: list[int] = []
+        for i in members:
+            for j in leaders:
                 pair = (j, i)
                 near = self._near.get(pair)
                 if near is None:
-                    near = self._near[pair] = near_duplicates(p, q)
+                    near = self._near[pair] = near_duplicates(w[i], w[j])
                 if near:
                     break
             else:
-                leaders.append((i, p))
+                leaders.append(i)
                 if len(leaders) >= self.need:
                     break
-        return len(leaders), [p.doc_id for _, p in leaders]
+        return len(leaders), [w[i].doc_id for i in leaders]
 
 
-def _judge(keys: set[int], witnesses: list[Profile], counts: BoilerplateCounts, min_docs: int,
+def _judge(keys: set[int], profiles: Profiles, counts: BoilerplateCounts, min_docs: int,
            sites: dict[int, str]) -> dict[int, str]:
     """Which of ``keys`` (texts of this run's documents seen in ``min_docs`` documents or more) are
-    templates, with the evidence; the witnesses are the profiles (earlier runs' and this run's, in order)
-    that hold one of ``keys`` at their edges or as a short line: no other profile can count for one."""
-    profiles = witnesses
+    templates, with the evidence. The witnesses are the profiles (earlier runs' and this run's, in order)
+    that hold one of ``keys`` at their edges or as a short line (no other can count for one): they are
+    read as they stream by, and only their sketches are kept."""
     if not keys:
         return {}
-    # every text seen in min_docs documents may extend a run of template lines (only a profile's own
-    # lines are asked about, so the witnesses' lines are all the texts needed)
-    le = np.dtype("<u8")
-    flat = np.concatenate([np.zeros(0, np.uint64), *(np.frombuffer(b, le) for p in profiles
-                                                     for b in (p.head_keys, p.tail_keys))]).astype(np.uint64)
-    known = flat[counts.lookup(flat) >= min_docs] if len(flat) else flat
-    repeated = set(known.tolist())
-    edge: dict[int, list[tuple[int, Profile]]] = {}  # text -> the documents it opens or closes
+    witnesses: list[_Witness] = []
+    edge: dict[int, list[int]] = {}  # text -> the witnesses it opens or closes
     n_start: Counter = Counter()
     n_end: Counter = Counter()
-    short: dict[int, list[tuple[int, Profile]]] = {}
-    for i, p in enumerate(profiles):
-        start, end = p.edge_keys(repeated)
-        for k in (start | end) & keys:
-            edge.setdefault(k, []).append((i, p))
-            n_start[k] += k in start
-            n_end[k] += k in end
-        for k in keys.intersection(p.short):
-            short.setdefault(k, []).append((i, p))
-    clusters = _Clusters(min_docs)
+    short: dict[int, list[int]] = {}
+    le = np.dtype("<u8")
+    for df in profiles.touching(np.fromiter(keys, dtype=np.uint64, count=len(keys))):
+        batch = profiles_of(df)
+        # a text seen in min_docs documents may extend a run of template lines (a profile is only asked
+        # about its own lines)
+        flat = np.concatenate([np.zeros(0, np.uint64), *(np.frombuffer(b, le) for p in batch
+                                                         for b in (p.head_keys, p.tail_keys))]).astype(np.uint64)
+        repeated = set(flat[counts.lookup(flat) >= min_docs].tolist()) if len(flat) else set()
+        for p in batch:
+            i = len(witnesses)
+            witnesses.append(_Witness(p.doc_id, p.sketch, p.n_pairs))
+            start, end = p.edge_keys(repeated)
+            for k in (start | end) & keys:
+                edge.setdefault(k, []).append(i)
+                n_start[k] += k in start
+                n_end[k] += k in end
+            for k in keys.intersection(p.short):
+                short.setdefault(k, []).append(i)
+    clusters = _Clusters(min_docs, witnesses)
     found: dict[int, str] = {}
     for k in sorted(keys):
         site = sites.get(k) or "(raw root)"
@@ -138,14 +155,12 @@ class Observer:
         often = run_keys[counts.lookup(run_keys) >= min_docs] if len(run_keys) else run_keys
         todo = set(often.tolist()) - set(state.templates)
         todo_keys = np.fromiter(todo, dtype=np.uint64, count=len(todo))
-        # the site of a text: that of the last document holding it
+        # the site of a text: that of the last document holding it (only the candidates' are looked up)
         names = list(self.site_names)
-        rev_keys = all_keys[::-1]
-        uniq, first = np.unique(rev_keys, return_index=True)
-        wanted = np.isin(uniq, todo_keys)
-        sites = {int(k): names[all_sites[::-1][i]] for k, i in zip(uniq[wanted], first[wanted], strict=True)}
-        witnesses = self.profiles.touching(todo_keys) if todo else []
-        new_state.templates.update(_judge(todo, witnesses, counts, min_docs, sites))
+        at = np.flatnonzero(np.isin(all_keys, todo_keys))[::-1]
+        uniq, first = np.unique(all_keys[at], return_index=True)
+        sites = {int(k): names[all_sites[at[i]]] for k, i in zip(uniq.tolist(), first.tolist(), strict=True)}
+        new_state.templates.update(_judge(todo, self.profiles, counts, min_docs, sites))
         return new_state
 
 

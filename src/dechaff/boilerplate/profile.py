@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -75,8 +76,14 @@ class Profile:
 _U64LE = np.dtype("<u8")
 
 
-def near_duplicates(a: Profile, b: Profile) -> bool:
-    """Whether two documents are versions of one text (estimated from their sketches)."""
+class Sketched(Protocol):
+    sketch: np.ndarray
+    n_pairs: int
+
+
+def near_duplicates(a: Sketched, b: Sketched) -> bool:
+    """Whether two documents are versions of one text (estimated from their sketches: a profile's, or
+    what judging keeps of one)."""
     if not len(a.sketch) or not len(b.sketch):
         return False
     union = np.union1d(a.sketch, b.sketch)[:SKETCH]

@@ -33,7 +33,7 @@ def profiles_frame(ps: Sequence[Profile]) -> pl.DataFrame:
     return pl.DataFrame({k: pl.Series(v, dtype=_SCHEMA[k]) for k, v in cols.items()})
 
 
-def _profiles_of(df: pl.DataFrame) -> list[Profile]:
+def profiles_of(df: pl.DataFrame) -> list[Profile]:
     return [Profile(doc_id, site, head, head_short, tail, tail_short, short,
                     np.frombuffer(sketch, np.dtype("<u4")).astype(np.uint32), n_pairs)
             for doc_id, site, n_pairs, head, head_short, tail, tail_short, short, sketch
@@ -73,29 +73,27 @@ class Profiles:
 
     def __iter__(self) -> Iterator[Profile]:
         for df in self.frames():
-            yield from _profiles_of(df)
+            yield from profiles_of(df)
 
     def __len__(self) -> int:
         n = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in self.files)
         return n + len(self.held)
 
-    def touching(self, keys: np.ndarray) -> list[Profile]:
+    def touching(self, keys: np.ndarray) -> Iterator[pl.DataFrame]:
         """The profiles whose first or last lines or short lines hold one of ``keys`` (the only ones that
-        can witness those keys), in order; the others are not unpacked."""
+        can witness those keys), in order, as frames (none is unpacked here)."""
         keys = np.unique(keys.astype(np.uint64))
-        out: list[Profile] = []
         if not len(keys):
-            return out
+            return
         for df in self.frames():
             hit = np.zeros(len(df), dtype=bool)
             for col in ("head", "tail", "short"):
                 blobs = df[col].to_list()
                 flat = np.frombuffer(b"".join(blobs), np.dtype("<u8"))
                 owner = np.repeat(np.arange(len(blobs)), [len(b) // 8 for b in blobs])
-                hit[owner[np.isin(flat, keys, assume_unique=False)]] = True
+                hit[owner[np.isin(flat, keys)]] = True
             if hit.any():
-                out.extend(_profiles_of(df.filter(pl.Series(hit))))
-        return out
+                yield df.filter(pl.Series(hit))
 
     def write(self, path: Path) -> None:
         """All of them to one Parquet file, streamed (a temporary name, then renamed)."""
