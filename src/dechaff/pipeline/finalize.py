@@ -179,7 +179,8 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
             session.release(start + n)
 
     for docs in marked_batches(batches(), ids, bp_state):
-        items = [Item(d.doc_id, p.index, p.text, p.lsh) for d in docs for p in d.paragraphs if p.kept]
+        items = [Item(d.doc_id, p.index, t, p.lsh) for d in docs for p in d.paragraphs
+                 if p.decision.keep and (t := p.text).strip()]  # (p.kept, the text made once)
         session.add(items)
         spill(session.index, sink.out, sink.plan, spilled)
         if not longest:  # (keep = "longest": a later chunk may revise any decision; rows wait for pass three)
