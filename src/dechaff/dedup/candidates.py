@@ -119,5 +119,6 @@ def _agreement(sig_a: np.ndarray, qa: np.ndarray, sig_b: np.ndarray, eb: np.ndar
     """Share of equal MinHash values (the Jaccard estimate) of the pairs, in chunks to bound memory."""
     out = np.zeros(len(qa))
     for s in range(0, len(qa), chunk):
-        out[s: s + chunk] = (sig_a[qa[s: s + chunk]] == sig_b[eb[s: s + chunk]]).mean(axis=1)
+        same = sig_a[qa[s: s + chunk]] == sig_b[eb[s: s + chunk]]
+        out[s: s + chunk] = np.count_nonzero(same, axis=1) / same.shape[1]  # (mean() would go through float64)
     return out

@@ -47,8 +47,13 @@ class BandIndex:
             if len(t) == 0:
                 continue
             k = keys[:, j].astype(U64) << U64(32)
-            lo = np.searchsorted(t, k, side="left")
-            hi = np.searchsorted(t, k | U64(0xFFFFFFFF), side="right")
+            # looked up in key order (each search starts near the last: several times fewer cache misses
+            # in a large table), then put back in query order
+            o = np.argsort(k)
+            ks = k[o]
+            lo, hi = np.empty(len(k), np.int64), np.empty(len(k), np.int64)
+            lo[o] = np.searchsorted(t, ks, side="left")
+            hi[o] = np.searchsorted(t, ks | U64(0xFFFFFFFF), side="right")
             cnt = np.minimum(hi - lo, cap)
             tot = int(cnt.sum())
             if tot == 0:
