@@ -134,19 +134,25 @@ def _rss() -> str:
 
 
 def _watch_phases() -> None:
-    """Print the memory after the shard tasks, the template pass, the dedup-and-write pass and the commit."""
+    """Print the memory and the time since the run started after the shard tasks, the template pass,
+    the dedup-and-write pass and the commit."""
     import dechaff.pipeline.finalize as fin
     import dechaff.pipeline.runner as runner
+
+    t0 = time.perf_counter()
 
     def wrap(mod, name: str, label: str, before: bool = False) -> None:
         real = getattr(mod, name)
 
+        def say() -> None:
+            print(f"  {label} ({time.perf_counter() - t0:,.0f} s): {_rss()}", flush=True)
+
         def f(*args, **kw):
             if before:
-                print(f"  {label}: {_rss()}", flush=True)
+                say()
             out = real(*args, **kw)
             if not before:
-                print(f"  {label}: {_rss()}", flush=True)
+                say()
             return out
         setattr(mod, name, f)
 
