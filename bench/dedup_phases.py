@@ -1,0 +1,83 @@
+"""Where the finalize step's dedup time goes, chunk by chunk: a whole ``run_local`` of a raw folder with
+timers around the dedup stage's functions; one line a chunk (index size, chunk seconds, seconds per
+function). Functions nest (``find_candidates`` holds the band lookups, the fetch of old texts, their
+tokens and signatures, the agreement and the intersections).
+
+    python bench/dedup_phases.py RAW [--out DIR]
+
+(RAW: e.g. the raw/ of ``bench_scale.py --keep DIR``.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("raw", type=Path)
+    ap.add_argument("--out", type=Path, help="output folder (default: a temporary one, removed)")
+    a = ap.parse_args()
+
+    import dechaff.dedup.align as align  # noqa: F401 - (loaded before batch binds its names)
+    import dechaff.dedup.batch as batch
+    import dechaff.dedup.candidates as cand
+    import dechaff.dedup.lsh as lsh
+    import dechaff.dedup.resolve as resolve
+    import dechaff.dedup.store as store
+    from dechaff.config import Config
+    from dechaff.pipeline import run_local
+
+    acc: collections.Counter = collections.Counter()
+
+    def timed(owner: object, name: str, label: str) -> None:
+        real = getattr(owner, name)
+
+        def f(*args, **kw):
+            t = time.perf_counter()
+            try:
+                return real(*args, **kw)
+            finally:
+                acc[label] += time.perf_counter() - t
+        setattr(owner, name, f)
+
+    for owner, name, label in [
+        (batch, "tokenize", "chunk tokens"), (batch, "find_candidates", "candidates (all)"),
+        (lsh.BandIndex, "candidates", "band lookups"), (cand, "within_batch_candidates", "pairs in chunk"),
+        (store.DedupIndex, "fetch", "old texts"), (cand, "tokenize", "old tokens"),
+        (cand, "signatures", "signatures"), (cand, "_agreement", "agreement"),
+        (cand, "pair_intersections", "intersections"), (resolve.Resolver, "run", "resolution"),
+        (store.DedupIndex, "copiers", "copiers"), (batch, "align_copies", "alignment"),
+        (store.DedupIndex, "add_pending", "index add"),
+    ]:
+        timed(owner, name, label)
+    real_chunk = batch.DedupSession._chunk
+
+    def chunk(self, part):
+        acc.clear()
+        t = time.perf_counter()
+        out = real_chunk(self, part)
+        total = time.perf_counter() - t
+        print(f"index {self.index.size:>10,}  chunk {total:5.2f} s  " +
+              "  ".join(f"{k} {v:.2f}" for k, v in acc.most_common()), flush=True)
+        return out
+    batch.DedupSession._chunk = chunk
+    out = a.out or Path(tempfile.mkdtemp(prefix="dechaff-phases-")) / "clean"
+    try:
+        run_local(a.raw, out, Config())
+    finally:
+        if a.out is None:
+            shutil.rmtree(out.parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
