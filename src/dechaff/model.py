@@ -81,6 +81,13 @@ class Paragraph:
     def kept(self) -> bool:
         return self.decision.keep and bool(self.text.strip())
 
+    def kept_text(self) -> str | None:
+        """The text of a kept paragraph (``kept``, the text joined once); None for one that is not."""
+        if not self.decision.keep:
+            return None
+        text = self.text
+        return text if text.strip() else None
+
 
 @dataclass(slots=True)
 class Document:

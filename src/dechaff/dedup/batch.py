@@ -11,7 +11,7 @@ import numpy as np
 
 from dechaff.dedup.align import align_copies
 from dechaff.dedup.candidates import find_candidates
-from dechaff.dedup.minhash import band_keys, signatures
+from dechaff.dedup.minhash import band_keys, keys_of, signatures
 from dechaff.dedup.resolve import Resolver
 from dechaff.dedup.shingle import Shingled, fingerprints, shingles_of, take, tokenize
 from dechaff.dedup.store import DedupIndex
@@ -200,7 +200,7 @@ def lsh_ahead(texts: Sequence[str], params: DedupParams) -> list[tuple[int, byte
     if not len(elig):
         return out
     fps = fingerprints(tok)[elig].tolist()
-    keys = band_keys(signatures(shingles_of(tok, elig, params), params), params).astype("<u4")
+    keys = keys_of(tok, elig, params).astype("<u4")
     for r, k in enumerate(elig.tolist()):
         out[k] = (fps[r], keys[r].tobytes())
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dechaff.dedup.shingle import Shingled, cum_blocks, fmix32, fmix64
+from dechaff.dedup.shingle import Shingled, Tokens, cum_blocks, fmix32, fmix64, shingles_of
 from dechaff.dedup.types import U64, DedupParams
 
 # ------------------------------------------------------------------------------------ MinHash
@@ -72,3 +72,8 @@ def band_keys(sig: np.ndarray, params: DedupParams) -> np.ndarray:
     return (acc >> U64(32)).astype(np.uint32)
 
 
+
+
+def keys_of(tok: Tokens, rows: np.ndarray, params: DedupParams) -> np.ndarray:
+    """The LSH band keys of paragraphs ``rows`` of ``tok``: their shingles, signed, banded."""
+    return band_keys(signatures(shingles_of(tok, rows, params), params), params)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from dechaff.dedup.lsh import BandIndex
-from dechaff.dedup.minhash import band_keys, signatures
-from dechaff.dedup.shingle import fingerprints, shingles_of, tokenize
+from dechaff.dedup.minhash import keys_of
+from dechaff.dedup.shingle import fingerprints, tokenize
 from dechaff.dedup.types import U64, DedupParams, clip
 from dechaff.store.atomic import STATE_SUFFIX
 
@@ -68,7 +68,7 @@ class DedupIndex:
                 df = pl.read_parquet(f"{base}{STATE_SUFFIX}", columns=["entry_id", "text"])
                 texts = [clip(t, params) for t in df.filter(pl.col("entry_id").is_not_null())["text"].to_list()]
                 tok = tokenize(texts)
-                keys = band_keys(signatures(shingles_of(tok, np.arange(len(texts)), params), params), params)
+                keys = keys_of(tok, np.arange(len(texts)), params)
                 fps = fingerprints(tok)
                 idx.rederived.append((Path(base), keys, fps))
             idx.seg_first.append(idx.size)

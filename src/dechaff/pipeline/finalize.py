@@ -180,7 +180,7 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
 
     for docs in marked_batches(batches(), ids, bp_state):
         items = [Item(d.doc_id, p.index, t, p.lsh) for d in docs for p in d.paragraphs
-                 if p.decision.keep and (t := p.text).strip()]  # (p.kept, the text made once)
+                 if (t := p.kept_text()) is not None]
         session.add(items)
         spill(session.index, sink.out, sink.plan, spilled)
         if not longest:  # (keep = "longest": a later chunk may revise any decision; rows wait for pass three)

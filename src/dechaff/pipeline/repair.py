@@ -21,7 +21,8 @@ import polars as pl
 
 from dechaff.boilerplate import BoilerplateState, text_keys
 from dechaff.config import Config
-from dechaff.dedup import DedupIndex, band_keys, shingles_of, signatures, tokenize
+from dechaff.dedup import DedupIndex, tokenize
+from dechaff.dedup.minhash import keys_of
 from dechaff.readers import SUPPORTED, site_of
 from dechaff.store.atomic import STATE_SUFFIX, atomic_write_parquet
 from dechaff.store.manifest import TABLE_DIRS, Manifest, StateError
@@ -118,7 +119,7 @@ def _rebuild_index(out: OutputDir, m: Manifest, config: Config, seq: int, report
     tok = tokenize([t for _, _, t in metas])
     elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
     index = DedupIndex(params)
-    keys = band_keys(signatures(shingles_of(tok, elig, params), params), params)
+    keys = keys_of(tok, elig, params)
     short = [metas[k] for k in np.flatnonzero((tok.n_words > 0) & (tok.n_words < params.min_words)).tolist()]
     index.add_pending(keys, tok.fp[elig], [metas[k] for k in elig.tolist()], short)
     seg = f"_state/index/seg-{seq:06d}-repair"

@@ -58,8 +58,8 @@ def work_ahead(docs: list[Document], config: Config) -> None:
     keys, sketch and profile of each document, the dedup fingerprint and band keys of each kept
     paragraph (staged with them; the finalize step checks they still fit the text)."""
     observe_ahead(docs)
-    kept = [p for d in docs for p in d.paragraphs if p.kept]
-    for p, lsh in zip(kept, lsh_ahead([p.text for p in kept], config.dedup), strict=True):
+    kept = [(p, t) for d in docs for p in d.paragraphs if (t := p.kept_text()) is not None]
+    for (p, _t), lsh in zip(kept, lsh_ahead([t for _p, t in kept], config.dedup), strict=True):
         p.lsh = lsh
 
 
