@@ -89,6 +89,11 @@ HTML_AFTER_BODY = _rule("html.after-body", CHROME,
 HTML_TEASERS = _rule("html.teasers", CHROME,
                      "after the article's last paragraph, from a linked headline on: other articles' teasers",
                      "rescuable")
+HTML_TEASER_BOX = _rule("html.teaser-box", CHROME,
+                        "on an article page, in a repeated box the template names a teaser: another article's card",
+                        "rescuable")
+HTML_CAPTION = _rule("html.caption", CHROME, "on an article page, a short image caption (the picture's label and credit)",
+                     "rescuable")
 HTML_PITCH = _rule("html.pitch", CHROME,
                    "after the article's last paragraph: the site asking the reader to subscribe, follow, donate",
                    "rescuable")
@@ -109,6 +114,7 @@ FEATURE_PLACEHOLDER = _rule("feature.placeholder", CHROME, "an unfilled template
 FEATURE_CREDIT_TAIL = _rule("feature.credit-tail", CHROME,
                               "a caption ending in its image's credit ('Foto: X', '(Photo: X)', '© X')")
 FEATURE_URL_ONLY = _rule("feature.url-only", CHROME, "a line of bare links or e-mail addresses")
+FEATURE_CHROME_PARTS = _rule("feature.chrome-parts", CHROME, "a row of '|'-separated parts, each of them chrome")
 FEATURE_SHARE_LINE = _rule("feature.share-line", CHROME, "only share/follow words (Facebook, X, E-mail...)")
 FEATURE_BREADCRUMB = _rule("feature.breadcrumb", CHROME, "a breadcrumb trail near the top of the page")
 FEATURE_MENU_RUN = _rule("feature.menu-run", CHROME, "a run of one- or two-word link-like lines", "weak")
@@ -138,12 +144,13 @@ _PATTERNS = {
     "mobile.toggle": "'Exit mobile version' and theme toggles", "share.prompt": "'Share this:', 'Share on...'",
     "share.follow": "'Follow us on...'", "credit.image": "an image credit line",
     "credit.enlarge": "'Click to enlarge', 'View gallery'", "cookie.banner": "a cookie or consent banner",
-    "subscribe.banner": "a newsletter or subscription prompt", "cta.button": "a call-to-action button line",
+    "subscribe.banner": "a newsletter or subscription prompt",
+    "subscribe.paywall": "a paywall notice ('To read the full story, subscribe')", "cta.button": "a call-to-action button line",
     "cta.contact": "'Contact us'-like call to action", "disclosure.affiliate": "an affiliate or funding disclosure",
     "footer.copyright": "a copyright line", "nav.toc": "a table-of-contents heading",
     "shop.cta": "a shop button ('Add to cart'...)", "shop.reviews": "review counts and review prompts",
     "forum.status": "'This topic was closed'-like thread status", "forum.member": "forum member stats, 'Sent from my ... using ...'",
-    "forum.prompt": "'You are not logged in', guest notices", "forum.tools": "post tools (upvote, quote, report)",
+    "forum.prompt": "'You are not logged in', guest notices", "forum.meta": "'Asked 2 years ago', 'Modified today'", "forum.tools": "post tools (upvote, quote, report)",
     "nav.account": "account links (sign in, register)", "nav.listing": "listing controls ('Showing 1-20 of 80', sort, filter)",
     "nav.ui": "widget labels ('Expand all', 'Copy link')", "nav.link": "a navigation link line ('Read more', 'Next post')",
     "nav.related": "a 'Related posts'-like heading (in HTML it takes its section along)",

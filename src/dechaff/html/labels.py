@@ -59,6 +59,11 @@ COMMENT_RE = re.compile(r"(?:^|[\s_\-])(?:comments?|comment-list|commentlist|com
                         r"yotpo|okendo|jdgm|judgeme|stamped|bazaarvoice|bv-rr|trustpilot|reviews-io)(?:$|[\s_\-])")
 POS_RE = re.compile(r"(?:^|[\s_\-])(?:article|content|main|post|entry|story|body|text|blog|"
                     r"prose|markdown|page-content|post-content|entry-content|article-body)(?:$|[\s_\-])")
+# class words naming other content than the page's own (a "related_post" list, a "promo-content" box): a
+# positive word in the same class token does not make them the content
+_ELSEWHERE = re.compile(r"(?:^|[\s_\-])(?:related|recommended|recommendations|more-stories|also-read|promo|"
+                        r"sponsor(?:ed)?|advert(?:isement)?|share|sharing|social|newsletter|subscribe|outbrain|taboola)"
+                        r"(?:$|[\s_\-])")
 # consent managers (generic words and the class/id prefixes of the common platforms): their dialogs
 # carry paragraphs of legal prose, so neither the "holds the page's prose" exemption nor the rescue of
 # a nearly empty page may bring them back
@@ -133,7 +138,7 @@ def _names_label(names: str, keep_comments: bool) -> Decision | None:
         return Decision.drop(COMMENT, HTML_COMMENTS, f'class/id "{label[:60]}"')
     if CONSENT_RE.search(names) and not POS_RE.search(names):
         return Decision.drop(CHROME, HTML_CONSENT, f'class/id "{label[:60]}"')
-    if NEG_RE.search(_layout_free(names)) and not POS_RE.search(names):
+    if NEG_RE.search(_layout_free(names)) and not POS_RE.search(" ".join(t for t in names.split() if not _ELSEWHERE.search(t))):
         return Decision.drop(CHROME, HTML_CLASS, f'class/id "{label[:60]}"')
     return None
 
