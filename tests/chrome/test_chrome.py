@@ -211,6 +211,21 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
      "pattern.disclosure.affiliate"),
     ("*Werbung. Dieser Beitrag enthält Werbung für eine Marke.", "pattern.disclosure.affiliate"),
     ("Our picks are independent, and advertisers do not influence them.", "pattern.disclosure.affiliate"),
+    ("To view the full story, please subscribe to The Daily Example.", "pattern.subscribe.paywall"),
+    ("If you’re seeing this message but you’re already a subscriber, you can log in for access.",
+     "pattern.subscribe.paywall"),
+    ("Dieser Artikel ist nur für Abonnenten verfügbar.", "pattern.subscribe.paywall"),
+    ("Your comment is awaiting moderation.", "pattern.form.field"),
+    ("(Kommentare erscheinen erst nach unserer Freigabe)", "pattern.form.field"),
+    ("0 Kommentare", "pattern.comments.start"),
+    ("Asked 8 years, 2 months ago", "pattern.forum.meta"),
+    ("asked Feb 6, 2014 at 20:37", "pattern.forum.meta"),
+    ("Jump to Recipe Print Recipe", "pattern.share.prompt"),
+    ("Zum Rezept Drucken Pinnen", "pattern.share.prompt"),
+    ("EXAMPLENEWS.COM", "pattern.nav.link"),
+    ("Suggested citation: Doe, Jane: The budget vote, Town Blog, 2020/4/09, https://blog.example/budget/.",
+     "pattern.nav.link"),
+    ("Comments feed | Comments are closed | Trackback URL", "feature.chrome-parts"),
 ])
 def test_chrome_lines(line, rule):
     d = classify_line(line)
@@ -296,6 +311,15 @@ def test_chrome_lines(line, rule):
     "Stay informed about the risks, the doctor said.",
     "Video verfügbar? Nicht bis zum Ende der Woche, sagte die Sprecherin.",
     "This article of the constitution was published in 1949 and amended twice.",
+    "To read the full story of the strike, you have to go back to the archives of 1926.",
+    "Comments are what the minister wanted, and he got hundreds of them.",
+    "Asked about the plan, the mayor said nothing.",
+    "Print the recipe card and keep it in the kitchen drawer.",
+    "Dieser Artikel ist der dritte Teil unserer Serie über den Wald.",
+    "Node.js",
+    "Booking.com was founded in Amsterdam in 1996.",
+    "Cite this as the reason, the judge told the clerk, and move on.",
+    "Rain | Sun | Wind",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep

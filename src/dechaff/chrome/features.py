@@ -9,7 +9,13 @@ from collections.abc import Sequence
 
 from dechaff.chrome.patterns import Pattern, PatternSet, as_pattern_set
 from dechaff.model import CHROME, KEEP, Decision
-from dechaff.rules import FEATURE_CREDIT_TAIL, FEATURE_PLACEHOLDER, FEATURE_SHARE_LINE, FEATURE_URL_ONLY
+from dechaff.rules import (
+    FEATURE_CHROME_PARTS,
+    FEATURE_CREDIT_TAIL,
+    FEATURE_PLACEHOLDER,
+    FEATURE_SHARE_LINE,
+    FEATURE_URL_ONLY,
+)
 
 _PLACEHOLDER = re.compile(r"%[sd]\b|\{\{.*?\}\}|\{%.*?%\}|\[%.*?%\]|<%.*?%>")
 _URL_ONLY = re.compile(r"^(\S+@\S+\.\w+|(https?://|www\.)\S+)(\s*[|,·•]\s*(\S+@\S+\.\w+|(https?://|www\.)\S+))*$", re.I)
@@ -40,9 +46,16 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
         return KEEP
     if len(s) > 400:  # prose; chrome lines are short (and regexes stay cheap)
         return KEEP
-    p = as_pattern_set(patterns).first_match(s)
+    pats = as_pattern_set(patterns)
+    p = pats.first_match(s)
     if p is not None:
         return Decision.drop(CHROME, f"pattern.{p.rule}", f"matches {p.regex.pattern[:80]!r}")
+    if "|" in s:
+        # a row of template links: "Comments feed | Comments closed | Trackback URL"
+        parts = [x.strip() for x in s.split("|")]
+        parts = [x for x in parts if x]
+        if len(parts) >= 2 and all(pats.first_match(x) is not None for x in parts):
+            return Decision.drop(CHROME, FEATURE_CHROME_PARTS, f"{len(parts)} parts separated by '|', each of them chrome")
     if _PLACEHOLDER.search(s) and len(s) < 200:
         return Decision.drop(CHROME, FEATURE_PLACEHOLDER, "unfilled template placeholder")
     tail = s[-90:]
