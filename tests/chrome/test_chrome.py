@@ -222,7 +222,7 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("asked Feb 6, 2014 at 20:37", "pattern.forum.meta"),
     ("Jump to Recipe Print Recipe", "pattern.share.prompt"),
     ("Zum Rezept Drucken Pinnen", "pattern.share.prompt"),
-    ("EXAMPLENEWS.COM", "pattern.nav.link"),
+    ("EXAMPLENEWS.COM", "feature.url-only"),
     ("Suggested citation: Doe, Jane: The budget vote, Town Blog, 2020/4/09, https://blog.example/budget/.",
      "pattern.nav.link"),
     ("Comments feed | Comments are closed | Trackback URL", "feature.chrome-parts"),

@@ -19,6 +19,9 @@ from dechaff.rules import (
 
 _PLACEHOLDER = re.compile(r"%[sd]\b|\{\{.*?\}\}|\{%.*?%\}|\[%.*?%\]|<%.*?%>")
 _URL_ONLY = re.compile(r"^(\S+@\S+\.\w+|(https?://|www\.)\S+)(\s*[|,·•]\s*(\S+@\S+\.\w+|(https?://|www\.)\S+))*$", re.I)
+# a line that is only a site's name: "EXAMPLENEWS.COM", "www.example.de" (not "Node.js")
+_SITE_NAME = re.compile(r"(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|net|org|info|de|fr|es|it|nl|at|ch|co\.uk|com\.[a-z]{2}|"
+                        r"io|news|tv)\W*$", re.I)
 _SOCIAL = {"facebook", "twitter", "x", "linkedin", "whatsapp", "email", "e-mail", "reddit", "pinterest",
            "instagram", "youtube", "tiktok", "telegram", "tumblr", "print", "share", "tweet", "pin", "mail",
            "copy", "link", "messenger", "flipboard", "pocket", "threads", "mastodon", "bluesky", "vk",
@@ -63,6 +66,8 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
         return Decision.drop(CHROME, FEATURE_CREDIT_TAIL, "ends in an image credit")
     if _URL_ONLY.match(s):
         return Decision.drop(CHROME, FEATURE_URL_ONLY, "a line of bare links")
+    if "." in s and " " not in s and _SITE_NAME.match(s):
+        return Decision.drop(CHROME, FEATURE_URL_ONLY, "a bare site name")
     toks = s.lower().replace(",", " ").split()
     if 1 <= len(toks) <= 12 and all(t.strip(":!.") in _SOCIAL for t in toks) and \
             any(t.strip(":!.") not in {"and", "or", "us", "on", "the", "via", "/", "|", "•", "·", "link", "copy"}

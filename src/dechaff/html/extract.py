@@ -35,7 +35,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
         blocks, cuts = cut_blocks(root, True, p)
     title = page_title(root)
     # the posts of a thread are not a grid of items: their user panels ("Joined", "Messages") stay out
-    dominant = choose_main(blocks, not discussion, p)
+    dominant = choose_main(blocks, not discussion, p, teasers="easer" in markup)
     finish_blocks(blocks, title, dominant, p)
     second_opinion(blocks, keep_comments, p)
     return Page(title=title, blocks=blocks, cuts=cuts)

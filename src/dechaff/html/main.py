@@ -16,10 +16,10 @@ from dechaff.rules import HTML_AFTER_MAIN, HTML_GRID_ITEM, HTML_OUTSIDE_MAIN, fl
 _PUNCT_END = re.compile(r"[.!?:;\"'\u201d\u2019)\]]\s*$")
 
 
-def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS) -> bool:
+def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS, teasers: bool = True) -> bool:
     """Score candidate containers by the prose they hold and drop the blocks outside the best one.
     Returns whether that container holds most of the page's prose (an article page) or not (a
-    listing, a collection, a home page)."""
+    listing, a collection, a home page). ``teasers``: whether the markup names a teaser at all."""
     # each kept block's score, once (None: it does not count)
     scores = [block_score(b, p) if b.decision.keep and b.container is not None else None for b in blocks]
     found = _best_container(blocks, scores, p)
@@ -31,7 +31,7 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
     dominant = best_sub >= p.dominant_share * total
     _drop_outside(blocks, best, dominant)
     if dominant:
-        trim_article(blocks, best, scores, total, p)
+        trim_article(blocks, best, scores, total, p, teasers)
     if grid and not dominant:
         _keep_item_grid(blocks, p)
     return dominant
