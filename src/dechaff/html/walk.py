@@ -27,7 +27,7 @@ class _Walk:
     not searched for up the stack."""
 
     __slots__ = ("blocks", "cuts", "buf", "links", "stack", "skip_depth", "link_depth", "body_len", "prose_total",
-                 "keep_comments", "p", "walker")
+                 "prose_of", "keep_comments", "p", "walker")
 
     def __init__(self, root, keep_comments: bool, p: HtmlParams) -> None:
         self.blocks: list[Block] = []
@@ -40,7 +40,8 @@ class _Walk:
         # the label of a subtree whose forms contain most of the page (ASP.NET wraps pages in one <form>)
         body = root.find("body")
         self.body_len = len(text_of(body)) if body is not None else 0
-        self.prose_total = _prose(root, p)
+        self.prose_of = _ProseMemo()
+        self.prose_total = _prose(root, p, self.prose_of)
         self.keep_comments = keep_comments
         self.p = p
 
@@ -81,7 +82,7 @@ class _Walk:
     def vet(self, el, label: Decision) -> Decision | None:
         """The chrome label an element's markup gives its subtree (when no ancestor gave one) stands,
         unless the element wraps much of the page's prose, or is a form wrapping the whole page."""
-        if (label.reason == CHROME and _holds_prose(el, self.prose_total, self.p)
+        if (label.reason == CHROME and _holds_prose(el, self.prose_total, self.p, self.prose_of)
                 and not (label.rule == HTML_CONSENT and _holds_no_article(el))):
             return None  # a wrapper that holds much of the page's prose is not chrome
         if label.rule == HTML_FORM and self.body_len and len(text_of(el)) > self.p.form_page_share * self.body_len:
@@ -162,13 +163,30 @@ class _Walk:
 _PROSE_TAGS = ("p", "li", "td", "blockquote", "pre", "dd")
 
 
-def _prose(el, p: HtmlParams) -> int:
+class _ProseMemo:
+    """Each prose element's counted length, read once: a chrome-labelled wrapper's prose is summed from
+    it (its text was read for the page's total already). The elements are held: lxml reuses a freed
+    proxy's id."""
+
+    __slots__ = ("lengths", "held")
+
+    def __init__(self) -> None:
+        self.lengths: dict[int, int] = {}
+        self.held: list[object] = []
+
+
+def _prose(el, p: HtmlParams, memo: _ProseMemo) -> int:
     """Characters of prose (paragraph-like elements of ``prose_min_chars``) under ``el``."""
     n = 0
+    lengths = memo.lengths
     for e in el.iter(_PROSE_TAGS):
-        t = string_of(e) if e.tag == "p" else (e.text or "")
-        if len(t) >= p.prose_min_chars:
-            n += len(t)
+        k = id(e)
+        m = lengths.get(k)
+        if m is None:
+            t = string_of(e) if e.tag == "p" else (e.text or "")
+            m = lengths[k] = len(t) if len(t) >= p.prose_min_chars else 0
+            memo.held.append(e)
+        n += m
     return n
 
 
@@ -176,10 +194,10 @@ def _holds_no_article(el) -> bool:
     return el.find(".//h1") is None and el.find(".//article") is None and el.find(".//main") is None
 
 
-def _holds_prose(el, total: int, p: HtmlParams) -> bool:
+def _holds_prose(el, total: int, p: HtmlParams, memo: _ProseMemo) -> bool:
     if total <= 0:
         return False
-    mine = _prose(el, p)
+    mine = _prose(el, p, memo)
     return mine >= p.wrapper_prose_share * total or mine >= p.wrapper_prose_chars
 
 
