@@ -226,6 +226,17 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Suggested citation: Doe, Jane: The budget vote, Town Blog, 2020/4/09, https://blog.example/budget/.",
      "pattern.nav.link"),
     ("Comments feed | Comments are closed | Trackback URL", "feature.chrome-parts"),
+    ("Subscribe to get access", "pattern.subscribe.paywall"),
+    ("Did you make one of my recipes? Please take a moment to leave a star rating.", "pattern.nav.feedback"),
+    ("How Was This Issue?", "pattern.nav.feedback"),
+    ("Get the FREE eBook!", "pattern.cta.button"),
+    ("DONATE TODAY!", "pattern.cta.button"),
+    ("Take the next step", "pattern.cta.button"),
+    ("Proudly powered by WordPress | Theme by Example", "pattern.footer.copyright"),
+    ("Click here to Log-in", "pattern.nav.account"),
+    ("Use the form on the right to contact us.", "pattern.form.field"),
+    ("Shop this post", "pattern.shop.cta"),
+    ("Flat Rate | Free Shipping", "feature.chrome-parts"),
 ])
 def test_chrome_lines(line, rule):
     d = classify_line(line)
@@ -320,6 +331,11 @@ def test_chrome_lines(line, rule):
     "Booking.com was founded in Amsterdam in 1996.",
     "Cite this as the reason, the judge told the clerk, and move on.",
     "Rain | Sun | Wind",
+    "Powered by steam, the mill ran for a century.",
+    "Flat rate taxes were introduced in 2001.",
+    "Get the free guide now, she said.",
+    "Donate blood if you can, the hospital asked.",
+    "How was this issue settled? By a vote.",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
