@@ -12,7 +12,8 @@ table cells, captions...). Every block gets a :class:`~dechaff.model.Decision`:
    it, outside it, prose is a bio, a pitch or a teaser, unless it sits in an element of the container's
    own kind: the next post of a thread);
    on a page where no container holds most of the text (a listing, a shop category), the largest grid
-   of sibling items of one kind is content too (``html.grid-item``);
+   of sibling items of one kind is content too (``html.grid-item``); on an article page, what follows its
+   body, other articles' teaser boxes, short image captions and the site's pitches go;
 3. inside it, link-dense blocks (menus, tag lists) and text-level chrome lines are dropped.
 
 Inline elements that are chrome (a button, a screen-reader label, a hidden span, a share link) are cut
@@ -23,7 +24,8 @@ the readers, but building a BeautifulSoup tree costs several times lxml's parse 
 ``bench/bench_extract.py``), and the extractor needs none of its API.
 
 The package: ``tree`` (lxml parsing), ``labels`` (what an element's tag, role and class say), ``walk``
-(the tree cut into blocks), ``main`` (the main-content container and the grid of items), ``blocks`` (the
+(the tree cut into blocks), ``main`` (the main-content container and the grid of items), ``article`` (on an
+article page: what follows its body, teaser boxes, captions, the site's pitches), ``blocks`` (the
 block rules inside the content), ``params`` (the tuned numbers), ``extract`` (``extract_blocks``,
 ``clean_html``). Page heuristics shared with the line engine live in ``dechaff.chrome.heuristics``.
 """
