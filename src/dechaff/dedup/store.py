@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import struct
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,7 +47,7 @@ class DedupIndex:
         # segments whose band keys and fingerprints were recomputed on load (other signature settings):
         # :meth:`write_rederived` stores them, so that the next run, under the new settings, reads them
         self.rederived: list[tuple[Path, np.ndarray, np.ndarray]] = []
-        self._entries: dict[int, SegmentEntries | None] = {}  # segment number -> its entry files
+        self._entries: dict[int, SegmentEntries | None] = {}  # segment number -> its entries, opened
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
@@ -178,8 +176,8 @@ class DedupIndex:
 
     def fetch(self, ids: np.ndarray) -> dict[int, tuple[str, int, str]]:
         """entry id -> (doc_id, paragraph_index, text): pending entries from memory, the others read
-        from the segments on disk (by number, :class:`SegmentEntries`; a segment written before those
-        files existed is scanned)."""
+        from the segments on disk (memory-mapped; a segment written before those files existed is
+        scanned)."""
         found = {int(e): self.pending[int(e) - self.committed] for e in ids if e >= self.committed}
         want = np.unique(np.asarray([int(e) for e in ids if e < self.committed], dtype=np.int64))
         if not len(want) or not self.segments:
@@ -269,50 +267,49 @@ class DedupIndex:
 
 
 class SegmentEntries:
-    """A segment's entries by their number in it, for the candidates of later chunks: fixed records of
-    four little-endian int64 (blob offset, text bytes, doc_id bytes, paragraph index) in
-    ``<name>.entries.idx``, and for each entry its UTF-8 text then its doc id in ``<name>.entries.bin``.
-    Read with ``os.pread``: a few hundred candidates cost a few hundred small reads, where a scan of the
-    segment's Parquet read its whole text column each time (the dedup pass grew with the corpus), and a
-    memory map would have counted every page it touched in the process's resident memory."""
+    """A segment's entries by their number in it, for the candidates of later chunks: an (n x 5) int64
+    table ``<name>.entries.npy`` of [text start, text end, doc_id start, doc_id end, paragraph index] into
+    the blob ``<name>.entries.bin`` (the UTF-8 texts, then the doc ids), both memory-mapped. Reading a few
+    hundred candidates touches a few hundred pages of them, where a scan of the segment's Parquet read
+    its whole text column each time (the dedup pass grew with the corpus)."""
 
-    RECORD = struct.Struct("<4q")
-
-    def __init__(self, table: Path, blob: Path) -> None:
+    def __init__(self, table: np.ndarray, blob: np.ndarray) -> None:
         self.table = table
         self.blob = blob
 
     @classmethod
     def open(cls, base: Path) -> SegmentEntries | None:
         """The segment's entries, or None when it has no such files (written by an older dechaff)."""
-        table, blob = Path(f"{base}{ENTRIES_TABLE}"), Path(f"{base}{ENTRIES_BLOB}")
-        return cls(table, blob) if table.exists() and blob.exists() else None
+        table_path, blob_path = Path(f"{base}{ENTRIES_TABLE}"), Path(f"{base}{ENTRIES_BLOB}")
+        if not (table_path.exists() and blob_path.exists()):
+            return None
+        table = np.load(table_path, mmap_mode="r")
+        blob = (np.memmap(blob_path, dtype=np.uint8, mode="r") if blob_path.stat().st_size
+                else np.zeros(0, np.uint8))
+        return cls(table, blob)
 
     def get(self, local: np.ndarray) -> list[tuple[str, int, str]]:
         """(doc_id, paragraph_index, text) of the entries numbered ``local`` in the segment."""
-        rec = self.RECORD
-        out = []
-        with open(self.table, "rb") as tf, open(self.blob, "rb") as bf:
-            t, b = tf.fileno(), bf.fileno()
-            for i in np.asarray(local, dtype=np.int64).tolist():
-                off, tn, dn, para = rec.unpack(os.pread(t, rec.size, i * rec.size))
-                raw = os.pread(b, tn + dn, off)
-                out.append((raw[tn:].decode(), para, raw[:tn].decode()))
-        return out
+        rows = np.asarray(self.table[np.asarray(local, dtype=np.int64)])
+        blob = self.blob
+        return [(blob[ds:de].tobytes().decode(), int(p), blob[ts:te].tobytes().decode())
+                for ts, te, ds, de, p in rows.tolist()]
 
-    @classmethod
-    def write(cls, base: Path, entries: Sequence[tuple[str, int, str]]) -> None:
+    @staticmethod
+    def write(base: Path, entries: Sequence[tuple[str, int, str]]) -> None:
         """Write the two files of ``entries`` (in entry order), each to a temporary name, then renamed."""
         from dechaff.store.atomic import atomic_write_bytes
 
-        n = len(entries)
         texts = [t.encode() for _d, _p, t in entries]
         docs = [d.encode() for d, _p, _t in entries]
+        n = len(entries)
         t_len = np.fromiter(map(len, texts), np.int64, n)
         d_len = np.fromiter(map(len, docs), np.int64, n)
-        ends = np.cumsum(t_len + d_len)
+        t_end = np.cumsum(t_len)
+        d_end = int(t_end[-1] if n else 0) + np.cumsum(d_len)
         paras = np.fromiter((p for _d, p, _t in entries), np.int64, n)
-        table = np.column_stack([ends - t_len - d_len, t_len, d_len, paras]).astype("<i8")
-        atomic_write_bytes(Path(f"{base}{ENTRIES_TABLE}"), table.tobytes())
-        atomic_write_bytes(Path(f"{base}{ENTRIES_BLOB}"), b"".join(x for pair in zip(texts, docs, strict=True)
-                                                                    for x in pair))
+        table = np.column_stack([t_end - t_len, t_end, d_end - d_len, d_end, paras]).astype(np.int64)
+        buf = io.BytesIO()
+        np.save(buf, table.reshape(n, 5))
+        atomic_write_bytes(Path(f"{base}{ENTRIES_TABLE}"), buf.getvalue())
+        atomic_write_bytes(Path(f"{base}{ENTRIES_BLOB}"), b"".join(texts) + b"".join(docs))

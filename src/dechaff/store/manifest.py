@@ -23,8 +23,8 @@ class StateError(Exception):
 
 # the files of one index segment (``dechaff.dedup.store``): its table (entries and the kept paragraphs too
 # short to be entries), band keys, fingerprints, duplicate documents, replaced entries, and the entries'
-# texts for random access (fixed records of offsets, and the texts)
-ENTRIES_TABLE = ".entries.idx"
+# texts for random access (a table of offsets and a blob)
+ENTRIES_TABLE = ".entries.npy"
 ENTRIES_BLOB = ".entries.bin"
 SEGMENT_SUFFIXES = (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}", f".retired{STATE_SUFFIX}",
                     ENTRIES_TABLE, ENTRIES_BLOB)
