@@ -13,7 +13,6 @@ from dechaff.dedup.minhash import keys_of
 from dechaff.dedup.shingle import fingerprints, tokenize
 from dechaff.dedup.types import U64, DedupParams, clip
 from dechaff.store.atomic import STATE_SUFFIX
-from dechaff.store.manifest import ENTRIES_BLOB, ENTRIES_TABLE
 
 
 # ------------------------------------------------------------------------------------ persistent index
@@ -23,8 +22,8 @@ class DedupIndex:
     In RAM: the per-band sorted arrays (``bands`` x 8 bytes per entry) and the sorted fingerprints of
     the entries' normalised texts (12 bytes per entry), for exact copies. On disk, one segment per run
     under the state directory: ``<name>.keys.npy`` (band keys), ``<name>.fp.npy`` (fingerprints) and
-    ``<name>.pq`` (Parquet: entry id, doc_id, paragraph_index, text), and the entries again for random
-    access (:class:`SegmentEntries`). Texts are read back only for candidates, to verify them.
+    ``<name>.pq`` (Parquet: entry id, doc_id, paragraph_index, text). Texts are read back only for
+    candidates, to verify them.
     """
 
     def __init__(self, params: DedupParams) -> None:
@@ -47,7 +46,6 @@ class DedupIndex:
         # segments whose band keys and fingerprints were recomputed on load (other signature settings):
         # :meth:`write_rederived` stores them, so that the next run, under the new settings, reads them
         self.rederived: list[tuple[Path, np.ndarray, np.ndarray]] = []
-        self._entries: dict[int, SegmentEntries | None] = {}  # segment number -> its entries, opened
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
@@ -176,35 +174,19 @@ class DedupIndex:
 
     def fetch(self, ids: np.ndarray) -> dict[int, tuple[str, int, str]]:
         """entry id -> (doc_id, paragraph_index, text): pending entries from memory, the others read
-        from the segments on disk (memory-mapped; a segment written before those files existed is
-        scanned)."""
+        from the segments on disk."""
         found = {int(e): self.pending[int(e) - self.committed] for e in ids if e >= self.committed}
-        want = np.unique(np.asarray([int(e) for e in ids if e < self.committed], dtype=np.int64))
-        if not len(want) or not self.segments:
+        want = [int(e) for e in ids if e < self.committed]
+        if not want or not self.segments:
             return found
-        seg = np.searchsorted(self.seg_first, want, side="right") - 1
-        scan: list[int] = []
-        for k in np.unique(seg).tolist():
-            mine = want[seg == k]
-            entries = self._segment_entries(k)
-            if entries is None:
-                scan.extend(mine.tolist())
-                continue
-            found.update(zip(mine.tolist(), entries.get(mine - self.seg_first[k]), strict=True))
-        if scan:
-            import polars as pl
+        import polars as pl
 
-            holding = np.unique(np.searchsorted(self.seg_first, scan, side="right") - 1)  # (only those read)
-            df = (pl.scan_parquet([f"{self.segments[k]}{STATE_SUFFIX}" for k in holding.tolist()])
-                  .filter(pl.col("entry_id").is_in(scan))
-                  .select("entry_id", "doc_id", "paragraph_index", "text").collect())
-            found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
+        holding = np.unique(np.searchsorted(self.seg_first, want, side="right") - 1)  # (only those read)
+        df = (pl.scan_parquet([f"{self.segments[k]}{STATE_SUFFIX}" for k in holding.tolist()])
+              .filter(pl.col("entry_id").is_in(want))
+              .select("entry_id", "doc_id", "paragraph_index", "text").collect())
+        found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
         return found
-
-    def _segment_entries(self, k: int) -> SegmentEntries | None:
-        if k not in self._entries:
-            self._entries[k] = SegmentEntries.open(self.segments[k])
-        return self._entries[k]
 
     def write_rederived(self) -> None:
         """Replace the band keys and fingerprints of the segments recomputed on load (each file
@@ -241,7 +223,6 @@ class DedupIndex:
                            "doc_id": doc_ids, "paragraph_index": pl.Series(para_idx, dtype=pl.Int32),
                            "text": texts}, schema_overrides={"doc_id": pl.String, "text": pl.String})
         atomic_write_parquet(df, Path(f"{base}{STATE_SUFFIX}"))
-        SegmentEntries.write(Path(base), self.pending)
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(keys, dtype=np.uint32))
         atomic_write_bytes(Path(f"{base}.keys.npy"), buf.getvalue())
@@ -264,52 +245,3 @@ class DedupIndex:
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
         self.pending_retired = {}
         return True
-
-
-class SegmentEntries:
-    """A segment's entries by their number in it, for the candidates of later chunks: an (n x 5) int64
-    table ``<name>.entries.npy`` of [text start, text end, doc_id start, doc_id end, paragraph index] into
-    the blob ``<name>.entries.bin`` (the UTF-8 texts, then the doc ids), both memory-mapped. Reading a few
-    hundred candidates touches a few hundred pages of them, where a scan of the segment's Parquet read
-    its whole text column each time (the dedup pass grew with the corpus)."""
-
-    def __init__(self, table: np.ndarray, blob: np.ndarray) -> None:
-        self.table = table
-        self.blob = blob
-
-    @classmethod
-    def open(cls, base: Path) -> SegmentEntries | None:
-        """The segment's entries, or None when it has no such files (written by an older dechaff)."""
-        table_path, blob_path = Path(f"{base}{ENTRIES_TABLE}"), Path(f"{base}{ENTRIES_BLOB}")
-        if not (table_path.exists() and blob_path.exists()):
-            return None
-        table = np.load(table_path, mmap_mode="r")
-        blob = (np.memmap(blob_path, dtype=np.uint8, mode="r") if blob_path.stat().st_size
-                else np.zeros(0, np.uint8))
-        return cls(table, blob)
-
-    def get(self, local: np.ndarray) -> list[tuple[str, int, str]]:
-        """(doc_id, paragraph_index, text) of the entries numbered ``local`` in the segment."""
-        rows = np.asarray(self.table[np.asarray(local, dtype=np.int64)])
-        blob = self.blob
-        return [(blob[ds:de].tobytes().decode(), int(p), blob[ts:te].tobytes().decode())
-                for ts, te, ds, de, p in rows.tolist()]
-
-    @staticmethod
-    def write(base: Path, entries: Sequence[tuple[str, int, str]]) -> None:
-        """Write the two files of ``entries`` (in entry order), each to a temporary name, then renamed."""
-        from dechaff.store.atomic import atomic_write_bytes
-
-        texts = [t.encode() for _d, _p, t in entries]
-        docs = [d.encode() for d, _p, _t in entries]
-        n = len(entries)
-        t_len = np.fromiter(map(len, texts), np.int64, n)
-        d_len = np.fromiter(map(len, docs), np.int64, n)
-        t_end = np.cumsum(t_len)
-        d_end = int(t_end[-1] if n else 0) + np.cumsum(d_len)
-        paras = np.fromiter((p for _d, p, _t in entries), np.int64, n)
-        table = np.column_stack([t_end - t_len, t_end, d_end - d_len, d_end, paras]).astype(np.int64)
-        buf = io.BytesIO()
-        np.save(buf, table.reshape(n, 5))
-        atomic_write_bytes(Path(f"{base}{ENTRIES_TABLE}"), buf.getvalue())
-        atomic_write_bytes(Path(f"{base}{ENTRIES_BLOB}"), b"".join(texts) + b"".join(docs))

@@ -21,15 +21,6 @@ class StateError(Exception):
     """The output directory is not one dechaff can use (names the path and the cause)."""
 
 
-# the files of one index segment (``dechaff.dedup.store``): its table (entries and the kept paragraphs too
-# short to be entries), band keys, fingerprints, duplicate documents, replaced entries, and the entries'
-# texts for random access (a table of offsets and a blob)
-ENTRIES_TABLE = ".entries.npy"
-ENTRIES_BLOB = ".entries.bin"
-SEGMENT_SUFFIXES = (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}", f".retired{STATE_SUFFIX}",
-                    ENTRIES_TABLE, ENTRIES_BLOB)
-
-
 @dataclass
 class Manifest:
     format: int = FORMAT
@@ -53,7 +44,9 @@ class Manifest:
     def referenced(self, root: Path) -> list[str]:
         """Every file this manifest commits, relative to the output folder."""
         state = [f for f in (self.ledger, self.boilerplate, self.boilerplate_templates, self.boilerplate_docs) if f]
-        seg_files = [f"{seg}{suffix}" for seg in self.index_segments for suffix in SEGMENT_SUFFIXES
+        seg_files = [f"{seg}{suffix}" for seg in self.index_segments
+                     for suffix in (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}",
+                                    f".retired{STATE_SUFFIX}")
                      if (root / f"{seg}{suffix}").exists() or f"{seg}{suffix}" in self.files]
         return [*self.parts, *state, *seg_files]
 
