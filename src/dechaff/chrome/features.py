@@ -55,8 +55,7 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
         return Decision.drop(CHROME, f"pattern.{p.rule}", f"matches {p.regex.pattern[:80]!r}")
     if "|" in s:
         # a row of template links: "Comments feed | Comments closed | Trackback URL"
-        parts = [x.strip() for x in s.split("|")]
-        parts = [x for x in parts if x]
+        parts = [x for x in (y.strip() for y in s.split("|")) if x]
         if len(parts) >= 2 and all(pats.first_match(x) is not None for x in parts):
             return Decision.drop(CHROME, FEATURE_CHROME_PARTS, f"{len(parts)} parts separated by '|', each of them chrome")
     if _PLACEHOLDER.search(s) and len(s) < 200:

@@ -24,8 +24,7 @@ from dechaff.rules import HTML_AFTER_BODY, HTML_CAPTION, HTML_PITCH, HTML_TEASER
 def trim_article(blocks: list[Block], best, block_scores: list[float | None], total: float, p: HtmlParams,
                  teasers: bool = True) -> None:
     """Drop what is not the article on an article page whose main container is ``best``. ``teasers``:
-    whether the page's markup names a teaser at all (a substring test of the markup: nine pages in ten
-    name none, and are spared the walk up from every block)."""
+    whether the page's markup names a teaser at all (:func:`names_teasers`)."""
     _drop_after_body(blocks, block_scores, total)
     if teasers:
         _drop_teaser_boxes(blocks, best, block_scores, total)
@@ -197,18 +196,26 @@ def _drop_teasers(blocks: list[Block], p: HtmlParams) -> None:
             b.decision = Decision.drop(CHROME, HTML_TEASERS, evidence)
 
 
-# a class token naming a teaser: "teaser", "c-teaser__title", "newsteaser", "teaserContentWrap"
-_TEASER_TOKEN = re.compile(r"teaser", re.I)
+# a class token naming a teaser: "teaser", "c-teaser__title", "newsteaser", "imgTeaserL". The markup of a
+# page that names none holds neither spelling, and the rule is skipped for it (nine pages in ten)
+_TEASER_WORDS = ("teaser", "Teaser")
 _TEASER_DEPTH = 8  # levels above a block's element where its teaser box may be
 _CAPTION_DEPTH = 3  # ...and its caption
+
+
+def names_teasers(markup: str) -> bool:
+    """Whether the page's markup holds a teaser class at all (a substring test: reading every
+    element's class costs a hundred times more)."""
+    return any(w in markup for w in _TEASER_WORDS)
 
 
 def _teaser_kind(el) -> tuple[str, str] | None:
     """(tag, class token) of an element whose class names it a teaser, else None."""
     cls = el.get("class")
-    if not cls or _TEASER_TOKEN.search(cls) is None:
+    if not cls:
         return None
-    return el.tag, next(t for t in cls.split() if _TEASER_TOKEN.search(t))
+    token = next((t for t in cls.split() if any(w in t for w in _TEASER_WORDS)), None)
+    return (el.tag, token) if token is not None else None
 
 
 def _drop_teaser_boxes(blocks: list[Block], best, block_scores: list[float | None], total: float) -> None:
@@ -216,8 +223,8 @@ def _drop_teaser_boxes(blocks: list[Block], best, block_scores: list[float | Non
     repeats, that does not hold the main container: other articles' cards, wherever they sit (a rail
     beside the article, a grid inside its container). A lone "teaser" is often the article's own
     standfirst, and stays; so does a page whose teasers hold most of its prose (a listing)."""
-    kind_of: dict[int, tuple[str, str] | None] = {}  # element id -> its teaser kind
-    seen: list[object] = []  # the elements behind those ids, held (lxml reuses a freed proxy's id)
+    # element id -> (element, its teaser kind): the element is held, lxml reuses a freed proxy's id
+    kind_of: dict[int, tuple[object, tuple[str, str] | None]] = {}
     members: dict[tuple[str, str], int] = {}  # teaser kind -> how many elements of it hold blocks
     boxes: list[int | None] = []  # per block: the id of the innermost teaser element around it
     for b in blocks:
@@ -226,11 +233,10 @@ def _drop_teaser_boxes(blocks: list[Block], best, block_scores: list[float | Non
         while el is not None and depth < _TEASER_DEPTH and el.tag not in ("body", "html"):
             k = id(el)
             if k not in kind_of:
-                seen.append(el)
-                kind = kind_of[k] = _teaser_kind(el)
-                if kind is not None:
-                    members[kind] = members.get(kind, 0) + 1
-            if box is None and kind_of[k] is not None:
+                kind_of[k] = (el, _teaser_kind(el))
+                if kind_of[k][1] is not None:
+                    members[kind_of[k][1]] = members.get(kind_of[k][1], 0) + 1
+            if box is None and kind_of[k][1] is not None:
                 box = k
             el, depth = el.getparent(), depth + 1
         boxes.append(box)
@@ -246,7 +252,7 @@ def _drop_teaser_boxes(blocks: list[Block], best, block_scores: list[float | Non
     for i, (b, box) in enumerate(zip(blocks, boxes, strict=True)):
         if box is None or not b.decision.keep or box in holds_best:
             continue
-        tag, token = kind_of[box]
+        tag, token = kind_of[box][1]
         n = members[(tag, token)]
         if n >= 2:
             drops.append((i, f'in <{tag} class="{token[:40]}">, one of {n}'))
@@ -262,22 +268,19 @@ def _drop_captions(blocks: list[Block], p: HtmlParams) -> None:
     up): a picture's label and credit ("Jane Doe at the launch. Photo: Reuters"), not the story. A long
     caption tells a story of its own, and stays."""
     most = p.caption_max_words
-    caption: dict[int, bool] = {}  # element id -> whether it is a caption element
-    held: list[object] = []  # (lxml reuses a freed proxy's id)
+    caption: dict[int, tuple[object, bool]] = {}  # element id -> (element, whether it is a caption)
     for b in blocks:
         # (a block with that many spaces has more words: most blocks are ruled out without a split)
         if not b.decision.keep or b.container is None or b.text.count(" ") >= most:
             continue
         el, depth = b.container, _CAPTION_DEPTH
         while el is not None and depth:
-            k = id(el)
-            hit = caption.get(k)
-            if hit is None:
+            known = caption.get(id(el))
+            if known is None:
                 cls = el.get("class")
-                hit = caption[k] = el.tag in ("figcaption", "caption") or (
-                    cls is not None and ("aption" in cls or "egend" in cls))
-                held.append(el)
-            if hit:
+                known = caption[id(el)] = (el, el.tag in ("figcaption", "caption") or (
+                    cls is not None and ("aption" in cls or "egend" in cls)))
+            if known[1]:
                 words = len(b.text.split())
                 if words <= most:
                     b.decision = Decision.drop(CHROME, HTML_CAPTION, f"an image caption of {words} words")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from dechaff.html.article import names_teasers
 from dechaff.html.blocks import finish_blocks, is_discussion_page, second_opinion
 from dechaff.html.labels import WS
 from dechaff.html.main import choose_main
@@ -35,7 +36,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
         blocks, cuts = cut_blocks(root, True, p)
     title = page_title(root)
     # the posts of a thread are not a grid of items: their user panels ("Joined", "Messages") stay out
-    dominant = choose_main(blocks, not discussion, p, teasers="easer" in markup)
+    dominant = choose_main(blocks, not discussion, p, teasers=names_teasers(markup))
     finish_blocks(blocks, title, dominant, p)
     second_opinion(blocks, keep_comments, p)
     return Page(title=title, blocks=blocks, cuts=cuts)

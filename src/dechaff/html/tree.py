@@ -69,34 +69,27 @@ def page_title(root) -> str | None:
     """The page's og:title, else its <title>, else its first <h1>'s text. The first two are looked for
     in <head> first: a query of the whole tree costs a fiftieth of the extraction."""
     head = root.find("head")
+    in_head = [] if head is None else [
+        (m.get("content") for m in head.iter("meta") if m.get("property") == "og:title"),
+        (t.text for t in head.iter("title"))]
     for k, xp in enumerate(_TITLE_PATHS):
-        if head is not None and k < 2:
-            v = _first_text(head.iter("meta") if k == 0 else head.iter("title"), k)
-            if v:
-                return v
+        v = _first_nonblank(in_head[k]) if k < len(in_head) else None
+        if v:
+            return v
         try:
             vals = root.xpath(xp)
         except Exception:  # noqa: BLE001 - a broken tree has no title
             vals = []
-        for v in vals:
-            v = WS.sub(" ", str(v)).strip()
-            if v:
-                return v
-    return None
-
-
-def _first_text(elements, k: int) -> str | None:
-    """The first non-blank og:title content (``k`` 0) or <title> text (1) of ``elements``."""
-    for el in elements:
-        if k == 0:
-            if el.get("property") != "og:title":
-                continue
-            v = el.get("content")
-        else:
-            v = el.text
-        v = WS.sub(" ", v).strip() if v else ""
+        v = _first_nonblank(str(x) for x in vals)
         if v:
             return v
     return None
 
 
+def _first_nonblank(values) -> str | None:
+    """The first of ``values`` with some text, its blanks folded."""
+    for v in values:
+        v = WS.sub(" ", v).strip() if v else ""
+        if v:
+            return v
+    return None

@@ -40,7 +40,7 @@ class _Walk:
         # the label of a subtree whose forms contain most of the page (ASP.NET wraps pages in one <form>)
         body = root.find("body")
         self.body_len = len(text_of(body)) if body is not None else 0
-        self.prose_of = _ProseMemo()
+        self.prose_of: ProseMemo = {}
         self.prose_total = _prose(root, p, self.prose_of)
         self.keep_comments = keep_comments
         self.p = p
@@ -163,30 +163,21 @@ class _Walk:
 _PROSE_TAGS = ("p", "li", "td", "blockquote", "pre", "dd")
 
 
-class _ProseMemo:
-    """Each prose element's counted length, read once: a chrome-labelled wrapper's prose is summed from
-    it (its text was read for the page's total already). The elements are held: lxml reuses a freed
-    proxy's id."""
-
-    __slots__ = ("lengths", "held")
-
-    def __init__(self) -> None:
-        self.lengths: dict[int, int] = {}
-        self.held: list[object] = []
+# element id -> (element, its counted prose length): each prose element's text is read once for the
+# page's total, and a chrome-labelled wrapper's prose is summed from it (the element is held: lxml
+# reuses a freed proxy's id)
+ProseMemo = dict[int, tuple[object, int]]
 
 
-def _prose(el, p: HtmlParams, memo: _ProseMemo) -> int:
+def _prose(el, p: HtmlParams, memo: ProseMemo) -> int:
     """Characters of prose (paragraph-like elements of ``prose_min_chars``) under ``el``."""
     n = 0
-    lengths = memo.lengths
     for e in el.iter(_PROSE_TAGS):
-        k = id(e)
-        m = lengths.get(k)
-        if m is None:
+        known = memo.get(id(e))
+        if known is None:
             t = string_of(e) if e.tag == "p" else (e.text or "")
-            m = lengths[k] = len(t) if len(t) >= p.prose_min_chars else 0
-            memo.held.append(e)
-        n += m
+            known = memo[id(e)] = (e, len(t) if len(t) >= p.prose_min_chars else 0)
+        n += known[1]
     return n
 
 
@@ -194,7 +185,7 @@ def _holds_no_article(el) -> bool:
     return el.find(".//h1") is None and el.find(".//article") is None and el.find(".//main") is None
 
 
-def _holds_prose(el, total: int, p: HtmlParams, memo: _ProseMemo) -> bool:
+def _holds_prose(el, total: int, p: HtmlParams, memo: ProseMemo) -> bool:
     if total <= 0:
         return False
     mine = _prose(el, p, memo)
