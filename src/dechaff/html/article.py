@@ -212,10 +212,9 @@ def names_teasers(markup: str) -> bool:
 def _teaser_kind(el) -> tuple[str, str] | None:
     """(tag, class token) of an element whose class names it a teaser, else None."""
     cls = el.get("class")
-    if not cls:
+    if not cls or not names_teasers(cls):
         return None
-    token = next((t for t in cls.split() if any(w in t for w in _TEASER_WORDS)), None)
-    return (el.tag, token) if token is not None else None
+    return el.tag, next(t for t in cls.split() if names_teasers(t))
 
 
 def _drop_teaser_boxes(blocks: list[Block], best, block_scores: list[float | None], total: float) -> None:
