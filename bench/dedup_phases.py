@@ -40,7 +40,9 @@ def main() -> None:
     acc: collections.Counter = collections.Counter()
 
     def timed(owner: object, name: str, label: str) -> None:
-        real = getattr(owner, name)
+        real = getattr(owner, name, None)
+        if real is None:  # (a version without that step)
+            return
 
         def f(*args, **kw):
             t = time.perf_counter()

@@ -385,6 +385,29 @@ def test_a_paragraph_with_several_earlier_candidates_in_the_index():
     assert d.similarity is not None and d.similarity >= P.jaccard
 
 
+def test_the_most_similar_candidate_is_the_match_and_its_similarity_is_exact():
+    """A new paragraph near two kept ones: it points at the more similar (here the later) one, with the
+    Jaccard of the two word 3-gram sets themselves, not an estimate."""
+    rng = random.Random(5)
+    vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6)) for _ in range(5000)]
+    x = [rng.choice(vocab) for _ in range(100)]
+    far = x[:65] + [rng.choice(vocab) for _ in range(35)]  # Jaccard with x 0.47: a duplicate alone
+    near = [rng.choice(vocab) for _ in range(10)] + x[10:]  # 0.81; and far and near are not copies
+    idx = DedupIndex(P)
+    first = deduplicate([Item("far", 0, " ".join(far)), Item("other", 0, para(1)),
+                         Item("near", 0, " ".join(near))], idx)
+    assert [d.keep for d in first.decisions] == [True, True, True]
+    d, own = deduplicate([Item("x", 0, " ".join(x)), Item("x", 1, para(2))], idx).decisions
+    assert own.keep  # (so x is not a duplicate document: the paragraph's own match is reported)
+
+    def grams(ws: list[str]) -> set[tuple[str, ...]]:
+        return {tuple(ws[i: i + 3]) for i in range(len(ws) - 2)}
+
+    exact = len(grams(x) & grams(near)) / len(grams(x) | grams(near))
+    assert not d.keep and d.duplicate_of_doc == "near" and d.rule == "dedup.resemblance"
+    assert d.similarity == pytest.approx(exact, abs=5e-5)  # (reported to 4 decimals)
+
+
 LOCAL = "In {town} the council counted {a} new homes this year and {b} families still on its waiting list."
 
 

@@ -16,12 +16,15 @@ Pipeline, all batch-vectorised with numpy over many paragraphs at once:
 4. **index / query**: banded LSH (``bands`` x ``rows``, defaults from datasketch's
    ``_optimal_param``); each band is a sorted array of ``(band key << 32 | entry id)``, so a lookup is a
    ``searchsorted``. Only paragraphs that were *kept* enter the index.
-5. **verify and resolve**: in ingestion order, each paragraph's candidates are taken in the order of
-   their MinHash estimate (then earliest first); candidates that are no longer kept are skipped, and the
-   first one that verifies on the real shingle sets — resemblance (Jaccard) or containment of the later
-   paragraph in the earlier one (trimmed copies) — makes the paragraph its duplicate. Duplicates never
-   become targets, so chains cannot grow clusters: every removed paragraph points at a kept one it
-   really resembles. Candidates whose estimate is far below both thresholds are never verified.
+5. **verify and resolve**: every pair the bands bring together is measured on the real shingle sets
+   (their exact intersection, vectorised over all pairs: the Jaccard, and the share of the later
+   paragraph found in the earlier one); pairs far below both thresholds are set aside. In ingestion
+   order, each paragraph's candidates are taken most similar first (then earliest first); candidates
+   that are no longer kept are skipped, and the first one that holds — resemblance (Jaccard) or
+   containment of the later paragraph in the earlier one (trimmed copies) — makes the paragraph its
+   duplicate. Duplicates never become targets, so chains cannot grow clusters: every removed paragraph
+   points at a kept one it really resembles. Signatures serve only to find the pairs: they are not
+   computed again to estimate what the exact sets measure.
 
 A bucket shared by very many entries (a template line) contributes only its ``bucket_cap`` earliest
 entries as candidates, which bounds the work per paragraph.

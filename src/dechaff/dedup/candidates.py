@@ -9,14 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from dechaff.dedup.lsh import within_batch_candidates
-from dechaff.dedup.minhash import signatures
 from dechaff.dedup.shingle import (
     Shingled,
     concat_ranges,
     cum_blocks,
     numbers_differ,
     shingles_of,
-    take,
     tokenize,
 )
 from dechaff.dedup.store import DedupIndex
@@ -25,9 +23,10 @@ from dechaff.dedup.types import U64, clip
 
 @dataclass(slots=True)
 class Candidates:
-    """Candidate targets of the chunk's distinct paragraphs (``reps``), sorted by query, then by MinHash
-    estimate (best first), then by ingestion order. A target is a row of ``osh`` (an index entry) when
-    ``is_old``, else another rep."""
+    """Candidate targets of the chunk's distinct paragraphs (``reps``) that come near a threshold,
+    sorted by query, then by similarity (the larger of the pair's Jaccard and the share of the query in
+    the target, best first), then by ingestion order. A target is a row of ``osh`` (an index entry) when
+    ``is_old``, else another rep. ``checked``: the pairs verified (all that LSH found)."""
 
     cq: np.ndarray
     is_old: np.ndarray
@@ -40,25 +39,23 @@ class Candidates:
     osh: Shingled
     old_ids: np.ndarray  # osh row -> entry id
     old_meta: dict[int, tuple[str, int, str]]
+    checked: int
 
 
 def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.ndarray,
                     dh: np.ndarray) -> Candidates:
     """``keys``: the band keys of the rows of ``sub``; ``wfp`` and ``dh``: their word fingerprints and
-    number hashes (see :class:`Tokens`). MinHash signatures are computed for the rows in a pair only."""
+    number hashes (see :class:`Tokens`). The band keys only find the pairs: each is then measured on
+    the two shingle sets, so no MinHash signature is computed here."""
     params = index.params
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
     nq, ne = within_batch_candidates(keys, cap)
-    paired = np.unique(np.concatenate((oq, nq, ne)))
-    sig = np.zeros((len(sub), params.num_perm), dtype=np.uint32)
-    sig[paired] = signatures(take(sub, paired), params)
     uniq_old = np.unique(oe)
     old_meta = index.fetch(uniq_old)
     uniq_old = np.array([e for e in uniq_old.tolist() if e in old_meta], dtype=np.int64)
     otok = tokenize([clip(old_meta[e][2], params) for e in uniq_old.tolist()])
     osh = shingles_of(otok, np.arange(len(uniq_old)), params)
-    osig = signatures(osh, params)
     known = np.isin(oe, uniq_old)
     oq, oe = oq[known], oe[known]
     orow = np.searchsorted(uniq_old, oe)
@@ -67,30 +64,34 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     is_old = np.concatenate((np.ones(len(oq), bool), np.zeros(len(nq), bool)))
     tgt = np.concatenate((orow, ne))
     order = np.concatenate((oe, index.size + ne))  # ingestion order of the targets
-    j_est = np.concatenate((_agreement(sig, oq, osig, orow), _agreement(sig, nq, sig, ne)))
+    # every pair is verified on the real shingle sets, in one vectorised pass (cheaper than MinHash
+    # signatures of both sides and their agreement, which would only estimate the same numbers)
+    inter = np.concatenate((pair_intersections(sub, oq, osh, orow), pair_intersections(sub, nq, sub, ne)))
     la = size_new[cq]
     lb = np.concatenate((size_old[orow], size_new[ne]))
-    c_est = np.minimum(j_est * (la + lb) / np.maximum(la, 1) / (1 + j_est), 1.0)
-    plausible = (j_est >= params.jaccard - 0.15) | ((c_est >= params.containment - 0.25)
-                                                     & (la >= params.min_containment_shingles))
-    cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
-    score = np.maximum(j_est, c_est)[plausible]
-    lb = lb[plausible]
-    srt = np.lexsort((order, -score, cq))
-    cq, is_old, tgt, order, score, lb = cq[srt], is_old[srt], tgt[srt], order[srt], score[srt], lb[srt]
-    coff = np.searchsorted(cq, np.arange(len(sub) + 1))
-    # every candidate pair verified on the real shingle sets, in one vectorised pass
-    inter = np.zeros(len(cq), dtype=np.int64)
-    o = np.flatnonzero(is_old)
-    inter[o] = pair_intersections(sub, cq[o], osh, tgt[o])
-    w = np.flatnonzero(~is_old)
-    inter[w] = pair_intersections(sub, cq[w], sub, tgt[w])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jac = np.where(inter > 0, inter / np.maximum(la + lb - inter, 1), 0.0)
+        share = inter / np.maximum(la, 1)  # of the query found in the target
     # the same words with other numbers are not a copy, however similar
     veto = np.zeros(len(cq), dtype=bool)
+    o = np.flatnonzero(is_old)
     veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], otok.wfp[tgt[o]], otok.dh[tgt[o]])
+    w = np.flatnonzero(~is_old)
     veto[w] = numbers_differ(wfp[cq[w]], dh[cq[w]], wfp[tgt[w]], dh[tgt[w]])
     inter[veto] = 0
-    return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta)
+    checked = len(cq)
+    plausible = (inter > 0) & ((jac >= params.jaccard - 0.15) | ((share >= params.containment - 0.25)
+                                                                 & (la >= params.min_containment_shingles)))
+    cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
+    score = np.maximum(jac, share)[plausible]
+    lb, inter = lb[plausible], inter[plausible]
+    srt = np.lexsort((order, -score, cq))
+    cq, is_old, tgt, order, score, lb, inter = (cq[srt], is_old[srt], tgt[srt], order[srt], score[srt], lb[srt],
+                                                inter[srt])
+    coff = np.searchsorted(cq, np.arange(len(sub) + 1))
+    return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta, checked)
+
+
 def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarray,
                        budget: int = 1 << 17) -> np.ndarray:
     """Exact shingle-set intersection sizes of the pairs (set ``qa[i]`` of ``sa``, set ``qb[i]`` of ``sb``),
@@ -111,14 +112,4 @@ def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarra
         both.sort(kind="stable")
         same = both[1:][both[1:] == both[:-1]]
         out[lo:hi] = np.bincount((same >> U64(40)).astype(np.int64), minlength=hi - lo)
-    return out
-
-
-def _agreement(sig_a: np.ndarray, qa: np.ndarray, sig_b: np.ndarray, eb: np.ndarray,
-               chunk: int = 1 << 17) -> np.ndarray:
-    """Share of equal MinHash values (the Jaccard estimate) of the pairs, in chunks to bound memory."""
-    out = np.zeros(len(qa))
-    for s in range(0, len(qa), chunk):
-        same = sig_a[qa[s: s + chunk]] == sig_b[eb[s: s + chunk]]
-        out[s: s + chunk] = np.count_nonzero(same, axis=1) / same.shape[1]  # (mean() would go through float64)
     return out

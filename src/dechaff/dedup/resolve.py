@@ -44,7 +44,7 @@ class Resolver:
         # kept paragraph -> kept documents that had a duplicate of it (earlier runs / this chunk)
         self.old_copiers: dict[tuple[str, int], list[str]] = {}
         self.local_copiers: dict[tuple[str, int], list[str]] = {}
-        self.checked = len(cand.cq)  # every candidate pair is verified (in find_candidates)
+        self.checked = cand.checked  # every candidate pair is verified (in find_candidates)
         # what each verified pair says, read from the query's side (forward) and, for pairs of this
         # chunk, from the target's side (a later copy of the target meets the query as a back candidate)
         size = np.diff(sub.offsets)
