@@ -237,6 +237,28 @@ def test_band_index_and_batch_candidates_agree():
     assert set(zip(q.tolist(), e.tolist(), strict=True)) == brute
 
 
+@pytest.mark.parametrize("merge_ratio", [1, 8])
+def test_band_index_added_in_chunks_gives_the_earliest_entries_of_each_bucket(merge_ratio):
+    """Entries added chunk by chunk sit in two runs (the merged tables and the fresh ones): a lookup
+    still gives, per band, the ``cap`` earliest entries of the bucket, as one table would."""
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 4, size=(90, 3), dtype=np.uint32)
+    bi = BandIndex(3, merge_ratio=merge_ratio)
+    for lo, hi in ((0, 40), (40, 45), (45, 52), (52, 70)):
+        bi.add(keys[lo:hi], lo)
+    if merge_ratio == 1:
+        assert len(bi.fresh[0]) == 30 and len(bi.tables[0]) == 40  # (both runs hold entries)
+    cap = 5
+    q, e = bi.candidates(keys[70:], cap=cap)
+    brute = set()
+    for i in range(70, 90):
+        for j in range(3):
+            same = [x for x in range(70) if keys[x, j] == keys[i, j]][:cap]
+            brute |= {(i - 70, x) for x in same}
+    assert set(zip(q.tolist(), e.tolist(), strict=True)) == brute
+    assert bi.size == 70 and bi.nbytes() == 70 * 3 * 8
+
+
 def _fmix64_ref(h: int) -> int:
     m = (1 << 64) - 1
     h ^= h >> 33

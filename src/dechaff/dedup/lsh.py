@@ -10,11 +10,19 @@ from dechaff.dedup.types import U64
 
 # ------------------------------------------------------------------------------------ index
 class BandIndex:
-    """Sorted per-band arrays of ``key << 32 | entry_id``; entry ids are ingestion order."""
+    """Sorted per-band arrays of ``key << 32 | entry_id``; entry ids are ingestion order.
 
-    def __init__(self, bands: int) -> None:
+    Each band is two sorted runs: ``tables`` and the entries added since they were last merged
+    (``fresh``, all later than the entries of ``tables``). A chunk's entries are merged into the small
+    run, and that run into the large one once it holds ``1 / merge_ratio`` of it, so an entry is
+    copied a bounded number of times whatever the size of the index (merged into one table every
+    chunk, the copying grew with the corpus). Lookups search both runs."""
+
+    def __init__(self, bands: int, merge_ratio: int = 8) -> None:
         self.bands = bands
+        self.merge_ratio = merge_ratio
         self.tables: list[np.ndarray] = [np.zeros(0, U64) for _ in range(bands)]
+        self.fresh: list[np.ndarray] = [np.zeros(0, U64) for _ in range(bands)]
         self.size = 0
 
     def add(self, keys: np.ndarray, first_id: int) -> None:
@@ -29,41 +37,60 @@ class BandIndex:
         comb.sort(axis=1)
         if self.size == 0:
             self.tables = list(comb)
-        else:  # merged in (linear in the table: a sort of the whole table per chunk grew with the corpus)
-            for j in range(self.bands):
-                t = self.tables[j]
-                self.tables[j] = np.insert(t, np.searchsorted(t, comb[j]), comb[j])
+        else:
+            self.fresh = [_merged(f, c) for f, c in zip(self.fresh, comb, strict=True)]
+            if len(self.fresh[0]) * self.merge_ratio >= len(self.tables[0]):
+                for j in range(self.bands):  # (one band at a time: one table's copy in flight)
+                    self.tables[j] = _merged(self.tables[j], self.fresh[j])
+                    self.fresh[j] = np.zeros(0, U64)
         self.size += m
 
     def nbytes(self) -> int:
-        return sum(t.nbytes for t in self.tables)
+        return sum(t.nbytes for t in self.tables) + sum(f.nbytes for f in self.fresh)
 
     def candidates(self, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
         """For each query row ``q`` (keys q x bands), entries sharing a bucket: pairs (query row, entry id),
         at most ``cap`` earliest entries per bucket, unique."""
         qs, es = [], []
         for j in range(self.bands):
-            t = self.tables[j]
-            if len(t) == 0:
-                continue
+            if self.size == 0:
+                break
             k = keys[:, j].astype(U64) << U64(32)
             # looked up in key order (each search starts near the last: several times fewer cache misses
             # in a large table), then put back in query order
             o = np.argsort(k)
             ks = k[o]
-            lo, hi = np.empty(len(k), np.int64), np.empty(len(k), np.int64)
-            lo[o] = np.searchsorted(t, ks, side="left")
-            hi[o] = np.searchsorted(t, ks | U64(0xFFFFFFFF), side="right")
-            cnt = np.minimum(hi - lo, cap)
-            tot = int(cnt.sum())
-            if tot == 0:
-                continue
-            q = np.repeat(np.arange(len(k)), cnt)
-            base = np.repeat(lo - np.concatenate(([0], np.cumsum(cnt)[:-1])), cnt)
-            pos = base + np.arange(tot)
-            qs.append(q)
-            es.append((t[pos] & U64(0xFFFFFFFF)).astype(np.int64))
+            room = np.full(len(k), cap, np.int64)
+            for t in (self.tables[j], self.fresh[j]):  # (the earlier entries first)
+                if len(t) == 0:
+                    continue
+                lo, cnt = _bucket(t, ks, o, room)
+                room -= cnt
+                tot = int(cnt.sum())
+                if tot == 0:
+                    continue
+                qs.append(np.repeat(np.arange(len(k)), cnt))
+                pos = np.repeat(lo - np.concatenate(([0], np.cumsum(cnt)[:-1])), cnt) + np.arange(tot)
+                es.append((t[pos] & U64(0xFFFFFFFF)).astype(np.int64))
         return _unique_pairs(qs, es)
+
+
+def _merged(t: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Sorted ``t`` with sorted ``c`` merged in."""
+    return np.insert(t, np.searchsorted(t, c), c) if len(t) else c
+
+
+def _bucket(t: np.ndarray, ks: np.ndarray, o: np.ndarray, room: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For keys ``ks`` (sorted; ``o``: their query rows), where each one's bucket starts in table ``t``
+    and how many of its entries to take (at most ``room``), both in query order."""
+    los = np.searchsorted(t, ks, side="left")
+    # a bucket's end is searched for only where the bucket is not empty (few keys are shared)
+    his = los.copy()
+    hit = np.flatnonzero((t[np.minimum(los, len(t) - 1)] >> U64(32)) == (ks >> U64(32)))
+    his[hit] = np.searchsorted(t, ks[hit] | U64(0xFFFFFFFF), side="right")
+    lo, hi = np.empty(len(ks), np.int64), np.empty(len(ks), np.int64)
+    lo[o], hi[o] = los, his
+    return lo, np.minimum(hi - lo, room)
 
 
 def _unique_pairs(qs: list[np.ndarray], es: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
