@@ -119,6 +119,17 @@ class DedupSession:
         self.pairs_checked += out.pairs_checked
 
 
+def _matchable(cand, own: list[int], exact: np.ndarray) -> list[tuple[str, int]]:
+    """The index entries (doc_id, paragraph_index) a paragraph of the chunk can be found a copy of: the
+    targets of its verified candidates (``own``) and the entries its exact copies stand for. Only
+    their copiers are needed (the other candidates' would be read for nothing: the copiers lookup
+    reads every segment's table, and built a list for each of tens of thousands of candidates)."""
+    rows = np.asarray(own, dtype=np.int64)
+    rows = rows[cand.is_old[rows]]
+    ids = set(cand.old_ids[cand.tgt[rows]].tolist()) | set(exact.tolist())
+    return sorted({cand.old_meta[e][:2] for e in ids})
+
+
 @dataclass(slots=True)
 class _ChunkOutcome:
     decisions: list[Decision]
@@ -162,7 +173,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)
     cand.old_meta.update(index.fetch(want[~np.isin(want, cand.old_ids)]))
     res = Resolver(items, elig, group, reps, srow, sub, cand, params, index)
-    res.old_copiers = index.copiers(sorted({(d, p) for d, p, _ in cand.old_meta.values()}))
+    res.old_copiers = index.copiers(_matchable(cand, res.own_l, want))
     res.run(old_exact, finals, decisions)
     index.add_copiers([(d, p, c) for (d, p), cs in res.local_copiers.items() for c in cs])
     align_copies(items, decisions, res.copies, res.doc_range, index, tok)
