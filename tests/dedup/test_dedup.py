@@ -224,34 +224,6 @@ def test_index_persists_and_incremental_equals_single_run(tmp_path):
     assert idx.nbytes() / idx.size <= 400
 
 
-def test_entry_rows_taken_again_from_the_last_call_equal_rows_read_afresh(tmp_path):
-    """:meth:`DedupIndex.rows` keeps the last call's rows and takes them again: the same ids, texts,
-    shingle sets and number hashes as read from the segments and pending entries afresh."""
-    texts = [para(k) + (f" In {1990 + k} it cost {k} dollars." if k % 3 == 0 else "") for k in range(40)]
-    idx = DedupIndex(P)
-    deduplicate([Item(f"d{k}", 0, t) for k, t in enumerate(texts[:25])], idx)
-    assert idx.write_pending(tmp_path / "seg")  # (entries on disk and pending ones)
-    deduplicate([Item(f"d{k}", 0, t) for k, t in enumerate(texts[25:], start=25)], idx)
-    assert idx.size == 40
-    for ids in ([3, 7, 11, 30], [0, 3, 11, 12, 30, 39], [1, 2], [2, 5, 39]):
-        got = idx.rows(np.array(ids, dtype=np.int64))
-        want = DedupIndex.load(P, idx.segments)
-        want.add_pending(*_pending_of(idx))
-        want = want.rows(np.array(ids, dtype=np.int64))
-        assert got.ids.tolist() == want.ids.tolist() == ids
-        assert got.meta == want.meta and all(got.meta[e][2] == texts[e] for e in got.ids.tolist())
-        assert got.sh.offsets.tolist() == want.sh.offsets.tolist()
-        assert got.sh.hashes.tolist() == want.sh.hashes.tolist()
-        assert got.sh.n_words.tolist() == want.sh.n_words.tolist()
-        assert got.wfp.tolist() == want.wfp.tolist() and got.dh.tolist() == want.dh.tolist()
-
-
-def _pending_of(idx: DedupIndex):
-    keys = np.vstack(idx.pending_keys) if idx.pending_keys else np.zeros((0, P.bands), np.uint32)
-    fps = np.concatenate(idx.pending_fps) if idx.pending_fps else np.zeros(0, np.uint64)
-    return keys, fps, list(idx.pending)
-
-
 def test_band_index_and_batch_candidates_agree():
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 5, size=(50, 4), dtype=np.uint32)

@@ -14,9 +14,11 @@ from dechaff.dedup.shingle import (
     concat_ranges,
     cum_blocks,
     numbers_differ,
+    shingles_of,
+    tokenize,
 )
 from dechaff.dedup.store import DedupIndex
-from dechaff.dedup.types import U64
+from dechaff.dedup.types import U64, clip
 
 
 @dataclass(slots=True)
@@ -49,8 +51,11 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
     nq, ne = within_batch_candidates(keys, cap)
-    old = index.rows(np.unique(oe))
-    uniq_old, old_meta, osh = old.ids, old.meta, old.sh
+    uniq_old = np.unique(oe)
+    old_meta = index.fetch(uniq_old)
+    uniq_old = np.array([e for e in uniq_old.tolist() if e in old_meta], dtype=np.int64)
+    otok = tokenize([clip(old_meta[e][2], params) for e in uniq_old.tolist()])
+    osh = shingles_of(otok, np.arange(len(uniq_old)), params)
     known = np.isin(oe, uniq_old)
     oq, oe = oq[known], oe[known]
     orow = np.searchsorted(uniq_old, oe)
@@ -70,7 +75,7 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     # the same words with other numbers are not a copy, however similar
     veto = np.zeros(len(cq), dtype=bool)
     o = np.flatnonzero(is_old)
-    veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], old.wfp[tgt[o]], old.dh[tgt[o]])
+    veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], otok.wfp[tgt[o]], otok.dh[tgt[o]])
     w = np.flatnonzero(~is_old)
     veto[w] = numbers_differ(wfp[cq[w]], dh[cq[w]], wfp[tgt[w]], dh[tgt[w]])
     inter[veto] = 0

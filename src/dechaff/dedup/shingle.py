@@ -395,13 +395,6 @@ def take(sh: Shingled, rows: np.ndarray) -> Shingled:
     return Shingled(sh.hashes[concat_ranges(sh.offsets[rows], lengths)], offsets, sh.n_words[rows])
 
 
-def joined(a: Shingled, b: Shingled) -> Shingled:
-    """The sets of ``a``, then those of ``b``."""
-    return Shingled(np.concatenate((a.hashes, b.hashes)),
-                    np.concatenate((a.offsets, b.offsets[1:] + a.offsets[-1])),
-                    np.concatenate((a.n_words, b.n_words)))
-
-
 def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenated ``arange(s, s + n)`` for every (s, n), vectorised."""
     tot = int(lengths.sum())

@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dechaff.dedup.lsh import BandIndex
 from dechaff.dedup.minhash import keys_of
-from dechaff.dedup.shingle import Shingled, fingerprints, joined, shingles_of, take, tokenize
+from dechaff.dedup.shingle import fingerprints, tokenize
 from dechaff.dedup.types import U64, DedupParams, clip
 from dechaff.store.atomic import STATE_SUFFIX
 
 
 # ------------------------------------------------------------------------------------ persistent index
-@dataclass(slots=True)
-class EntryRows:
-    """Index entries read back to verify candidates against: their ids (ascending), (doc_id,
-    paragraph_index, text), shingle sets, and word fingerprints and number hashes (see ``Tokens``)."""
-
-    ids: np.ndarray
-    meta: dict[int, tuple[str, int, str]]
-    sh: Shingled
-    wfp: np.ndarray
-    dh: np.ndarray
-
-
 class DedupIndex:
     """The kept paragraphs of the corpus, for deduplicating new ones against them.
 
@@ -59,7 +46,6 @@ class DedupIndex:
         # segments whose band keys and fingerprints were recomputed on load (other signature settings):
         # :meth:`write_rederived` stores them, so that the next run, under the new settings, reads them
         self.rederived: list[tuple[Path, np.ndarray, np.ndarray]] = []
-        self._recent: EntryRows | None = None  # the last :meth:`rows` (entries never change)
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
@@ -201,35 +187,6 @@ class DedupIndex:
               .select("entry_id", "doc_id", "paragraph_index", "text").collect())
         found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
         return found
-
-    def rows(self, ids: np.ndarray) -> EntryRows:
-        """The entries ``ids`` (unique, ascending; those that exist), read and shingled. The rows of the
-        previous call are kept and taken again: consecutive chunks share about half their candidates
-        (a popular bucket gives its earliest entries every time), and reading, tokenising and
-        shingling them was the part of a chunk's work that grew with the index."""
-        prev = self._recent
-        if prev is not None and len(prev.ids) and len(ids):
-            pos = np.minimum(np.searchsorted(prev.ids, ids), len(prev.ids) - 1)
-            hit = prev.ids[pos] == ids
-        else:
-            pos, hit = np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
-        want = ids[~hit]
-        meta = self.fetch(want)
-        got = np.array([e for e in want.tolist() if e in meta], dtype=np.int64)
-        tok = tokenize([clip(meta[e][2], self.params) for e in got.tolist()])
-        sh = shingles_of(tok, np.arange(len(got)), self.params)
-        again = pos[hit]
-        if prev is not None and len(again):
-            meta.update({e: prev.meta[e] for e in ids[hit].tolist()})
-            order = np.argsort(np.concatenate((ids[hit], got)), kind="stable")
-            sh = take(joined(take(prev.sh, again), sh), order)
-            wfp = np.concatenate((prev.wfp[again], tok.wfp))[order]
-            dh = np.concatenate((prev.dh[again], tok.dh))[order]
-            got = np.concatenate((ids[hit], got))[order]
-        else:
-            wfp, dh = tok.wfp, tok.dh
-        self._recent = EntryRows(got, meta, sh, wfp, dh)
-        return self._recent
 
     def write_rederived(self) -> None:
         """Replace the band keys and fingerprints of the segments recomputed on load (each file
