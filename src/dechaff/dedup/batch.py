@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dechaff.dedup.align import align_copies
-from dechaff.dedup.candidates import find_candidates
+from dechaff.dedup.candidates import Candidates, find_candidates
 from dechaff.dedup.minhash import band_keys, keys_of, signatures
 from dechaff.dedup.resolve import Resolver
 from dechaff.dedup.shingle import Shingled, fingerprints, shingles_of, take, tokenize
@@ -119,7 +119,7 @@ class DedupSession:
         self.pairs_checked += out.pairs_checked
 
 
-def _matchable(cand, own: list[int], exact: np.ndarray) -> list[tuple[str, int]]:
+def _matchable(cand: Candidates, own: list[int], exact: np.ndarray) -> list[tuple[str, int]]:
     """The index entries (doc_id, paragraph_index) a paragraph of the chunk can be found a copy of: the
     targets of its verified candidates (``own``) and the entries its exact copies stand for. Only
     their copiers are needed (the other candidates' would be read for nothing: the copiers lookup

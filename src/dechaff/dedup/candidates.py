@@ -69,9 +69,8 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     inter = np.concatenate((pair_intersections(sub, oq, osh, orow), pair_intersections(sub, nq, sub, ne)))
     la = size_new[cq]
     lb = np.concatenate((size_old[orow], size_new[ne]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        jac = np.where(inter > 0, inter / np.maximum(la + lb - inter, 1), 0.0)
-        share = inter / np.maximum(la, 1)  # of the query found in the target
+    jac = inter / np.maximum(la + lb - inter, 1)
+    share = inter / np.maximum(la, 1)  # of the query found in the target
     # the same words with other numbers are not a copy, however similar
     veto = np.zeros(len(cq), dtype=bool)
     o = np.flatnonzero(is_old)
