@@ -52,9 +52,7 @@ class BandIndex:
         """For each query row ``q`` (keys q x bands), entries sharing a bucket: pairs (query row, entry id),
         at most ``cap`` earliest entries per bucket, unique."""
         qs, es = [], []
-        for j in range(self.bands):
-            if self.size == 0:
-                break
+        for j in range(self.bands if self.size else 0):
             k = keys[:, j].astype(U64) << U64(32)
             # looked up in key order (each search starts near the last: several times fewer cache misses
             # in a large table), then put back in query order

@@ -231,11 +231,12 @@ def _drop_teaser_boxes(blocks: list[Block], best, block_scores: list[float | Non
         el, depth = b.container, 0
         while el is not None and depth < _TEASER_DEPTH and el.tag not in ("body", "html"):
             k = id(el)
-            if k not in kind_of:
-                kind_of[k] = (el, _teaser_kind(el))
-                if kind_of[k][1] is not None:
-                    members[kind_of[k][1]] = members.get(kind_of[k][1], 0) + 1
-            if box is None and kind_of[k][1] is not None:
+            known = kind_of.get(k)
+            if known is None:
+                known = kind_of[k] = (el, _teaser_kind(el))
+                if known[1] is not None:
+                    members[known[1]] = members.get(known[1], 0) + 1
+            if box is None and known[1] is not None:
                 box = k
             el, depth = el.getparent(), depth + 1
         boxes.append(box)
