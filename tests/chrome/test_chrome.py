@@ -427,16 +427,21 @@ def test_pattern_set_finds_the_same_first_pattern_as_trying_each_in_order():
         "a.seven  ^index$",
         "a.eight  ^\\s*(menu|home)$",   # anchored, first characters unknown: matched at the start only
         "a.nine  ^[^\\W\\d_]{3} \\d+$",
+        "a.ten  ^re(ad)? more$",      # known by its first three characters ("re ", "rea")
+        "a.eleven  ^rea(d|l)",        # by three too, after a.ten
+        "a.twelve  ^re",              # by two only: matches lines of two characters
     ])), *builtin_patterns())
     ps = PatternSet(pats)
     lines = ["share", "Share this", "sharer", "xylophone", "We use cookies here", "Kelvin", "\u212aelvin", "\u0131ndex", "Index",
              "say two", "one more", "12 replies", "\u0661\u0662 replies", "replies", "Leave a Reply", "Exit mobile version", PROSE,
              "", "(AP Photo/John Doe)", "All rights reserved.", "  menu", "the menu", "Jan 12", "on Jan 12",
-             "Mehr zum Thema", "Dienstag, 4. Juni 2019, 15:54", "Der Bürgermeister. (Foto: Privat)", "- Anzeige -"]
+             "Mehr zum Thema", "Dienstag, 4. Juni 2019, 15:54", "Der Bürgermeister. (Foto: Privat)", "- Anzeige -",
+             "Read more", "re more", "Really", "RE", "r", "Reuters", "\u017fhare"]
     for ln in lines:
         naive = next((p for p in pats if p.regex.search(ln)), None)
         assert ps.first_match(ln) is naive, ln
     assert ps.first_match("Sharer") is pats[1] and ps.first_match("say two") is pats[4]
+    assert ps.first_match("Read more") is pats[9] and ps.first_match("Really") is pats[10] and ps.first_match("RE") is pats[11]
 
 
 def test_needles_are_the_literal_text_every_match_holds():

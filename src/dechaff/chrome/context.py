@@ -139,14 +139,23 @@ def _resolve(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: Chrom
     """Good or bad for every line of ``idx``: a short or near line takes the class of its neighbours
     (the nearest good or bad line on each side)."""
 
-    def neighbour(k: int, step: int) -> str:
-        k += step
-        while 0 <= k < len(idx):
-            c = cls[idx[k]]
-            if c in ("good", "bad"):
-                return c
-            k += step
-        return "bad"
+    # the nearest good or bad line on each side of every line, in two sweeps (a run of short lines
+    # would otherwise be walked once for each of its lines)
+    n = len(idx)
+    before: list[str] = []
+    last = "bad"
+    for k in range(n):
+        before.append(last)
+        c = cls[idx[k]]
+        if c in ("good", "bad"):
+            last = c
+    after = [""] * n
+    last = "bad"
+    for k in range(n - 1, -1, -1):
+        after[k] = last
+        c = cls[idx[k]]
+        if c in ("good", "bad"):
+            last = c
 
     final = []
     for k, i in enumerate(idx):
@@ -154,10 +163,10 @@ def _resolve(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: Chrom
         if c in ("good", "bad"):
             final.append(c)
             continue
-        prev, nxt = neighbour(k, -1), neighbour(k, 1)
+        prev, nxt = before[k], after[k]
         if prev == "good" and nxt == "good" or c == "near" and "good" in (prev, nxt):
             final.append("good")
-        elif nxt == "good" and k + 1 < len(idx) and cls[idx[k + 1]] == "good" \
+        elif nxt == "good" and k + 1 < n and cls[idx[k + 1]] == "good" \
                 and len(words_of(lines[i])) <= p.heading_max_words:
             final.append("good")  # a heading right before running text
         else:

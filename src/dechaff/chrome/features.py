@@ -97,7 +97,6 @@ def breadcrumb_evidence(line: str, following: Sequence[str]) -> str | None:
 
 def short_menu_line(line: str) -> bool:
     s = line.strip()
-    w = words_of(s)
-    return 0 < len(w) <= 3 and len(s) <= 30 and not TERMINAL.search(s[-2:])
+    return len(s) <= 30 and 0 < len(words_of(s)) <= 3 and not TERMINAL.search(s[-2:])
 
 

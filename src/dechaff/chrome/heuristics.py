@@ -45,7 +45,7 @@ def line_class(line: str) -> str:
     n = len(words)
     if n == 0:
         return "bad"
-    stop = sum(1 for w in words if w in _STOPWORDS) / n
+    stop = sum(map(_STOPWORDS.__contains__, words)) / n
     if stop == 0:
         return line_class_unknown_language(s, n)
     if len(s) >= 120 and stop >= 0.2:

@@ -53,8 +53,10 @@ class PatternSet:
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self.patterns = tuple(patterns)
         anywhere: list[int] = []  # patterns tried on every line
-        by_char: dict[str, list[int]] = {}  # anchored patterns known by their first character only
-        by_two: dict[str, list[int]] = {}  # anchored patterns known by their first two characters
+        # anchored patterns by the folded prefix every match of them begins with: of three characters
+        # where that can be told, else of two, else of one (an alternation of the patterns that begin
+        # with "re" is 40 branches, each of which matches "re" before it fails)
+        self._by_prefix: dict[str, list[int]] = {}
         for k, p in enumerate(self.patterns):
             # only a pattern compiled as the pattern file compiles them, and whose text can sit inside a
             # group (a global inline flag such as "(?s)" cannot), joins an alternation
@@ -62,48 +64,64 @@ class PatternSet:
             if first is None:
                 anywhere.append(k)
                 continue
-            two = _first_two(p.regex.pattern)
-            if two is None:
-                for c in first:
-                    by_char.setdefault(c, []).append(k)
-            else:
-                for c2 in two:
-                    by_two.setdefault(c2, []).append(k)
-        # a line whose first two characters start some pattern meets those patterns and the ones known by
-        # their first character alone; any other line meets the latter only (most lines: the patterns
-        # of one first letter are many, those of its two first letters few)
-        two_ks = {c2: sorted({*ks, *by_char.get(c2[0], ())}) for c2, ks in by_two.items()}
+            keys = _first_n(p.regex.pattern, 3) or _first_n(p.regex.pattern, 2) or first
+            for key in keys:
+                self._by_prefix.setdefault(key, []).append(k)
         # (index, needles) of the unanchored ones: only they are tried at every position of a line
         # (a ``^``-led one whose first characters cannot be told is matched at the start only)
         self._anywhere = [(k, _needles(self.patterns[k].regex.pattern, self.patterns[k].regex.flags),
                            self.patterns[k].regex.match if _anchored(self.patterns[k].regex)
                            else self.patterns[k].regex.search)
                           for k in anywhere]
-        self._by_char = {c: (ks, _union([self.patterns[k] for k in ks])) for c, ks in by_char.items()}
-        self._by_two = {c2: (ks, _union([self.patterns[k] for k in ks])) for c2, ks in two_ks.items()}
-        self._heads: dict[str, object] = {}  # the dispatch of a line's first two characters, as met
+        # the alternation of each prefix's patterns, compiled once here (a line meets up to three)
+        self._unions = {key: _union([self.patterns[k] for k in ks]) for key, ks in self._by_prefix.items()}
+        self._heads: dict[str, object] = {}  # the dispatch of a line's first three characters, as met
+        # one search for every needle: most lines hold none, and then only the unanchored patterns
+        # without needles can match (the loop over each pattern's needles costs more than the search)
+        needles = sorted({n for _k, ns, _f in self._anywhere if ns for n in ns})
+        self._any_needle = re.compile("|".join(map(re.escape, needles))).search if needles else None
+        self._no_needles = [(k, find) for k, ns, find in self._anywhere if ns is None]
 
     def _dispatch(self, head: str):
-        """(pattern indexes, their alternation) a line beginning with ``head`` may match, or None."""
-        c1 = _fold(head[:1])
-        hit = self._by_two.get(c1 + _fold(head[1:2])) if len(head) > 1 else None
-        return hit if hit is not None else self._by_char.get(c1)
+        """(pattern indexes, their alternations) a line beginning with ``head`` may match, or None: the
+        patterns known by its first character, by its first two and by its first three."""
+        key = ""
+        ks: list[int] = []
+        unions = []
+        for c in head[:3]:
+            key += _fold(c)
+            if key in self._by_prefix:
+                ks += self._by_prefix[key]
+                unions.append(self._unions[key])
+        return (tuple(sorted(set(ks))), tuple(unions)) if ks else None
 
     def first_match(self, s: str) -> Pattern | None:
         best: int | None = None
-        head = s[:2]
+        head = s[:3]
         hit = self._heads.get(head, _UNSEEN)
         if hit is _UNSEEN:
             hit = self._dispatch(head)
             if len(self._heads) < _MAX_HEADS:
-                self._heads[head] = hit  # lines begin with the same few hundred pairs of characters
+                self._heads[head] = hit  # lines begin with the same few thousand heads
         # anchored: tried at the first position only (``match``: a ``search`` of an alternation of
         # ``^``-led branches would try every branch at every position of the line)
-        if hit is not None and hit[1].match(s):
-            best = next((k for k in hit[0] if self.patterns[k].regex.match(s)), None)
+        if hit is not None:
+            for union in hit[1]:
+                if union.match(s):
+                    best = next((k for k in hit[0] if self.patterns[k].regex.match(s)), None)
+                    break
         # unanchored patterns one by one: their alternation is slower than they are. The line's
         # lower-case copy rules out those none of whose needles it holds
         low = None
+        if self._any_needle is not None:
+            low = _folded(s)
+            if self._any_needle(low) is None:
+                for k, find in self._no_needles:
+                    if best is not None and k > best:
+                        break
+                    if find(s):
+                        return self.patterns[k]
+                return None if best is None else self.patterns[best]
         for k, needles, find in self._anywhere:
             if best is not None and k > best:
                 break
@@ -283,15 +301,15 @@ _MAX_HEADS = 65536  # memoised dispatches (a few MB at most; the page text of an
 _UNSEEN = object()
 
 
-def _first_two(pattern: str) -> frozenset[str] | None:
-    """The folded first two characters a match of an anchored ``pattern`` can begin with; None when
-    they cannot be told, or when a match may hold fewer than two characters."""
+def _first_n(pattern: str, n: int) -> frozenset[str] | None:
+    """The folded first ``n`` characters a match of an anchored ``pattern`` can begin with; None when
+    they cannot be told, or when a match may hold fewer than ``n`` characters."""
     after = _after_caret(pattern)
     if after is None:
         return None
     items, sre = after
-    got = _prefixes(items, 2, sre)
-    if got is None or any(len(x) < 2 for x in got):
+    got = _prefixes(items, n, sre)
+    if got is None or any(len(x) < n for x in got):
         return None
     return frozenset(got)
 
