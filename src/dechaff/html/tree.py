@@ -8,7 +8,9 @@ import threading
 
 from dechaff.html.labels import WS
 
-_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.I)
+# the letters spelled out rather than re.IGNORECASE: a case-insensitive pattern has no literal prefix for
+# the engine to scan a 300 KB page for (none of these letters has another case-insensitive match)
+_END_TAGS = re.compile(r"</(?:[bB][oO][dD][yY]|[hH][tT][mM][lL])\s*>")
 
 
 _LOCAL = threading.local()  # lxml parsers and XPath evaluators are not to be shared between threads
@@ -38,7 +40,7 @@ def parse(markup: str):
     # libxml2 drops whatever follows </html> (an HTML5 parser puts it in the body): templates that
     # close the document before the article are rare but real
     markup = _END_TAGS.sub("", markup)
-    if not markup.strip():
+    if not markup or markup.isspace():  # (not a stripped copy of the page)
         return None
     try:
         root = etree.fromstring(markup, parser)
