@@ -68,25 +68,25 @@ class Paragraph:
 
     @property
     def raw_text(self) -> str:
-        return "\n".join(self.lines)
+        return self.lines[0] if len(self.lines) == 1 else "\n".join(self.lines)
 
     @property
     def text(self) -> str:
         """The paragraph as it will be written: only the kept lines."""
-        if self.line_decisions is None:
-            return self.raw_text
+        if self.line_decisions is None:  # (most paragraphs: called several times each, kept short)
+            return self.lines[0] if len(self.lines) == 1 else "\n".join(self.lines)
         return "\n".join(ln for ln, d in zip(self.lines, self.line_decisions, strict=True) if d.keep)
 
     @property
     def kept(self) -> bool:
-        return self.decision.keep and bool(self.text.strip())
+        return self.kept_text() is not None
 
     def kept_text(self) -> str | None:
         """The text of a kept paragraph (``kept``, the text joined once); None for one that is not."""
         if not self.decision.keep:
             return None
         text = self.text
-        return text if text.strip() else None
+        return text if text and not text.isspace() else None
 
 
 @dataclass(slots=True)

@@ -101,27 +101,38 @@ def attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
     items = el.items()  # one call for all attributes (most elements have one or two, or none)
     if not items:
         return _FORM if tag == "form" else None
-    get = dict(items).get
-    role = get("role")
+    role = hidden = aria = style = cls = id_ = None
+    for name, value in items:  # (one pass over the few attributes: cheaper than a dict and six lookups)
+        if name in _READ:
+            if name == "class":
+                cls = value
+            elif name == "id":
+                id_ = value
+            elif name == "role":
+                role = value
+            elif name == "style":
+                style = value
+            elif name == "hidden":
+                hidden = value
+            else:
+                aria = value
     if role and role.lower() in ROLE_CHROME:
         return Decision.drop(CHROME, HTML_ROLE, f'role="{role.lower()}"')
-    if get("hidden") is not None:
+    if hidden is not None:
         return Decision.drop(CHROME, HTML_HIDDEN, "hidden element")
-    aria = get("aria-hidden")
     if aria and aria.lower() == "true":
         return ARIA_HIDDEN
-    style = get("style")
     if style and HIDDEN_STYLE.search(style):
         return Decision.drop(CHROME, HTML_HIDDEN, "display:none")
     if tag == "form":
         return _FORM
-    cls, id_ = get("class"), get("id")
     names = f"{cls} {id_}" if cls and id_ else cls or id_
     if not names or tag in ("body", "html"):
         return None
     return _names_label(names, keep_comments)
 
 
+_READ = frozenset({"class", "id", "role", "style", "hidden", "aria-hidden"})  # the attributes a label reads
 _FORM = Decision.drop(CHROME, HTML_FORM, "<form>")
 ARIA_HIDDEN = Decision.drop(CHROME, HTML_HIDDEN, "aria-hidden")  # seen, though not read aloud: not cut inline
 

@@ -122,13 +122,15 @@ class Rows:
     def batch(self, docs: list[Document], decisions: list[Decision]) -> None:
         """A batch's dedup decisions (one per kept paragraph) applied, every removal recorded, a corpus row
         for every document that kept something; the doc ids of every input noted (for the ledger)."""
-        owners = [p for d in docs for p in d.paragraphs if p.kept]
+        # each paragraph's kept text read once (a decision that drops it changes nothing else of it)
+        kept_of = [[(p, t) for p in d.paragraphs if (t := p.kept_text()) is not None] for d in docs]
+        owners = [p for kt in kept_of for p, _t in kt]
         for p, dec in zip(owners, decisions, strict=True):
             if not dec.keep:
                 p.decision = dec
         summary = self.summary
-        for d in docs:
-            kept = [p for p in d.paragraphs if p.kept]
+        for d, kt in zip(docs, kept_of, strict=True):
+            kept = [(p, t) for p, t in kt if p.decision.keep]
             n_removed = sum(self.audit.record_paragraph(p) for p in d.paragraphs)
             summary.documents_read += 1
             summary.paragraphs_read += len(d.paragraphs)
@@ -137,11 +139,11 @@ class Rows:
                 summary.documents_emptied += 1
                 continue
             summary.documents_kept += 1
-            text = "\n\n".join(p.text for p in kept)
+            text = "\n\n".join(t for _p, t in kept)
             self.writers["corpus"].add({
                 "doc_id": d.doc_id, "source": d.source, "url": d.url, "title": d.title,
                 "text": text, "n_paragraphs": len(d.paragraphs), "n_removed": n_removed,
-                "kept_paragraphs": [p.index for p in kept], "content_sha256": d.content_sha256,
+                "kept_paragraphs": [p.index for p, _t in kept], "content_sha256": d.content_sha256,
                 "encoding": d.encoding, "run_id": self.plan.run_id, "ingested_at": self.now,
             }, len(text))
         self.writers["removed"].add_many(self.audit.take_rows())
