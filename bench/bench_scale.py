@@ -211,9 +211,10 @@ def _flow_run(work: Path, workers: int, runner: str = "processes"):
     from prefect.task_runners import ProcessPoolTaskRunner
 
     from dechaff.pipeline.types import RunSummary
-    from flows.ingest import cleanup_flow
+    from flows.ingest import cleanup_flow, one_server_for_all_processes
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(one_server_for_all_processes())  # as `dechaff run --runner processes|dask` does
         if runner == "dask":
             from prefect_dask import DaskTaskRunner
 

@@ -203,7 +203,9 @@ def _run_local(args: argparse.Namespace) -> dict | None:
 
 
 def _run_flow(args: argparse.Namespace) -> dict | None:
-    from dechaff_flows.ingest import cleanup_flow
+    from contextlib import nullcontext
+
+    from dechaff_flows.ingest import cleanup_flow, one_server_for_all_processes
 
     flow = cleanup_flow
     if args.runner == "processes":
@@ -217,8 +219,12 @@ def _run_flow(args: argparse.Namespace) -> dict | None:
             print("dechaff: error: --runner dask needs prefect-dask: pip install 'dechaff[dask]'", file=sys.stderr)
             return None
         flow = cleanup_flow.with_options(task_runner=DaskTaskRunner(**dask_runner_kwargs(args.dask_address)))
-    return flow(raw_dir=args.raw, out_dir=args.out, config_path=args.config, keep_comments=args.keep_comments,
-                lock_wait_seconds=args.wait, progress=sys.stderr.isatty())
+    # worker processes on this machine share the flow's temporary server (a remote cluster needs a server
+    # of its own: PREFECT_API_URL)
+    local_workers = args.runner == "processes" or (args.runner == "dask" and not args.dask_address)
+    with one_server_for_all_processes() if local_workers else nullcontext():
+        return flow(raw_dir=args.raw, out_dir=args.out, config_path=args.config, keep_comments=args.keep_comments,
+                    lock_wait_seconds=args.wait, progress=sys.stderr.isatty())
 
 
 def _api_problem() -> str | None:

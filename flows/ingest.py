@@ -4,6 +4,9 @@ return paths and counts."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -13,6 +16,34 @@ from prefect.futures import as_completed
 
 from dechaff.config import Config
 from dechaff.pipeline import RunPlan, RunSummary, ShardResult, finalize_run, plan_run, process_shard, run
+
+
+@contextmanager
+def one_server_for_all_processes() -> Iterator[None]:
+    """With no ``PREFECT_API_URL``, Prefect starts a temporary server in every process that needs one: the
+    flow's, and each process-pool or local Dask worker, which is not told the flow's (8-14 s each here,
+    the first shard task waiting for it, and one more server process per worker). The flow's is started
+    here and its address set where those workers read it: this process's settings and the environment
+    they inherit. A configured server is left alone. The server stops when this process exits."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # (the one Prefect's own client would start in this process)
+    server.start()
+    before = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
 
 
 @task(name="plan", cache_policy=NO_CACHE)

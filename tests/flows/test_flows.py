@@ -208,3 +208,41 @@ def test_sigterm_stops_a_run_cleanly(tmp_path, local):
     if (out / "corpus").is_dir():  # nothing committed, or a whole run
         parts = list((out / "corpus").glob("*.parquet"))
         assert all(pl.read_parquet(f).height > 0 for f in parts)
+
+
+@pytest.mark.flow
+def test_process_pool_workers_share_the_flows_temporary_server(tmp_path, sample_raw):
+    """`dechaff run --runner processes` with no PREFECT_API_URL: the worker processes report to the flow's
+    temporary server instead of each starting one of their own (8-14 s each before a shard task can run),
+    and the corpus is the one the default runner writes."""
+    import os
+    import time
+
+    import psutil
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    cfg = tmp_path / "dechaff.toml"
+    cfg.write_text("shard_mb = 0.005\n")  # one sample file per shard: five shard tasks for the pool
+    cmd = [sys.executable, "-m", "dechaff_flows.cli", "run", "--runner", "processes", "--raw", str(sample_raw),
+           "--out", str(tmp_path / "pool"), "--config", str(cfg)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc, servers = psutil.Process(p.pid), set()
+    deadline = time.time() + 300
+    while p.poll() is None and time.time() < deadline:
+        for c in proc.children(recursive=True):
+            try:
+                if "uvicorn" in " ".join(c.cmdline()):
+                    servers.add(c.pid)
+            except psutil.Error:
+                pass
+        time.sleep(0.1)
+    _out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert len(servers) == 1, f"{len(servers)} Prefect servers started"
+    subprocess.run([sys.executable, "-m", "dechaff_flows.cli", "run", "--local", "--raw", str(sample_raw), "--out",
+                    str(tmp_path / "one")], check=True, capture_output=True)
+    cols = ["doc_id", "text", "kept_paragraphs"]
+    a = pl.read_parquet(tmp_path / "one" / "corpus" / "*.parquet").select(cols).sort("doc_id")
+    b = pl.read_parquet(tmp_path / "pool" / "corpus" / "*.parquet").select(cols).sort("doc_id")
+    assert a.equals(b)
