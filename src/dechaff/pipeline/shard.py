@@ -18,6 +18,7 @@ from dechaff.config import Config
 from dechaff.dedup import lsh_ahead
 from dechaff.html import HtmlParams, extract_blocks
 from dechaff.model import Document
+from dechaff.pipeline.heap import frozen_heap
 from dechaff.pipeline.types import RunPlan, ShardResult
 from dechaff.readers import RawInput, ReadResult, Rejection, read_input
 from dechaff.store import OutputDir
@@ -89,6 +90,7 @@ def read_and_clean(item: RawInput, sha: str, config: Config, cleaner: Cleaner,
     return res
 
 
+@frozen_heap
 def process_shard(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
     """Read the shard's inputs and decide chrome; stages its documents batch by batch as they are read
     (a shard is never held whole) and returns the staging path."""
