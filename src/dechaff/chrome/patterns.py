@@ -45,10 +45,11 @@ class PatternSet:
     matches, or None.
 
     One alternation of 100+ patterns is slower in Python's ``re`` than the patterns one by one (it loses
-    their literal-prefix optimisations), so lines are dispatched on their first character: an anchored
-    pattern (``^...``) is only tried on lines whose first character can start it (read off the parsed
-    pattern), the rest on every line. Most lines then meet a handful of small alternations and no
-    pattern at all."""
+    their literal-prefix optimisations), so lines are dispatched on their first characters: an anchored
+    pattern (``^...``) is only tried on lines whose first three (or two, or one) characters can start it
+    (read off the parsed pattern), and an unanchored one only on lines that hold one of its needles (the
+    literal text every match of it contains). Most lines then meet a handful of small alternations and
+    no pattern at all."""
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
         self.patterns = tuple(patterns)
