@@ -51,6 +51,11 @@ class Decision(NamedTuple):
 KEEP = Decision(True)
 
 
+def _joined(lines: list[str]) -> str:
+    """Lines as one text (a paragraph's text is asked for several times a run, and most are one line)."""
+    return lines[0] if len(lines) == 1 else "\n".join(lines)
+
+
 @dataclass(slots=True)
 class Paragraph:
     """One block of a document. ``lines`` are the block's lines; ``line_decisions`` the per-line
@@ -68,13 +73,13 @@ class Paragraph:
 
     @property
     def raw_text(self) -> str:
-        return self.lines[0] if len(self.lines) == 1 else "\n".join(self.lines)
+        return _joined(self.lines)
 
     @property
     def text(self) -> str:
         """The paragraph as it will be written: only the kept lines."""
-        if self.line_decisions is None:  # (most paragraphs: called several times each, kept short)
-            return self.lines[0] if len(self.lines) == 1 else "\n".join(self.lines)
+        if self.line_decisions is None:
+            return _joined(self.lines)
         return "\n".join(ln for ln, d in zip(self.lines, self.line_decisions, strict=True) if d.keep)
 
     @property

@@ -88,7 +88,7 @@ def _utf16_without_bom(head: bytes) -> str | None:
 def strip_controls(text: str) -> str:
     """NULs and other C0 controls (but tab/newlines) carry no text; drop them. Lone surrogates (a JSON
     ``"\\udcff"``) are no text either, and no UTF-8 can hold them: they are kept as escapes."""
-    if _ANY_CONTROL.search(text) is not None:  # (translate reads a dict for every character: 40 us a page)
+    if _ANY_CONTROL.search(text) is not None:  # (translate reads a dict for every character: 40 us a JSONL record)
         text = text.translate(_CONTROLS)
     return clean_field(text)
 
