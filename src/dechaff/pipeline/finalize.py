@@ -282,9 +282,12 @@ class DocIds:
         return h in self.run or (pos < len(self.old) and int(self.old[pos]) == h)
 
     def assign(self, batch: int, docs: list[Document]) -> None:
-        hashes = _id_hashes(pl.Series([d.doc_id for d in docs], dtype=pl.String)).tolist()
-        for i, (d, h) in enumerate(zip(docs, hashes, strict=True)):
-            if self._taken(h):
+        arr = _id_hashes(pl.Series([d.doc_id for d in docs], dtype=pl.String))
+        # the corpus's ids looked up for the whole batch at once (the run's change as the batch goes)
+        pos = np.minimum(np.searchsorted(self.old, arr), max(len(self.old) - 1, 0))
+        in_old = (self.old[pos] == arr).tolist() if len(self.old) else [False] * len(arr)
+        for i, (d, h) in enumerate(zip(docs, arr.tolist(), strict=True)):
+            if h in self.run or in_old[i]:
                 base = f"{d.doc_id}~{d.content_sha256[:8]}"
                 new, k = base, 1
                 while self._taken(h := _id_hash(new)):
