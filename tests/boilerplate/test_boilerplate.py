@@ -348,3 +348,16 @@ def test_what_the_shard_step_computes_ahead_is_what_the_counting_pass_computes()
     assert [(p.head, p.tail, p.short, p.sketch.tolist(), p.n_pairs) for p in s1.profiles] == \
         [(p.head, p.tail, p.short, p.sketch.tolist(), p.n_pairs) for p in s2.profiles]
     assert [[p.decision for p in d.paragraphs] for d in plain] == [[p.decision for p in d.paragraphs] for d in ahead]
+
+
+def test_sketch_jaccard_is_the_share_of_the_smallest_union_values_both_sketches_hold():
+    from dechaff.boilerplate.profile import SKETCH, sketch_jaccard
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        pool = rng.choice(1 << 12, size=int(rng.integers(2, 200)), replace=False).astype(np.uint32)
+        a = np.unique(rng.choice(pool, size=int(rng.integers(1, min(len(pool), SKETCH) + 1)), replace=False))
+        b = np.unique(rng.choice(pool, size=int(rng.integers(1, min(len(pool), SKETCH) + 1)), replace=False))
+        union = sorted(set(a.tolist()) | set(b.tolist()))[:SKETCH]
+        want = sum(1 for v in union if v in set(a.tolist()) & set(b.tolist())) / len(union)
+        assert sketch_jaccard(a, b) == pytest.approx(want)
