@@ -361,3 +361,15 @@ def test_sketch_jaccard_is_the_share_of_the_smallest_union_values_both_sketches_
         union = sorted(set(a.tolist()) | set(b.tolist()))[:SKETCH]
         want = sum(1 for v in union if v in set(a.tolist()) & set(b.tolist())) / len(union)
         assert sketch_jaccard(a, b) == pytest.approx(want)
+
+
+def test_text_keys_of_a_batch_are_each_documents_own():
+    """Keys computed for many documents at once are those of each document alone (texts with line
+    breaks, blanks only, none at all, and other scripts among them)."""
+    from dechaff.boilerplate.keys import text_keys, text_keys_many
+
+    groups = [("a.example", ["Über uns", "Straße\nund Weg", "  ", ""]), ("b.example", []),
+              ("a.example", ["Über uns", "ﬁne print 2024"]), ("", ["\u212aelvin — x"])]
+    many = text_keys_many(groups)
+    assert many == [text_keys(site, texts) for site, texts in groups]
+    assert many[0][0] == many[2][0] != 0 and many[0][2] == many[0][3] == 0 and many[1] == []

@@ -18,15 +18,25 @@ EDGE_LINES = 8  # a template stands within this many lines of the start or the e
 
 def text_keys(site: str, texts: Sequence[str]) -> list[int]:
     """64-bit keys of normalised texts within a site; 0 for texts with no words."""
-    norm = normalize_bytes(texts).tobytes().split(b"\n") if texts else []
-    out = []
-    prefix = site.encode("utf-8") + b"\x00"
-    for t in norm:
-        t = b" ".join(t.split())
-        if not t:
-            out.append(0)
-            continue
-        out.append(int.from_bytes(hashlib.blake2b(prefix + t, digest_size=8).digest(), "little") or 1)
+    return text_keys_many([(site, texts)])[0]
+
+
+def text_keys_many(groups: Sequence[tuple[str, Sequence[str]]]) -> list[list[int]]:
+    """:func:`text_keys` of many (site, texts) groups, normalised together (one pass over a batch's
+    documents instead of one each: the array work per call outweighs a document's few paragraphs)."""
+    flat = [t for _site, texts in groups for t in texts]
+    norm = normalize_bytes(flat).tobytes().split(b"\n") if flat else []
+    out: list[list[int]] = []
+    k = 0
+    for site, texts in groups:
+        prefix = site.encode("utf-8") + b"\x00"
+        keys = []
+        for t in norm[k: k + len(texts)]:
+            t = b" ".join(t.split())
+            keys.append(int.from_bytes(hashlib.blake2b(prefix + t, digest_size=8).digest(), "little") or 1
+                        if t else 0)
+        k += len(texts)
+        out.append(keys)
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from dechaff.boilerplate.keys import EDGE_LINES, SHORT_WORDS, text_keys
+from dechaff.boilerplate.keys import EDGE_LINES, SHORT_WORDS, text_keys, text_keys_many
 from dechaff.dedup.shingle import cum_blocks, grams, tokenize
 from dechaff.model import Document, Paragraph
 
@@ -217,9 +217,10 @@ def observe_ahead(docs: Sequence[Document]) -> None:
     if not docs:
         return
     prepared = [_unit_texts(d) for d in docs]
-    for d, (texts, where, _p), (sk, n) in zip(docs, prepared, sketches(["\n".join(t[2]) for t in prepared]),
-                                              strict=True):
-        d.unit_keys = text_keys(d.site, texts)
+    keys = text_keys_many([(d.site, t[0]) for d, t in zip(docs, prepared, strict=True)])
+    for d, (texts, where, _p), (sk, n), d_keys in zip(docs, prepared, sketches(["\n".join(t[2]) for t in prepared]),
+                                                      keys, strict=True):
+        d.unit_keys = d_keys
         units, lines = _units(where, d.unit_keys, texts)
         d.edges = Profile.pack(lines, sorted({u.key for u in units if u.short and u.key}))
         d.sketch, d.n_pairs = sk.astype("<u4").tobytes(), n
