@@ -135,38 +135,36 @@ def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool
                                    f"{cls[i]} line away from running text (jusText-style context)")
 
 
+def _nearest_decided(classes: list[str]) -> list[str]:
+    """For each position, the class of the nearest good or bad line before it ("bad" at the start)."""
+    out: list[str] = []
+    last = "bad"
+    for c in classes:
+        out.append(last)
+        if c in ("good", "bad"):
+            last = c
+    return out
+
+
 def _resolve(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: ChromeParams) -> list[str]:
     """Good or bad for every line of ``idx``: a short or near line takes the class of its neighbours
     (the nearest good or bad line on each side)."""
-
     # the nearest good or bad line on each side of every line, in two sweeps (a run of short lines
     # would otherwise be walked once for each of its lines)
     n = len(idx)
-    before: list[str] = []
-    last = "bad"
-    for k in range(n):
-        before.append(last)
-        c = cls[idx[k]]
-        if c in ("good", "bad"):
-            last = c
-    after = [""] * n
-    last = "bad"
-    for k in range(n - 1, -1, -1):
-        after[k] = last
-        c = cls[idx[k]]
-        if c in ("good", "bad"):
-            last = c
+    classes = [cls[i] for i in idx]
+    before = _nearest_decided(classes)
+    after = _nearest_decided(classes[::-1])[::-1]
 
     final = []
-    for k, i in enumerate(idx):
-        c = cls[i]
+    for k, (i, c) in enumerate(zip(idx, classes, strict=True)):
         if c in ("good", "bad"):
             final.append(c)
             continue
         prev, nxt = before[k], after[k]
         if prev == "good" and nxt == "good" or c == "near" and "good" in (prev, nxt):
             final.append("good")
-        elif nxt == "good" and k + 1 < n and cls[idx[k + 1]] == "good" \
+        elif nxt == "good" and k + 1 < n and classes[k + 1] == "good" \
                 and len(words_of(lines[i])) <= p.heading_max_words:
             final.append("good")  # a heading right before running text
         else:

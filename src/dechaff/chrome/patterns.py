@@ -81,7 +81,7 @@ class PatternSet:
         # without needles can match (the loop over each pattern's needles costs more than the search)
         needles = sorted({n for _k, ns, _f in self._anywhere if ns for n in ns})
         self._any_needle = re.compile("|".join(map(re.escape, needles))).search if needles else None
-        self._no_needles = [(k, find) for k, ns, find in self._anywhere if ns is None]
+        self._no_needles = [entry for entry in self._anywhere if entry[1] is None]
 
     def _dispatch(self, head: str):
         """(pattern indexes, their alternations) a line beginning with ``head`` may match, or None: the
@@ -114,16 +114,12 @@ class PatternSet:
         # unanchored patterns one by one: their alternation is slower than they are. The line's
         # lower-case copy rules out those none of whose needles it holds
         low = None
+        tried = self._anywhere
         if self._any_needle is not None:
             low = _folded(s)
             if self._any_needle(low) is None:
-                for k, find in self._no_needles:
-                    if best is not None and k > best:
-                        break
-                    if find(s):
-                        return self.patterns[k]
-                return None if best is None else self.patterns[best]
-        for k, needles, find in self._anywhere:
+                tried = self._no_needles  # (a line with no needle at all: only those without one)
+        for k, needles, find in tried:
             if best is not None and k > best:
                 break
             if needles is not None:
