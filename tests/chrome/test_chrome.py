@@ -18,7 +18,7 @@ from dechaff.chrome import (
 )
 from dechaff.chrome.context import _wrapped_units
 from dechaff.chrome.params import DEFAULTS
-from dechaff.chrome.patterns import _first_chars, _needles
+from dechaff.chrome.patterns import _first_chars, _needles, _trie_pattern
 
 PROSE = ("The council approved the new budget on Tuesday after a long debate about school funding, "
          "road repairs and the future of the public library in the town centre.")
@@ -470,6 +470,17 @@ def test_needles_rule_out_no_line_a_pattern_matches():
         naive = next((p for p in pats if p.regex.search(ln)), None)
         assert ps.first_match(ln) is naive, ln
     assert ps.first_match("\u212aeep simple") is pats[0] and ps.first_match("\u0130S USER-SUPPORTED") is pats[1]
+
+
+def test_needle_trie_matches_exactly_its_words():
+    words = ["a fee", "a share of sales", "affiliate", "commission", "commissions", " cookies", " you ", "you",
+             "x.y", "(paren"]
+    trie = re.compile(_trie_pattern(sorted(words)))
+    for w in words:
+        assert trie.fullmatch(w), w
+    for other in ["a fe", "a share", "commissio", "cookies", "you ", "xzy", "paren", "", "affiliates"]:
+        assert not trie.fullmatch(other), other
+    assert trie.search("we earn a fee for it") and not trie.search("we earn a fe")
 
 
 def test_patterns_with_their_own_flags_are_matched_as_compiled():

@@ -78,9 +78,12 @@ class PatternSet:
         self._unions = {key: _union([self.patterns[k] for k in ks]) for key, ks in self._by_prefix.items()}
         self._heads: dict[str, object] = {}  # the dispatch of a line's first three characters, as met
         # one search for every needle: most lines hold none, and then only the unanchored patterns
-        # without needles can match (the loop over each pattern's needles costs more than the search)
+        # without needles can match (the loop over each pattern's needles costs more than the search).
+        # The needles as a trie: ``re`` tries an alternation's branches one by one at every position of
+        # the line, so that branches sharing their first letters are tried once (1.9 against 3.3 us a
+        # line of 110 characters)
         needles = sorted({n for _k, ns, _f in self._anywhere if ns for n in ns})
-        self._any_needle = re.compile("|".join(map(re.escape, needles))).search if needles else None
+        self._any_needle = re.compile(_trie_pattern(needles)).search if needles else None
         self._no_needles = [entry for entry in self._anywhere if entry[1] is None]
 
     def _dispatch(self, head: str):
@@ -134,6 +137,19 @@ class PatternSet:
                 best = k
                 break
         return None if best is None else self.patterns[best]
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """A regular expression that matches exactly the ``words`` (non-empty), their common beginnings
+    factored out: ``a(?:ffiliate|ll rights)`` for "affiliate" and "all rights"."""
+    if "" in words:
+        rest = [w for w in words if w]
+        return f"(?:{_trie_pattern(rest)})?" if rest else ""
+    tails: dict[str, list[str]] = {}
+    for w in words:
+        tails.setdefault(w[0], []).append(w[1:])
+    alts = [re.escape(c) + _trie_pattern(ts) for c, ts in sorted(tails.items())]
+    return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
 
 # the characters besides A-Z that re.IGNORECASE matches to an ASCII letter (Kelvin sign, long s,
