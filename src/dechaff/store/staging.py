@@ -150,27 +150,46 @@ def shard_batches(path: Path, dropped: set[str] | frozenset[str] = frozenset(),
     _check_done(path)
     for docs_file in sorted(path.glob("docs-*.parquet")):
         k = docs_file.stem.split("-")[1]
-        df = pl.read_parquet(docs_file)
-        docs = [Document(text="", **row, edges=None if e[0] is None else e)
-                for row, e in zip(df.drop(_EDGES).iter_rows(named=True), df.select(_EDGES).rows(), strict=True)]
+        docs = _read_docs(pl.read_parquet(docs_file))
         if not paragraphs and all(d.edges is not None and d.unit_keys is not None for d in docs):
             yield [d for d in docs if d.input not in dropped] if dropped else docs
             continue  # (a batch staged without them is read whole)
-        pf = pl.read_parquet(path / f"paragraphs-{k}.parquet")
-        col = {c: pf[c].to_list() for c in pf.columns}
-        decisions = [KEEP if d == KEEP else d for d in map(Decision._make, zip(*(col[c] for c in STAGING_DECISION),
-                                                                                strict=True))]
-        for i, index, text, decision, lk, lr, lu, le, fp, keys in zip(
-                col["doc"], col["index"], col["text"], decisions, col["line_keep"], col["line_reason"],
-                col["line_rule"], col["line_evidence"], col["lsh_fp"], col["lsh_keys"], strict=True):
-            lines = None
-            if lk is not None:
-                lines = [KEEP if keep else Decision(False, reason, rule, evidence)
-                         for keep, reason, rule, evidence in zip(lk, lr, lu, le, strict=True)]
-            d = docs[i]
-            d.paragraphs.append(Paragraph(d.doc_id, index, text.split("\n"), decision, lines,
-                                          None if keys is None else (fp, keys)))
+        _read_paragraphs(pl.read_parquet(path / f"paragraphs-{k}.parquet"), docs)
         yield [d for d in docs if d.input not in dropped] if dropped else docs
+
+
+def _read_docs(df: pl.DataFrame) -> list[Document]:
+    """A batch's documents (without paragraphs), built from columns (a dict a row cost twice as much)."""
+    edges = [None if e[0] is None else e for e in zip(*(df[c].to_list() for c in _EDGES), strict=True)]
+    return [Document(doc_id, source, "", url=url, title=title, site=site, content_sha256=sha, encoding=enc, fmt=fmt,
+                     input=inp, unit_keys=keys, sketch=sketch, n_pairs=n_pairs, edges=e)
+            for (doc_id, source, url, title, site, sha, enc, fmt, inp, keys, sketch, n_pairs), e
+            in zip(zip(*(df[c].to_list() for c in _DOC_FIELDS), strict=True), edges, strict=True)]
+
+
+def _read_paragraphs(pf: pl.DataFrame, docs: list[Document]) -> None:
+    """A batch's paragraphs, with their decisions, appended to their documents. Built from columns:
+    the decisions that are ``KEEP`` (most) are told by polars and shared, the others built one by one."""
+    n = pf.height
+    keep_default = pf.select(pl.all_horizontal(
+        [pl.col(c).eq_missing(v) for c, v in zip(STAGING_DECISION, KEEP, strict=True)])).to_series()
+    decisions = [KEEP] * n
+    others = pf.filter(~keep_default).select(list(STAGING_DECISION))
+    for r, dec in zip(keep_default.not_().arg_true().to_list(), map(Decision._make, others.rows()), strict=True):
+        decisions[r] = dec
+    owners = [docs[i] for i in pf["doc"].to_list()]
+    lsh = [None if keys is None else (fp, keys) for fp, keys in zip(pf["lsh_fp"].to_list(), pf["lsh_keys"].to_list(),
+                                                                     strict=True)]
+    paras = [Paragraph(d.doc_id, index, text.split("\n"), decision, None, ah) for d, index, text, decision, ah
+             in zip(owners, pf["index"].to_list(), pf["text"].to_list(), decisions, lsh, strict=True)]
+    lined = pf.select(pl.arg_where(pl.col("line_keep").is_not_null())).to_series().to_list()
+    if lined:
+        cols = [pf[c].gather(lined).to_list() for c in ("line_keep", "line_reason", "line_rule", "line_evidence")]
+        for r, lk, lr, lu, le in zip(lined, *cols, strict=True):
+            paras[r].line_decisions = [KEEP if keep else Decision(False, reason, rule, evidence)
+                                       for keep, reason, rule, evidence in zip(lk, lr, lu, le, strict=True)]
+    for d, p in zip(owners, paras, strict=True):
+        d.paragraphs.append(p)
 
 
 def read_shard(path: Path) -> tuple[list[Document], ShardMeta]:
