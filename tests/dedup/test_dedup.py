@@ -23,6 +23,7 @@ from dechaff.dedup import (
     within_batch_candidates,
 )
 from dechaff.dedup.batch import DedupSession
+from dechaff.dedup.minhash import permutations
 
 P = DedupParams()
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "river", "mountain", "valley", "forest", "ocean", "desert", "island", "harbor", "bridge", "tower", "castle", "garden", "market", "school"]
@@ -56,6 +57,14 @@ def test_signatures_equal_datasketch_minhash():
         m = MinHash(num_perm=P.num_perm, seed=P.seed, scheme=P.scheme, hashfunc=lambda v: int(v))
         m.update_batch(shingle_hash32(sh.set(i)).tolist())
         assert np.array_equal(m.hashvalues.astype(np.uint32), sig[i])
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 7), (256, 12345)])
+def test_permutations_are_datasketchs(num_perm, seed):
+    a, b = permutations(DedupParams(num_perm=num_perm, seed=seed))
+    da, db = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    assert a.dtype == b.dtype == np.uint32
+    assert np.array_equal(a, da) and np.array_equal(b, db)
 
 
 def test_tokens_of_a_batch_equal_tokens_of_each_paragraph_alone():

@@ -42,10 +42,9 @@ class DedupParams:
     def signature_fields(self) -> dict:
         """What persisted signatures depend on; a change invalidates stored band keys."""
         d = asdict(self)
-        import datasketch
-
+        # "datasketch": whose permutations these are (``minhash.permutations`` draws datasketch 2.0.0's)
         return {k: d[k] for k in ("num_perm", "bands", "rows", "seed", "ngram", "short_words", "short_ngram", "scheme")} | {
-            "datasketch": datasketch.__version__, "normalize": "nfkc-casefold-digit0-punct-bytes-v2",
+            "datasketch": "2.0.0", "normalize": "nfkc-casefold-digit0-punct-bytes-v2",
             "token_hash": "pack16-top40-v5", "fingerprint": "fmix-sum-digits-v3"}
 
 
