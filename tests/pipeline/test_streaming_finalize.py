@@ -130,3 +130,39 @@ def test_the_dedup_work_done_ahead_in_the_shard_step_changes_nothing(tmp_path, m
     # those whose template line went are in the earlier a-late.txt: found by the band keys of their text now
     dup = r.filter(pl.col("duplicate_of_doc") == "site0/a-late")
     assert dup.height == 12 and set(dup["rule"]) == {"dedup.containment"}
+
+
+def test_part_writer_cuts_parts_where_adding_rows_one_by_one_would(tmp_path, monkeypatch):
+    """A part ends with the row that makes it PART_ROWS rows or PART_BYTES of text, however the rows
+    arrive (batches of columns of any size, dict rows)."""
+    from types import SimpleNamespace
+
+    from dechaff.store import OutputDir
+
+    monkeypatch.setattr(fin, "PART_ROWS", 4)
+    monkeypatch.setattr(fin, "PART_BYTES", 100)
+    sizes = [10, 60, 5, 50, 1, 1, 1, 1, 1, 200, 3, 0, 0, 99, 1, 7]
+    expected, part, n, size = [], [], 0, 0
+    for k, s in enumerate(sizes):  # the rule, row by row
+        part.append(k)
+        n, size = n + 1, size + s
+        if n >= 4 or size >= 100:
+            expected.append(part)
+            part, n, size = [], 0, 0
+    expected.append(part)
+    for cuts in ([len(sizes)], [3, 7, 16], list(range(1, 17)), [0, 9, 9, 16]):  # (where each call ends)
+        out = OutputDir(tmp_path / f"out{len(cuts)}-{cuts[0]}")
+        w = fin.PartWriter(out, "removed", SimpleNamespace(seq=1, run_id="r"))
+        start = 0
+        for end in cuts:
+            rows = [{"doc_id": f"d{k}", "paragraph_index": k, "text": "x" * sizes[k]} for k in range(start, end)]
+            if end % 2:
+                w.add_many(rows)
+            else:
+                w.add_columns({c: [r[c] for r in rows] for c in ("doc_id", "paragraph_index", "text")},
+                              [sizes[k] for k in range(start, end)], {"reason": "chrome"})
+            start = end
+        w.flush()
+        parts = [pl.read_parquet(tmp) for tmp, _final in w.renames]  # (under temporary names until the commit)
+        assert [p["paragraph_index"].to_list() for p in parts] == expected, cuts
+        assert parts[0]["line_index"].is_null().all() and parts[0]["text"].to_list()[:2] == ["x" * 10, "x" * 60]

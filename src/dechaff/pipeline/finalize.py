@@ -38,7 +38,7 @@ from dechaff.chrome.lines import emptied
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, Item
 from dechaff.dedup.batch import DedupSession
-from dechaff.model import Decision, Document
+from dechaff.model import Decision, Document, Paragraph
 from dechaff.pipeline.heap import frozen_heap
 from dechaff.pipeline.rewrite import rewrite_corpus_parts
 from dechaff.pipeline.types import RunPlan, RunSummary
@@ -121,34 +121,41 @@ class Rows:
         self.writers = {t: PartWriter(out, t, plan) for t in ("corpus", "removed")}
         self.ids: list[pl.DataFrame] = []  # (input, doc_id) of every document, a frame a batch
 
-    def batch(self, docs: list[Document], decisions: list[Decision]) -> None:
+    def batch(self, docs: list[Document], decisions: list[Decision],
+              kept_of: list[list[tuple[Paragraph, str]]] | None = None) -> None:
         """A batch's dedup decisions (one per kept paragraph) applied, every removal recorded, a corpus row
-        for every document that kept something; the doc ids of every input noted (for the ledger)."""
-        # each paragraph's kept text read once (a decision that drops it changes nothing else of it)
-        kept_of = [[(p, t) for p in d.paragraphs if (t := p.kept_text()) is not None] for d in docs]
+        for every document that kept something; the doc ids of every input noted (for the ledger).
+        ``kept_of``: each document's kept paragraphs with their texts, as handed to the dedup stage
+        (:func:`kept_paragraphs`; read again when not given)."""
+        if kept_of is None:
+            kept_of = kept_paragraphs(docs)
         owners = [p for kt in kept_of for p, _t in kt]
         for p, dec in zip(owners, decisions, strict=True):
             if not dec.keep:
                 p.decision = dec
-        summary = self.summary
+        summary, audit = self.summary, self.audit
+        cols: dict[str, list] = {c: [] for c in ("doc_id", "source", "url", "title", "text", "n_paragraphs",
+                                                 "n_removed", "kept_paragraphs", "content_sha256", "encoding")}
+        sizes: list[int] = []
         for d, kt in zip(docs, kept_of, strict=True):
             kept = [(p, t) for p, t in kt if p.decision.keep]
-            n_removed = sum(self.audit.record_paragraph(p) for p in d.paragraphs)
-            summary.documents_read += 1
+            # (a paragraph kept whole loses nothing: only the others are handed to the audit)
+            n_removed = sum(audit.record_paragraph(p) for p in d.paragraphs
+                            if not p.decision.keep or p.line_decisions is not None)
             summary.paragraphs_read += len(d.paragraphs)
             summary.paragraphs_kept += len(kept)
             if not kept:
                 summary.documents_emptied += 1
                 continue
-            summary.documents_kept += 1
             text = "\n\n".join(t for _p, t in kept)
-            self.writers["corpus"].add({
-                "doc_id": d.doc_id, "source": d.source, "url": d.url, "title": d.title,
-                "text": text, "n_paragraphs": len(d.paragraphs), "n_removed": n_removed,
-                "kept_paragraphs": [p.index for p, _t in kept], "content_sha256": d.content_sha256,
-                "encoding": d.encoding, "run_id": self.plan.run_id, "ingested_at": self.now,
-            }, len(text))
-        self.writers["removed"].add_many(self.audit.take_rows())
+            for c, v in zip(cols.values(), (d.doc_id, d.source, d.url, d.title, text, len(d.paragraphs), n_removed,
+                                            [p.index for p, _t in kept], d.content_sha256, d.encoding), strict=True):
+                c.append(v)
+            sizes.append(len(text))
+        summary.documents_read += len(docs)
+        summary.documents_kept += len(sizes)
+        self.writers["corpus"].add_columns(cols, sizes, {"run_id": self.plan.run_id, "ingested_at": self.now})
+        self.writers["removed"].add_many(audit.take_rows())
         self.ids.append(pl.DataFrame({"input": [d.input for d in docs], "doc_id": [d.doc_id for d in docs]},
                                      schema={"input": pl.String, "doc_id": pl.String}))
 
@@ -173,22 +180,24 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
     reads them again from the start) deduplicated in chunks across batches; a batch's rows written once
     its chunk is decided. Returns the index segments spilled."""
     spilled: list[str] = []  # index segments of this run written before the end (committed with the run)
-    waiting: deque[tuple[list[Document], int, int]] = deque()  # batches whose decisions are not all made yet
+    # batches whose decisions are not all made yet: (documents, first run position, kept paragraphs, those
+    # paragraphs with their texts)
+    waiting: deque[tuple[list[Document], int, int, list[list[tuple[Paragraph, str]]]]] = deque()
     sizes: list[int] = []  # kept paragraphs of every batch
 
     def write_decided() -> None:
         while waiting and waiting[0][1] + waiting[0][2] <= session.n_decided:
-            docs, start, n = waiting.popleft()
-            sink.batch(docs, session.decided(start, n))
+            docs, start, n, kept_of = waiting.popleft()
+            sink.batch(docs, session.decided(start, n), kept_of)
             session.release(start + n)
 
     for docs in marked_batches(batches(), ids, bp_state):
-        items = [Item(d.doc_id, p.index, t, p.lsh) for d in docs for p in d.paragraphs
-                 if (t := p.kept_text()) is not None]
+        kept_of = kept_paragraphs(docs)
+        items = [Item(d.doc_id, p.index, t, p.lsh) for d, kt in zip(docs, kept_of, strict=True) for p, t in kt]
         session.add(items)
         spill(session.index, sink.out, sink.plan, spilled)
         if not longest:  # (keep = "longest": a later chunk may revise any decision; rows wait for pass three)
-            waiting.append((docs, sum(sizes), len(items)))
+            waiting.append((docs, sum(sizes), len(items), kept_of))
             write_decided()
         sizes.append(len(items))
     session.finish()
@@ -199,6 +208,11 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
             sink.batch(docs, session.decided(start, n))
             start += n
     return spilled
+
+
+def kept_paragraphs(docs: list[Document]) -> list[list[tuple[Paragraph, str]]]:
+    """Each document's kept paragraphs with their texts (what the dedup stage decides)."""
+    return [[(p, t) for p in d.paragraphs if (t := p.kept_text()) is not None] for d in docs]
 
 
 def settle_pieces(plan: RunPlan, g: Gathered) -> None:
@@ -384,17 +398,30 @@ class PartWriter:
         self.renames: list[tuple[Path, Path]] = []
         self.parts: list[str] = []
 
-    def add(self, row: dict, size: int = 0) -> None:
-        for c, values in self.cols.items():
-            values.append(row.get(c))
-        self.n += 1
-        self.bytes += size
-        if self.n >= PART_ROWS or self.bytes >= PART_BYTES:
-            self.flush()
+    def add_columns(self, cols: dict[str, list], sizes: list[int], const: dict | None = None) -> None:
+        """Rows given as columns (``sizes``: each row's text length; ``const``: columns with one value for
+        every row; a column in neither is null), cut into parts as if added one by one: a part ends
+        with the row that makes it ``PART_ROWS`` rows or ``PART_BYTES`` of text."""
+        const = const or {}
+        n, start = len(sizes), 0
+        while start < n:
+            end = start
+            while end < n and self.n < PART_ROWS and self.bytes < PART_BYTES:
+                self.n += 1
+                self.bytes += sizes[end]
+                end += 1
+            for c, values in self.cols.items():
+                if c in cols:
+                    values.extend(cols[c][start:end])
+                else:
+                    values.extend([const.get(c)] * (end - start))
+            if self.n >= PART_ROWS or self.bytes >= PART_BYTES:
+                self.flush()
+            start = end
 
     def add_many(self, rows: list[dict]) -> None:
-        for row in rows:
-            self.add(row, len(row.get("text") or ""))
+        """Rows given as dicts (a column missing from a row is null there)."""
+        self.add_columns({c: [r.get(c) for r in rows] for c in self.cols}, [len(r.get("text") or "") for r in rows])
 
     def flush(self, empty: bool = False) -> None:
         """Write the rows held as a part (``empty``: also when there are none)."""
