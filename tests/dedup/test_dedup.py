@@ -543,3 +543,42 @@ def test_band_keys_computed_ahead_are_the_chunks_own_and_are_used(params, monkey
              for k, it in enumerate(with_keys)]
     three = deduplicate(stale, DedupIndex(params))
     assert three.decisions == one.decisions and signed == [1]
+
+
+@pytest.mark.parametrize("params", [P, LONGEST], ids=["earliest", "longest"])
+def test_entries_reached_again_are_taken_from_the_last_chunk(params, monkeypatch):
+    """A chunk takes what it needs of the index entries the last chunk reached (their texts, shingles,
+    fingerprints) from that chunk instead of reading and shingling them again: decided exactly as when
+    every chunk reads its entries afresh, and the taking does happen."""
+    import dechaff.dedup.candidates as candidates
+
+    rng = random.Random(11)
+    base = [para(300 + k, rng.choice([6, 9, 30, 60])) for k in range(8)]
+    docs = []
+    for d in range(30):  # every document copies (whole, trimmed or edited) a few of the same 8 paragraphs
+        ts = []
+        for _ in range(4):
+            t = rng.choice(base)
+            r = rng.random()
+            ts.append(t if r < 0.4 else t[: len(t) * 3 // 4] if r < 0.7 else t.replace("alpha", "zulu") + " more")
+        docs.append((f"d{d:02d}", [*ts, para(900 + d, 40)]))
+    items = [Item(d, i, t) for d, ts in docs for i, t in enumerate(ts)]
+    with_memo = deduplicate(items, DedupIndex(params), chunk=10)
+    read: list[int] = []  # (texts of entries shingled by the candidates' side)
+    real_tokenize = candidates.tokenize
+    monkeypatch.setattr(candidates, "tokenize", lambda texts: (read.append(len(texts)), real_tokenize(texts))[1])
+    real = candidates._old_side
+
+    def afresh(index, oe):
+        index.last_old = None
+        return real(index, oe)
+
+    monkeypatch.setattr(candidates, "_old_side", afresh)
+    fresh = deduplicate(items, DedupIndex(params), chunk=10)
+    assert fresh.decisions == with_memo.decisions and fresh.new_entries == with_memo.new_entries
+    assert fresh.pairs_checked == with_memo.pairs_checked and sum(not d.keep for d in fresh.decisions) > 30
+    afresh_reads = sum(read)
+    read.clear()
+    monkeypatch.setattr(candidates, "_old_side", real)
+    again = deduplicate(items, DedupIndex(params), chunk=10)
+    assert again.decisions == with_memo.decisions and sum(read) < afresh_reads, (sum(read), afresh_reads)

@@ -11,10 +11,13 @@ import numpy as np
 from dechaff.dedup.lsh import within_batch_candidates
 from dechaff.dedup.shingle import (
     Shingled,
+    concat,
     concat_ranges,
     cum_blocks,
+    in_sorted,
     numbers_differ,
     shingles_of,
+    take,
     tokenize,
 )
 from dechaff.dedup.store import DedupIndex
@@ -51,14 +54,14 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
     nq, ne = within_batch_candidates(keys, cap)
-    uniq_old = np.unique(oe)
-    old_meta = index.fetch(uniq_old)
-    uniq_old = np.array([e for e in uniq_old.tolist() if e in old_meta], dtype=np.int64)
-    otok = tokenize([clip(old_meta[e][2], params) for e in uniq_old.tolist()])
-    osh = shingles_of(otok, np.arange(len(uniq_old)), params)
-    known = np.isin(oe, uniq_old)
-    oq, oe = oq[known], oe[known]
-    orow = np.searchsorted(uniq_old, oe)
+    old = _old_side(index, oe)
+    uniq_old, osh, old_meta = old.ids, old.sh, old.meta
+    # (the row of each pair's entry among them, -1 for an entry not found)
+    rank = np.full(index.size, -1, dtype=np.int64)
+    rank[uniq_old] = np.arange(len(uniq_old))
+    orow = rank[oe]
+    known = orow >= 0
+    oq, oe, orow = oq[known], oe[known], orow[known]
     size_new, size_old = np.diff(sub.offsets), np.diff(osh.offsets)
     cq = np.concatenate((oq, nq))
     is_old = np.concatenate((np.ones(len(oq), bool), np.zeros(len(nq), bool)))
@@ -74,7 +77,7 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     # the same words with other numbers are not a copy, however similar
     veto = np.zeros(len(cq), dtype=bool)
     o = np.flatnonzero(is_old)
-    veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], otok.wfp[tgt[o]], otok.dh[tgt[o]])
+    veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], old.wfp[tgt[o]], old.dh[tgt[o]])
     w = np.flatnonzero(~is_old)
     veto[w] = numbers_differ(wfp[cq[w]], dh[cq[w]], wfp[tgt[w]], dh[tgt[w]])
     inter[veto] = 0
@@ -89,6 +92,52 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
                                                 inter[srt])
     coff = np.searchsorted(cq, np.arange(len(sub) + 1))
     return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta, checked)
+
+
+@dataclass(slots=True)
+class OldSide:
+    """The index entries a chunk's candidates reach (``ids``, ascending): their texts (``meta``: entry id ->
+    (doc_id, paragraph_index, text)), shingle sets, and word fingerprints and number hashes (see
+    :class:`Tokens`)."""
+
+    ids: np.ndarray
+    sh: Shingled
+    wfp: np.ndarray
+    dh: np.ndarray
+    meta: dict[int, tuple[str, int, str]]
+
+
+def _old_side(index: DedupIndex, oe: np.ndarray) -> OldSide:
+    """The entries ``oe`` names (each once), with what their verification needs. An entry the last chunk
+    reached too is taken from it (``index.last_old``) instead of being read and shingled again: the
+    earliest entries of the crowded buckets (short, common paragraphs) are reached by every chunk, and a
+    bucket keeps its earliest ``bucket_cap`` entries for good (at 10M paragraphs reading and shingling
+    them again was a quarter of the dedup pass). Entries not found are left out."""
+    params = index.params
+    seen = np.zeros(index.size, dtype=bool)  # (distinct ids by a mask: the pairs are millions, the ids fewer)
+    seen[oe] = True
+    ids = np.flatnonzero(seen)
+    last: OldSide | None = index.last_old
+    hit = in_sorted(ids, last.ids) if last is not None else np.zeros(len(ids), dtype=bool)
+    new = ids[~hit]
+    meta = index.fetch(new)
+    new = np.array([e for e in new.tolist() if e in meta], dtype=np.int64)
+    tok = tokenize([clip(meta[e][2], params) for e in new.tolist()])
+    sh = shingles_of(tok, np.arange(len(new)), params)
+    kept_ids = ids[hit]
+    if len(kept_ids):  # (the entries met before, then the new ones, put in id order)
+        assert last is not None
+        rows = np.searchsorted(last.ids, kept_ids)
+        meta.update({e: last.meta[e] for e in kept_ids.tolist()})
+        both = np.concatenate((kept_ids, new))
+        order = np.argsort(both, kind="stable")
+        sh = take(concat(take(last.sh, rows), sh), order)
+        out = OldSide(both[order], sh, np.concatenate((last.wfp[rows], tok.wfp))[order],
+                      np.concatenate((last.dh[rows], tok.dh))[order], meta)
+    else:
+        out = OldSide(new, sh, tok.wfp, tok.dh, meta)
+    index.last_old = out
+    return out
 
 
 def pair_intersections(sa: Shingled, qa: np.ndarray, sb: Shingled, qb: np.ndarray,

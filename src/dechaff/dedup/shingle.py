@@ -395,6 +395,21 @@ def take(sh: Shingled, rows: np.ndarray) -> Shingled:
     return Shingled(sh.hashes[concat_ranges(sh.offsets[rows], lengths)], offsets, sh.n_words[rows])
 
 
+def concat(a: Shingled, b: Shingled) -> Shingled:
+    """The shingle sets of ``a``, then those of ``b``."""
+    return Shingled(np.concatenate((a.hashes, b.hashes)), np.concatenate((a.offsets, b.offsets[1:] + a.offsets[-1])),
+                    np.concatenate((a.n_words, b.n_words)))
+
+
+def in_sorted(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
+    """For each of ``values``, whether it is in ``ascending`` (sorted): ``np.isin`` without sorting the
+    large side again."""
+    if not len(ascending):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
+    return ascending[at] == values
+
+
 def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenated ``arange(s, s + n)`` for every (s, n), vectorised."""
     tot = int(lengths.sum())

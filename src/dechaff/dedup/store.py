@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,9 @@ class DedupIndex:
         # segments whose band keys and fingerprints were recomputed on load (other signature settings):
         # :meth:`write_rederived` stores them, so that the next run, under the new settings, reads them
         self.rederived: list[tuple[Path, np.ndarray, np.ndarray]] = []
+        # what the last chunk's candidates reached of the index (``candidates.OldSide``): the next chunk
+        # takes from it the entries it reaches again (entries never change)
+        self.last_old: Any = None
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
