@@ -166,3 +166,21 @@ def test_part_writer_cuts_parts_where_adding_rows_one_by_one_would(tmp_path, mon
         parts = [pl.read_parquet(tmp) for tmp, _final in w.renames]  # (under temporary names until the commit)
         assert [p["paragraph_index"].to_list() for p in parts] == expected, cuts
         assert parts[0]["line_index"].is_null().all() and parts[0]["text"].to_list()[:2] == ["x" * 10, "x" * 60]
+
+
+def test_part_writer_writes_list_columns_as_given(tmp_path):
+    """List columns are built from one flat column (not a Series a row): the same values, empty and
+    null lists included."""
+    from types import SimpleNamespace
+
+    from dechaff.store import OutputDir
+    from dechaff.store.schemas import CORPUS_SCHEMA
+
+    for i, lists in enumerate(([[0, 2], [1], [3, 4, 7]], [[5], [], [1, 2]], [[5], None])):
+        w = fin.PartWriter(OutputDir(tmp_path / f"out{i}"), "corpus", SimpleNamespace(seq=1, run_id="r"))
+        rows = [{"doc_id": f"d{k}", "text": "t", "kept_paragraphs": v, "n_paragraphs": 9} for k, v in enumerate(lists)]
+        w.add_many(rows)
+        w.flush()
+        got = pl.read_parquet(w.renames[0][0])
+        assert got.equals(pl.DataFrame(rows, schema=CORPUS_SCHEMA, strict=False)), lists
+        assert got["kept_paragraphs"].to_list() == lists

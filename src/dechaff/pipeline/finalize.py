@@ -430,11 +430,25 @@ class PartWriter:
         k = len(self.parts)
         name = f"part-{self.seq:06d}-{self.rid}.parquet" if k == 0 else f"part-{self.seq:06d}-{self.rid}-{k:04d}.parquet"
         final = self.out.table_dir(self.table) / name
-        df = pl.DataFrame(self.cols, schema=self.schema, strict=False)
+        df = pl.DataFrame({c: v for c, v in self.cols.items() if not isinstance(self.schema[c], pl.List)},
+                          schema={c: t for c, t in self.schema.items() if not isinstance(t, pl.List)}, strict=False)
+        df = df.with_columns(_list_series(c, self.cols[c], t) for c, t in self.schema.items()
+                             if isinstance(t, pl.List)).select(list(self.schema))
         self.renames.append((write_parquet_tmp(df, final), final))
         self.parts.append(f"{self.table}/{final.name}")
         self.cols = {c: [] for c in self.schema}
         self.n, self.bytes = 0, 0
+
+
+def _list_series(name: str, values: list[list | None], dtype: pl.List) -> pl.Series:
+    """A list column from Python lists: their items as one flat column, grouped back by row (polars builds
+    a Series for each list it is handed: 4 us a row). Rows that are null or empty take the slow way."""
+    lengths = np.fromiter((-1 if v is None else len(v) for v in values), dtype=np.int64, count=len(values))
+    if not len(values) or int(lengths.min()) < 1:
+        return pl.Series(name, values, dtype=dtype)
+    flat = pl.Series("v", [x for v in values for x in v], dtype=dtype.inner)
+    rows = pl.Series("r", np.repeat(np.arange(len(values)), lengths))
+    return pl.DataFrame([rows, flat]).group_by("r", maintain_order=True).agg("v")["v"].rename(name)
 
 
 def write_tables(out: OutputDir, m: Manifest, plan: RunPlan, writers: dict[str, PartWriter],
