@@ -350,6 +350,43 @@ def test_what_the_shard_step_computes_ahead_is_what_the_counting_pass_computes()
     assert [[p.decision for p in d.paragraphs] for d in plain] == [[p.decision for p in d.paragraphs] for d in ahead]
 
 
+def test_sketches_from_the_dedup_stages_tokens_are_those_of_the_documents_texts():
+    """The shard step tokenizes the kept paragraphs once, for the dedup keys and the documents' sketches:
+    the same sketches (and keys, profiles) as tokenizing each document's text, with numbers, dates,
+    other scripts, line decisions, and documents left with nothing."""
+    import copy
+
+    from dechaff.boilerplate import observe_ahead
+    from dechaff.chrome import apply_chrome
+    from dechaff.dedup import lsh_ahead
+    from dechaff.dedup.types import DedupParams
+    from dechaff.model import KEEP, Decision
+    from dechaff.pipeline.shard import work_ahead
+
+    texts = [article(i, tail=[BIO, FOOTER][2 - i % 3:]) + "\n\nShare this:" for i in range(6)]
+    texts += ["Prices rose 12% to 3,400 on 9 January 2005.\nA second line of 7 words here.\n\nFollow us on Twitter",
+              "東京の天気は晴れです。明日も晴れるでしょう。\n\nÜber die Straße, naïve café – «quoted» text.",
+              "Share this:", "", "One.\n\n\n\nTwo words"]
+    docs = _docs(texts)
+    for d in docs:
+        d.paragraphs = apply_chrome(d)
+    two = docs[6].paragraphs[0]  # (a line of a kept paragraph removed: its units are its kept lines)
+    assert len(two.lines) == 2 and two.decision.keep
+    two.line_decisions = [KEEP, Decision.drop("chrome", "test.line")]
+    assert any(not any(p.kept for p in d.paragraphs) for d in docs)
+    once = copy.deepcopy(docs)
+    work_ahead(once, Config())
+    twice = copy.deepcopy(docs)
+    observe_ahead(twice)
+    kept = [p for d in twice for p in d.paragraphs if p.kept_text() is not None]
+    for p, lsh in zip(kept, lsh_ahead([p.kept_text() for p in kept], DedupParams()), strict=True):
+        p.lsh = lsh
+    assert sum(1 for d in once if d.n_pairs) >= 8
+    for a, b in zip(once, twice, strict=True):
+        assert (a.unit_keys, a.sketch, a.n_pairs, a.edges) == (b.unit_keys, b.sketch, b.n_pairs, b.edges), a.doc_id
+        assert [p.lsh for p in a.paragraphs] == [p.lsh for p in b.paragraphs]
+
+
 def test_sketch_jaccard_is_the_share_of_the_smallest_union_values_both_sketches_hold():
     from dechaff.boilerplate.profile import SKETCH, sketch_jaccard
 

@@ -116,10 +116,16 @@ def sketches(texts: Sequence[str], block_words: int = 1 << 20) -> list[tuple[np.
 
 
 def _sketch_block(texts: Sequence[str]) -> list[tuple[np.ndarray, int]]:
-    n = len(texts)
     tok = tokenize(texts)
-    pid = np.repeat(np.arange(n, dtype=np.int64), tok.n_words)
-    g, gp = grams(tok.hashes, pid, 2)
+    return sketches_of_tokens(tok.hashes, tok.n_words)
+
+
+def sketches_of_tokens(hashes: np.ndarray, n_words: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """:func:`sketches` of texts already tokenized: text ``i`` has the ``n_words[i]`` token hashes
+    (``Tokens.hashes``) after those of text ``i - 1``."""
+    n = len(n_words)
+    pid = np.repeat(np.arange(n, dtype=np.int64), n_words)
+    g, gp = grams(hashes, pid, 2)
     h = (g >> np.uint64(32)).astype(np.uint32)
     n_pairs = np.bincount(gp, minlength=n)
     # a text's SKETCH smallest hashes are almost surely below 8 * SKETCH / n_pairs of the range
@@ -209,17 +215,27 @@ def units_of(doc: Document) -> list[_Unit]:
     return _units(where, keys, texts)[0]
 
 
-def observe_ahead(docs: Sequence[Document]) -> None:
+def observe_ahead(docs: Sequence[Document], tokens: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Store with each document what the boilerplate stage's counting pass needs of it (the keys of its
     units, the sketch of its word pairs, the packed edges of its profile), so that the shard step, which
     runs in parallel, does that work instead of the serial finalize, whose counting pass then reads no
-    paragraph. Call when the document's chrome decisions are final."""
+    paragraph. Call when the document's chrome decisions are final. ``tokens``: the token hashes of the
+    documents' kept paragraphs, in order, and each kept paragraph's number of tokens (``Tokens.hashes``
+    and ``Tokens.n_words`` of them, which the dedup stage's work ahead computes anyway): a document's
+    sketch is taken from them instead of tokenizing its text again."""
     if not docs:
         return
     prepared = [_unit_texts(d) for d in docs]
     keys = text_keys_many([(d.site, t[0]) for d, t in zip(docs, prepared, strict=True)])
-    for d, (texts, where, _p), (sk, n), d_keys in zip(docs, prepared, sketches(["\n".join(t[2]) for t in prepared]),
-                                                      keys, strict=True):
+    if tokens is None:
+        sketched = sketches(["\n".join(t[2]) for t in prepared])
+    else:  # (a document's tokens are its paragraphs' tokens, one after the other)
+        per_doc = np.fromiter((len(t[2]) for t in prepared), dtype=np.int64, count=len(prepared))
+        if int(per_doc.sum()) != len(tokens[1]):
+            raise ValueError("tokens of another number of kept paragraphs than the documents have")
+        ends = np.cumsum(np.concatenate(([0], tokens[1])))[np.cumsum(per_doc)]
+        sketched = sketches_of_tokens(tokens[0], np.diff(np.concatenate(([0], ends))))
+    for d, (texts, where, _p), (sk, n), d_keys in zip(docs, prepared, sketched, keys, strict=True):
         d.unit_keys = d_keys
         units, lines = _units(where, d.unit_keys, texts)
         d.edges = Profile.pack(lines, sorted({u.key for u in units if u.short and u.key}))

@@ -203,18 +203,25 @@ def lsh_ahead(texts: Sequence[str], params: DedupParams) -> list[tuple[int, byte
     the shard step, which runs in parallel): ``(fingerprint, band keys as little-endian bytes)`` of every
     text with enough words to be an index entry, else None. The same work as the dedup chunk's (the same
     functions on the same clipped text), so the chunk can take it instead of doing it."""
+    return lsh_ahead_tokens(texts, params)[0]
+
+
+def lsh_ahead_tokens(texts: Sequence[str], params: DedupParams
+                     ) -> tuple[list[tuple[int, bytes] | None], tuple[np.ndarray, np.ndarray] | None]:
+    """:func:`lsh_ahead`, and the token hashes and word counts of the texts (``Tokens.hashes``,
+    ``Tokens.n_words``) for other uses of the same words; None for them when a text was clipped (its
+    tokens are not all of its words)."""
     out: list[tuple[int, bytes] | None] = [None] * len(texts)
-    if not texts:
-        return out
     tok = tokenize([clip(t, params) for t in texts])
+    words = None if any(len(t) > params.max_chars for t in texts) else (tok.hashes, tok.n_words)
     elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
     if not len(elig):
-        return out
+        return out, words
     fps = fingerprints(tok)[elig].tolist()
     keys = keys_of(tok, elig, params).astype("<u4")
     for r, k in enumerate(elig.tolist()):
         out[k] = (fps[r], keys[r].tobytes())
-    return out
+    return out, words
 
 
 def _rep_keys(items: Sequence[Item], rows: np.ndarray, fps: np.ndarray, sub: Shingled,

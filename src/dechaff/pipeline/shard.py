@@ -15,7 +15,7 @@ from pathlib import Path
 from dechaff.boilerplate import observe_ahead
 from dechaff.chrome import ChromeParams, PatternSet, apply_chrome, as_pattern_set, load_patterns
 from dechaff.config import Config
-from dechaff.dedup import lsh_ahead
+from dechaff.dedup.batch import lsh_ahead_tokens
 from dechaff.html import HtmlParams, extract_blocks
 from dechaff.model import Document
 from dechaff.pipeline.heap import frozen_heap
@@ -57,11 +57,13 @@ class Cleaner:
 def work_ahead(docs: list[Document], config: Config) -> None:
     """What the finalize step would do per document, done here, where it runs in parallel: the boilerplate
     keys, sketch and profile of each document, the dedup fingerprint and band keys of each kept
-    paragraph (staged with them; the finalize step checks they still fit the text)."""
-    observe_ahead(docs)
+    paragraph (staged with them; the finalize step checks they still fit the text). The kept paragraphs
+    are tokenized once for both."""
     kept = [(p, t) for d in docs for p in d.paragraphs if (t := p.kept_text()) is not None]
-    for (p, _t), lsh in zip(kept, lsh_ahead([t for _p, t in kept], config.dedup), strict=True):
+    ahead, tokens = lsh_ahead_tokens([t for _p, t in kept], config.dedup)
+    for (p, _t), lsh in zip(kept, ahead, strict=True):
         p.lsh = lsh
+    observe_ahead(docs, tokens)
 
 
 def read_and_clean(item: RawInput, sha: str, config: Config, cleaner: Cleaner,
