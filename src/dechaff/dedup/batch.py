@@ -13,7 +13,7 @@ from dechaff.dedup.align import align_copies
 from dechaff.dedup.candidates import Candidates, find_candidates
 from dechaff.dedup.minhash import band_keys, keys_of, signatures
 from dechaff.dedup.resolve import Resolver
-from dechaff.dedup.shingle import Shingled, fingerprints, in_sorted, shingles_of, take, tokenize
+from dechaff.dedup.shingle import Shingled, find_sorted, fingerprints, shingles_of, take, tokenize
 from dechaff.dedup.store import DedupIndex
 from dechaff.dedup.types import U64, DedupOutcome, DedupParams, Item, clip
 from dechaff.model import DUPLICATE_DOCUMENT, KEEP, Decision
@@ -171,7 +171,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     # exact copies of replaced entries stand for what replaced them
     finals = {int(e): index.final(int(e)) for e in np.unique(old_exact[old_exact >= 0])}
     want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)
-    cand.old_meta.update(index.fetch(want[~in_sorted(want, cand.old_ids)]))
+    cand.old_meta.update(index.fetch(want[~find_sorted(want, cand.old_ids)[1]]))
     res = Resolver(items, elig, group, reps, srow, sub, cand, params, index)
     res.old_copiers = index.copiers(_matchable(cand, res.own_l, want))
     res.run(old_exact, finals, decisions)

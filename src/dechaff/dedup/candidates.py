@@ -14,7 +14,7 @@ from dechaff.dedup.shingle import (
     concat,
     concat_ranges,
     cum_blocks,
-    in_sorted,
+    find_sorted,
     numbers_differ,
     shingles_of,
     take,
@@ -117,8 +117,8 @@ def _old_side(index: DedupIndex, oe: np.ndarray) -> OldSide:
     seen = np.zeros(index.size, dtype=bool)  # (distinct ids by a mask: the pairs are millions, the ids fewer)
     seen[oe] = True
     ids = np.flatnonzero(seen)
-    last: OldSide | None = index.last_old
-    hit = in_sorted(ids, last.ids) if last is not None else np.zeros(len(ids), dtype=bool)
+    last = index.last_old
+    at, hit = find_sorted(ids, last.ids if last is not None else ids[:0])
     new = ids[~hit]
     meta = index.fetch(new)
     new = np.array([e for e in new.tolist() if e in meta], dtype=np.int64)
@@ -126,8 +126,8 @@ def _old_side(index: DedupIndex, oe: np.ndarray) -> OldSide:
     sh = shingles_of(tok, np.arange(len(new)), params)
     kept_ids = ids[hit]
     if len(kept_ids):  # (the entries met before, then the new ones, put in id order)
-        assert last is not None
-        rows = np.searchsorted(last.ids, kept_ids)
+        assert last is not None  # (nothing is found in an empty list)
+        rows = at[hit]
         meta.update({e: last.meta[e] for e in kept_ids.tolist()})
         both = np.concatenate((kept_ids, new))
         order = np.argsort(both, kind="stable")

@@ -401,13 +401,14 @@ def concat(a: Shingled, b: Shingled) -> Shingled:
                     np.concatenate((a.n_words, b.n_words)))
 
 
-def in_sorted(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
-    """For each of ``values``, whether it is in ``ascending`` (sorted): ``np.isin`` without sorting the
-    large side again."""
+def find_sorted(values: np.ndarray, ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``values`` is in ``ascending`` (sorted; the first of equal values), and whether it is
+    there at all (where it is not, the position means nothing): ``np.isin`` without sorting the large side
+    again."""
     if not len(ascending):
-        return np.zeros(len(values), dtype=bool)
+        return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
     at = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
-    return ascending[at] == values
+    return at, ascending[at] == values
 
 
 def concat_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dechaff.dedup.lsh import BandIndex
 from dechaff.dedup.minhash import keys_of
-from dechaff.dedup.shingle import fingerprints, tokenize
+from dechaff.dedup.shingle import find_sorted, fingerprints, tokenize
 from dechaff.dedup.types import U64, DedupParams, clip
 from dechaff.store.atomic import STATE_SUFFIX
+
+if TYPE_CHECKING:
+    from dechaff.dedup.candidates import OldSide
 
 
 # ------------------------------------------------------------------------------------ persistent index
@@ -49,7 +52,7 @@ class DedupIndex:
         self.rederived: list[tuple[Path, np.ndarray, np.ndarray]] = []
         # what the last chunk's candidates reached of the index (``candidates.OldSide``): the next chunk
         # takes from it the entries it reaches again (entries never change)
-        self.last_old: Any = None
+        self.last_old: OldSide | None = None
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
@@ -166,9 +169,7 @@ class DedupIndex:
 
     def exact(self, fps: np.ndarray) -> np.ndarray:
         """For each fingerprint, the earliest entry with the same normalised text, or -1."""
-        pos = np.searchsorted(self._fp, fps)
-        found = pos < len(self._fp)
-        found[found] = self._fp[pos[found]] == fps[found]
+        pos, found = find_sorted(fps, self._fp)
         out = np.full(len(fps), -1, dtype=np.int64)
         out[found] = self._fp_id[pos[found]]
         return out

@@ -38,6 +38,7 @@ from dechaff.chrome.lines import emptied
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, Item
 from dechaff.dedup.batch import DedupSession
+from dechaff.dedup.shingle import find_sorted
 from dechaff.model import Decision, Document, Paragraph
 from dechaff.pipeline.heap import frozen_heap
 from dechaff.pipeline.rewrite import rewrite_corpus_parts
@@ -298,8 +299,7 @@ class DocIds:
     def assign(self, batch: int, docs: list[Document]) -> None:
         arr = _id_hashes(pl.Series([d.doc_id for d in docs], dtype=pl.String))
         # the corpus's ids looked up for the whole batch at once (the run's change as the batch goes)
-        pos = np.minimum(np.searchsorted(self.old, arr), max(len(self.old) - 1, 0))
-        in_old = (self.old[pos] == arr).tolist() if len(self.old) else [False] * len(arr)
+        in_old = find_sorted(arr, self.old)[1].tolist()
         for i, (d, h) in enumerate(zip(docs, arr.tolist(), strict=True)):
             if h in self.run or in_old[i]:
                 base = f"{d.doc_id}~{d.content_sha256[:8]}"
