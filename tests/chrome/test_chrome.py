@@ -614,6 +614,58 @@ def test_a_sentence_three_short_lines_below_the_article_is_not_part_of_its_stret
     assert set(article) <= set(kept) and pitch not in kept
 
 
+ARTICLE = [PROSE.replace("Tuesday", d).replace("budget", b)
+           for d in ("Monday", "Tuesday", "Friday") for b in ("budget", "plan", "levy", "tax")]
+TEASERS = [("Sport", "Harbour swimmers break the club record",
+            "The relay team swam the length of the harbour faster than any club team has done since the "
+            "race was first held, and the coach says they can go…"),
+           ("Weather", "Storm closes the coast road for a day",
+            "Drivers were sent inland on Wednesday as waves broke over the sea wall, and the council said the "
+            "road would stay shut until the engineers had..."),
+           ("Schools", "New head teacher for the primary school",
+            "The governors chose a teacher from the county town, who says her first task will be to win the "
+            "trust of the parents and to ...")]
+
+
+def test_teasers_after_the_article_go_however_much_they_read_like_prose():
+    tail = ["Most read on Town Times"] + [x for kicker, title, first in TEASERS for x in (kicker, title, first)]
+    kept = clean_text("\n".join([*MENU, "Budget approved", *ARTICLE, *tail, "Privacy", "Terms", *MENU])).split("\n")
+    assert set(ARTICLE) <= set(kept)
+    assert not {first for _k, _t, first in TEASERS} & set(kept)
+    lines = [*MENU, "Budget approved", *ARTICLE, *tail]
+    why = {ln: d for ln, d in zip(lines, classify_lines(lines), strict=True)}
+    assert {why[first].rule for _k, _t, first in TEASERS} == {"context.teaser"}
+    assert "one of 3 teasers" in why[TEASERS[0][2]].evidence
+    # the same items closed by "read more" links instead of an ellipsis, in German
+    de = ["Der Gemeinderat hat am Dienstag nach einer langen Debatte den neuen Haushalt beschlossen, und "
+          f"die Schulen bekommen in diesem Jahr mehr Geld für {w} als im letzten Jahr." for w in
+          ("Bücher", "Lehrer", "Busse", "Dächer", "Computer", "Sport", "Musik", "Kunst")]
+    items = ["Die Schwimmer aus dem Hafen haben den Rekord des Vereins gebrochen, und der Trainer ist sich "
+             f"sicher, dass sie im {m} noch schneller sein werden." for m in ("Mai", "Juni", "Juli")]
+    page = ["Startseite", "Haushalt beschlossen", *de, "Die meistgelesenen Artikel"]
+    for i, item in enumerate(items):
+        page += ["Sport", f"Rekord im Hafen, Teil {i + 1}", item, "mehr..."]
+    kept = clean_text("\n".join([*page, "Impressum", "Datenschutz"])).split("\n")
+    assert set(de) <= set(kept) and not set(items) & set(kept)
+
+
+def test_a_listing_of_excerpts_keeps_them_and_an_article_goes_on_after_a_box_of_teasers():
+    # every item cut short, none outweighed by running text: the page is the listing
+    page = [*MENU, "Latest stories"] + [x for _k, title, first in TEASERS for x in (title, first, "Read more")]
+    kept = clean_text("\n".join([*page, "Privacy", "Terms"])).split("\n")
+    assert {first for _k, _t, first in TEASERS} <= set(kept)
+    # two teasers inside the article: they go, the article's text after them stays
+    box = ["Read also"] + [x for _k, title, first in TEASERS[:2] for x in (title, first, "Read more")]
+    page = [*MENU, "Budget approved", *ARTICLE[:6], *box, *ARTICLE[6:], "Privacy", "Terms"]
+    kept = clean_text("\n".join(page)).split("\n")
+    assert set(ARTICLE) <= set(kept)
+    assert not {first for _k, _t, first in TEASERS[:2]} & set(kept)
+    # an article's own paragraph that trails off is not a teaser, nor are two that follow each other
+    trailing = [PROSE.replace("Tuesday", "Sunday") + " And yet...", PROSE.replace("budget", "fund") + " Or so…"]
+    kept = clean_text("\n".join([*MENU, "Budget approved", *ARTICLE, *trailing, "Privacy"])).split("\n")
+    assert set(ARTICLE) | set(trailing) <= set(kept)
+
+
 def test_a_comment_count_in_the_byline_does_not_swallow_the_article_that_follows():
     article = [PROSE.replace("Tuesday", d).replace("budget", b)
                for d in ("Monday", "Tuesday", "Friday") for b in ("budget", "plan", "levy", "tax", "fee")]

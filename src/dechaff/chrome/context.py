@@ -11,7 +11,7 @@ from dechaff.chrome.features import TERMINAL, words_of
 from dechaff.chrome.heuristics import line_class
 from dechaff.chrome.params import ChromeParams
 from dechaff.model import CHROME, Decision
-from dechaff.rules import CONTEXT_ISOLATED
+from dechaff.rules import CONTEXT_ISOLATED, CONTEXT_TEASER
 
 
 def _far_from_main(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: ChromeParams) -> None:
@@ -32,6 +32,60 @@ def _far_from_main(lines: Sequence[str], idx: list[int], cls: dict[int, str], p:
         if sz < p.main_share * main:
             for k in st:
                 cls[idx[k]] = "short"
+
+
+# an excerpt cut short ("...", "…", "[…]") and the link after a teaser's standfirst, in the languages
+# of the pattern file
+_TRUNCATED = re.compile(r"(\.\.\.|…)\s*[\])]?\s*$")
+_READ_MORE = re.compile(
+    r"^\W*(read more|more|continue reading|keep reading|full story|weiterlesen|mehr|mehr lesen|"
+    r"lire (la )?suite|lire plus|en savoir plus|leer más|seguir leyendo|ver más|leia mais|continuar lendo|"
+    r"saiba mais|continua a leggere|leggi (tutto|di più)|lees meer|читать (далее|дальше)|подробнее)"
+    r"(\s*(\.\.\.|…|»|›|→|>+))?\W*$", re.IGNORECASE)
+
+
+def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: ChromeParams) -> dict[int, str]:
+    """Teasers after running text: another story's standfirst (one or two lines of prose with no prose
+    right before or after them, cut short or followed by a "read more" link) is related content, however
+    much it reads like prose. Where at least ``teaser_items`` of them follow the running text (which
+    outweighs the largest ``teaser_main_ratio`` times: else the page is a listing of excerpts), the
+    prose lines from the first to the last are classed bad, and the context pass sends the titles around
+    them too (also from inside the article: a "read also" box); unless a longer run of prose sits among
+    them (the article went on). Returns the evidence of each standfirst (by line)."""
+    n = len(idx)
+    good = [cls[i] == "good" for i in idx]
+
+    def cut_short(k: int) -> bool:
+        nxt = lines[idx[k + 1]] if k + 1 < n else ""
+        return _TRUNCATED.search(lines[idx[k]]) is not None or _READ_MORE.match(nxt) is not None
+
+    items: list[tuple[int, int]] = []  # (first, last) positions in idx
+    for k in range(n):
+        if not good[k] or (k + 1 < n and good[k + 1]) or not cut_short(k):
+            continue
+        first = k - 1 if k and good[k - 1] else k
+        if (first and good[first - 1]) or any(len(lines[idx[j]]) > p.teaser_max_chars for j in range(first, k + 1)):
+            continue  # the end of a longer run of prose, or a long paragraph
+        items.append((first, k))
+    if len(items) < p.teaser_items:
+        return {}
+    start, end = items[0][0], items[-1][1]
+    before = sum(len(lines[idx[k]]) for k in range(start) if good[k])
+    largest = max(sum(len(lines[idx[j]]) for j in range(a, b + 1)) for a, b in items)
+    if before < p.teaser_main_ratio * largest:
+        return {}  # the page's text is excerpts: a listing, an archive
+    run = 0
+    for k in range(start, end + 1):
+        run = run + 1 if good[k] else 0
+        if run > 2:
+            return {}
+    why = f"one of {len(items)} teasers after {before} characters of running text"
+    found: dict[int, str] = {}
+    for k in range(start, end + 1):
+        if good[k]:
+            cls[idx[k]] = "bad"
+            found[idx[k]] = why
+    return found
 
 
 _CONTINUES = re.compile(r"^[\"'“‘(]?[a-z]")
@@ -128,9 +182,12 @@ def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool
         return  # no running text to anchor on: leave the page alone
     _code_runs(lines, idx, cls, out, p)
     _far_from_main(lines, idx, cls, p)
+    teasers = _teasers(lines, idx, cls, p)
     _item_runs(lines, idx, cls, out, p)  # after: a listing's items do not make its prose look far away
     for i, final in zip(idx, _resolve(lines, idx, cls, p), strict=True):
-        if final == "bad" and out[i].keep:
+        if final == "bad" and out[i].keep and i in teasers:
+            out[i] = Decision.drop(CHROME, CONTEXT_TEASER, teasers[i])
+        elif final == "bad" and out[i].keep:
             out[i] = Decision.drop(CHROME, CONTEXT_ISOLATED,
                                    f"{cls[i]} line away from running text (jusText-style context)")
 

@@ -22,6 +22,9 @@ class ChromeParams:
     context_min_lines: int = 8  # a page with fewer lines of text gets no context pass
     main_gap: int = 2  # lines between two good lines that still belong to one stretch of text
     main_share: float = 0.1  # a stretch with less than this share of the main stretch's text is a teaser or footer
+    teaser_items: int = 2  # this many teasers (a standfirst cut short or before "read more") after the text...
+    teaser_max_chars: int = 400  # ...of at most two lines this long each: the related content from the first on...
+    teaser_main_ratio: float = 3.0  # ...when the main text is this many times the largest of them (else: a listing)
     wrap_min_chars: int = 40  # a hard-wrapped line runs close to the wrap width; list items are shorter
     item_run: int = 6  # a listing has at least this many item lines in a row...
     item_min_words: int = 3  # ...of headline length (menus are 1-3 words)
