@@ -158,6 +158,7 @@ _PATTERNS = {
     "nav.related": "a 'Related posts'-like heading (in HTML it takes its section along)",
     "nav.author": "an 'About the author' heading (in HTML it takes the bio under it along)",
     "nav.byline": "publication dates, reading times, 'Written by'", "nav.feedback": "'Was this helpful?', 'Report an error'",
+    "browser.notice": "'Your browser does not support the video tag', 'Please enable JavaScript'",
 }
 for _name, _desc in _PATTERNS.items():
     _rule(f"pattern.{_name}", CHROME, f"pattern file: {_desc}", *(("comment",) if _name.startswith("comments.")

@@ -237,6 +237,13 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Use the form on the right to contact us.", "pattern.form.field"),
     ("Shop this post", "pattern.shop.cta"),
     ("Flat Rate | Free Shipping", "feature.chrome-parts"),
+    ("Your browser does not support the audio element.", "pattern.browser.notice"),
+    ("Sorry, your browser doesn't support embedded videos.", "pattern.browser.notice"),
+    ("You need to enable JavaScript to run this app.", "pattern.browser.notice"),
+    ("JavaScript is disabled in your browser.", "pattern.browser.notice"),
+    ("You are using an outdated browser. Please upgrade it to view this site.", "pattern.browser.notice"),
+    ("Bitte aktivieren Sie JavaScript, um dieses Formular zu nutzen.", "pattern.browser.notice"),
+    ("Votre navigateur ne supporte pas la vidéo.", "pattern.browser.notice"),
 ])
 def test_chrome_lines(line, rule):
     d = classify_line(line)
@@ -336,6 +343,9 @@ def test_chrome_lines(line, rule):
     "Get the free guide now, she said.",
     "Donate blood if you can, the hospital asked.",
     "How was this issue settled? By a vote.",
+    "JavaScript is a scripting language for web pages.",
+    "Your browser keeps a history of the pages you visited, which the extension reads.",
+    "Learn JavaScript",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
