@@ -244,6 +244,18 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("You are using an outdated browser. Please upgrade it to view this site.", "pattern.browser.notice"),
     ("Bitte aktivieren Sie JavaScript, um dieses Formular zu nutzen.", "pattern.browser.notice"),
     ("Votre navigateur ne supporte pas la vidéo.", "pattern.browser.notice"),
+    ("You should upgrade or use an alternative browser.", "pattern.browser.notice"),
+    ("Strictly Necessary Cookies", "pattern.cookie.banner"),
+    ("Always Active", "pattern.cookie.banner"),
+    ("Performance cookies are used to understand how visitors use the site.", "pattern.cookie.banner"),
+    ("We and our partners process data to provide:", "pattern.cookie.banner"),
+    ("Store and/or access information on a device 91 partners can use this purpose", "pattern.cookie.banner"),
+    ("Datenschutz & Cookies: Diese Website verwendet Cookies. Wenn du die Website weiterhin nutzt, stimmst du "
+     "der Verwendung von Cookies zu.", "pattern.cookie.banner"),
+    ("Oops! Something went wrong while submitting the form.", "pattern.form.field"),
+    ("Thank you for subscribing to our weekly newsletter!", "pattern.form.field"),
+    ("Please enter a valid email address.", "pattern.form.field"),
+    ("Klick, um über Twitter zu teilen (Wird in neuem Fenster geöffnet)", "pattern.share.prompt"),
 ])
 def test_chrome_lines(line, rule):
     d = classify_line(line)
@@ -346,6 +358,10 @@ def test_chrome_lines(line, rule):
     "JavaScript is a scripting language for web pages.",
     "Your browser keeps a history of the pages you visited, which the extension reads.",
     "Learn JavaScript",
+    "Marketing cookies are a way for companies to follow users across sites, the regulator said.",
+    "Develop and improve services that customers love, the founder told the staff.",
+    "Thank you for coming, she said, and the hall emptied.",
+    "Marketing",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
