@@ -675,6 +675,21 @@ def test_teasers_after_the_article_go_however_much_they_read_like_prose():
     assert set(de) <= set(kept) and not set(items) & set(kept)
 
 
+def test_teasers_under_a_related_heading_go_without_an_ellipsis_but_an_inline_related_link_is_no_heading():
+    whole = [first.rstrip(".…") + "." for _k, _t, first in TEASERS]  # (not cut short)
+    page = [*MENU, "Budget approved", *ARTICLE, "More from Town Times"]
+    for (_k, title, _f), first in zip(TEASERS, whole, strict=True):
+        page += [title, first]
+    kept = clean_text("\n".join([*page, "Privacy", "Terms"])).split("\n")
+    assert set(ARTICLE) <= set(kept) and not set(whole) & set(kept)
+    # "Related: <a title>" inside the article, then the article's own sections (a heading, a paragraph)
+    page = [*MENU, "Budget approved", *ARTICLE[:6], "Related: Harbour swimmers break the club record"]
+    for (_k, title, _f), first in zip(TEASERS, whole, strict=True):
+        page += [title, first]
+    kept = clean_text("\n".join([*page, "Privacy", "Terms"])).split("\n")
+    assert set(ARTICLE[:6]) | set(whole) <= set(kept)
+
+
 def test_a_listing_of_excerpts_keeps_them_and_an_article_goes_on_after_a_box_of_teasers():
     # every item cut short, none outweighed by running text: the page is the listing
     page = [*MENU, "Latest stories"] + [x for _k, title, first in TEASERS for x in (title, first, "Read more")]

@@ -11,7 +11,7 @@ from dechaff.chrome.features import TERMINAL, words_of
 from dechaff.chrome.heuristics import line_class
 from dechaff.chrome.params import ChromeParams
 from dechaff.model import CHROME, Decision
-from dechaff.rules import CONTEXT_ISOLATED, CONTEXT_TEASER
+from dechaff.rules import CONTEXT_ISOLATED, CONTEXT_TEASER, PATTERN_NAV_RELATED
 
 
 def _far_from_main(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: ChromeParams) -> None:
@@ -44,10 +44,11 @@ _READ_MORE = re.compile(
     r"(\s*(\.\.\.|…|»|›|→|>+))?\W*$", re.IGNORECASE)
 
 
-def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: ChromeParams) -> dict[int, str]:
+def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: list[Decision],
+             p: ChromeParams) -> dict[int, str]:
     """Teasers after running text: another story's standfirst (one or two lines of prose with no prose
-    right before or after them, cut short or followed by a "read more" link) is related content, however
-    much it reads like prose. Where at least ``teaser_items`` of them follow the running text (which
+    right before or after them, cut short or followed by a "read more" link, or under a "related
+    stories" heading of the pattern file) is related content, however much it reads like prose. Where at least ``teaser_items`` of them follow the running text (which
     outweighs the largest ``teaser_main_ratio`` times: else the page is a listing of excerpts), the
     prose lines from the first to the last are classed bad, and the context pass sends the titles around
     them too (also from inside the article: a "read also" box); unless a longer run of prose sits among
@@ -60,13 +61,18 @@ def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: Chrom
         return _TRUNCATED.search(lines[idx[k]]) is not None or _READ_MORE.match(nxt) is not None
 
     items: list[tuple[int, int]] = []  # (first, last) positions in idx
+    related = False  # under a "related stories" heading, with no running text since
     for k in range(n):
-        if not good[k] or (k + 1 < n and good[k + 1]) or not cut_short(k):
+        if out[idx[k]].rule == PATTERN_NAV_RELATED and ":" not in lines[idx[k]].rstrip()[:-1]:
+            related = True  # (a heading; "Related: <title>" is a link inside the article)
+        if not good[k] or (k + 1 < n and good[k + 1]):
             continue
         first = k - 1 if k and good[k - 1] else k
         if (first and good[first - 1]) or any(len(lines[idx[j]]) > p.teaser_max_chars for j in range(first, k + 1)):
+            related = False
             continue  # the end of a longer run of prose, or a long paragraph
-        items.append((first, k))
+        if related or cut_short(k):
+            items.append((first, k))
     if len(items) < p.teaser_items:
         return {}
     start, end = items[0][0], items[-1][1]
@@ -182,7 +188,7 @@ def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool
         return  # no running text to anchor on: leave the page alone
     _code_runs(lines, idx, cls, out, p)
     _far_from_main(lines, idx, cls, p)
-    teasers = _teasers(lines, idx, cls, p)
+    teasers = _teasers(lines, idx, cls, out, p)
     _item_runs(lines, idx, cls, out, p)  # after: a listing's items do not make its prose look far away
     for i, final in zip(idx, _resolve(lines, idx, cls, p), strict=True):
         if final == "bad" and out[i].keep and i in teasers:
