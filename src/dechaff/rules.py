@@ -122,7 +122,7 @@ FEATURE_REPEATED = _rule("feature.repeated", CHROME, "a line the page already sh
 FEATURE_AUTHOR_BIO = _rule("feature.author-bio", CHROME, "an author box after the body of the text")
 CONTEXT_ISOLATED = _rule("context.isolated", CHROME, "a short line away from running text (jusText-style)", "weak")
 CONTEXT_TEASER = _rule("context.teaser", CHROME, "another story's standfirst among two or more after the running "
-                       "text (cut short, or before a 'read more' link)", "weak")
+                       "text (cut short, before a 'read more' link, or under a 'related stories' heading)", "weak")
 CONTEXT_RESCUED = _rule("context.rescued", "", "given back: the context rules left the page nearly empty", "keeps")
 STRUCTURE_COMMENT_THREAD = _rule("structure.comment-thread", COMMENT,
                                  "inside a reader comment thread (header to reply form)", "comment")

@@ -4,12 +4,14 @@ Three layers, each returning :class:`~dechaff.model.Decision` objects (never del
 
 - **patterns** (``data/chrome_patterns.txt``, user-extendable): common CMS chrome phrased generally —
   comment forms, mobile-theme toggles, share/follow prompts, image credits, cookie and subscribe banners,
-  navigation links;
+  browser notices, navigation links;
 - **line features**: template placeholders (``%s``, ``{{ }}``), lines that are only URLs or social
   network names, breadcrumb trails (``Home › World › ...`` or ``Home World Eurasia <the title>``), runs of
   short menu-like lines;
 - **page structure**: a reader comment thread runs from its header ("3 thoughts on ...") to the reply
-  form; a reply form runs from its header ("Leave a Reply") over the short lines that follow it.
+  form; a reply form runs from its header ("Leave a Reply") over the short lines that follow it; after
+  the article, other stories' teasers (standfirsts cut short, before "read more", or under a "related
+  stories" heading) go with their titles.
 
 Precision first: a rule that could fire on article prose (short headings, captions, lists) needs
 structural support before it drops anything.

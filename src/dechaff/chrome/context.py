@@ -1,5 +1,5 @@
-"""The context pass over page-dump lines (after jusText): a short line keeps company; listings, code
-and hard-wrapped text are recognised first.
+"""The context pass over page-dump lines (after jusText): a short line keeps company; listings, code,
+hard-wrapped text and other stories' teasers are recognised first.
 """
 
 from __future__ import annotations
@@ -48,11 +48,12 @@ def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: lis
              p: ChromeParams) -> dict[int, str]:
     """Teasers after running text: another story's standfirst (one or two lines of prose with no prose
     right before or after them, cut short or followed by a "read more" link, or under a "related
-    stories" heading of the pattern file) is related content, however much it reads like prose. Where at least ``teaser_items`` of them follow the running text (which
-    outweighs the largest ``teaser_main_ratio`` times: else the page is a listing of excerpts), the
-    prose lines from the first to the last are classed bad, and the context pass sends the titles around
-    them too (also from inside the article: a "read also" box); unless a longer run of prose sits among
-    them (the article went on). Returns the evidence of each standfirst (by line)."""
+    stories" heading of the pattern file) is related content, however much it reads like prose. Where
+    at least ``teaser_items`` of them follow the running text (which outweighs the largest
+    ``teaser_main_ratio`` times: else the page is a listing of excerpts), the prose lines from the first
+    to the last are classed bad, and the context pass sends the titles around them too (also from inside
+    the article: a "read also" box); unless a longer run of prose sits among them (the article went on).
+    Returns the evidence of each standfirst (by line)."""
     n = len(idx)
     good = [cls[i] == "good" for i in idx]
 
