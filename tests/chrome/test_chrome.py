@@ -256,6 +256,10 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Thank you for subscribing to our weekly newsletter!", "pattern.form.field"),
     ("Please enter a valid email address.", "pattern.form.field"),
     ("Klick, um über Twitter zu teilen (Wird in neuem Fenster geöffnet)", "pattern.share.prompt"),
+    ("Folgen Sie uns auf", "pattern.share.follow"),
+    ("Teile diesen Beitrag auf Social Media.", "pattern.share.prompt"),
+    ("Mit unserem Newsletter bleiben Sie informiert", "pattern.subscribe.banner"),
+    ("Town Times Would Like To Send You Push Notifications.", "pattern.subscribe.banner"),
 ])
 def test_chrome_lines(line, rule):
     d = classify_line(line)
@@ -362,6 +366,8 @@ def test_chrome_lines(line, rule):
     "Develop and improve services that customers love, the founder told the staff.",
     "Thank you for coming, she said, and the hall emptied.",
     "Marketing",
+    "Folgen Sie uns auf dem Weg durch die Altstadt bis zum Hafen.",
+    "Unser Newsletter-Team ist neu.",
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep
