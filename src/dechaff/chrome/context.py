@@ -55,7 +55,12 @@ def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: lis
     the article: a "read also" box); unless a longer run of prose sits among them (the article went on).
     Returns the evidence of each standfirst (by line)."""
     n = len(idx)
-    good = [cls[i] == "good" for i in idx]
+    goods = [k for k, i in enumerate(idx) if cls[i] == "good"]  # (positions in idx; a page has few)
+    if len(goods) <= p.teaser_items:
+        return {}
+    good = set(goods)
+    heads = [k for k, i in enumerate(idx) if out[i].rule == PATTERN_NAV_RELATED
+             and ":" not in lines[i].rstrip()[:-1]]  # (a heading; "Related: <title>" is a link in the article)
 
     def cut_short(k: int) -> bool:
         nxt = lines[idx[k + 1]] if k + 1 < n else ""
@@ -63,13 +68,14 @@ def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: lis
 
     items: list[tuple[int, int]] = []  # (first, last) positions in idx
     related = False  # under a "related stories" heading, with no running text since
-    for k in range(n):
-        if out[idx[k]].rule == PATTERN_NAV_RELATED and ":" not in lines[idx[k]].rstrip()[:-1]:
-            related = True  # (a heading; "Related: <title>" is a link inside the article)
-        if not good[k] or (k + 1 < n and good[k + 1]):
+    h = 0
+    for k in goods:
+        while h < len(heads) and heads[h] < k:
+            related, h = True, h + 1
+        if k + 1 in good:
             continue
-        first = k - 1 if k and good[k - 1] else k
-        if (first and good[first - 1]) or any(len(lines[idx[j]]) > p.teaser_max_chars for j in range(first, k + 1)):
+        first = k - 1 if k - 1 in good else k
+        if first - 1 in good or any(len(lines[idx[j]]) > p.teaser_max_chars for j in range(first, k + 1)):
             related = False
             continue  # the end of a longer run of prose, or a long paragraph
         if related or cut_short(k):
@@ -77,19 +83,19 @@ def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: lis
     if len(items) < p.teaser_items:
         return {}
     start, end = items[0][0], items[-1][1]
-    before = sum(len(lines[idx[k]]) for k in range(start) if good[k])
+    before = sum(len(lines[idx[k]]) for k in goods if k < start)
     largest = max(sum(len(lines[idx[j]]) for j in range(a, b + 1)) for a, b in items)
     if before < p.teaser_main_ratio * largest:
         return {}  # the page's text is excerpts: a listing, an archive
     run = 0
     for k in range(start, end + 1):
-        run = run + 1 if good[k] else 0
+        run = run + 1 if k in good else 0
         if run > 2:
             return {}
     why = f"one of {len(items)} teasers after {before} characters of running text"
     found: dict[int, str] = {}
     for k in range(start, end + 1):
-        if good[k]:
+        if k in good:
             cls[idx[k]] = "bad"
             found[idx[k]] = why
     return found
