@@ -160,6 +160,34 @@ def dask_runner_kwargs(address: str | None) -> dict:
     return {"cluster_kwargs": {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"}}
 
 
+_LOOPBACK = ("127.", "localhost", "::1", "[::1]")
+
+
+def _host(url: str) -> str:
+    """The host of ``tcp://host:8786`` or ``http://host:4200/api`` (lower case)."""
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url if "://" in url else f"tcp://{url}").hostname or "").lower()
+
+
+def remote_workers_note(dask_address: str | None, api_url: str | None) -> str | None:
+    """What a run on a Dask cluster at ``dask_address`` should be told about its Prefect server, or None.
+    The flow's Prefect settings travel with every task to the workers: with no ``PREFECT_API_URL`` each
+    worker starts a temporary server of its own (8-14 s, and its task runs are recorded there, not with
+    the run's), and a loopback address only reaches a worker on this machine."""
+    if not dask_address:
+        return None
+    if not api_url:
+        return ("PREFECT_API_URL is not set: each Dask worker will start a temporary Prefect server of its own "
+                "(8-14 s before its first task; its task runs are not recorded with this run's). Start a "
+                "server the workers reach (`prefect server start --host 0.0.0.0`) and set "
+                "PREFECT_API_URL=http://HOST:4200/api here")
+    if _host(api_url).startswith(_LOOPBACK) and not _host(dask_address).startswith(_LOOPBACK):
+        return (f"PREFECT_API_URL={api_url} is this machine's loopback address: workers on other machines "
+                "cannot reach it; use an address they reach (`prefect server start --host 0.0.0.0`)")
+    return None
+
+
 def _run(args: argparse.Namespace) -> int:
     from dechaff.store import OutputLocked, StateError
 
@@ -218,6 +246,11 @@ def _run_flow(args: argparse.Namespace) -> dict | None:
         except ImportError:
             print("dechaff: error: --runner dask needs prefect-dask: pip install 'dechaff[dask]'", file=sys.stderr)
             return None
+        from prefect.settings import PREFECT_API_URL
+
+        note = remote_workers_note(args.dask_address, PREFECT_API_URL.value())
+        if note:
+            print(f"dechaff: note: {note}", file=sys.stderr)
         flow = cleanup_flow.with_options(task_runner=DaskTaskRunner(**dask_runner_kwargs(args.dask_address)))
     # worker processes on this machine share the flow's temporary server (a remote cluster needs a server
     # of its own: PREFECT_API_URL)

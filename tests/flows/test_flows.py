@@ -149,6 +149,17 @@ def test_a_local_dask_cluster_listens_on_this_machine_only():
     assert dask_runner_kwargs("tcp://10.1.2.3:8786") == {"address": "tcp://10.1.2.3:8786"}
 
 
+def test_a_remote_cluster_is_told_when_its_workers_cannot_report_to_the_runs_server():
+    from dechaff_flows.cli import remote_workers_note
+
+    assert remote_workers_note(None, None) is None  # (a local cluster shares the flow's server)
+    assert "each Dask worker will start a temporary Prefect server" in remote_workers_note("tcp://10.1.2.3:8786", None)
+    assert "loopback" in remote_workers_note("tcp://10.1.2.3:8786", "http://127.0.0.1:4200/api")
+    assert "loopback" in remote_workers_note("10.1.2.3:8786", "http://localhost:4200/api")
+    assert remote_workers_note("tcp://127.0.0.1:8786", "http://127.0.0.1:4200/api") is None  # (one machine)
+    assert remote_workers_note("tcp://10.1.2.3:8786", "http://10.1.2.1:4200/api") is None
+
+
 def test_cli_version_and_exit_codes_in_help():
     from dechaff import __version__
 
