@@ -129,6 +129,12 @@ class Document:
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v\u00a0]*\n")
 
 
+def kept_paragraphs(docs: list[Document]) -> list[list[tuple[Paragraph, str]]]:
+    """Each document's kept paragraphs with their texts (each text joined once): what the dedup stage
+    decides, and what the corpus row is made of."""
+    return [[(p, t) for p in d.paragraphs if (t := p.kept_text()) is not None] for d in docs]
+
+
 def split_paragraphs(doc_id: str, text: str) -> list[Paragraph]:
     """Split on blank lines. Leading/trailing whitespace of each block is trimmed; the lines inside a
     block are kept as they are (minus trailing whitespace), so a kept paragraph is written verbatim."""

@@ -65,6 +65,7 @@ _EXPORTS = {
     "pair_intersections": "candidates",
     "deduplicate": "batch",
     "lsh_ahead": "batch",
+    "lsh_ahead_tokens": "batch",
 }
 __all__ = [
     "BandIndex",
@@ -79,6 +80,7 @@ __all__ = [
     "deduplicate",
     "fingerprints",
     "lsh_ahead",
+    "lsh_ahead_tokens",
     "normalize",
     "normalize_bytes",
     "numbers_differ",
@@ -93,7 +95,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from dechaff.dedup.batch import deduplicate, lsh_ahead
+    from dechaff.dedup.batch import deduplicate, lsh_ahead, lsh_ahead_tokens
     from dechaff.dedup.candidates import pair_intersections
     from dechaff.dedup.lsh import BandIndex, within_batch_candidates
     from dechaff.dedup.minhash import band_keys, permutations, shingle_hash32, signatures

@@ -39,7 +39,7 @@ from dechaff.config import Config
 from dechaff.dedup import DedupIndex, Item
 from dechaff.dedup.batch import DedupSession
 from dechaff.dedup.shingle import find_sorted
-from dechaff.model import Decision, Document, Paragraph
+from dechaff.model import Decision, Document, Paragraph, kept_paragraphs
 from dechaff.pipeline.heap import frozen_heap
 from dechaff.pipeline.rewrite import rewrite_corpus_parts
 from dechaff.pipeline.types import RunPlan, RunSummary
@@ -209,11 +209,6 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
             sink.batch(docs, session.decided(start, n))
             start += n
     return spilled
-
-
-def kept_paragraphs(docs: list[Document]) -> list[list[tuple[Paragraph, str]]]:
-    """Each document's kept paragraphs with their texts (what the dedup stage decides)."""
-    return [[(p, t) for p in d.paragraphs if (t := p.kept_text()) is not None] for d in docs]
 
 
 def settle_pieces(plan: RunPlan, g: Gathered) -> None:

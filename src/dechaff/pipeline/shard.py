@@ -15,9 +15,9 @@ from pathlib import Path
 from dechaff.boilerplate import observe_ahead
 from dechaff.chrome import ChromeParams, PatternSet, apply_chrome, as_pattern_set, load_patterns
 from dechaff.config import Config
-from dechaff.dedup.batch import lsh_ahead_tokens
+from dechaff.dedup import lsh_ahead_tokens
 from dechaff.html import HtmlParams, extract_blocks
-from dechaff.model import Document
+from dechaff.model import Document, kept_paragraphs
 from dechaff.pipeline.heap import frozen_heap
 from dechaff.pipeline.types import RunPlan, ShardResult
 from dechaff.readers import RawInput, ReadResult, Rejection, read_input
@@ -59,7 +59,7 @@ def work_ahead(docs: list[Document], config: Config) -> None:
     keys, sketch and profile of each document, the dedup fingerprint and band keys of each kept
     paragraph (staged with them; the finalize step checks they still fit the text). The kept paragraphs
     are tokenized once for both."""
-    kept = [(p, t) for d in docs for p in d.paragraphs if (t := p.kept_text()) is not None]
+    kept = [pt for kt in kept_paragraphs(docs) for pt in kt]
     ahead, tokens = lsh_ahead_tokens([t for _p, t in kept], config.dedup)
     for (p, _t), lsh in zip(kept, ahead, strict=True):
         p.lsh = lsh
