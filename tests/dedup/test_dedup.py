@@ -582,3 +582,23 @@ def test_entries_reached_again_are_taken_from_the_last_chunk(params, monkeypatch
     monkeypatch.setattr(candidates, "_old_side", real)
     again = deduplicate(items, DedupIndex(params), chunk=10)
     assert again.decisions == with_memo.decisions and sum(read) < afresh_reads, (sum(read), afresh_reads)
+
+
+def test_entry_meta_finds_rows_held_out_of_id_order():
+    """The entries a chunk reached are held by row, the ones met before first: looked up by entry id
+    whatever the order of the rows, with the entries fetched later in the chunk beside them."""
+    from dechaff.dedup.candidates import EntryMeta
+
+    ids = np.array([40, 7, 99, 12], dtype=np.int64)
+    docs, texts = np.empty(4, dtype=object), np.empty(4, dtype=object)
+    docs[:] = ["d40", "d7", "d99", "d12"]
+    texts[:] = ["forty", "seven", "ninety-nine", "twelve"]
+    meta = EntryMeta(ids, docs, np.array([4, 0, 9, 1]), texts)
+    assert [meta[e] for e in (7, 12, 40, 99)] == [("d7", 0, "seven"), ("d12", 1, "twelve"),
+                                                   ("d40", 4, "forty"), ("d99", 9, "ninety-nine")]
+    assert meta.of_row(2) == ("d99", 9, "ninety-nine") and meta.row(12) == 3 and meta.row(13) == -1
+    assert 8 not in meta and 100 not in meta and 0 not in meta
+    with pytest.raises(KeyError):
+        meta[8]
+    meta.update({8: ("d8", 2, "eight")})
+    assert 8 in meta and meta[8] == ("d8", 2, "eight") and meta[7] == ("d7", 0, "seven")

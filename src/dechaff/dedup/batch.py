@@ -171,7 +171,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     # exact copies of replaced entries stand for what replaced them
     finals = {int(e): index.final(int(e)) for e in np.unique(old_exact[old_exact >= 0])}
     want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)
-    cand.old_meta.update(index.fetch(want[~find_sorted(want, cand.old_ids)[1]]))
+    cand.old_meta.update(index.fetch(want[~find_sorted(want, cand.old_meta.ids_sorted)[1]]))
     res = Resolver(items, elig, group, reps, srow, sub, cand, params, index)
     res.old_copiers = index.copiers(_matchable(cand, res.own_l, want))
     res.run(old_exact, finals, decisions)

@@ -40,8 +40,8 @@ class Candidates:
     inter: np.ndarray  # exact shingle intersection of the pair
     tsize: np.ndarray  # shingle count of the target
     osh: Shingled
-    old_ids: np.ndarray  # osh row -> entry id
-    old_meta: dict[int, tuple[str, int, str]]
+    old_ids: np.ndarray  # osh row -> entry id (not in id order)
+    old_meta: EntryMeta
     checked: int
 
 
@@ -94,17 +94,52 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta, checked)
 
 
+class EntryMeta:
+    """Entry id -> (doc_id, paragraph_index, text) of the index entries a chunk reached: held by row of
+    its shingle sets (so that the next chunk takes the entries it reaches again by gathering rows, not
+    by rebuilding a dict of them), looked up by id through ``ids_sorted``; ``extra``: entries fetched
+    later in the chunk (the finals of exact copies)."""
+
+    __slots__ = ("docs", "paras", "texts", "ids_sorted", "rows_sorted", "extra")
+
+    def __init__(self, ids: np.ndarray, docs: np.ndarray, paras: np.ndarray, texts: np.ndarray) -> None:
+        self.docs, self.paras, self.texts = docs, paras, texts  # by row
+        self.rows_sorted = np.argsort(ids, kind="stable")
+        self.ids_sorted = ids[self.rows_sorted]
+        self.extra: dict[int, tuple[str, int, str]] = {}
+
+    def row(self, e: int) -> int:
+        """The row of entry ``e``, or -1."""
+        k = int(np.searchsorted(self.ids_sorted, e))
+        return int(self.rows_sorted[k]) if k < len(self.ids_sorted) and self.ids_sorted[k] == e else -1
+
+    def of_row(self, r: int) -> tuple[str, int, str]:
+        return self.docs[r], int(self.paras[r]), self.texts[r]
+
+    def __getitem__(self, e: int) -> tuple[str, int, str]:
+        r = self.row(e)
+        if r >= 0:
+            return self.of_row(r)
+        return self.extra[e]
+
+    def __contains__(self, e: int) -> bool:
+        return e in self.extra or self.row(e) >= 0
+
+    def update(self, more: dict[int, tuple[str, int, str]]) -> None:
+        self.extra.update(more)
+
+
 @dataclass(slots=True)
 class OldSide:
-    """The index entries a chunk's candidates reach (``ids``, ascending): their texts (``meta``: entry id ->
-    (doc_id, paragraph_index, text)), shingle sets, and word fingerprints and number hashes (see
-    :class:`Tokens`)."""
+    """The index entries a chunk's candidates reach: ``ids`` (the entry of each row, not in id order),
+    their shingle sets, word fingerprints and number hashes (see :class:`Tokens`) by row, and ``meta``
+    (entry id -> (doc_id, paragraph_index, text))."""
 
     ids: np.ndarray
     sh: Shingled
     wfp: np.ndarray
     dh: np.ndarray
-    meta: dict[int, tuple[str, int, str]]
+    meta: EntryMeta
 
 
 def _old_side(index: DedupIndex, oe: np.ndarray) -> OldSide:
@@ -112,30 +147,35 @@ def _old_side(index: DedupIndex, oe: np.ndarray) -> OldSide:
     reached too is taken from it (``index.last_old``) instead of being read and shingled again: the
     earliest entries of the crowded buckets (short, common paragraphs) are reached by every chunk, and a
     bucket keeps its earliest ``bucket_cap`` entries for good (at 10M paragraphs reading and shingling
-    them again was a quarter of the dedup pass). Entries not found are left out."""
+    them again was a quarter of the dedup pass). Its rows are those entries, then the new ones: nothing
+    is put back in id order (at 10M that copy of every row's shingles was a quarter of this step).
+    Entries not found are left out."""
     params = index.params
     seen = np.zeros(index.size, dtype=bool)  # (distinct ids by a mask: the pairs are millions, the ids fewer)
     seen[oe] = True
     ids = np.flatnonzero(seen)
     last = index.last_old
-    at, hit = find_sorted(ids, last.ids if last is not None else ids[:0])
+    at, hit = find_sorted(ids, last.meta.ids_sorted if last is not None else ids[:0])
     new = ids[~hit]
-    meta = index.fetch(new)
-    new = np.array([e for e in new.tolist() if e in meta], dtype=np.int64)
-    tok = tokenize([clip(meta[e][2], params) for e in new.tolist()])
+    got = index.fetch(new)
+    if len(got) != len(new):
+        new = np.array([e for e in new.tolist() if e in got], dtype=np.int64)
+    metas = [got[e] for e in new.tolist()]
+    tok = tokenize([clip(t, params) for _d, _p, t in metas])
     sh = shingles_of(tok, np.arange(len(new)), params)
-    kept_ids = ids[hit]
-    if len(kept_ids):  # (the entries met before, then the new ones, put in id order)
-        assert last is not None  # (nothing is found in an empty list)
-        rows = at[hit]
-        meta.update({e: last.meta[e] for e in kept_ids.tolist()})
-        both = np.concatenate((kept_ids, new))
-        order = np.argsort(both, kind="stable")
-        sh = take(concat(take(last.sh, rows), sh), order)
-        out = OldSide(both[order], sh, np.concatenate((last.wfp[rows], tok.wfp))[order],
-                      np.concatenate((last.dh[rows], tok.dh))[order], meta)
+    docs, texts = np.empty(len(new), dtype=object), np.empty(len(new), dtype=object)
+    docs[:] = [d for d, _p, _t in metas]
+    texts[:] = [t for _d, _p, t in metas]
+    paras = np.fromiter((p for _d, p, _t in metas), dtype=np.int64, count=len(new))
+    if last is not None and hit.any():  # (the entries met before, then the new ones)
+        rows = last.meta.rows_sorted[at[hit]]
+        lm = last.meta
+        out = OldSide(np.concatenate((ids[hit], new)), concat(take(last.sh, rows), sh),
+                      np.concatenate((last.wfp[rows], tok.wfp)), np.concatenate((last.dh[rows], tok.dh)),
+                      EntryMeta(np.concatenate((ids[hit], new)), np.concatenate((lm.docs[rows], docs)),
+                                np.concatenate((lm.paras[rows], paras)), np.concatenate((lm.texts[rows], texts))))
     else:
-        out = OldSide(new, sh, tok.wfp, tok.dh, meta)
+        out = OldSide(new, sh, tok.wfp, tok.dh, EntryMeta(new, docs, paras, texts))
     index.last_old = out
     return out
 

@@ -188,10 +188,8 @@ class Resolver:
         if rule == DEDUP_CONTAINED:
             return True
         kind, t = target
-        if kind == "row":
-            other = self.items[self.elig_l[t]].text
-        else:  # an index entry (an LSH candidate row of ``osh``)
-            other = self.cand.old_meta[int(self.cand.old_ids[t])][2]
+        # (a row of the chunk, or an index entry: a row of ``osh``)
+        other = self.items[self.elig_l[t]].text if kind == "row" else self.cand.old_meta.of_row(t)[2]
         return len(self.items[k].text) > len(other)
 
     def _replace(self, r: int, hit: tuple, decisions: list[Decision]) -> None:
@@ -322,7 +320,7 @@ class Resolver:
                 if (retired or retired_before) and (int(cand.old_ids[t]) in retired
                                                     or int(cand.old_ids[t]) in retired_before):
                     continue
-                meta = cand.old_meta[int(cand.old_ids[t])]
+                meta = cand.old_meta.of_row(t)
                 return meta[0], meta[1], _RULES[self.code_f[c]], self.sim_f[c], ("osh", t), ""
             else:
                 tr = self.reps_l[self.tgt_l[c]]
