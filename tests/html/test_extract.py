@@ -414,6 +414,37 @@ def test_reader_comments_stay_out_when_a_page_is_read_as_text():
     assert not {P1, P2, P3} & kept
 
 
+def _footer_only(indent: str = "\n" + " " * 24) -> str:
+    """A shop page whose product a script fills in: all it serves is its footer, link lists joined by
+    commas in indented definition lists (the template leaves blank lines before the first link)."""
+    def links(*names: str) -> str:
+        lead = ("\n" + " " * 20) * 5 + indent if indent else ""
+        return lead + ",".join(f'{indent}<a href="/{n.lower().replace(" ", "-")}">{n}</a>' for n in names) + indent
+    cols = [("Help", links("Help Center", "Disputes & Reports", "Return and refund policy", "Report infringement",
+                           "Integrity Compliance", "Transparency Center", "Recalls", "Return Policy")),
+            ("Sites in other languages", links("Russian", "Portuguese", "Spanish", "French", "German", "Italian",
+                                               "Dutch", "Turkish", "Japanese", "Korean", "Polish")),
+            ("Browse by category", links("All Popular", "Product", "Promotion", "Low Price", "Great Value",
+                                         "Reviews", "Blog", "Video"))]
+    dl = "".join(f"<dl><dt><h5>{h}</h5></dt><dd>{ls}</dd></dl>" for h, ls in cols)
+    return f'<html><body><div id="root"></div><footer><div class="site-links">{dl}</div></footer></body></html>'
+
+
+def test_a_page_of_only_its_footer_keeps_none_of_its_link_lists():
+    """Neither the "wrapper that holds the page's prose" exemption (the indentation around the links is not
+    prose) nor the text reading (the comma-separated links read as a sentence) brings a footer's links back."""
+    page = extract_blocks(_footer_only())
+    assert not [b.text for b in page.blocks if b.decision.keep and "," in b.text]
+    assert {b.decision.rule for b in page.blocks if "," in b.text} == {"html.footer"}
+    assert "Help Center" not in dechaff.clean_html(_footer_only(indent=""))
+
+
+def test_a_footer_wrapping_the_articles_prose_is_still_content():
+    html = f"<html><body><footer><p>{P1}</p><p>{P2}</p><p>{P3}</p></footer></body></html>"
+    out = dechaff.clean_html(html)
+    assert P1 in out and P3 in out
+
+
 def test_extraction_from_several_threads_at_once_matches_one_thread():
     # shard tasks run in a thread pool: each thread parses with a parser of its own
     from concurrent.futures import ThreadPoolExecutor

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from dechaff.chrome import classify_line, classify_lines, is_author_bio, is_discussion
 from dechaff.chrome.heuristics import bios_after_body, ends_sentence, repeats
-from dechaff.html.labels import HEADINGS
+from dechaff.html.labels import HEADINGS, SITE_PARTS
 from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
 from dechaff.model import CHROME, KEEP, Decision
@@ -216,13 +216,22 @@ def _rescue_empty(blocks: list[Block], p: HtmlParams) -> None:
                                           evidence=f"page left nearly empty; was {blocks[i].decision.rule}")
 
 
+def _held(b: Block) -> bool:
+    """A structure verdict the text reading does not undo: a ``final`` rule's, or the links of the
+    page's navigation or footer (a block in one that is mostly link text)."""
+    rule = b.decision.rule
+    return rule in _FINAL or (rule in SITE_PARTS and b.link_chars >= 0.5 * len(b.text))
+
+
 def second_opinion(blocks: list[Block], keep_comments: bool, p: HtmlParams = DEFAULTS) -> None:
     """When the structure rules keep less than a tenth of what the text classifier keeps of the same
     page read as a page dump (every block a line), they misread its template: a site that marks its
     content area "hidden" until a script runs, a page built of cards whose class names say "promo",
     a listing whose items sit in a carousel. The text reading's verdict then stands for every
-    block, but for consent dialogs (their legal prose outweighs a short page) and reader comments
-    (a short article with a long thread under it keeps the thread out)."""
+    block, but for consent dialogs (their legal prose outweighs a short page), reader comments
+    (a short article with a long thread under it keeps the thread out) and the links of a page's
+    navigation and footer (the text reading cannot see links: a footer's comma-separated link lists
+    read as a sentence, and a shop page whose products a script fills in is left with only them)."""
     total = sum(len(b.text) for b in blocks)
     kept = sum(len(b.text) for b in blocks if b.decision.keep)
     if kept >= p.second_opinion_share * total:
@@ -230,11 +239,12 @@ def second_opinion(blocks: list[Block], keep_comments: bool, p: HtmlParams = DEF
     # the text reading as it stands: a rescue of its own would only inflate what it keeps
     verdicts = classify_lines([" ".join(b.text.split()) for b in blocks],
                               p=replace(p.chrome, keep_comments=keep_comments), rescue=False)
-    read = sum(len(b.text) for b, d in zip(blocks, verdicts, strict=True) if d.keep and b.decision.rule not in _FINAL)
+    held = [_held(b) for b in blocks]
+    read = sum(len(b.text) for b, d, h in zip(blocks, verdicts, held, strict=True) if d.keep and not h)
     if read < p.second_opinion_min_chars or kept >= p.second_opinion_share * read:
         return
-    for b, d in zip(blocks, verdicts, strict=True):
-        if b.decision.rule in _FINAL:
+    for b, d, h in zip(blocks, verdicts, held, strict=True):
+        if h:
             continue
         if not d.keep:
             b.decision = d

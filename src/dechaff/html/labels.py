@@ -38,6 +38,9 @@ DROP_TAGS = frozenset({"script", "style", "template", "svg", "iframe", "canvas",
 # forum software serves its crawler view inside <noscript>
 GUARDED_TAGS = {"button": HTML_BUTTON, "noscript": HTML_NOSCRIPT, "dialog": HTML_DIALOG}
 STRUCT_CHROME = {"nav": HTML_NAV, "aside": HTML_ASIDE, "footer": HTML_FOOTER, "menu": HTML_MENU}
+# the site's own parts among them (not an aside, which may be the article's box): their links are never
+# content, and they hold content only with prose of their own
+SITE_PARTS = frozenset((HTML_NAV, HTML_FOOTER, HTML_MENU))
 ROLE_CHROME = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "menu",
                          "menubar", "dialog", "alertdialog", "toolbar", "tablist"})
 # class / id words that mark page chrome (matched on word-ish boundaries of the attribute value).

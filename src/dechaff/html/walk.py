@@ -4,7 +4,7 @@ elements cut out of their block.
 
 from __future__ import annotations
 
-from dechaff.html.labels import ARIA_HIDDEN, BLOCK_TAGS, DROP_TAGS, INLINE_CHROME, WS, attr_label
+from dechaff.html.labels import ARIA_HIDDEN, BLOCK_TAGS, DROP_TAGS, INLINE_CHROME, SITE_PARTS, WS, attr_label
 from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
 from dechaff.html.tree import string_of, text_of
@@ -81,9 +81,12 @@ class _Walk:
 
     def vet(self, el, label: Decision) -> Decision | None:
         """The chrome label an element's markup gives its subtree (when no ancestor gave one) stands,
-        unless the element wraps much of the page's prose, or is a form wrapping the whole page."""
+        unless the element wraps much of the page's prose, or is a form wrapping the whole page. A
+        <nav>, <footer> or <menu> must hold prose of its own, not elements padded with indentation (a
+        page whose content a script fills in serves only its footer's link lists, indented)."""
         if (label.reason == CHROME and _holds_prose(el, self.prose_total, self.p, self.prose_of)
-                and not (label.rule == HTML_CONSENT and _holds_no_article(el))):
+                and not (label.rule == HTML_CONSENT and _holds_no_article(el))
+                and not (label.rule in SITE_PARTS and not _prose(el, self.p, {}, strip=True))):
             return None  # a wrapper that holds much of the page's prose is not chrome
         if label.rule == HTML_FORM and self.body_len and len(text_of(el)) > self.p.form_page_share * self.body_len:
             return None  # a form wrapping the page is a layout device, not a form
@@ -169,13 +172,17 @@ _PROSE_TAGS = ("p", "li", "td", "blockquote", "pre", "dd")
 ProseMemo = dict[int, tuple[object, int]]
 
 
-def _prose(el, p: HtmlParams, memo: ProseMemo) -> int:
-    """Characters of prose (paragraph-like elements of ``prose_min_chars``) under ``el``."""
+def _prose(el, p: HtmlParams, memo: ProseMemo, strip: bool = False) -> int:
+    """Characters of prose (paragraph-like elements of ``prose_min_chars``) under ``el``; with ``strip``,
+    not counting the whitespace around an element's text (the page-wide measure counts it: a product
+    grid's items, indented, then hold "prose", and the grid's wrapper is not taken for chrome)."""
     n = 0
     for e in el.iter(_PROSE_TAGS):
         known = memo.get(id(e))
         if known is None:
             t = string_of(e) if e.tag == "p" else (e.text or "")
+            if strip:
+                t = t.strip()
             known = memo[id(e)] = (e, len(t) if len(t) >= p.prose_min_chars else 0)
         n += known[1]
     return n
@@ -185,10 +192,10 @@ def _holds_no_article(el) -> bool:
     return el.find(".//h1") is None and el.find(".//article") is None and el.find(".//main") is None
 
 
-def _holds_prose(el, total: int, p: HtmlParams, memo: ProseMemo) -> bool:
+def _holds_prose(el, total: int, p: HtmlParams, memo: ProseMemo, strip: bool = False) -> bool:
     if total <= 0:
         return False
-    mine = _prose(el, p, memo)
+    mine = _prose(el, p, memo, strip)
     return mine >= p.wrapper_prose_share * total or mine >= p.wrapper_prose_chars
 
 
