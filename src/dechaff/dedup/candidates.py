@@ -168,12 +168,13 @@ def _old_side(index: DedupIndex, oe: np.ndarray) -> OldSide:
     texts[:] = [t for _d, _p, t in metas]
     paras = np.fromiter((p for _d, p, _t in metas), dtype=np.int64, count=len(new))
     if last is not None and hit.any():  # (the entries met before, then the new ones)
-        rows = last.meta.rows_sorted[at[hit]]
         lm = last.meta
-        out = OldSide(np.concatenate((ids[hit], new)), concat(take(last.sh, rows), sh),
+        rows = lm.rows_sorted[at[hit]]
+        both = np.concatenate((ids[hit], new))
+        out = OldSide(both, concat(take(last.sh, rows), sh),
                       np.concatenate((last.wfp[rows], tok.wfp)), np.concatenate((last.dh[rows], tok.dh)),
-                      EntryMeta(np.concatenate((ids[hit], new)), np.concatenate((lm.docs[rows], docs)),
-                                np.concatenate((lm.paras[rows], paras)), np.concatenate((lm.texts[rows], texts))))
+                      EntryMeta(both, np.concatenate((lm.docs[rows], docs)), np.concatenate((lm.paras[rows], paras)),
+                                np.concatenate((lm.texts[rows], texts))))
     else:
         out = OldSide(new, sh, tok.wfp, tok.dh, EntryMeta(new, docs, paras, texts))
     index.last_old = out
