@@ -192,10 +192,10 @@ def _holds_no_article(el) -> bool:
     return el.find(".//h1") is None and el.find(".//article") is None and el.find(".//main") is None
 
 
-def _holds_prose(el, total: int, p: HtmlParams, memo: ProseMemo, strip: bool = False) -> bool:
+def _holds_prose(el, total: int, p: HtmlParams, memo: ProseMemo) -> bool:
     if total <= 0:
         return False
-    mine = _prose(el, p, memo, strip)
+    mine = _prose(el, p, memo)
     return mine >= p.wrapper_prose_share * total or mine >= p.wrapper_prose_chars
 
 
