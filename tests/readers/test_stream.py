@@ -38,6 +38,20 @@ def test_a_line_longer_than_the_cap_is_refused_before_it_is_held():
         list(_lines(chunks, 10_000))
 
 
+@pytest.mark.parametrize("cut", [1, 7, 50, 64, 65, 1000])
+def test_the_line_cap_is_exact_however_the_stream_is_chunked(cut):
+    """A line of exactly the cap (its newline included) is read, one byte more is refused: within one
+    chunk, across chunks, and as the last line without a newline."""
+    def chunked(data: bytes) -> list[bytes]:
+        return [data[i:i + cut] for i in range(0, len(data), cut)]
+
+    ok = b"a\n" + b"x" * 63 + b"\n" + b"y" * 64
+    assert list(_lines(iter(chunked(ok)), 64)) == [b"a\n", b"x" * 63 + b"\n", b"y" * 64]
+    for bad in (b"a\n" + b"x" * 64 + b"\n" + b"b\n", b"a\n" + b"y" * 65):
+        with pytest.raises(ReadError, match="longer than the cap of 64 bytes"):
+            list(_lines(iter(chunked(bad)), 64))
+
+
 @pytest.mark.parametrize("codec", ["gzip", "zstd", "plain"])
 def test_an_honest_file_larger_than_the_cap_is_read_whole_and_hashed(tmp_path, codec):
     data = _honest_jsonl(6000)  # ~2.6 MB inflated, read with a cap of 1 MiB (a line is far below it)

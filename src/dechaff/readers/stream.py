@@ -104,26 +104,34 @@ class _Prefixed:
 
 def _lines(chunks: Iterator[bytes], max_line: int) -> Iterator[bytes]:
     """Lines (with their newline) from a stream of chunks. A line spread over many chunks is joined once
-    (its pieces are kept in a list, not re-copied per chunk)."""
+    (its pieces are kept in a list, not re-copied per chunk). A line of more than ``max_line`` bytes (its
+    newline included) is refused, however the stream is cut into chunks, and before more than one chunk
+    past the cap is held."""
     parts: list[bytes] = []  # the pieces of an unfinished line
     held = 0
     for chunk in chunks:
         start = 0
         nl = chunk.find(b"\n")
         if nl >= 0 and parts:
+            _check(held + nl + 1, max_line)
             parts.append(chunk[: nl + 1])
             yield b"".join(parts)
             parts, held, start = [], 0, nl + 1
             nl = chunk.find(b"\n", start)
         while nl >= 0:
+            _check(nl + 1 - start, max_line)
             yield chunk[start: nl + 1]
             start = nl + 1
             nl = chunk.find(b"\n", start)
         if start < len(chunk):
             parts.append(chunk[start:])
             held += len(chunk) - start
-            if held > max_line:
-                raise ReadError(f"a line longer than the cap of {max_line:,} bytes (raise max_decompressed_mb "
-                                f"to read it): a decompression bomb, or not JSONL?")
+            _check(held, max_line)
     if parts:
         yield b"".join(parts)
+
+
+def _check(line_bytes: int, max_line: int) -> None:
+    if line_bytes > max_line:
+        raise ReadError(f"a line longer than the cap of {max_line:,} bytes (raise max_decompressed_mb "
+                        f"to read it): a decompression bomb, or not JSONL?")
