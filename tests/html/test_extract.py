@@ -708,3 +708,29 @@ def test_a_byline_block_of_a_name_and_date_lines_goes_and_a_block_of_names_stays
     out = dechaff.clean_html(page(f"<h1>Budget approved</h1>{meta}<p>{P1}</p><p>{P2}</p>{cast}<p>{P3}</p>"))
     assert "Jane Doe" not in out and "Stand:" not in out and "Februar 2020" not in out
     assert "Ann Smith\nJohn Smith\nMary Major" in out and P3 in out
+
+
+def test_a_users_pattern_file_reaches_the_block_rules(tmp_path):
+    """A related-stories heading of the user's own pattern file heads a section for the block rules as it
+    does for the line rules: the short items under it go with it, in the shard step too."""
+    from dechaff.chrome import as_pattern_set, load_patterns
+    from dechaff.config import Config
+    from dechaff.pipeline.shard import Cleaner
+    from dechaff.readers import RawInput, read_input
+
+    mine = tmp_path / "mine.txt"
+    mine.write_text("nav.related   ^legu anka(ŭ|u)\\W*$\n", encoding="utf-8")
+    items = "".join(f"<p>Mallonga titolo numero {n}</p>" for n in ("unu", "du", "tri"))
+    html = page(f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p><p>{P3}</p><h2>Legu ankaŭ</h2>{items}")
+    by_rule = {b.text: b.decision for b in extract_blocks(html, patterns=as_pattern_set(load_patterns([mine]))).blocks}
+    assert by_rule[P3].keep and by_rule["Legu ankaŭ"].rule == "pattern.nav.related"
+    assert {by_rule[f"Mallonga titolo numero {n}"].rule for n in ("unu", "du", "tri")} == {"html.related-section"}
+    builtin = {b.text: b.decision for b in extract_blocks(html).blocks}
+    assert builtin["Legu ankaŭ"].keep and builtin["Mallonga titolo numero unu"].keep
+
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "a.html").write_text(html, encoding="utf-8")
+    (doc,) = read_input(RawInput(tmp_path / "raw" / "a.html", "a.html")).documents
+    assert Cleaner(Config(chrome_patterns=(str(mine),))).clean(doc) is None
+    rules = {p.raw_text: p.decision.rule for p in doc.paragraphs}
+    assert rules["Mallonga titolo numero du"] == "html.related-section"

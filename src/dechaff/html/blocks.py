@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from dechaff.chrome import classify_line, classify_lines, is_author_bio, is_discussion
+from dechaff.chrome import PatternSet, classify_line, classify_lines, is_author_bio, is_discussion
 from dechaff.chrome.heuristics import bios_after_body, ends_sentence, repeats
 from dechaff.html.labels import HEADINGS, SITE_PARTS
 from dechaff.html.page import Block
@@ -53,11 +53,13 @@ def is_discussion_page(blocks: list[Block], p: HtmlParams = DEFAULTS) -> bool:
             rest += unlinked_prose_words(b)
     return is_discussion(thread, rest, p.chrome)
 
-def finish_blocks(blocks: list[Block], title: str | None, dominant: bool = True, p: HtmlParams = DEFAULTS) -> None:
+def finish_blocks(blocks: list[Block], title: str | None, dominant: bool = True, p: HtmlParams = DEFAULTS,
+                  patterns: PatternSet | None = None) -> None:
     """Block-level rules inside the content: link-dense blocks and text-level chrome lines, sections under
-    a 'Related' or 'About the author' heading, repeats, author boxes, orphan headings, the rescue."""
+    a 'Related' or 'About the author' heading, repeats, author boxes, orphan headings, the rescue.
+    ``patterns``: the run's pattern set (the built-in file and the user's files; None: the built-in)."""
     for b in blocks:
-        b.decision = _block_verdict(b, dominant, p)
+        b.decision = _block_verdict(b, dominant, p, patterns)
     _drop_sections(blocks, p)
     _drop_repeats(blocks, p)
     _drop_bios(blocks, p)
@@ -69,7 +71,7 @@ def finish_blocks(blocks: list[Block], title: str | None, dominant: bool = True,
             b.text = re.sub(r"\n\s*\n+", "\n", b.text)
 
 
-def _block_verdict(b: Block, dominant: bool, p: HtmlParams) -> Decision:
+def _block_verdict(b: Block, dominant: bool, p: HtmlParams, patterns: PatternSet | None) -> Decision:
     """One block's decision after the link-density and text-level rules."""
     dec = b.decision
     if dec.rule == HTML_HIDDEN and len(b.text.split()) >= p.hidden_keep_words and b.link_chars < 0.2 * len(b.text):
@@ -86,11 +88,11 @@ def _block_verdict(b: Block, dominant: bool, p: HtmlParams) -> Decision:
     if (ld > p.link_density and b.tag not in HEADINGS and b.tag not in ("td", "th") and not (dominant and b.tag == "li")
             and (words < p.link_item_words or (dominant and words < p.teaser_words and ld > p.teaser_link_density))):
         return Decision.drop(CHROME, HTML_LINK_DENSITY, f"link density {ld:.2f}")
-    d = classify_line(b.text)
+    d = classify_line(b.text, patterns)
     if not d.keep and b.tag in ("td", "th") and d.rule == PATTERN_NAV_BYLINE:
         d = KEEP  # a date in a table is data, not a byline
     if d.keep and "\n" in b.text:
-        d = _lines_verdict(b.text)
+        d = _lines_verdict(b.text, patterns)
     return dec if d.keep else d
 
 
@@ -137,7 +139,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 _NAME = re.compile(r"[^\W\d_][\w.'’-]*(?: [^\W\d_][\w.'’-]*){0,2}:?$")  # one to three words, a name or a label
 
 
-def _lines_verdict(text: str) -> Decision:
+def _lines_verdict(text: str, patterns: PatternSet | None) -> Decision:
     """A block of several lines (``<br>``-separated buttons, a label over a value) is chrome when every
     line with a letter in it is: "Select a size / Add to cart / Notify me"."""
     lines = [ln for ln in text.split("\n") if _LETTER.search(ln)]
@@ -146,7 +148,7 @@ def _lines_verdict(text: str) -> Decision:
     first = KEEP
     names = 0  # lines of a name or a label beside the chrome ones: "Jane Doe / Updated: / 5 May 2020"
     for ln in lines:
-        d = classify_line(ln)
+        d = classify_line(ln, patterns)
         if d.keep:
             if _NAME.match(ln.strip()) is None:
                 return KEEP
@@ -223,7 +225,8 @@ def _held(b: Block) -> bool:
     return rule in _FINAL or (rule in SITE_PARTS and b.link_chars >= 0.5 * len(b.text))
 
 
-def second_opinion(blocks: list[Block], keep_comments: bool, p: HtmlParams = DEFAULTS) -> None:
+def second_opinion(blocks: list[Block], keep_comments: bool, p: HtmlParams = DEFAULTS,
+                   patterns: PatternSet | None = None) -> None:
     """When the structure rules keep less than a tenth of what the text classifier keeps of the same
     page read as a page dump (every block a line), they misread its template: a site that marks its
     content area "hidden" until a script runs, a page built of cards whose class names say "promo",
@@ -237,7 +240,7 @@ def second_opinion(blocks: list[Block], keep_comments: bool, p: HtmlParams = DEF
     if kept >= p.second_opinion_share * total:
         return  # the text reading cannot keep ten times more than there is
     # the text reading as it stands: a rescue of its own would only inflate what it keeps
-    verdicts = classify_lines([" ".join(b.text.split()) for b in blocks],
+    verdicts = classify_lines([" ".join(b.text.split()) for b in blocks], patterns,
                               p=replace(p.chrome, keep_comments=keep_comments), rescue=False)
     held = [_held(b) for b in blocks]
     read = sum(len(b.text) for b, d, h in zip(blocks, verdicts, held, strict=True) if d.keep and not h)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from dechaff.chrome import PatternSet
 from dechaff.html.article import names_teasers
 from dechaff.html.blocks import finish_blocks, is_discussion_page, second_opinion
 from dechaff.html.labels import WS
@@ -18,17 +19,18 @@ from dechaff.rules import HTML_FALLBACK
 
 
 def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool = False,
-                   params: HtmlParams = DEFAULTS) -> Page:
+                   params: HtmlParams = DEFAULTS, patterns: PatternSet | None = None) -> Page:
     """Cut the page into blocks and decide each. Deterministic, no state. ``keep_comments``: reader comment
-    sections are kept (not labelled); ``params``: the tuned numbers."""
+    sections are kept (not labelled); ``params``: the tuned numbers; ``patterns``: the pattern set the
+    block rules match lines against (a run's: the built-in file and the user's files; None: the built-in)."""
     p = params
     root = parse(markup)
     if root is None:
-        return _fallback(markup, p)
+        return _fallback(markup, p, patterns)
     blocks, cuts = cut_blocks(root, keep_comments, p)
     if not blocks and _TAG.sub(" ", markup).strip():
         # libxml2 gives up on pathological markup (e.g. nesting thousands of levels deep): keep the text
-        return _fallback(markup, p)
+        return _fallback(markup, p, patterns)
     discussion = not keep_comments and is_discussion_page(blocks, p)
     if discussion:
         # the thread is what the page is (a forum topic, a Q&A page): its posts are the content, so
@@ -37,8 +39,8 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     title = page_title(root)
     # the posts of a thread are not a grid of items: their user panels ("Joined", "Messages") stay out
     dominant = choose_main(blocks, not discussion, p, teasers=names_teasers(markup))
-    finish_blocks(blocks, title, dominant, p)
-    second_opinion(blocks, keep_comments, p)
+    finish_blocks(blocks, title, dominant, p, patterns)
+    second_opinion(blocks, keep_comments, p, patterns)
     return Page(title=title, blocks=blocks, cuts=cuts)
 
 
@@ -47,7 +49,7 @@ _DROP_RE = re.compile(r"(?is)<(script|style|noscript|template|svg|head)\b.*?</\1
 _BLOCK_RE = re.compile(r"(?i)</?(?:p|div|br|li|h[1-6]|tr|td|section|article|blockquote|pre|table|ul|ol)\b[^>]*>")
 
 
-def _fallback(markup: str, p: HtmlParams) -> Page:
+def _fallback(markup: str, p: HtmlParams, patterns: PatternSet | None) -> Page:
     """Text of markup the parser could not build a tree for: tags stripped, blocks kept apart."""
     import html as _html
 
@@ -55,7 +57,7 @@ def _fallback(markup: str, p: HtmlParams) -> Page:
     text = _html.unescape(_TAG.sub(" ", text))
     blocks = [Block(text=t, tag="p", decision=Decision(True, rule=HTML_FALLBACK))
               for t in (WS.sub(" ", ln).strip() for ln in text.split("\n")) if t]
-    finish_blocks(blocks, None, True, p)
+    finish_blocks(blocks, None, True, p, patterns)
     return Page(title=None, blocks=blocks)
 
 

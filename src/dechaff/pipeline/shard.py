@@ -41,7 +41,7 @@ class Cleaner:
         if doc.markup is not None:
             try:
                 page = extract_blocks(doc.markup, url=doc.url, keep_comments=self.chrome.keep_comments,
-                                     params=self.html)
+                                     params=self.html, patterns=self.patterns)
             except RecursionError:
                 where = f"{doc.record}: " if doc.record else ""
                 return Rejection(doc.ref or doc.source, f"{where}markup nested too deeply to parse")
