@@ -198,11 +198,10 @@ def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool
     teasers = _teasers(lines, idx, cls, out, p)
     _item_runs(lines, idx, cls, out, p)  # after: a listing's items do not make its prose look far away
     for i, final in zip(idx, _resolve(lines, idx, cls, p), strict=True):
-        if final == "bad" and out[i].keep and i in teasers:
-            out[i] = Decision.drop(CHROME, CONTEXT_TEASER, teasers[i])
-        elif final == "bad" and out[i].keep:
-            out[i] = Decision.drop(CHROME, CONTEXT_ISOLATED,
-                                   f"{cls[i]} line away from running text (jusText-style context)")
+        if final == "bad" and out[i].keep:
+            out[i] = (Decision.drop(CHROME, CONTEXT_TEASER, teasers[i]) if i in teasers else
+                      Decision.drop(CHROME, CONTEXT_ISOLATED,
+                                    f"{cls[i]} line away from running text (jusText-style context)"))
 
 
 def _nearest_decided(classes: list[str]) -> list[str]:

@@ -317,8 +317,7 @@ class Resolver:
                 code, sim = self._code_b_l[c], self._sim_b_l[c]
             elif self.is_old_l[c]:
                 t = self.tgt_l[c]
-                if (retired or retired_before) and (int(cand.old_ids[t]) in retired
-                                                    or int(cand.old_ids[t]) in retired_before):
+                if (retired or retired_before) and ((e := int(cand.old_ids[t])) in retired or e in retired_before):
                     continue
                 meta = cand.old_meta.of_row(t)
                 return meta[0], meta[1], _RULES[self.code_f[c]], self.sim_f[c], ("osh", t), ""
