@@ -284,3 +284,57 @@ def test_a_garbled_state_file_of_the_same_size_stops_the_run(tmp_path):
     seg.write_bytes(bytes(data))
     with pytest.raises(StateError, match=f"{seg.name}: damaged"):
         run_local(raw, out)
+
+
+# ---------------------------------------------------------------------------------------- checksums
+def _checksummed_at_commit(monkeypatch) -> list[str]:
+    """The names of the files the commit computes a checksum of (a run also checks the state files it
+    reads before it starts: not counted)."""
+    import dechaff.store.output as output
+
+    seen: list[str] = []
+    real_fp, real_commit = output.fingerprint, OutputDir.commit
+    committing = [False]
+
+    def counted(path):
+        if committing[0]:
+            seen.append(Path(path).name)
+        return real_fp(path)
+
+    def commit(self, manifest, renames):
+        committing[0] = True
+        try:
+            return real_commit(self, manifest, renames)
+        finally:
+            committing[0] = False
+
+    monkeypatch.setattr(output, "fingerprint", counted)
+    monkeypatch.setattr(OutputDir, "commit", commit)
+    return seen
+
+
+def test_a_run_checksums_only_the_files_it_writes(tmp_path, monkeypatch):
+    """The commit records a checksum of every file; those of earlier runs are carried over, not read
+    again (a scheduled run against a large corpus re-read all of it)."""
+    raw, out = _small(tmp_path)
+    before = set(OutputDir(out).read_manifest().files)
+    assert any(f.startswith("corpus/") for f in before) and any(f.startswith("_state/index/") for f in before)
+    seen = _checksummed_at_commit(monkeypatch)
+    run_local(raw, out)
+    assert seen, "the new run's files are checksummed"
+    assert not {Path(f).name for f in before} & set(seen)
+    m = OutputDir(out).read_manifest()
+    kept = {f for f in before if f.startswith(("corpus/", "removed/", "_state/index/"))}  # (state files: new ones)
+    assert kept and kept < set(m.files) and OutputDir(out).check(checksums=True) == []
+
+
+def test_changed_signature_settings_record_the_rewritten_index_files(tmp_path):
+    """Other signature settings rewrite the earlier segments' band keys and fingerprints in place: their
+    new checksums are recorded (a carried-over record would make ``verify`` call them damaged)."""
+    raw, out = _small(tmp_path)
+    old = OutputDir(out).read_manifest().files
+    run_local(raw, out, Config.from_settings({"dedup": {"bands": 20, "rows": 5}}))
+    m = OutputDir(out).read_manifest()
+    keys = [f for f in old if f.endswith(".keys.npy")]
+    assert keys and all(m.files[f] != old[f] for f in keys)
+    assert OutputDir(out).check(checksums=True) == []

@@ -193,19 +193,23 @@ class DedupIndex:
         found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
         return found
 
-    def write_rederived(self) -> None:
+    def write_rederived(self) -> list[Path]:
         """Replace the band keys and fingerprints of the segments recomputed on load (each file
-        written to a temporary name, then renamed). Derived data: a crash half-way leaves files that the
-        next run, still under the old settings in the manifest, recomputes again."""
+        written to a temporary name, then renamed); returns the files replaced (their checksums changed).
+        Derived data: a crash half-way leaves files that the next run, still under the old settings in the
+        manifest, recomputes again."""
         from dechaff.store.atomic import atomic_write_bytes
 
+        written: list[Path] = []
         for base, keys, fps in self.rederived:
             for suffix, arr in ((".keys.npy", np.ascontiguousarray(keys, dtype=np.uint32)),
                                 (".fp.npy", np.ascontiguousarray(fps, dtype=U64))):
                 buf = io.BytesIO()
                 np.save(buf, arr)
                 atomic_write_bytes(Path(f"{base}{suffix}"), buf.getvalue())
+                written.append(Path(f"{base}{suffix}"))
         self.rederived = []
+        return written
 
     def write_pending(self, base: Path) -> bool:
         """Write the pending entries as a segment (``<base>.pq`` and ``<base>.keys.npy``, each

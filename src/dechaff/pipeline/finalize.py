@@ -485,7 +485,8 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     atomic_write_parquet(bp_state.counts.frame(), out.root / names["boilerplate"])
     atomic_write_parquet(bp_state.templates_frame(), out.root / names["boilerplate-templates"])
     bp_state.profiles.write(out.root / names["boilerplate-docs"])
-    index.write_rederived()  # (before the commit: the manifest then names the new settings)
+    rewritten = {f.relative_to(out.root).as_posix()
+                 for f in index.write_rederived()}  # (before the commit: the manifest then names the new settings)
     segments = [*m.index_segments, *spilled]
     seg = f"_state/index/seg-{seq:06d}-{rid}"
     if index.write_pending(out.root / seg):
@@ -493,7 +494,10 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     return Manifest(ledger=names["ledger"], boilerplate=names["boilerplate"],
                     boilerplate_templates=names["boilerplate-templates"], boilerplate_docs=names["boilerplate-docs"],
                     index_params=config.dedup.signature_fields(), index_segments=segments, index_size=index.size,
-                    next_seq=seq + 1)
+                    next_seq=seq + 1,
+                    # the checksums of the files committed before that this run did not rewrite: the commit
+                    # computes only the others' (re-reading the whole corpus at every run grew with it)
+                    files={rel: v for rel, v in m.files.items() if rel not in rewritten})
 
 
 def commit(out: OutputDir, m: Manifest, renames: list[tuple[Path, Path]]) -> None:

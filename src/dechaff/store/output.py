@@ -108,7 +108,8 @@ class OutputDir:
 
     def commit(self, manifest: Manifest, renames: list[tuple[Path, Path]]) -> None:
         """The commit point: record the size and checksum of every file the manifest names (from its
-        temporary name for the parts being renamed), replace the manifest, then move the parts into place."""
+        temporary name for the parts being renamed; a file it already records keeps its record), replace
+        the manifest, then move the parts into place."""
         pending = {str(final.relative_to(self.root).as_posix()): tmp for tmp, final in renames}
         files = {}
         for rel in manifest.referenced(self.root):
