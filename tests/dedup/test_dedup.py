@@ -233,6 +233,34 @@ def test_index_persists_and_incremental_equals_single_run(tmp_path):
     assert idx.nbytes() / idx.size <= 400
 
 
+def test_segment_records_read_back_as_the_parquet_holds_them(tmp_path):
+    """Entries of a stored segment are read record by record (the ones asked for only), the same as
+    the segment's Parquet holds them; a segment without records (older) is read from its Parquet."""
+    import shutil
+    from pathlib import Path
+
+    from dechaff.dedup.store import ROWS_SUFFIX
+
+    texts = [para(k) for k in range(30)] + ["Ünïcödé, 中文文本 and an emoji 🙂 in one paragraph of words."]
+    docs = [("d\u00e9j\u00e0 vu", [texts[0]]), ("", [texts[1]]),
+            *[(f"doc/{k}", [texts[k]]) for k in range(2, len(texts))]]
+    idx = DedupIndex(P)
+    deduplicate([Item(d, i, t) for d, ts in docs for i, t in enumerate(ts)], idx)
+    assert idx.write_pending(tmp_path / "seg-a")
+    deduplicate([Item("late", 3, para(500))], idx)
+    assert idx.write_pending(tmp_path / "seg-b")
+    idx = DedupIndex.load(P, idx.segments)
+    want = np.array([idx.size - 1, 0, 1, 17, 30, 17], dtype=np.int64)  # (both segments, repeated, unordered)
+    got = idx.fetch(want)
+    expected = {0: ("d\u00e9j\u00e0 vu", 0, texts[0]), 1: ("", 0, texts[1]), 17: ("doc/17", 0, texts[17]),
+                30: ("doc/30", 0, texts[30]), idx.size - 1: ("late", 3, para(500))}
+    assert got == expected
+    for base in idx.segments:  # the same from the Parquet alone
+        for f in Path(base).parent.glob(f"{Path(base).name}{ROWS_SUFFIX}.*"):
+            shutil.move(f, tmp_path / f"moved-{f.name}")
+    assert DedupIndex.load(P, idx.segments).fetch(want) == expected
+
+
 def test_band_index_and_batch_candidates_agree():
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 5, size=(50, 4), dtype=np.uint32)

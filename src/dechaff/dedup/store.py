@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,9 +26,10 @@ class DedupIndex:
 
     In RAM: the per-band sorted arrays (``bands`` x 8 bytes per entry) and the sorted fingerprints of
     the entries' normalised texts (12 bytes per entry), for exact copies. On disk, one segment per run
-    under the state directory: ``<name>.keys.npy`` (band keys), ``<name>.fp.npy`` (fingerprints) and
-    ``<name>.pq`` (Parquet: entry id, doc_id, paragraph_index, text). Texts are read back only for
-    candidates, to verify them.
+    under the state directory: ``<name>.keys.npy`` (band keys), ``<name>.fp.npy`` (fingerprints),
+    ``<name>.pq`` (Parquet: entry id, doc_id, paragraph_index, text) and the same entries as records
+    that can be read one by one (``<name>.rows.bin``, their offsets in ``<name>.rows.npy``). Texts are
+    read back only for candidates, to verify them.
     """
 
     def __init__(self, params: DedupParams) -> None:
@@ -179,18 +181,33 @@ class DedupIndex:
 
     def fetch(self, ids: np.ndarray) -> dict[int, tuple[str, int, str]]:
         """entry id -> (doc_id, paragraph_index, text): pending entries from memory, the others read
-        from the segments on disk."""
+        from the segments on disk: record by record where the segment has them (a chunk's candidates
+        reach a few entries of every segment: reading every segment's Parquet for them grew with the
+        index), else from its Parquet (segments written before the records were)."""
         found = {int(e): self.pending[int(e) - self.committed] for e in ids if e >= self.committed}
-        want = [int(e) for e in ids if e < self.committed]
-        if not want or not self.segments:
+        want = np.unique(np.asarray(ids, dtype=np.int64))
+        want = want[want < self.committed]
+        if not len(want) or not self.segments:
             return found
-        import polars as pl
+        seg = np.searchsorted(self.seg_first, want, side="right") - 1
+        cut = np.flatnonzero(np.diff(seg)) + 1
+        by_parquet: list[int] = []
+        for part in np.split(np.arange(len(want)), cut):
+            k = int(seg[part[0]])
+            base = self.segments[k]
+            if Path(f"{base}{ROWS_SUFFIX}.npy").exists():
+                found.update(zip(want[part].tolist(), read_records(base, want[part] - self.seg_first[k]),
+                                 strict=True))
+            else:
+                by_parquet.extend(want[part].tolist())
+        if by_parquet:
+            import polars as pl
 
-        holding = np.unique(np.searchsorted(self.seg_first, want, side="right") - 1)  # (only those read)
-        df = (pl.scan_parquet([f"{self.segments[k]}{STATE_SUFFIX}" for k in holding.tolist()])
-              .filter(pl.col("entry_id").is_in(want))
-              .select("entry_id", "doc_id", "paragraph_index", "text").collect())
-        found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
+            holding = np.unique(np.searchsorted(self.seg_first, by_parquet, side="right") - 1)
+            df = (pl.scan_parquet([f"{self.segments[k]}{STATE_SUFFIX}" for k in holding.tolist()])
+                  .filter(pl.col("entry_id").is_in(by_parquet))
+                  .select("entry_id", "doc_id", "paragraph_index", "text").collect())
+            found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
         return found
 
     def write_rederived(self) -> list[Path]:
@@ -232,6 +249,7 @@ class DedupIndex:
                            "doc_id": doc_ids, "paragraph_index": pl.Series(para_idx, dtype=pl.Int32),
                            "text": texts}, schema_overrides={"doc_id": pl.String, "text": pl.String})
         atomic_write_parquet(df, Path(f"{base}{STATE_SUFFIX}"))
+        write_records(Path(base), self.pending)
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(keys, dtype=np.uint32))
         atomic_write_bytes(Path(f"{base}.keys.npy"), buf.getvalue())
@@ -254,3 +272,45 @@ class DedupIndex:
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
         self.pending_retired = {}
         return True
+
+
+# ------------------------------------------------------------------------------------ records
+ROWS_SUFFIX = ".rows"  # <segment>.rows.bin: the entries' records; <segment>.rows.npy: where each starts
+_HEAD = struct.Struct("<Ii")  # a record: doc_id's length in bytes, paragraph_index; then doc_id, then text
+
+
+def write_records(base: Path, metas: Sequence[tuple[str, int, str]]) -> None:
+    """The entries ``metas`` (doc_id, paragraph_index, text), in entry order, as records that
+    :func:`read_records` reads one by one (each file written to a temporary name, then renamed)."""
+    from dechaff.store.atomic import atomic_write_bytes
+
+    parts: list[bytes] = []
+    offsets = np.zeros(len(metas) + 1, dtype=np.int64)
+    at = 0
+    for r, (doc, para, text) in enumerate(metas):
+        d = doc.encode()
+        rec = b"".join((_HEAD.pack(len(d), para), d, text.encode()))
+        parts.append(rec)
+        at += len(rec)
+        offsets[r + 1] = at
+    atomic_write_bytes(Path(f"{base}{ROWS_SUFFIX}.bin"), b"".join(parts))
+    buf = io.BytesIO()
+    np.save(buf, offsets)
+    atomic_write_bytes(Path(f"{base}{ROWS_SUFFIX}.npy"), buf.getvalue())
+
+
+def read_records(base: Path, rows: np.ndarray) -> list[tuple[str, int, str]]:
+    """The records of ``rows`` (positions in the segment, ascending) of :func:`write_records`. Only
+    they are read (the offsets are mapped, not loaded: a chunk needs a few of a segment's entries)."""
+    offsets = np.load(f"{base}{ROWS_SUFFIX}.npy", mmap_mode="r")
+    starts = np.asarray(offsets[rows]).tolist()
+    ends = np.asarray(offsets[rows + 1]).tolist()
+    out: list[tuple[str, int, str]] = []
+    with open(f"{base}{ROWS_SUFFIX}.bin", "rb", buffering=0) as f:
+        for a, b in zip(starts, ends, strict=True):
+            f.seek(a)
+            rec = f.read(b - a)
+            n, para = _HEAD.unpack_from(rec)
+            h = _HEAD.size
+            out.append((rec[h:h + n].decode(), para, rec[h + n:].decode()))
+    return out
