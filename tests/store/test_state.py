@@ -338,3 +338,18 @@ def test_changed_signature_settings_record_the_rewritten_index_files(tmp_path):
     keys = [f for f in old if f.endswith(".keys.npy")]
     assert keys and all(m.files[f] != old[f] for f in keys)
     assert OutputDir(out).check(checksums=True) == []
+
+
+def test_a_damaged_index_record_stops_the_run_naming_the_file(tmp_path):
+    """A run checks the index segments' texts by size only (it reads a few records of each): a record
+    found damaged when it is read stops the run with the file named, before anything is written."""
+    raw, out = _small(tmp_path)
+    _copy_paragraph(raw)  # (its candidate is d1's paragraph: the run reads that record)
+    rows = next((out / "_state" / "index").glob("*.rows.bin"))
+    rows.write_bytes(b"\xff" * rows.stat().st_size)  # same size: only a checksum tells
+    before = _files(out)
+    with pytest.raises(StateError) as e:
+        run_local(raw, out)
+    assert rows.name in str(e.value) and "damaged (the record at byte" in str(e.value)  # (found reading it)
+    assert [f for f in _files(out) if not f.startswith("_staging/")] == before  # (staging: the next run's)
+    assert any(rows.name in p and "damaged" in p for p in OutputDir(out).check(checksums=True))

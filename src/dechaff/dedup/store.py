@@ -15,6 +15,7 @@ from dechaff.dedup.minhash import keys_of
 from dechaff.dedup.shingle import find_sorted, fingerprints, tokenize
 from dechaff.dedup.types import U64, DedupParams, clip
 from dechaff.store.atomic import STATE_SUFFIX
+from dechaff.store.manifest import StateError
 
 if TYPE_CHECKING:
     from dechaff.dedup.candidates import OldSide
@@ -306,11 +307,19 @@ def read_records(base: Path, rows: np.ndarray) -> list[tuple[str, int, str]]:
     starts = np.asarray(offsets[rows]).tolist()
     ends = np.asarray(offsets[rows + 1]).tolist()
     out: list[tuple[str, int, str]] = []
-    with open(f"{base}{ROWS_SUFFIX}.bin", "rb", buffering=0) as f:
+    path = f"{base}{ROWS_SUFFIX}.bin"
+    h = _HEAD.size
+    with open(path, "rb", buffering=0) as f:
         for a, b in zip(starts, ends, strict=True):
             f.seek(a)
             rec = f.read(b - a)
-            n, para = _HEAD.unpack_from(rec)
-            h = _HEAD.size
-            out.append((rec[h:h + n].decode(), para, rec[h + n:].decode()))
+            try:
+                n, para = _HEAD.unpack_from(rec)
+                if n > len(rec) - h:
+                    raise ValueError(f"a doc id of {n:,} bytes in a record of {len(rec):,}")
+                out.append((rec[h:h + n].decode(), para, rec[h + n:].decode()))
+            except (struct.error, ValueError) as e:  # (UnicodeDecodeError is a ValueError)
+                # (a run checks these files by size only: it reads a few records of each)
+                raise StateError(f"{path}: damaged (the record at byte {a:,}: {e}); `dechaff verify` checks "
+                                 "every file, `dechaff repair` rebuilds the index") from None
     return out

@@ -12,7 +12,7 @@ Layout::
       _state/boilerplate-<seq>.pq             per-site repeat counts of paragraphs and lines
       _state/boilerplate-templates-<seq>.pq   the site templates found, with their evidence
       _state/boilerplate-docs-<seq>.pq        per document: its first/last lines' keys, word sketch
-      _state/index/seg-<seq>-<run_id>.*       dedup index segments (band keys + kept paragraph texts)
+      _state/index/seg-<seq>-<run_id>.*       dedup index segments (band keys + kept paragraph texts, also as records)
       _state/reading/<sha256>.json            inputs being read now; one left by a dead run names its killer
       _staging/<run_id>/                      a run's intermediate shard files (deleted after commit)
 
@@ -131,8 +131,8 @@ class OutputDir:
 
     def check(self, checksums: bool = False, state_checksums: bool = False) -> list[str]:
         """What is wrong with the committed files: missing, of another size, or (``checksums``; for the
-        state files a run reads whole anyway, ``state_checksums``) of other content than the manifest
-        recorded. Empty when all is well."""
+        state files a run reads whole anyway, ``state_checksums``: not the index segments' texts, of which
+        a run reads a few records) of other content than the manifest recorded. Empty when all is well."""
         m = self.read_manifest()
         problems = []
         for rel, (size, sha) in sorted(m.files.items()):
@@ -141,7 +141,7 @@ class OutputDir:
                 problems.append(f"{rel}: missing")
             elif path.stat().st_size != size:
                 problems.append(f"{rel}: {path.stat().st_size:,} bytes, committed with {size:,}")
-            elif (checksums or (state_checksums and rel.startswith("_state/"))) and fingerprint(path)[1] != sha:
+            elif (checksums or (state_checksums and _read_whole(rel))) and fingerprint(path)[1] != sha:
                 problems.append(f"{rel}: damaged (its checksum is not the one committed)")
         return problems
 
@@ -226,3 +226,14 @@ class OutputDir:
             if f.name.split(".")[0] not in segs:
                 f.unlink(missing_ok=True)
         return done
+
+
+def _read_whole(rel: str) -> bool:
+    """A state file a run reads whole (the ledger, the boilerplate state, the index's band keys,
+    fingerprints, copies and replacements), not an index segment's texts (its Parquet and records)."""
+    if not rel.startswith("_state/"):
+        return False
+    if not rel.startswith("_state/index/"):
+        return True
+    name = rel.rsplit("/", 1)[-1]
+    return not (name.endswith(".rows.bin") or name.count(".") == 1 and name.endswith(STATE_SUFFIX))
