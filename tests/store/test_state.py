@@ -353,3 +353,19 @@ def test_a_damaged_index_record_stops_the_run_naming_the_file(tmp_path):
     assert rows.name in str(e.value) and "damaged (the record at byte" in str(e.value)  # (found reading it)
     assert [f for f in _files(out) if not f.startswith("_staging/")] == before  # (staging: the next run's)
     assert any(rows.name in p and "damaged" in p for p in OutputDir(out).check(checksums=True))
+
+
+def test_a_damaged_index_parquet_stops_the_run_naming_the_file(tmp_path):
+    """The same for a segment's Parquet, read when a new document copies an earlier one whole (its
+    paragraphs are aligned with the earlier document's)."""
+    raw, out = _small(tmp_path)
+    (raw / "d1-copy.txt").write_text((raw / "d1.txt").read_text().replace("Title 1", "Title one"))
+    seg = next(p for p in (out / "_state" / "index").glob("*.pq") if p.name.count(".") == 1)
+    data = bytearray(seg.read_bytes())
+    data[100:-100] = b"\x55" * (len(data) - 200)  # same size
+    seg.write_bytes(bytes(data))
+    before = _files(out)
+    with pytest.raises(StateError) as e:
+        run_local(raw, out)
+    assert seg.name in str(e.value) and "damaged" in str(e.value)
+    assert [f for f in _files(out) if not f.startswith("_staging/")] == before

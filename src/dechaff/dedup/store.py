@@ -6,7 +6,7 @@ import io
 import struct
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -149,10 +149,11 @@ class DedupIndex:
             import polars as pl
 
             retired = [e for e in self.retired if e < self.committed]
-            df = (pl.scan_parquet([f"{s}{STATE_SUFFIX}" for s in self.segments])
-                  .filter(pl.col("doc_id").is_in(want)
-                          & (pl.col("entry_id").is_null() | ~pl.col("entry_id").is_in(retired)))
-                  .select("doc_id", "paragraph_index", "text").sort("doc_id", "paragraph_index").collect())
+            df = _collect(pl.scan_parquet([f"{s}{STATE_SUFFIX}" for s in self.segments])
+                          .filter(pl.col("doc_id").is_in(want)
+                                  & (pl.col("entry_id").is_null() | ~pl.col("entry_id").is_in(retired)))
+                          .select("doc_id", "paragraph_index", "text").sort("doc_id", "paragraph_index"),
+                          self.segments)
             for d, p, t in df.iter_rows():
                 found.setdefault(d, []).append((p, t))
         return found
@@ -205,9 +206,10 @@ class DedupIndex:
             import polars as pl
 
             holding = np.unique(np.searchsorted(self.seg_first, by_parquet, side="right") - 1)
-            df = (pl.scan_parquet([f"{self.segments[k]}{STATE_SUFFIX}" for k in holding.tolist()])
-                  .filter(pl.col("entry_id").is_in(by_parquet))
-                  .select("entry_id", "doc_id", "paragraph_index", "text").collect())
+            df = _collect(pl.scan_parquet([f"{self.segments[k]}{STATE_SUFFIX}" for k in holding.tolist()])
+                          .filter(pl.col("entry_id").is_in(by_parquet))
+                          .select("entry_id", "doc_id", "paragraph_index", "text"),
+                          [self.segments[k] for k in holding.tolist()])
             found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
         return found
 
@@ -273,6 +275,19 @@ class DedupIndex:
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
         self.pending_retired = {}
         return True
+
+
+def _collect(query: Any, segments: Sequence[Path]) -> Any:
+    """A query over segments' Parquet (a run checks them by size only: it reads a part of them), with
+    a damaged file reported as such."""
+    import polars as pl
+
+    try:
+        return query.collect()
+    except (pl.exceptions.PolarsError, OSError) as e:
+        names = ", ".join(f"{s}{STATE_SUFFIX}" for s in segments[:3]) + (" ..." if len(segments) > 3 else "")
+        raise StateError(f"index segments ({names}) are damaged: {str(e).splitlines()[0] if str(e) else e!r}; "
+                         "`dechaff verify` checks every file, `dechaff repair` rebuilds the index") from None
 
 
 # ------------------------------------------------------------------------------------ records
