@@ -1,6 +1,6 @@
 """Where the finalize step's dedup time goes, chunk by chunk: a whole ``run_local`` of a raw folder with
 timers around the dedup stage's functions; one line a chunk (index size, chunk seconds, seconds per
-function). Functions nest (``find_candidates`` holds the band lookups, the fetch of old texts, their
+function), and their sums over the run at the end. Functions nest (``find_candidates`` holds the band lookups, the fetch of old texts, their
 tokens and signatures, the agreement and the intersections).
 
     python bench/dedup_phases.py RAW [--out DIR]
@@ -55,7 +55,7 @@ def main() -> None:
     for owner, name, label in [
         (batch, "tokenize", "chunk tokens"), (batch, "find_candidates", "candidates (all)"),
         (lsh.BandIndex, "candidates", "band lookups"), (cand, "within_batch_candidates", "pairs in chunk"),
-        (store.DedupIndex, "fetch", "old texts"), (cand, "tokenize", "old tokens"),
+        (cand, "_old_side", "old side (all)"), (store.DedupIndex, "fetch", "old texts"), (cand, "tokenize", "old tokens"),
         (cand, "signatures", "signatures"), (cand, "_agreement", "agreement"),
         (cand, "pair_intersections", "intersections"), (resolve.Resolver, "run", "resolution"),
         (store.DedupIndex, "copiers", "copiers"), (batch, "align_copies", "alignment"),
@@ -63,12 +63,15 @@ def main() -> None:
     ]:
         timed(owner, name, label)
     real_chunk = batch.DedupSession._chunk
+    run_total: collections.Counter = collections.Counter()
 
     def chunk(self, part):
         acc.clear()
         t = time.perf_counter()
         out = real_chunk(self, part)
         total = time.perf_counter() - t
+        run_total.update(acc)
+        run_total["chunks"] += total
         print(f"index {self.index.size:>10,}  chunk {total:5.2f} s  " +
               "  ".join(f"{k} {v:.2f}" for k, v in acc.most_common()), flush=True)
         return out
@@ -76,6 +79,7 @@ def main() -> None:
     out = a.out or Path(tempfile.mkdtemp(prefix="dechaff-phases-")) / "clean"
     try:
         run_local(a.raw, out, Config())
+        print("all chunks: " + "  ".join(f"{k} {v:.1f}" for k, v in run_total.most_common()))
     finally:
         if a.out is None:
             shutil.rmtree(out.parent, ignore_errors=True)
