@@ -239,7 +239,7 @@ def test_segment_records_read_back_as_the_parquet_holds_them(tmp_path):
     import shutil
     from pathlib import Path
 
-    from dechaff.dedup.store import ROWS_SUFFIX
+    from dechaff.store.atomic import RECORDS_SUFFIX
 
     texts = [para(k) for k in range(30)] + ["Ünïcödé, 中文文本 and an emoji 🙂 in one paragraph of words."]
     docs = [("d\u00e9j\u00e0 vu", [texts[0]]), ("", [texts[1]]),
@@ -256,7 +256,7 @@ def test_segment_records_read_back_as_the_parquet_holds_them(tmp_path):
                 30: ("doc/30", 0, texts[30]), idx.size - 1: ("late", 3, para(500))}
     assert got == expected
     for base in idx.segments:  # the same from the Parquet alone
-        for f in Path(base).parent.glob(f"{Path(base).name}{ROWS_SUFFIX}.*"):
+        for f in Path(base).parent.glob(f"{Path(base).name}{RECORDS_SUFFIX}.*"):
             shutil.move(f, tmp_path / f"moved-{f.name}")
     assert DedupIndex.load(P, idx.segments).fetch(want) == expected
 

@@ -14,7 +14,7 @@ from dechaff.dedup.lsh import BandIndex
 from dechaff.dedup.minhash import keys_of
 from dechaff.dedup.shingle import find_sorted, fingerprints, tokenize
 from dechaff.dedup.types import U64, DedupParams, clip
-from dechaff.store.atomic import STATE_SUFFIX
+from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX
 from dechaff.store.manifest import StateError
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ class DedupIndex:
         for part in np.split(np.arange(len(want)), cut):
             k = int(seg[part[0]])
             base = self.segments[k]
-            if Path(f"{base}{ROWS_SUFFIX}.npy").exists():
+            if Path(f"{base}{RECORDS_SUFFIX}.npy").exists():
                 found.update(zip(want[part].tolist(), read_records(base, want[part] - self.seg_first[k]),
                                  strict=True))
             else:
@@ -232,8 +232,9 @@ class DedupIndex:
         return written
 
     def write_pending(self, base: Path) -> bool:
-        """Write the pending entries as a segment (``<base>.pq`` and ``<base>.keys.npy``, each
-        written to a temporary name and renamed); the caller commits it through the manifest.
+        """Write the pending entries as a segment (``<base>.pq``, its records, ``<base>.keys.npy`` and
+        ``<base>.fp.npy``, each written to a temporary name and renamed); the caller commits it through
+        the manifest.
         Returns False when there was nothing to write."""
         if not (self.pending or self.pending_other or self.pending_copiers or self.pending_retired):
             return False
@@ -291,7 +292,6 @@ def _collect(query: Any, segments: Sequence[Path]) -> Any:
 
 
 # ------------------------------------------------------------------------------------ records
-ROWS_SUFFIX = ".rows"  # <segment>.rows.bin: the entries' records; <segment>.rows.npy: where each starts
 _HEAD = struct.Struct("<Ii")  # a record: doc_id's length in bytes, paragraph_index; then doc_id, then text
 
 
@@ -309,20 +309,20 @@ def write_records(base: Path, metas: Sequence[tuple[str, int, str]]) -> None:
         parts.append(rec)
         at += len(rec)
         offsets[r + 1] = at
-    atomic_write_bytes(Path(f"{base}{ROWS_SUFFIX}.bin"), b"".join(parts))
+    atomic_write_bytes(Path(f"{base}{RECORDS_SUFFIX}.bin"), b"".join(parts))
     buf = io.BytesIO()
     np.save(buf, offsets)
-    atomic_write_bytes(Path(f"{base}{ROWS_SUFFIX}.npy"), buf.getvalue())
+    atomic_write_bytes(Path(f"{base}{RECORDS_SUFFIX}.npy"), buf.getvalue())
 
 
 def read_records(base: Path, rows: np.ndarray) -> list[tuple[str, int, str]]:
     """The records of ``rows`` (positions in the segment, ascending) of :func:`write_records`. Only
     they are read (the offsets are mapped, not loaded: a chunk needs a few of a segment's entries)."""
-    offsets = np.load(f"{base}{ROWS_SUFFIX}.npy", mmap_mode="r")
+    offsets = np.load(f"{base}{RECORDS_SUFFIX}.npy", mmap_mode="r")
     starts = np.asarray(offsets[rows]).tolist()
     ends = np.asarray(offsets[rows + 1]).tolist()
     out: list[tuple[str, int, str]] = []
-    path = f"{base}{ROWS_SUFFIX}.bin"
+    path = f"{base}{RECORDS_SUFFIX}.bin"
     h = _HEAD.size
     with open(path, "rb", buffering=0) as f:
         for a, b in zip(starts, ends, strict=True):

@@ -13,6 +13,8 @@ import polars as pl
 # State files (ledger, counts, index segments) are Parquet too, under another suffix: ``<out>/**/*.parquet``
 # is then the tables and nothing else (polars, duckdb and ``datasets`` globs read the output whole).
 STATE_SUFFIX = ".pq"
+# an index segment's entries as records read one by one: <segment>.rows.bin, their offsets <segment>.rows.npy
+RECORDS_SUFFIX = ".rows"
 
 
 def _fsync_dir(path: Path) -> None:

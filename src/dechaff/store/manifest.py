@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dechaff.store.atomic import STATE_SUFFIX
+from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX
 
 FORMAT = 1
 TABLE_DIRS = ("corpus", "removed", "rejected")
@@ -46,7 +46,7 @@ class Manifest:
         state = [f for f in (self.ledger, self.boilerplate, self.boilerplate_templates, self.boilerplate_docs) if f]
         seg_files = [f"{seg}{suffix}" for seg in self.index_segments
                      for suffix in (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}",
-                                    f".retired{STATE_SUFFIX}", ".rows.bin", ".rows.npy")
+                                    f".retired{STATE_SUFFIX}", f"{RECORDS_SUFFIX}.bin", f"{RECORDS_SUFFIX}.npy")
                      if (root / f"{seg}{suffix}").exists() or f"{seg}{suffix}" in self.files]
         return [*self.parts, *state, *seg_files]
 

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from dechaff.store.atomic import STATE_SUFFIX, atomic_write_json
+from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX, atomic_write_json
 from dechaff.store.manifest import FORMAT, TABLE_DIRS, Manifest, OutputLocked, StateError, fingerprint
 
 
@@ -236,4 +236,4 @@ def _read_whole(rel: str) -> bool:
     if not rel.startswith("_state/index/"):
         return True
     name = rel.rsplit("/", 1)[-1]
-    return not (name.endswith(".rows.bin") or name.count(".") == 1 and name.endswith(STATE_SUFFIX))
+    return not (name.endswith(f"{RECORDS_SUFFIX}.bin") or name.count(".") == 1 and name.endswith(STATE_SUFFIX))
