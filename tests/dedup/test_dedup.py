@@ -261,6 +261,28 @@ def test_segment_records_read_back_as_the_parquet_holds_them(tmp_path):
     assert DedupIndex.load(P, idx.segments).fetch(want) == expected
 
 
+def test_band_index_built_at_once_equals_one_built_part_by_part():
+    """Loading builds each band's table at once; adding the parts one by one merged them in: the
+    same entries in the same order, and the same candidates (caps included) for any query."""
+    rng = np.random.default_rng(7)
+    parts = [rng.integers(0, 40, size=(n, 6), dtype=np.uint32) for n in (50, 0, 300, 20, 700, 5)]
+    one_by_one = BandIndex(6)
+    first = 0
+    for keys in parts:
+        one_by_one.add(keys, first)
+        first += keys.shape[0]
+    built = BandIndex.build(iter(parts), 6, first)
+    assert built.size == one_by_one.size == first
+    for j in range(6):
+        assert np.array_equal(built.tables[j], np.sort(np.concatenate((one_by_one.tables[j], one_by_one.fresh[j]))))
+    queries = rng.integers(0, 40, size=(200, 6), dtype=np.uint32)
+    for cap in (1, 3, 16):
+        a, b = built.candidates(queries, cap), one_by_one.candidates(queries, cap)
+        assert sorted(zip(*a, strict=True)) == sorted(zip(*b, strict=True)) and len(a[0]) > 0
+    with pytest.raises(ValueError):
+        BandIndex.build(iter(parts), 6, first - 1)
+
+
 def test_band_index_and_batch_candidates_agree():
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 5, size=(50, 4), dtype=np.uint32)

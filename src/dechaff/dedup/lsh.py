@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from dechaff.dedup.shingle import concat_ranges
@@ -24,6 +26,33 @@ class BandIndex:
         self.tables: list[np.ndarray] = [np.zeros(0, U64) for _ in range(bands)]
         self.fresh: list[np.ndarray] = [np.zeros(0, U64) for _ in range(bands)]
         self.size = 0
+
+    @classmethod
+    def build(cls, parts: Iterable[np.ndarray], bands: int, total: int, merge_ratio: int = 8) -> BandIndex:
+        """The index of the ``total`` entries ``0 ..`` whose (m x bands) keys come in ``parts``, in entry
+        order, built at once (loading a stored index): each band's values written into its table, which is
+        then sorted once. The same tables as adding the parts one by one, which merged every part into
+        them (at 4.2M entries in 17 parts, 18 s against 6). Holds the tables and one part's keys."""
+        bi = cls(bands, merge_ratio)
+        tables = [np.empty(total, U64) for _ in range(bands)]
+        for keys in parts:
+            m = keys.shape[0]
+            if bi.size + m > total:
+                raise ValueError(f"more than the {total:,} entries announced")
+            ids = np.arange(bi.size, bi.size + m, dtype=U64)
+            for j in range(bands):
+                t = tables[j][bi.size: bi.size + m]
+                t[:] = keys[:, j]
+                t <<= U64(32)
+                t |= ids
+            bi.size += m
+        if bi.size != total:
+            raise ValueError(f"{bi.size:,} entries, {total:,} announced")
+        for t in tables if total else ():
+            t.sort()
+        if total:
+            bi.tables = tables
+        return bi
 
     def add(self, keys: np.ndarray, first_id: int) -> None:
         """Add entries ``first_id ..`` with their (m x bands) keys."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,24 @@ class DedupIndex:
     @classmethod
     def load(cls, params: DedupParams, segment_paths: Sequence[Path], recompute: bool = False) -> DedupIndex:
         idx = cls(params)
+        all_fps: list[np.ndarray] = []
+        total = sum(_entries(Path(base)) for base in segment_paths)
+        idx.band = BandIndex.build(idx._segment_keys(segment_paths, recompute, all_fps), params.bands, total)
+        fps = np.concatenate([np.zeros(0, U64), *all_fps]).astype(U64, copy=False)
+        all_fps.clear()
+        order = np.argsort(fps, kind="stable")  # (equal fingerprints in entry order)
+        idx._fp = fps[order]
+        del fps
+        idx._fp_id = order.astype(np.uint32)
+        idx.committed = idx.size
+        return idx
+
+    def _segment_keys(self, segment_paths: Sequence[Path], recompute: bool, all_fps: list[np.ndarray]
+                      ) -> Iterator[np.ndarray]:
+        """The band keys of each stored segment, in order, for :meth:`load` (their fingerprints are
+        appended to ``all_fps``); keys and fingerprints recomputed from the texts where the signature
+        settings changed. Reads the segments' replacements too."""
+        params, size = self.params, 0
         for base in segment_paths:
             keys = np.load(f"{base}.keys.npy")
             fp_path = Path(f"{base}.fp.npy")
@@ -80,18 +98,20 @@ class DedupIndex:
                 tok = tokenize(texts)
                 keys = keys_of(tok, np.arange(len(texts)), params)
                 fps = fingerprints(tok)
-                idx.rederived.append((Path(base), keys, fps))
-            idx.seg_first.append(idx.size)
-            idx._add(keys, fps)
-            idx.segments.append(Path(base))
+                self.rederived.append((Path(base), keys, fps))
+            if keys.shape[0] != len(fps):
+                raise ValueError(f"{base}: {keys.shape[0]} band keys but {len(fps)} fingerprints")
+            self.seg_first.append(size)
+            size += keys.shape[0]
+            all_fps.append(fps)
+            self.segments.append(Path(base))
             ret = Path(f"{base}.retired{STATE_SUFFIX}")
             if ret.exists():
                 import polars as pl
 
                 for e, by, rule, sim in pl.read_parquet(ret).iter_rows():
-                    idx.retired[e] = (by, rule, sim)
-        idx.committed = idx.size
-        return idx
+                    self.retired[e] = (by, rule, sim)
+            yield keys
 
     def add_pending(self, keys: np.ndarray, fps: np.ndarray, metas: list[tuple[str, int, str]],
                     others: Sequence[tuple[str, int, str]] = ()) -> None:
@@ -276,6 +296,17 @@ class DedupIndex:
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
         self.pending_retired = {}
         return True
+
+
+def _entries(base: Path) -> int:
+    """The number of entries of a stored segment: the rows of its band keys (their header only; under
+    any signature settings), or of an older segment's Parquet, counted."""
+    keys = np.load(f"{base}.keys.npy", mmap_mode="r")
+    if keys.ndim == 2:
+        return int(keys.shape[0])
+    import polars as pl
+
+    return int(pl.scan_parquet(f"{base}{STATE_SUFFIX}").select(pl.col("entry_id").count()).collect().item())
 
 
 def _collect(query: Any, segments: Sequence[Path]) -> Any:
