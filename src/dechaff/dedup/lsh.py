@@ -40,9 +40,10 @@ class BandIndex:
             if bi.size + m > total:
                 raise ValueError(f"more than the {total:,} entries announced")
             ids = np.arange(bi.size, bi.size + m, dtype=U64)
+            by_band = np.ascontiguousarray(keys.T)  # (one pass over the part, not one per band)
             for j in range(bands):
                 t = tables[j][bi.size: bi.size + m]
-                t[:] = keys[:, j]
+                t[:] = by_band[j]
                 t <<= U64(32)
                 t |= ids
             bi.size += m
