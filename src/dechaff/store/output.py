@@ -231,9 +231,8 @@ class OutputDir:
 def _read_whole(rel: str) -> bool:
     """A state file a run reads whole (the ledger, the boilerplate state, the index's band keys,
     fingerprints, copies and replacements), not an index segment's texts (its Parquet and records)."""
-    if not rel.startswith("_state/"):
-        return False
     if not rel.startswith("_state/index/"):
-        return True
+        return rel.startswith("_state/")
+    # (a segment's files are <segment><suffix>; its texts: the bare state suffix, and the records)
     name = rel.rsplit("/", 1)[-1]
-    return not (name.endswith(f"{RECORDS_SUFFIX}.bin") or name.count(".") == 1 and name.endswith(STATE_SUFFIX))
+    return "." + name.partition(".")[2] not in (STATE_SUFFIX, f"{RECORDS_SUFFIX}.bin")
