@@ -3,10 +3,13 @@
 output already holds (e.g. the corpus of ``bench_scale.py --keep DIR``), then ``run_local`` of it,
 in a fresh process pinned to one core; prints the wall time, the index load within it and the peak
 RSS. ``--old-src`` alternates with another version (a ``git worktree``); each run adds its own new
-file, so every run has the same work.
+file, so every run has the same work. When the two versions keep their state in different formats,
+``--old-out`` gives the old one a copy of its own (``cp -al`` of the raw folder and the output will do:
+dechaff replaces files, it does not write into them).
 
     python bench/bench_scale.py --paragraphs 10000000 --keep /tmp/g10
     python bench/bench_incremental.py --raw /tmp/g10/raw --out /tmp/g10/clean [--old-src /tmp/old/src] [--rounds 2]
+        [--old-raw /tmp/g10o/raw --old-out /tmp/g10o/clean]
 """
 
 from __future__ import annotations
@@ -47,17 +50,22 @@ def main() -> None:
     ap.add_argument("--raw", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True, help="the output that already holds --raw")
     ap.add_argument("--old-src", type=Path, help="another version's src/, run alternately")
+    ap.add_argument("--old-raw", type=Path, help="the old version's raw folder (default --raw)")
+    ap.add_argument("--old-out", type=Path, help="the old version's output (default --out)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--cpu", type=int, default=0)
     a = ap.parse_args()
-    if not (a.out / "_state" / "manifest.json").exists():
-        sys.exit(f"{a.out}: no committed output (run dechaff on {a.raw} first)")
-    versions = [("this", ROOT / "src")] + ([("old", a.old_src)] if a.old_src else [])
+    versions = [("this", ROOT / "src", a.raw, a.out)]
+    if a.old_src:
+        versions.append(("old", a.old_src, a.old_raw or a.raw, a.old_out or a.out))
+    for _label, _src, raw, out in versions:
+        if not (out / "_state" / "manifest.json").exists():
+            sys.exit(f"{out}: no committed output (run dechaff on {raw} first)")
     for r in range(a.rounds):
-        for label, src in versions:
+        for label, src, raw, out in versions:
             name = f"bench-new-{time.time_ns()}.txt"
-            res = subprocess.run(["taskset", "-c", str(a.cpu), sys.executable, "-c", ONE, str(src), str(a.raw),
-                                  str(a.out), name], capture_output=True, text=True)
+            res = subprocess.run(["taskset", "-c", str(a.cpu), sys.executable, "-c", ONE, str(src), str(raw),
+                                  str(out), name], capture_output=True, text=True)
             if res.returncode:
                 sys.exit(f"{label}: the run failed:\n{res.stderr[-2000:]}")
             wall, load, read, peak = res.stdout.split()[-4:]

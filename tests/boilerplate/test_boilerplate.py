@@ -273,7 +273,7 @@ def test_profiles_round_trip_and_templates_persist(tmp_path):
     for name, frame in (("t", state.templates_frame()), ("p", state.profiles_frame()),
                         ("c", state.counts.frame())):
         frame.write_parquet(tmp_path / f"{name}.parquet")
-    again = BoilerplateState.load(tmp_path / "c.parquet", tmp_path / "t.parquet", tmp_path / "p.parquet")
+    again = BoilerplateState.load(tmp_path / "c.parquet", tmp_path / "t.parquet", [tmp_path / "p.parquet"])
     assert again.templates == state.templates
     assert [(p.doc_id, p.head, p.tail, p.short, p.sketch.tolist(), p.n_pairs) for p in again.profiles] == \
         [(p.doc_id, p.head, p.tail, p.short, p.sketch.tolist(), p.n_pairs) for p in state.profiles]
@@ -314,7 +314,7 @@ def test_profiles_spool_to_files_and_only_witnesses_are_read_back(tmp_path, monk
     assert 0 < len(witnesses) < 11
     state.profiles.write(tmp_path / "all.pq")
     assert not list(tmp_path.glob(".*"))  # (no temporary file left beside it)
-    assert rows(BoilerplateState.load(None, None, tmp_path / "all.pq").profiles) == rows(held_state.profiles)
+    assert rows(BoilerplateState.load(None, None, [tmp_path / "all.pq"]).profiles) == rows(held_state.profiles)
 
 
 def test_near_duplicates_of_the_sketch():
@@ -410,3 +410,53 @@ def test_text_keys_of_a_batch_are_each_documents_own():
     many = text_keys_many(groups)
     assert many == [text_keys(site, texts) for site, texts in groups]
     assert many[0][0] == many[2][0] != 0 and many[0][2] == many[0][3] == 0 and many[1] == []
+
+
+def test_profile_parts_stay_few_and_each_profile_is_rewritten_a_few_times():
+    """``parts_to_merge`` over many runs of various sizes: the parts stay about log2(corpus / run) in
+    number, each profile is rewritten about log2(corpus / run) times in all (never at every run), and
+    only the newest parts are merged (the order of the profiles is kept)."""
+    import math
+
+    from dechaff.boilerplate.state import parts_to_merge
+
+    rng = random.Random(7)
+    for sizes_of_runs in ([1] * 1000, [rng.randint(1, 50) for _ in range(1000)], [5000] + [3] * 500):
+        parts: list[list[int]] = []  # each part: the run numbers of its profiles' runs, in order
+        rewrites = [0] * len(sizes_of_runs)
+        most = 0
+        for run, n in enumerate(sizes_of_runs):
+            k = parts_to_merge([len(p) for p in parts], n)
+            merged = [r for p in parts[len(parts) - k:] for r in p]
+            for r in set(merged):
+                rewrites[r] += 1
+            parts = parts[:len(parts) - k] + [merged + [run] * n]
+            most = max(most, len(parts))
+        total = sum(sizes_of_runs)
+        assert [r for p in parts for r in p] == [r for r, n in enumerate(sizes_of_runs) for _ in range(n)]
+        assert most <= math.log2(total / min(sizes_of_runs)) + 2
+        assert max(rewrites) <= math.log2(total / min(sizes_of_runs)) + 2
+    assert parts_to_merge([5000, 8, 3], 3) == 1 and parts_to_merge([5000, 8, 3], 9) == 2
+    assert parts_to_merge([], 4) == 0
+
+
+def test_counts_merge_the_run_keys_into_the_sorted_counts():
+    """``merged_arrays`` (a merge into the sorted counts) gives what counting every key afresh gives:
+    keys new and known, repeated within the delta, unsorted, at both ends of the counts."""
+    from collections import Counter
+
+    from dechaff.boilerplate.keys import BoilerplateCounts
+
+    rng = np.random.default_rng(3)
+    base = Counter(rng.integers(1, 1000, 3000).tolist())
+    counts = BoilerplateCounts().merged(base)
+    for delta_keys in (rng.integers(0, 1200, 500), np.array([999_999, 0, 5, 5]), np.array([], dtype=np.int64)):
+        dc = rng.integers(1, 4, len(delta_keys))
+        got = counts.merged_arrays(delta_keys.astype(np.uint64), dc.astype(np.uint32))
+        want = Counter(base)
+        for k, c in zip(delta_keys.tolist(), dc.tolist(), strict=True):
+            want[k] += c
+        assert got.keys.tolist() == sorted(want) and got.counts.tolist() == [want[k] for k in sorted(want)]
+        assert got.keys.dtype == np.uint64 and got.counts.dtype == np.uint32
+    assert BoilerplateCounts().merged_arrays(np.array([7, 3], np.uint64), np.array([1, 2], np.uint32)).keys.tolist() \
+        == [3, 7]

@@ -15,6 +15,7 @@ import dechaff.store.staging as staging
 from dechaff.config import Config
 from dechaff.dedup.types import DedupParams
 from dechaff.pipeline import run_local
+from dechaff.store import OutputDir
 
 
 def _corpus(raw: Path, n_docs: int = 120) -> None:
@@ -79,7 +80,8 @@ def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk, spil
     run_local(raw, tmp_path / "many", Config(dedup=dedup, max_shard_files=1))
     for a, b in zip(_tables(tmp_path / "one"), _tables(tmp_path / "many"), strict=True):
         assert a.equals(b)
-    p1, p2 = (pl.read_parquet(next((tmp_path / w / "_state").glob("boilerplate-docs-*"))) for w in ("one", "many"))
+    p1, p2 = (pl.concat([pl.read_parquet(tmp_path / w / f) for f in OutputDir(tmp_path / w).read_manifest()
+                         .boilerplate_docs]) for w in ("one", "many"))
     assert p1.height == 128 and p1.equals(p2)  # (every document's profile, in order)
 
 

@@ -369,3 +369,74 @@ def test_a_damaged_index_parquet_stops_the_run_naming_the_file(tmp_path):
         run_local(raw, out)
     assert seg.name in str(e.value) and "damaged" in str(e.value)
     assert [f for f in _files(out) if not f.startswith("_staging/")] == before
+
+
+def _profile_parts(out: Path) -> list[str]:
+    return OutputDir(out).read_manifest().boilerplate_docs
+
+
+def test_document_profiles_grow_by_parts_and_earlier_parts_stay(tmp_path):
+    """The boilerplate stage's document profiles are a list of parts: a run writes its own, merged with
+    the last parts no larger than what goes with them; a larger earlier part is neither read nor
+    rewritten (all of them were rewritten at every run: the largest cost of a scheduled run on a large
+    corpus). Read in order, the parts hold every document's profile once, in ingestion order."""
+    raw, out = _small(tmp_path)
+    first = _profile_parts(out)
+    assert len(first) == 1
+    stat = (out / first[0]).stat()
+    run_local(raw, out)  # one new document against three: a part of its own
+    parts = _profile_parts(out)
+    assert parts[0] == first[0] and len(parts) == 2 and (out / first[0]).stat().st_mtime_ns == stat.st_mtime_ns
+    (raw / "d10.txt").write_text("Title 10\n\nAnother page for a later run, on the bridge and its tolls.\n")
+    run_local(raw, out)  # one more: merged with the last part (one document), not with the first (three)
+    parts = _profile_parts(out)
+    assert parts[0] == first[0] and len(parts) == 2
+    for k in range(11, 13):
+        (raw / f"d{k}.txt").write_text(f"Title {k}\n\nPage {k} of a third run, on the lighthouse and its keeper.\n")
+    run_local(raw, out)  # two more: with the last part (two), then the first (three) -> one part
+    parts = _profile_parts(out)
+    assert len(parts) == 1 and parts[0] != first[0] and not (out / first[0]).exists()
+    profiles = pl.concat([pl.read_parquet(out / p) for p in parts])
+    corpus = pl.read_parquet(out / "corpus" / "*.parquet")
+    assert profiles["doc_id"].to_list() == corpus["doc_id"].to_list()  # (ingestion order, each once)
+    assert OutputDir(out).check(checksums=True) == []
+
+
+def test_an_output_of_the_one_file_profiles_format_is_read_and_carried_on(tmp_path):
+    """An output written before the profiles were in parts (manifest format 1: one file) is read as a
+    list of one; the next run adds its part and writes the manifest in the current format."""
+    import json
+
+    raw, out = _small(tmp_path)
+    path = out / "_state" / "manifest.json"
+    data = json.loads(path.read_text())
+    (one,) = data["boilerplate_docs"]
+    path.write_text(json.dumps(dict(data, format=1, boilerplate_docs=one)))
+    assert OutputDir(out).read_manifest().boilerplate_docs == [one]
+    run_local(raw, out)
+    data = json.loads(path.read_text())
+    assert data["format"] == 2 and data["boilerplate_docs"][0] == one and len(data["boilerplate_docs"]) == 2
+    path.write_text(json.dumps(dict(data, format=3)))
+    with pytest.raises(StateError, match="has format 3, this dechaff reads 1 and 2"):
+        OutputDir(out).read_manifest()
+
+
+def test_a_damaged_profiles_part_stops_the_run_that_reads_it_naming_the_file(tmp_path):
+    """Earlier runs' profile parts are checked by size before a run (hashing them at every run grew with
+    the corpus); a run that has templates to judge reads them, finds the damage and stops with the file
+    named, before anything is written; ``dechaff verify`` finds it too."""
+    raw, out = _small(tmp_path)
+    (part,) = _profile_parts(out)
+    data = bytearray((out / part).read_bytes())
+    data[100:-100] = b"\x55" * (len(data) - 200)  # same size: only a checksum tells
+    (out / part).write_bytes(bytes(data))
+    assert OutputDir(out).check(state_checksums=True) == []  # (the start check: by size)
+    for k in range(5):  # a line five new pages of the site end with: a template to judge
+        (raw / f"t{k}.txt").write_text(f"Title t{k}\n\nPage t{k} says something of its own about the quay.\n\n"
+                                       "Subscribe to the Harbour Gazette letter for the week's tides.\n")
+    before = _files(out)
+    with pytest.raises(StateError) as e:
+        run_local(raw, out)
+    assert Path(part).name in str(e.value) and "damaged" in str(e.value)
+    assert [f for f in _files(out) if not f.startswith("_staging/")] == before
+    assert any(Path(part).name in p and "damaged" in p for p in OutputDir(out).check(checksums=True))

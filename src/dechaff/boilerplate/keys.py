@@ -69,15 +69,24 @@ class BoilerplateCounts:
                                   np.fromiter(delta.values(), dtype=np.uint32, count=len(delta)))
 
     def merged_arrays(self, dk: np.ndarray, dc: np.ndarray) -> BoilerplateCounts:
-        """These counts plus ``dc[i]`` documents for key ``dk[i]``."""
+        """These counts plus ``dc[i]`` documents for key ``dk[i]``. The run's keys are merged into the
+        sorted ones where they belong (one pass over the counts, no sort of them: the counts of a large
+        corpus are millions of keys, a scheduled run's a few)."""
         if len(dk) == 0:
             return self
-        keys = np.concatenate((self.keys, dk))
-        counts = np.concatenate((self.counts, dc))
-        order = np.argsort(keys, kind="stable")
-        keys, counts = keys[order], counts[order]
-        uniq, start = np.unique(keys, return_index=True)
-        return BoilerplateCounts(uniq, np.add.reduceat(counts, start).astype(np.uint32))
+        dk, dc = np.asarray(dk, dtype=np.uint64), np.asarray(dc, dtype=np.uint32)
+        if len(dk) > 1 and not bool((dk[1:] > dk[:-1]).all()):  # (sorted and distinct, summed per key)
+            order = np.argsort(dk, kind="stable")
+            dk, dc = dk[order], dc[order]
+            dk, start = np.unique(dk, return_index=True)
+            dc = np.add.reduceat(dc, start).astype(np.uint32)
+        pos = np.searchsorted(self.keys, dk)
+        hit = pos < len(self.keys)
+        hit[hit] = self.keys[pos[hit]] == dk[hit]
+        counts = self.counts.astype(np.uint32, copy=True)
+        counts[pos[hit]] += dc[hit]
+        new = ~hit
+        return BoilerplateCounts(np.insert(self.keys, pos[new], dk[new]), np.insert(counts, pos[new], dc[new]))
 
     def frame(self) -> pl.DataFrame:
         return pl.DataFrame({"key": self.keys, "n_docs": self.counts})

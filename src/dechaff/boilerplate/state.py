@@ -13,6 +13,7 @@ import polars as pl
 from dechaff.boilerplate.keys import BoilerplateCounts
 from dechaff.boilerplate.profile import Profile
 from dechaff.store.atomic import atomic_sink_parquet, atomic_write_parquet
+from dechaff.store.manifest import StateError
 
 PROFILE_BATCH = 50_000  # profiles read, or held before they are spooled, at a time
 
@@ -41,18 +42,22 @@ def profiles_of(df: pl.DataFrame) -> list[Profile]:
 
 
 class Profiles:
-    """Every document's profile, in order, without holding them: earlier runs' are in Parquet files read
-    ``PROFILE_BATCH`` at a time; a run's own are held until ``PROFILE_BATCH`` of them are, then written to
-    a file of the ``spool`` folder (without a spool, as for a single :func:`~dechaff.boilerplate.detect`
-    call, they stay held)."""
+    """Every document's profile, in order, without holding them: earlier runs' are in Parquet files (the
+    first ``base`` of ``files``) read ``PROFILE_BATCH`` at a time; a run's own are held until
+    ``PROFILE_BATCH`` of them are, then written to a file of the ``spool`` folder (without a spool, as for
+    a single :func:`~dechaff.boilerplate.detect` call, they stay held)."""
 
-    def __init__(self, files: Iterable[Path] = (), held: Iterable[Profile] = (), spool: Path | None = None) -> None:
+    def __init__(self, files: Iterable[Path] = (), held: Iterable[Profile] = (), spool: Path | None = None,
+                 base: int | None = None) -> None:
         self.files = list(files)
         self.held = list(held)
         self.spool = spool
+        self.base = len(self.files) if base is None else base
+        self.n_spooled = 0  # profiles in files[base:] (the spooled ones)
 
     def extended(self, spool: Path | None) -> Profiles:
-        """A copy to add to (these stay as they are)."""
+        """A copy to add to (these stay as they are). What is added, and what was held (in no file
+        yet), is new (:attr:`n_new`, :meth:`write_new`)."""
         return Profiles(self.files, self.held, spool)
 
     def add(self, ps: Iterable[Profile]) -> None:
@@ -62,12 +67,21 @@ class Profiles:
             path = self.spool / f"profiles-{len(self.files):05d}.pq"
             profiles_frame(self.held).write_parquet(path)
             self.files.append(path)
+            self.n_spooled += len(self.held)
             self.held = []
+
+    @property
+    def n_new(self) -> int:
+        """The profiles added since :meth:`extended`."""
+        return self.n_spooled + len(self.held)
 
     def frames(self) -> Iterator[pl.DataFrame]:
         """The profiles as frames of at most ``PROFILE_BATCH`` rows, in order."""
         for f in self.files:
-            yield from pl.scan_parquet(f).collect_batches(chunk_size=PROFILE_BATCH)
+            try:
+                yield from pl.scan_parquet(f).collect_batches(chunk_size=PROFILE_BATCH)
+            except (pl.exceptions.PolarsError, OSError) as e:
+                raise _damaged(f, e) from None
         if self.held:
             yield profiles_frame(self.held)
 
@@ -76,8 +90,7 @@ class Profiles:
             yield from profiles_of(df)
 
     def __len__(self) -> int:
-        n = sum(pl.scan_parquet(f).select(pl.len()).collect().item() for f in self.files)
-        return n + len(self.held)
+        return sum(part_rows(f) for f in self.files) + len(self.held)
 
     def touching(self, keys: np.ndarray) -> Iterator[pl.DataFrame]:
         """The profiles whose first or last lines or short lines hold one of ``keys`` (the only ones that
@@ -97,20 +110,57 @@ class Profiles:
 
     def write(self, path: Path) -> None:
         """All of them to one Parquet file, streamed (a temporary name, then renamed)."""
-        if not self.files:
-            atomic_write_parquet(profiles_frame(self.held), path)
-            return
-        files, tail = self.files, None
-        if self.held:  # (to a file of its own first: then one streamed copy of them all)
-            tail = (self.spool or path.parent) / f".profiles-{len(self.files):05d}.pq"
-            tail.parent.mkdir(parents=True, exist_ok=True)
-            profiles_frame(self.held).write_parquet(tail)
-            files = [*files, tail]
-        try:
-            atomic_sink_parquet(pl.scan_parquet(files), path)
-        finally:
-            if tail is not None:
-                tail.unlink(missing_ok=True)
+        _sink(self.files, self.held, path, self.spool)
+
+    def write_new(self, path: Path, after: Sequence[Path] = ()) -> None:
+        """The files ``after`` (earlier parts), then the profiles added since :meth:`extended`, to one
+        Parquet file, streamed (a temporary name, then renamed)."""
+        _sink([*after, *self.files[self.base:]], self.held, path, self.spool)
+
+
+def part_rows(path: Path) -> int:
+    """The profiles in a Parquet file (from its footer)."""
+    try:
+        return int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    except (pl.exceptions.PolarsError, OSError) as e:
+        raise _damaged(path, e) from None
+
+
+def _damaged(path: Path, e: Exception) -> StateError:
+    """A part of the profiles that cannot be read (a run checks them by size only: it reads them when it
+    has templates to judge)."""
+    return StateError(f"{path}: damaged ({str(e).splitlines()[0] if str(e) else e!r}); `dechaff verify` checks "
+                      "every file, `dechaff repair` starts the boilerplate state again")
+
+
+def parts_to_merge(sizes: Sequence[int], new: int) -> int:
+    """How many of the last parts (of ``sizes`` profiles each, in order) a run's ``new`` profiles are
+    written with, into one part: each as long as it is no larger than what goes with it. Every run then
+    writes its own profiles and, amortised, a logarithmic share of the earlier ones (each profile is
+    rewritten about log2(corpus / run) times in all, not at every run), and the parts stay about
+    log2(corpus / run) in number (sizes halve, at least, from the oldest part on)."""
+    k, total = 0, new
+    while k < len(sizes) and sizes[len(sizes) - 1 - k] <= total:
+        total += sizes[len(sizes) - 1 - k]
+        k += 1
+    return k
+
+
+def _sink(files: Sequence[Path], held: Sequence[Profile], path: Path, spool: Path | None) -> None:
+    if not files:
+        atomic_write_parquet(profiles_frame(held), path)
+        return
+    tail = None
+    if held:  # (to a file of its own first: then one streamed copy of them all)
+        tail = (spool or path.parent) / f".profiles-{len(files):05d}.pq"
+        tail.parent.mkdir(parents=True, exist_ok=True)
+        profiles_frame(held).write_parquet(tail)
+        files = [*files, tail]
+    try:
+        atomic_sink_parquet(pl.scan_parquet(files), path)
+    finally:
+        if tail is not None:
+            tail.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------- state
@@ -127,14 +177,13 @@ class BoilerplateState:
         return cls(BoilerplateCounts(), {}, Profiles())
 
     @classmethod
-    def load(cls, counts: Path | None, templates: Path | None, profiles: Path | None) -> BoilerplateState:
-        """The state in these files (the profiles are read when needed, batch by batch)."""
+    def load(cls, counts: Path | None, templates: Path | None, profiles: Sequence[Path] = ()) -> BoilerplateState:
+        """The state in these files (the profiles, in their parts, are read when needed, batch by batch)."""
         st = cls(BoilerplateCounts.load(counts), {}, Profiles())
         if templates is not None and Path(templates).exists():
             df = pl.read_parquet(templates)
             st.templates = dict(zip(df["key"].cast(pl.UInt64).to_list(), df["evidence"].to_list(), strict=True))
-        if profiles is not None and Path(profiles).exists():
-            st.profiles = Profiles([Path(profiles)])
+        st.profiles = Profiles([Path(p) for p in profiles])
         return st
 
     def templates_frame(self) -> pl.DataFrame:

@@ -34,6 +34,7 @@ from dechaff import __version__
 from dechaff.audit import Audit
 from dechaff.boilerplate import BoilerplateState
 from dechaff.boilerplate.detect import Observer, mark
+from dechaff.boilerplate.state import part_rows, parts_to_merge
 from dechaff.chrome.lines import emptied
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, Item
@@ -336,7 +337,7 @@ def find_templates(batches: Iterator[list[Document]], ids: DocIds, out: OutputDi
         return out.root / name if name else None
 
     obs = Observer(BoilerplateState.load(state_file(m.boilerplate), state_file(m.boilerplate_templates),
-                                         state_file(m.boilerplate_docs)), spool=spool)
+                                         [out.root / p for p in m.boilerplate_docs]), spool=spool)
     for k, docs in enumerate(batches):
         ids.assign(k, docs)
         obs.add(docs)
@@ -484,7 +485,14 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     atomic_write_parquet(ledger, out.root / names["ledger"])
     atomic_write_parquet(bp_state.counts.frame(), out.root / names["boilerplate"])
     atomic_write_parquet(bp_state.templates_frame(), out.root / names["boilerplate-templates"])
-    bp_state.profiles.write(out.root / names["boilerplate-docs"])
+    # the profiles: earlier runs' parts stay, the run's own are a new part, with the last parts no larger
+    # (rewriting them all at every run was the largest cost of a scheduled run on a large corpus)
+    profile_parts = list(m.boilerplate_docs)
+    if bp_state.profiles.n_new:
+        k = parts_to_merge([part_rows(out.root / p) for p in profile_parts], bp_state.profiles.n_new)
+        merged, profile_parts = profile_parts[len(profile_parts) - k:], profile_parts[:len(profile_parts) - k]
+        bp_state.profiles.write_new(out.root / names["boilerplate-docs"], after=[out.root / p for p in merged])
+        profile_parts.append(names["boilerplate-docs"])
     rewritten = {f.relative_to(out.root).as_posix()
                  for f in index.write_rederived()}  # (before the commit: the manifest then names the new settings)
     segments = [*m.index_segments, *spilled]
@@ -492,7 +500,7 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     if index.write_pending(out.root / seg):
         segments.append(seg)
     return Manifest(ledger=names["ledger"], boilerplate=names["boilerplate"],
-                    boilerplate_templates=names["boilerplate-templates"], boilerplate_docs=names["boilerplate-docs"],
+                    boilerplate_templates=names["boilerplate-templates"], boilerplate_docs=profile_parts,
                     index_params=config.dedup.signature_fields(), index_segments=segments, index_size=index.size,
                     next_seq=seq + 1,
                     # the checksums of the files committed before that this run did not rewrite: the commit

@@ -167,6 +167,6 @@ def _rebuild_boilerplate(out: OutputDir, m: Manifest, seq: int, report: RepairRe
         name = f"_state/boilerplate{suffix}-{seq:06d}{STATE_SUFFIX}"
         atomic_write_parquet(frame, out.root / name)
         setattr(m, {"": "boilerplate", "-templates": "boilerplate_templates", "-docs": "boilerplate_docs"}[suffix],
-                name)
+                [name] if suffix == "-docs" else name)
     report.rebuilt.append(f"{len(state.templates):,} site templates, from removed/'s boilerplate rows")
     report.lost.append("the repeat counts and document profiles of the boilerplate stage (they start again)")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX
 
-FORMAT = 1
+FORMAT = 2  # 2: the document profiles of the boilerplate stage are a list of parts (1: one file)
+READABLE_FORMATS = (1, 2)  # (a format-1 manifest is read as format 2: its one profiles file is a list of one)
 TABLE_DIRS = ("corpus", "removed", "rejected")
 
 
@@ -28,7 +29,9 @@ class Manifest:
     ledger: str | None = None
     boilerplate: str | None = None  # repeat counts
     boilerplate_templates: str | None = None  # the templates found, with their evidence
-    boilerplate_docs: str | None = None  # the profile of every document (see dechaff.boilerplate)
+    # the profile of every document (see dechaff.boilerplate), in parts: each run adds one, merged with the
+    # last few when they are no larger (see ``boilerplate.state.parts_to_merge``)
+    boilerplate_docs: list[str] = field(default_factory=list)
     index_params: dict | None = None
     index_segments: list[str] = field(default_factory=list)
     index_size: int = 0
@@ -43,7 +46,7 @@ class Manifest:
 
     def referenced(self, root: Path) -> list[str]:
         """Every file this manifest commits, relative to the output folder."""
-        state = [f for f in (self.ledger, self.boilerplate, self.boilerplate_templates, self.boilerplate_docs) if f]
+        state = [f for f in (self.ledger, self.boilerplate, self.boilerplate_templates, *self.boilerplate_docs) if f]
         seg_files = [f"{seg}{suffix}" for seg in self.index_segments
                      for suffix in (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}",
                                     f".retired{STATE_SUFFIX}", f"{RECORDS_SUFFIX}.bin", f"{RECORDS_SUFFIX}.npy")

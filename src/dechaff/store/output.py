@@ -11,7 +11,8 @@ Layout::
       _state/ledger-<seq>.pq                  every raw input seen (sha256, source, status) and doc ids
       _state/boilerplate-<seq>.pq             per-site repeat counts of paragraphs and lines
       _state/boilerplate-templates-<seq>.pq   the site templates found, with their evidence
-      _state/boilerplate-docs-<seq>.pq        per document: its first/last lines' keys, word sketch
+      _state/boilerplate-docs-<seq>.pq        per document: its first/last lines' keys, word sketch (in parts:
+                                              a run adds one, merged with the last ones when no larger)
       _state/index/seg-<seq>-<run_id>.*       dedup index segments (band keys + kept paragraph texts, also as records)
       _state/reading/<sha256>.json            inputs being read now; one left by a dead run names its killer
       _staging/<run_id>/                      a run's intermediate shard files (deleted after commit)
@@ -37,7 +38,15 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX, atomic_write_json
-from dechaff.store.manifest import FORMAT, TABLE_DIRS, Manifest, OutputLocked, StateError, fingerprint
+from dechaff.store.manifest import (
+    FORMAT,
+    READABLE_FORMATS,
+    TABLE_DIRS,
+    Manifest,
+    OutputLocked,
+    StateError,
+    fingerprint,
+)
 
 
 class OutputDir:
@@ -98,12 +107,17 @@ class OutputDir:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
             raise StateError(f"{self.manifest_path} is unreadable ({e}); it is the corpus's commit record") from None
-        if data.get("format") != FORMAT:
-            raise StateError(f"{self.manifest_path} has format {data.get('format')}, this dechaff reads {FORMAT}")
+        if data.get("format") not in READABLE_FORMATS:
+            raise StateError(f"{self.manifest_path} has format {data.get('format')}, this dechaff reads "
+                             f"{' and '.join(map(str, READABLE_FORMATS))}")
         m = Manifest()
         for k, v in data.items():
             if hasattr(m, k):
                 setattr(m, k, v)
+        if isinstance(m.boilerplate_docs, str):  # (format 1: one file)
+            m.boilerplate_docs = [m.boilerplate_docs]
+        m.boilerplate_docs = m.boilerplate_docs or []
+        m.format = FORMAT
         return m
 
     def commit(self, manifest: Manifest, renames: list[tuple[Path, Path]]) -> None:
@@ -207,7 +221,7 @@ class OutputDir:
     def _drop_old_state(self, m: Manifest) -> None:
         """State files of earlier versions, and of runs that never committed."""
         keep = {self.manifest_path.name}
-        keep.update(Path(f).name for f in (m.ledger, m.boilerplate, m.boilerplate_templates, m.boilerplate_docs) if f)
+        keep.update(Path(f).name for f in (m.ledger, m.boilerplate, m.boilerplate_templates, *m.boilerplate_docs) if f)
         if self.state.is_dir():
             for f in self.state.iterdir():
                 if f.is_file() and f.name not in keep and f.name != ".gitkeep":
@@ -229,8 +243,14 @@ class OutputDir:
 
 
 def _read_whole(rel: str) -> bool:
-    """A state file a run reads whole (the ledger, the boilerplate state, the index's band keys,
-    fingerprints, copies and replacements), not an index segment's texts (its Parquet and records)."""
+    """A state file every run reads whole (the ledger, the boilerplate counts and templates, the index's
+    band keys, fingerprints, copies and replacements), not one that grows with the corpus and that a run
+    reads only in part or only sometimes: an index segment's texts (its Parquet and records), of which a
+    run reads a few records, and the parts of the document profiles, read when a run has templates to
+    judge. Those are checked by size; reading them finds damage (:class:`StateError`), and so does
+    ``dechaff verify``."""
+    if rel.startswith("_state/boilerplate-docs-"):
+        return False
     if not rel.startswith("_state/index/"):
         return rel.startswith("_state/")
     # (a segment's files are <segment><suffix>; its texts: the bare state suffix, and the records)
