@@ -652,3 +652,23 @@ def test_entry_meta_finds_rows_held_out_of_id_order():
         meta[8]
     meta.update({8: ("d8", 2, "eight")})
     assert 8 in meta and meta[8] == ("d8", 2, "eight") and meta[7] == ("d7", 0, "seven")
+
+
+def test_copiers_of_stored_segments_and_pending_ones_earliest_first(tmp_path):
+    """Who copied a kept paragraph: the stored segments' tables (read once, looked up in memory; a
+    segment written after the first lookup is read too), then the pending ones, earliest first; a pair
+    of another paragraph of the same document, or another document, is not mixed in."""
+    index = DedupIndex(P)
+    index.add_copiers([("a", 0, "c1"), ("a", 1, "c2"), ("b", 0, "c3")])
+    assert index.write_pending(tmp_path / "seg-1")
+    index.add_copiers([("a", 0, "c4")] + [(f"t{k}", k % 3, f"x{k}") for k in range(500)])
+    assert index.write_pending(tmp_path / "seg-2")
+    index.add_copiers([("a", 0, "c5"), ("b", 1, "c6")])
+    assert index.copiers([("a", 0), ("b", 0), ("b", 1), ("z", 0)]) == {
+        ("a", 0): ["c1", "c4", "c5"], ("b", 0): ["c3"], ("b", 1): ["c6"], ("z", 0): []}
+    assert index.write_pending(tmp_path / "seg-3")  # (after a lookup: read at the next one)
+    index.add_copiers([("a", 0, "c7")])
+    assert index.copiers([("a", 0), ("b", 1), ("t7", 1)]) == {
+        ("a", 0): ["c1", "c4", "c5", "c7"], ("b", 1): ["c6"], ("t7", 1): ["x7"]}
+    again = DedupIndex.load(P, index.segments)  # (a later run: the same from disk alone)
+    assert again.copiers([("a", 0), ("t499", 1)]) == {("a", 0): ["c1", "c4", "c5"], ("t499", 1): ["x499"]}

@@ -150,7 +150,7 @@ class DedupIndex:
 
             want = pl.DataFrame({"target_doc": [t[0] for t in targets],
                                  "target_paragraph": pl.Series([t[1] for t in targets], dtype=pl.Int32)})
-            df = (pl.scan_parquet(files).join(want.lazy(), on=["target_doc", "target_paragraph"])
+            df = (pl.scan_parquet(files).join(want.lazy(), on=["target_doc", "target_paragraph"], maintain_order="left")
                   .select("target_doc", "target_paragraph", "doc_id").collect())
             old: dict[tuple[str, int], list[str]] = {}
             for d, p, c in df.iter_rows():
