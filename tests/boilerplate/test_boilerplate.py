@@ -413,16 +413,19 @@ def test_text_keys_of_a_batch_are_each_documents_own():
 
 
 def test_profile_parts_stay_few_and_each_profile_is_rewritten_a_few_times():
-    """``parts_to_merge`` over many runs of various sizes: the parts stay about log2(corpus / run) in
-    number, each profile is rewritten about log2(corpus / run) times in all (never at every run), and
-    only the newest parts are merged (the order of the profiles is kept)."""
+    """``parts_to_merge`` over many runs of various sizes (the same, random, one large then small, slowly
+    shrinking, growing): the parts stay at most about log2(corpus / run) in number, each profile is
+    rewritten about log1.5(corpus / run) times in all (never at every run), and only the newest parts
+    are merged (the order of the profiles is kept)."""
     import math
 
     from dechaff.boilerplate.state import parts_to_merge
 
     rng = random.Random(7)
-    for sizes_of_runs in ([1] * 1000, [rng.randint(1, 50) for _ in range(1000)], [5000] + [3] * 500):
-        parts: list[list[int]] = []  # each part: the run numbers of its profiles' runs, in order
+    patterns = ([1] * 1000, [rng.randint(1, 50) for _ in range(1000)], [5000] + [3] * 500,
+                list(range(1000, 0, -1)), list(range(1, 1001)))
+    for sizes_of_runs in patterns:
+        parts: list[list[int]] = []  # each part: the run number of each of its profiles, in order
         rewrites = [0] * len(sizes_of_runs)
         most = 0
         for run, n in enumerate(sizes_of_runs):
@@ -432,12 +435,13 @@ def test_profile_parts_stay_few_and_each_profile_is_rewritten_a_few_times():
                 rewrites[r] += 1
             parts = parts[:len(parts) - k] + [merged + [run] * n]
             most = max(most, len(parts))
-        total = sum(sizes_of_runs)
+            assert all(len(a) >= 2 * len(b) for a, b in zip(parts, parts[1:], strict=False))
+        ratio = sum(sizes_of_runs) / min(sizes_of_runs)
         assert [r for p in parts for r in p] == [r for r, n in enumerate(sizes_of_runs) for _ in range(n)]
-        assert most <= math.log2(total / min(sizes_of_runs)) + 2
-        assert max(rewrites) <= math.log2(total / min(sizes_of_runs)) + 2
-    assert parts_to_merge([5000, 8, 3], 3) == 1 and parts_to_merge([5000, 8, 3], 9) == 2
-    assert parts_to_merge([], 4) == 0
+        assert most <= math.log2(ratio) + 2, (sizes_of_runs[:3], most)
+        assert max(rewrites) <= math.log(ratio, 1.5) + 2, (sizes_of_runs[:3], max(rewrites))
+    assert parts_to_merge([5000, 20, 3], 1) == 0 and parts_to_merge([5000, 20, 3], 2) == 1
+    assert parts_to_merge([5000, 20, 3], 9) == 2 and parts_to_merge([], 4) == 0
 
 
 def test_counts_merge_the_run_keys_into_the_sorted_counts():

@@ -377,28 +377,35 @@ def _profile_parts(out: Path) -> list[str]:
 
 def test_document_profiles_grow_by_parts_and_earlier_parts_stay(tmp_path):
     """The boilerplate stage's document profiles are a list of parts: a run writes its own, merged with
-    the last parts no larger than what goes with them; a larger earlier part is neither read nor
-    rewritten (all of them were rewritten at every run: the largest cost of a scheduled run on a large
-    corpus). Read in order, the parts hold every document's profile once, in ingestion order."""
-    raw, out = _small(tmp_path)
-    first = _profile_parts(out)
-    assert len(first) == 1
-    stat = (out / first[0]).stat()
-    run_local(raw, out)  # one new document against three: a part of its own
-    parts = _profile_parts(out)
-    assert parts[0] == first[0] and len(parts) == 2 and (out / first[0]).stat().st_mtime_ns == stat.st_mtime_ns
-    (raw / "d10.txt").write_text("Title 10\n\nAnother page for a later run, on the bridge and its tolls.\n")
-    run_local(raw, out)  # one more: merged with the last part (one document), not with the first (three)
-    parts = _profile_parts(out)
-    assert parts[0] == first[0] and len(parts) == 2
-    for k in range(11, 13):
-        (raw / f"d{k}.txt").write_text(f"Title {k}\n\nPage {k} of a third run, on the lighthouse and its keeper.\n")
-    run_local(raw, out)  # two more: with the last part (two), then the first (three) -> one part
-    parts = _profile_parts(out)
-    assert len(parts) == 1 and parts[0] != first[0] and not (out / first[0]).exists()
+    the last parts less than twice as large as what goes with them; a larger earlier part is neither
+    read nor rewritten (all of them were rewritten at every run: the largest cost of a scheduled run on
+    a large corpus). Read in order, the parts hold every document's profile once, in ingestion order."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+
+    def page(k: int) -> None:
+        (raw / f"d{k:02d}.txt").write_text(f"Title {k}\n\nPage {k} tells of the harbour, the ferry and the "
+                                          f"tides of week {k}, and of what the board decided.\n")
+
+    def run(*pages: int) -> list[str]:
+        for k in pages:
+            page(k)
+        run_local(raw, out)
+        return OutputDir(out).read_manifest().boilerplate_docs
+
+    (first,) = run(*range(8))
+    stat = (out / first).stat()
+    parts = run(8)  # one document against eight: a part of its own
+    assert len(parts) == 2 and parts[0] == first
+    parts = run(9)  # one more: merged with the last part (one), not with the first (eight)
+    assert len(parts) == 2 and parts[0] == first and (out / first).stat().st_mtime_ns == stat.st_mtime_ns
+    parts = run(10)  # a part of its own again: [8, 2, 1]
+    assert len(parts) == 3 and parts[0] == first
+    parts = run(11, 12)  # two: with the last (one), the next (two), then the first (eight) -> one part
+    assert len(parts) == 1 and parts[0] != first and not (out / first).exists()
     profiles = pl.concat([pl.read_parquet(out / p) for p in parts])
     corpus = pl.read_parquet(out / "corpus" / "*.parquet")
-    assert profiles["doc_id"].to_list() == corpus["doc_id"].to_list()  # (ingestion order, each once)
+    assert profiles.height == 13 and profiles["doc_id"].to_list() == corpus["doc_id"].to_list()
     assert OutputDir(out).check(checksums=True) == []
 
 

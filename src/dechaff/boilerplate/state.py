@@ -47,12 +47,11 @@ class Profiles:
     ``PROFILE_BATCH`` of them are, then written to a file of the ``spool`` folder (without a spool, as for
     a single :func:`~dechaff.boilerplate.detect` call, they stay held)."""
 
-    def __init__(self, files: Iterable[Path] = (), held: Iterable[Profile] = (), spool: Path | None = None,
-                 base: int | None = None) -> None:
+    def __init__(self, files: Iterable[Path] = (), held: Iterable[Profile] = (), spool: Path | None = None) -> None:
         self.files = list(files)
         self.held = list(held)
         self.spool = spool
-        self.base = len(self.files) if base is None else base
+        self.base = len(self.files)
         self.n_spooled = 0  # profiles in files[base:] (the spooled ones)
 
     def extended(self, spool: Path | None) -> Profiles:
@@ -135,12 +134,12 @@ def _damaged(path: Path, e: Exception) -> StateError:
 
 def parts_to_merge(sizes: Sequence[int], new: int) -> int:
     """How many of the last parts (of ``sizes`` profiles each, in order) a run's ``new`` profiles are
-    written with, into one part: each as long as it is no larger than what goes with it. Every run then
-    writes its own profiles and, amortised, a logarithmic share of the earlier ones (each profile is
-    rewritten about log2(corpus / run) times in all, not at every run), and the parts stay about
-    log2(corpus / run) in number (sizes halve, at least, from the oldest part on)."""
+    written with, into one part: each while it is less than twice what goes with it. Every part is then
+    at least twice the next, so they stay at most about log2(corpus / run) in number; a profile is
+    rewritten only when its part grows at least 1.5 times, about log1.5(corpus / run) times in all,
+    not at every run."""
     k, total = 0, new
-    while k < len(sizes) and sizes[len(sizes) - 1 - k] <= total:
+    while k < len(sizes) and sizes[len(sizes) - 1 - k] < 2 * total:
         total += sizes[len(sizes) - 1 - k]
         k += 1
     return k

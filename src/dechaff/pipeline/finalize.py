@@ -485,8 +485,9 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     atomic_write_parquet(ledger, out.root / names["ledger"])
     atomic_write_parquet(bp_state.counts.frame(), out.root / names["boilerplate"])
     atomic_write_parquet(bp_state.templates_frame(), out.root / names["boilerplate-templates"])
-    # the profiles: earlier runs' parts stay, the run's own are a new part, with the last parts no larger
-    # (rewriting them all at every run was the largest cost of a scheduled run on a large corpus)
+    # the profiles: earlier runs' parts stay, the run's own are a new part, with the last parts less than
+    # twice as large (rewriting them all at every run was the largest cost of a scheduled run on a large
+    # corpus)
     profile_parts = list(m.boilerplate_docs)
     if bp_state.profiles.n_new:
         k = parts_to_merge([part_rows(out.root / p) for p in profile_parts], bp_state.profiles.n_new)

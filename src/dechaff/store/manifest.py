@@ -30,7 +30,7 @@ class Manifest:
     boilerplate: str | None = None  # repeat counts
     boilerplate_templates: str | None = None  # the templates found, with their evidence
     # the profile of every document (see dechaff.boilerplate), in parts: each run adds one, merged with the
-    # last few when they are no larger (see ``boilerplate.state.parts_to_merge``)
+    # last few while they are less than twice as large (see ``boilerplate.state.parts_to_merge``)
     boilerplate_docs: list[str] = field(default_factory=list)
     index_params: dict | None = None
     index_segments: list[str] = field(default_factory=list)

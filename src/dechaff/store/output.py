@@ -12,7 +12,7 @@ Layout::
       _state/boilerplate-<seq>.pq             per-site repeat counts of paragraphs and lines
       _state/boilerplate-templates-<seq>.pq   the site templates found, with their evidence
       _state/boilerplate-docs-<seq>.pq        per document: its first/last lines' keys, word sketch (in parts:
-                                              a run adds one, merged with the last ones when no larger)
+                                              a run adds one, merged with the last ones when not twice as large)
       _state/index/seg-<seq>-<run_id>.*       dedup index segments (band keys + kept paragraph texts, also as records)
       _state/reading/<sha256>.json            inputs being read now; one left by a dead run names its killer
       _staging/<run_id>/                      a run's intermediate shard files (deleted after commit)
