@@ -446,7 +446,8 @@ def test_profile_parts_stay_few_and_each_profile_is_rewritten_a_few_times():
 
 def test_counts_merge_the_run_keys_into_the_sorted_counts():
     """``merged_arrays`` (a merge into the sorted counts) gives what counting every key afresh gives:
-    keys new and known, repeated within the delta, unsorted, at both ends of the counts."""
+    keys new and known, repeated within the delta, unsorted, at both ends of the counts; ``lookup``
+    (searched in key order) answers keys in the order asked."""
     from collections import Counter
 
     from dechaff.boilerplate.keys import BoilerplateCounts
@@ -462,5 +463,7 @@ def test_counts_merge_the_run_keys_into_the_sorted_counts():
             want[k] += c
         assert got.keys.tolist() == sorted(want) and got.counts.tolist() == [want[k] for k in sorted(want)]
         assert got.keys.dtype == np.uint64 and got.counts.dtype == np.uint32
+        asked = rng.integers(0, 1300, 700).astype(np.uint64)  # (unsorted, repeated, some never counted)
+        assert got.lookup(asked).tolist() == [want.get(k, 0) for k in asked.tolist()]
     assert BoilerplateCounts().merged_arrays(np.array([7, 3], np.uint64), np.array([1, 2], np.uint32)).keys.tolist() \
         == [3, 7]
