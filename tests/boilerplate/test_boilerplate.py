@@ -286,7 +286,7 @@ def test_profiles_round_trip_and_templates_persist(tmp_path):
 def test_profiles_spool_to_files_and_only_witnesses_are_read_back(tmp_path, monkeypatch):
     """A run's profiles go to spool files as they come (none held past a batch); reading them back gives
     them all in order, ``touching`` only those holding a wanted key at an edge or as a short line, and
-    ``write`` one file that loads as the same profiles; the judged templates are those of profiles held."""
+    ``write_new`` one file that loads as the same profiles; the judged templates are those of profiles held."""
     import dechaff.boilerplate.state as bstate
     from dechaff.boilerplate.detect import Observer
     from dechaff.boilerplate.state import profiles_of
@@ -312,7 +312,7 @@ def test_profiles_spool_to_files_and_only_witnesses_are_read_back(tmp_path, monk
     assert [p.doc_id for p in witnesses] == [p.doc_id for p in held_state.profiles
                                              if bio_key in {k for t in p.tail for k in t[:2]}]
     assert 0 < len(witnesses) < 11
-    state.profiles.write(tmp_path / "all.pq")
+    state.profiles.write_new(tmp_path / "all.pq")
     assert not list(tmp_path.glob(".*"))  # (no temporary file left beside it)
     assert rows(BoilerplateState.load(None, None, [tmp_path / "all.pq"]).profiles) == rows(held_state.profiles)
 

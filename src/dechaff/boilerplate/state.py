@@ -13,7 +13,7 @@ import polars as pl
 from dechaff.boilerplate.keys import BoilerplateCounts
 from dechaff.boilerplate.profile import Profile
 from dechaff.store.atomic import atomic_sink_parquet, atomic_write_parquet
-from dechaff.store.manifest import StateError
+from dechaff.store.manifest import StateError, damaged
 
 PROFILE_BATCH = 50_000  # profiles read, or held before they are spooled, at a time
 
@@ -107,14 +107,24 @@ class Profiles:
             if hit.any():
                 yield df.filter(pl.Series(hit))
 
-    def write(self, path: Path) -> None:
-        """All of them to one Parquet file, streamed (a temporary name, then renamed)."""
-        _sink(self.files, self.held, path, self.spool)
-
     def write_new(self, path: Path, after: Sequence[Path] = ()) -> None:
         """The files ``after`` (earlier parts), then the profiles added since :meth:`extended`, to one
         Parquet file, streamed (a temporary name, then renamed)."""
-        _sink([*after, *self.files[self.base:]], self.held, path, self.spool)
+        files, held = [*after, *self.files[self.base:]], self.held
+        if not files:
+            atomic_write_parquet(profiles_frame(held), path)
+            return
+        tail = None
+        if held:  # (to a file of its own first: then one streamed copy of them all)
+            tail = (self.spool or path.parent) / f".profiles-{len(files):05d}.pq"
+            tail.parent.mkdir(parents=True, exist_ok=True)
+            profiles_frame(held).write_parquet(tail)
+            files = [*files, tail]
+        try:
+            atomic_sink_parquet(pl.scan_parquet(files), path)
+        finally:
+            if tail is not None:
+                tail.unlink(missing_ok=True)
 
 
 def part_rows(path: Path) -> int:
@@ -128,8 +138,7 @@ def part_rows(path: Path) -> int:
 def _damaged(path: Path, e: Exception) -> StateError:
     """A part of the profiles that cannot be read (a run checks them by size only: it reads them when it
     has templates to judge)."""
-    return StateError(f"{path}: damaged ({str(e).splitlines()[0] if str(e) else e!r}); `dechaff verify` checks "
-                      "every file, `dechaff repair` starts the boilerplate state again")
+    return damaged(path, e, "starts the boilerplate state again")
 
 
 def parts_to_merge(sizes: Sequence[int], new: int) -> int:
@@ -143,23 +152,6 @@ def parts_to_merge(sizes: Sequence[int], new: int) -> int:
         total += sizes[len(sizes) - 1 - k]
         k += 1
     return k
-
-
-def _sink(files: Sequence[Path], held: Sequence[Profile], path: Path, spool: Path | None) -> None:
-    if not files:
-        atomic_write_parquet(profiles_frame(held), path)
-        return
-    tail = None
-    if held:  # (to a file of its own first: then one streamed copy of them all)
-        tail = (spool or path.parent) / f".profiles-{len(files):05d}.pq"
-        tail.parent.mkdir(parents=True, exist_ok=True)
-        profiles_frame(held).write_parquet(tail)
-        files = [*files, tail]
-    try:
-        atomic_sink_parquet(pl.scan_parquet(files), path)
-    finally:
-        if tail is not None:
-            tail.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------- state
@@ -190,5 +182,5 @@ class BoilerplateState:
                              "evidence": pl.Series(list(self.templates.values()), dtype=pl.String)})
 
     def profiles_frame(self) -> pl.DataFrame:
-        """Every profile as one frame (small states; :meth:`Profiles.write` streams)."""
+        """Every profile as one frame (small states; :meth:`Profiles.write_new` streams)."""
         return pl.concat([profiles_frame([]), *self.profiles.frames()])

@@ -15,7 +15,7 @@ from dechaff.dedup.minhash import keys_of
 from dechaff.dedup.shingle import find_sorted, fingerprints, tokenize
 from dechaff.dedup.types import U64, DedupParams, clip
 from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX
-from dechaff.store.manifest import StateError
+from dechaff.store.manifest import damaged
 
 if TYPE_CHECKING:
     from dechaff.dedup.candidates import OldSide
@@ -318,8 +318,7 @@ def _collect(query: Any, segments: Sequence[Path]) -> Any:
         return query.collect()
     except (pl.exceptions.PolarsError, OSError) as e:
         names = ", ".join(f"{s}{STATE_SUFFIX}" for s in segments[:3]) + (" ..." if len(segments) > 3 else "")
-        raise StateError(f"index segments ({names}) are damaged: {str(e).splitlines()[0] if str(e) else e!r}; "
-                         "`dechaff verify` checks every file, `dechaff repair` rebuilds the index") from None
+        raise damaged(f"index segments ({names})", e, "rebuilds the index") from None
 
 
 # ------------------------------------------------------------------------------------ records
@@ -366,6 +365,5 @@ def read_records(base: Path, rows: np.ndarray) -> list[tuple[str, int, str]]:
                 out.append((rec[h:h + n].decode(), para, rec[h + n:].decode()))
             except (struct.error, ValueError) as e:  # (UnicodeDecodeError is a ValueError)
                 # (a run checks these files by size only: it reads a few records of each)
-                raise StateError(f"{path}: damaged (the record at byte {a:,}: {e}); `dechaff verify` checks "
-                                 "every file, `dechaff repair` rebuilds the index") from None
+                raise damaged(path, f"the record at byte {a:,}: {e}", "rebuilds the index") from None
     return out

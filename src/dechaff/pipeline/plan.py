@@ -129,7 +129,7 @@ def prepare_output(out: OutputDir) -> list[str]:
     parts of older schemas up to date.
     Returns what it did."""
     done = out.recover()
-    problems = out.check(state_checksums=True)  # (parts and index texts by size: a run reads few of them)
+    problems = out.check(state_checksums=True)  # (parts, index texts, profile parts by size: see _read_whole)
     if problems:
         raise StateError(f"{out.root}: committed files are missing or damaged: {'; '.join(problems[:10])}"
                          f"{f' (and {len(problems) - 10} more)' if len(problems) > 10 else ''}. Nothing was "

@@ -22,6 +22,14 @@ class StateError(Exception):
     """The output directory is not one dechaff can use (names the path and the cause)."""
 
 
+def damaged(what: object, cause: object, repair: str) -> StateError:
+    """The error for a committed file found damaged when it is read (a run checks the files that grow
+    with the corpus by size only); ``repair``: what ``dechaff repair`` does about it."""
+    if isinstance(cause, BaseException):
+        cause = str(cause).splitlines()[0] if str(cause) else repr(cause)
+    return StateError(f"{what}: damaged ({cause}); `dechaff verify` checks every file, `dechaff repair` {repair}")
+
+
 @dataclass
 class Manifest:
     format: int = FORMAT
@@ -44,9 +52,14 @@ class Manifest:
     def parts(self) -> list[str]:
         return [p for r in self.runs for p in r.get("parts", [])]
 
+    @property
+    def state_files(self) -> list[str]:
+        """The state files outside the index (ledger, boilerplate counts, templates, profile parts)."""
+        return [f for f in (self.ledger, self.boilerplate, self.boilerplate_templates, *self.boilerplate_docs) if f]
+
     def referenced(self, root: Path) -> list[str]:
         """Every file this manifest commits, relative to the output folder."""
-        state = [f for f in (self.ledger, self.boilerplate, self.boilerplate_templates, *self.boilerplate_docs) if f]
+        state = self.state_files
         seg_files = [f"{seg}{suffix}" for seg in self.index_segments
                      for suffix in (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}",
                                     f".retired{STATE_SUFFIX}", f"{RECORDS_SUFFIX}.bin", f"{RECORDS_SUFFIX}.npy")

@@ -114,9 +114,8 @@ class OutputDir:
         for k, v in data.items():
             if hasattr(m, k):
                 setattr(m, k, v)
-        if isinstance(m.boilerplate_docs, str):  # (format 1: one file)
-            m.boilerplate_docs = [m.boilerplate_docs]
-        m.boilerplate_docs = m.boilerplate_docs or []
+        docs = m.boilerplate_docs
+        m.boilerplate_docs = [docs] if isinstance(docs, str) else list(docs or [])  # (format 1: one file)
         m.format = FORMAT
         return m
 
@@ -145,8 +144,9 @@ class OutputDir:
 
     def check(self, checksums: bool = False, state_checksums: bool = False) -> list[str]:
         """What is wrong with the committed files: missing, of another size, or (``checksums``; for the
-        state files a run reads whole anyway, ``state_checksums``: not the index segments' texts, of which
-        a run reads a few records) of other content than the manifest recorded. Empty when all is well."""
+        state files a run reads whole anyway, ``state_checksums``: not the index segments' texts nor the
+        profile parts, see :func:`_read_whole`) of other content than the manifest recorded. Empty when all
+        is well."""
         m = self.read_manifest()
         problems = []
         for rel, (size, sha) in sorted(m.files.items()):
@@ -221,7 +221,7 @@ class OutputDir:
     def _drop_old_state(self, m: Manifest) -> None:
         """State files of earlier versions, and of runs that never committed."""
         keep = {self.manifest_path.name}
-        keep.update(Path(f).name for f in (m.ledger, m.boilerplate, m.boilerplate_templates, *m.boilerplate_docs) if f)
+        keep.update(Path(f).name for f in m.state_files)
         if self.state.is_dir():
             for f in self.state.iterdir():
                 if f.is_file() and f.name not in keep and f.name != ".gitkeep":
