@@ -113,6 +113,7 @@ HTML_FALLBACK = _rule("html.fallback", "", "markup the parser could not build a 
 FEATURE_PLACEHOLDER = _rule("feature.placeholder", CHROME, "an unfilled template placeholder (%s, {{ }})")
 FEATURE_CREDIT_TAIL = _rule("feature.credit-tail", CHROME,
                               "a caption ending in its image's credit ('Foto: X', '(Photo: X)', '© X')")
+FEATURE_TICKER = _rule("feature.ticker", CHROME, "one short phrase said over and over (a marquee, a ticker)")
 FEATURE_URL_ONLY = _rule("feature.url-only", CHROME, "a line of bare links or e-mail addresses")
 FEATURE_CHROME_PARTS = _rule("feature.chrome-parts", CHROME, "a row of '|'-separated parts, each of them chrome")
 FEATURE_SHARE_LINE = _rule("feature.share-line", CHROME, "only share/follow words (Facebook, X, E-mail...)")

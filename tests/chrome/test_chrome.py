@@ -145,6 +145,9 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Hello {{ user.name }}, welcome back", "feature.placeholder"),
     ("https://example.com/a | https://example.com/b", "feature.url-only"),
     ("Facebook Twitter LinkedIn Email", "feature.share-line"),
+    ("Book Now *Book Now *Book Now *Book Now *Book Now *", "feature.ticker"),
+    (" ".join(["Free shipping on all orders \u2022"] * 60), "feature.ticker"),  # (long: past the prose cut)
+    ("Swatch\nSwatch\nSwatch\nSwatch\nSwatch", "feature.ticker"),
     # the same chrome in other languages
     ("Mehr zum Thema", "pattern.nav.related"),
     ("Das könnte Sie auch interessieren", "pattern.nav.related"),
@@ -368,6 +371,13 @@ def test_chrome_lines(line, rule):
     "Marketing",
     "Folgen Sie uns auf dem Weg durch die Altstadt bis zum Hafen.",
     "Unser Newsletter-Team ist neu.",
+    # repeats that are not a ticker: too few, not nearly all of the line, or no words
+    "ha ha ha ha",
+    "Sale! Sale! Sale! Sale! 50% off everything in the shop until Sunday.",
+    "Na na na na na na na na na na na na, hey Jude, the crowd sang back to him.",
+    "0 0 0 0 0 0 0 0 0 0 0 0",
+    "The dog and the cat and the bird and the fish all lived in the old house by the lake.",
+    PROSE * 3,
 ])
 def test_article_lines_that_resemble_chrome_are_kept(line):
     assert classify_line(line).keep

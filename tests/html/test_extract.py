@@ -734,3 +734,13 @@ def test_a_users_pattern_file_reaches_the_block_rules(tmp_path):
     assert Cleaner(Config(chrome_patterns=(str(mine),))).clean(doc) is None
     rules = {p.raw_text: p.decision.rule for p in doc.paragraphs}
     assert rules["Mallonga titolo numero du"] == "html.related-section"
+
+
+def test_a_marquee_that_repeats_one_phrase_is_chrome_inside_the_article_too():
+    ticker = " ".join(["Book your table now \u2605"] * 40)  # (long enough to pass for prose by length)
+    html = page(f"<h1>Budget approved</h1><p>{P1}</p><div class='strip'><span>{ticker}</span></div>"
+                f"<p>{P2}</p><p>{P3}</p>")
+    pg = extract_blocks(html)
+    assert pg.main_text().split("\n\n") == ["Budget approved", P1, P2, P3]
+    dropped = [d for t, d in pg.all_blocks() if "Book your table" in t]
+    assert dropped and all(d.rule == "feature.ticker" and "40 times" in d.evidence for d in dropped)

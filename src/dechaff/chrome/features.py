@@ -14,6 +14,7 @@ from dechaff.rules import (
     FEATURE_CREDIT_TAIL,
     FEATURE_PLACEHOLDER,
     FEATURE_SHARE_LINE,
+    FEATURE_TICKER,
     FEATURE_URL_ONLY,
 )
 
@@ -47,8 +48,9 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
     s = line.strip()
     if not s:
         return KEEP
-    if len(s) > 400:  # prose; chrome lines are short (and regexes stay cheap)
-        return KEEP
+    n = len(s)
+    if n > 400:  # prose; chrome lines are short (and regexes stay cheap)
+        return _ticker(s) if s.count(s[:4]) >= TICKER_MIN_REPEATS - 1 else KEEP
     pats = as_pattern_set(patterns)
     p = pats.first_match(s)
     if p is not None:
@@ -58,21 +60,56 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
         parts = [x for x in (y.strip() for y in s.split("|")) if x]
         if len(parts) >= 2 and all(pats.first_match(x) is not None for x in parts):
             return Decision.drop(CHROME, FEATURE_CHROME_PARTS, f"{len(parts)} parts separated by '|', each of them chrome")
-    if _PLACEHOLDER.search(s) and len(s) < 200:
+    if _PLACEHOLDER.search(s) and n < 200:
         return Decision.drop(CHROME, FEATURE_PLACEHOLDER, "unfilled template placeholder")
     tail = s[-90:]
-    if (":" in tail or "\u00a9" in tail or "(c)" in tail or "(C)" in tail) and _CREDIT_TAIL.search(s, max(0, len(s) - 90)):
+    if (":" in tail or "\u00a9" in tail or "(c)" in tail or "(C)" in tail) and _CREDIT_TAIL.search(s, max(0, n - 90)):
         return Decision.drop(CHROME, FEATURE_CREDIT_TAIL, "ends in an image credit")
     if _URL_ONLY.match(s):
         return Decision.drop(CHROME, FEATURE_URL_ONLY, "a line of bare links")
     if "." in s and " " not in s and _SITE_NAME.match(s):
         return Decision.drop(CHROME, FEATURE_URL_ONLY, "a bare site name")
-    toks = s.lower().replace(",", " ").split()
+    toks = s.lower().replace(",", " ").split() if n <= 160 else ()  # (12 share words at most)
     if 1 <= len(toks) <= 12 and all(t.strip(":!.") in _SOCIAL for t in toks) and \
             any(t.strip(":!.") not in {"and", "or", "us", "on", "the", "via", "/", "|", "•", "·", "link", "copy"}
                 for t in toks) and len(toks) >= 2:
         return Decision.drop(CHROME, FEATURE_SHARE_LINE, "only share/follow words")
-    return KEEP
+    return _ticker(s) if n >= 16 and s.count(s[:4]) >= TICKER_MIN_REPEATS - 1 else KEEP
+
+
+def _ticker(s: str) -> Decision:
+    ticker = repeated_phrase(s)
+    return KEEP if ticker is None else Decision.drop(CHROME, FEATURE_TICKER, ticker)
+
+
+TICKER_MIN_REPEATS = 4
+TICKER_MAX_WORDS = 6
+TICKER_SPAN = 60  # characters of one phrase and its separator, at most
+
+
+def repeated_phrase(s: str) -> str | None:
+    """Evidence that the line is one phrase of at most ``TICKER_MAX_WORDS`` words said at least
+    ``TICKER_MIN_REPEATS`` times and nearly nothing else ("Book Now * Book Now * Book Now * ...": a
+    marquee or ticker that the page scrolls), else None. Such a line's opening characters come back
+    every few dozen characters, which one ``str.count`` tells (prose is ruled out at that cost); phrases
+    without a letter ("0 0 0 0", "* * * *") are data or separators, not tickers."""
+    if len(s) < 16:
+        return None
+    seen = s.count(s[:4])  # (the phrase's opening comes back at least every TICKER_SPAN characters)
+    if seen < TICKER_MIN_REPEATS - 1 or seen * TICKER_SPAN < len(s):
+        return None
+    toks = words_of(s)  # (words: the separators between the repeats vary, "Book Now *Book Now *")
+    n = len(toks)
+    for k in range(1, TICKER_MAX_WORDS + 1):
+        if n < k * TICKER_MIN_REPEATS:
+            break
+        same = sum(1 for i in range(k, n) if toks[i] == toks[i - k])
+        if same >= 0.9 * (n - k):
+            phrase = " ".join(toks[k: 2 * k])  # (the first repeat: the line may open with a stray word)
+            if not any(c.isalpha() for c in phrase):
+                return None
+            return f"{phrase!r} {n // k} times"
+    return None
 
 
 def breadcrumb_evidence(line: str, following: Sequence[str]) -> str | None:
