@@ -1,4 +1,5 @@
-"""frozen_heap: the collector does not walk what existed before a step, and gets it back after."""
+"""frozen_heap and paused_heap: the collector does not walk what existed before a step (nor, paused,
+anything while it runs), and gets it all back after."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import gc
 
 import pytest
 
-from dechaff.pipeline.heap import frozen_heap
+from dechaff.pipeline.heap import frozen_heap, paused_heap
 
 
 def test_objects_made_before_a_step_are_frozen_while_it_runs_and_given_back_after():
@@ -59,3 +60,39 @@ def test_garbage_made_during_the_step_is_still_collected():
         return gc.collect()
 
     assert step() >= 1
+
+
+def test_a_paused_step_runs_without_the_collector_and_gives_it_back_on():
+    seen: list[tuple[bool, int]] = []
+
+    @paused_heap
+    def step() -> list:
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        a: list = []
+        a.append(a)  # a cycle: left for the collector until the step returns
+        return [a]
+
+    thresholds = gc.get_threshold()
+    assert gc.isenabled()
+    held = step()
+    assert seen[0][0] is False and seen[0][1] > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+    held.clear()
+    assert gc.collect() >= 1  # (the step's cycle, collected once the step is over)
+
+
+def test_a_paused_step_that_fails_gives_the_collector_back_and_leaves_it_off_if_it_was_off():
+    @paused_heap
+    def step() -> None:
+        raise RuntimeError("bad input")
+
+    with pytest.raises(RuntimeError):
+        step()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError):
+            step()
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()

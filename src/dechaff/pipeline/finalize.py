@@ -41,7 +41,7 @@ from dechaff.dedup import DedupIndex, Item
 from dechaff.dedup.batch import DedupSession
 from dechaff.dedup.shingle import find_sorted
 from dechaff.model import Decision, Document, Paragraph, kept_paragraphs
-from dechaff.pipeline.heap import frozen_heap
+from dechaff.pipeline.heap import paused_heap
 from dechaff.pipeline.rewrite import rewrite_corpus_parts
 from dechaff.pipeline.types import RunPlan, RunSummary
 from dechaff.store import (
@@ -79,7 +79,7 @@ class Gathered:
             yield from shard_batches(p, self.dropped, paragraphs)
 
 
-@frozen_heap
+@paused_heap
 def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started: float | None = None,
                  recovered: list[str] | None = None) -> RunSummary:
     """Boilerplate, dedup, write and commit. Call with the output lock held."""

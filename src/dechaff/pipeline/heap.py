@@ -1,17 +1,34 @@
 """The cyclic garbage collector kept off the objects a step did not make, and from running every 700
-allocations while it works."""
+allocations while it works (or, for a step that makes no cycles, from running at all)."""
 
 from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 YOUNG_THRESHOLD = 50_000  # container objects allocated between two young collections (Python's default: 700)
+
+
+@contextmanager
+def _heap(collect: bool) -> Iterator[None]:
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
+    gc.freeze()
+    gc.set_threshold(max(YOUNG_THRESHOLD, thresholds[0]), *thresholds[1:])
+    if not collect:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled and not collect:
+            gc.enable()
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def frozen_heap(fn: Callable[P, R]) -> Callable[P, R]:
@@ -26,13 +43,24 @@ def frozen_heap(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        thresholds = gc.get_threshold()
-        gc.freeze()
-        gc.set_threshold(max(YOUNG_THRESHOLD, thresholds[0]), *thresholds[1:])
-        try:
+        with _heap(collect=True):
             return fn(*args, **kwargs)
-        finally:
-            gc.set_threshold(*thresholds)
-            gc.unfreeze()
+
+    return wrapper
+
+
+def paused_heap(fn: Callable[P, R]) -> Callable[P, R]:
+    """As :func:`frozen_heap`, and the collector does not run at all while ``fn`` does: for a step whose
+    objects are arrays, tables, strings and tuples that reference counting frees, not cycles (the
+    finalize step; not the shard step, whose parsed pages are cycles). Its young collections still walked
+    every survivor of a dedup chunk, at 10M paragraphs some 55M objects scattered over a 3 GB heap: 31.7 s
+    of a 392 s finalize, and 0 with it off (1M: 1.1 s of 20 s), with a lower peak (3,398 against 3,478
+    MiB). The collector is switched back on when ``fn`` returns if it was on; cycles made meanwhile are
+    collected then. Run in parallel threads, the others' cycles wait too."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _heap(collect=False):
+            return fn(*args, **kwargs)
 
     return wrapper
