@@ -261,6 +261,28 @@ def test_segment_records_read_back_as_the_parquet_holds_them(tmp_path):
     assert DedupIndex.load(P, idx.segments).fetch(want) == expected
 
 
+def test_segment_records_cut_short_or_emptied_are_reported_damaged_naming_the_file(tmp_path):
+    """Records are read from a mapping of the file: a file cut short, or emptied (which cannot be
+    mapped), gives the damaged-file error with its name, not a crash or wrong text."""
+    from dechaff.dedup.store import read_records
+    from dechaff.store import StateError
+    from dechaff.store.atomic import RECORDS_SUFFIX
+
+    idx = DedupIndex(P)
+    deduplicate([Item(f"doc/{k}", 0, para(k)) for k in range(5)], idx)
+    base = tmp_path / "seg"
+    assert idx.write_pending(base)
+    bin_ = tmp_path / f"seg{RECORDS_SUFFIX}.bin"
+    rows = np.arange(5)
+    assert [r[0] for r in read_records(base, rows)] == [f"doc/{k}" for k in range(5)]
+    assert read_records(base, rows[:0]) == []
+    for cut in (bin_.stat().st_size // 2, 0):
+        bin_.write_bytes(bin_.read_bytes()[:cut])
+        with pytest.raises(StateError) as e:
+            read_records(base, rows)
+        assert bin_.name in str(e.value) and "damaged" in str(e.value)
+
+
 def test_band_index_built_at_once_equals_one_built_part_by_part():
     """Loading builds each band's table at once; adding the parts one by one merged them in: the
     same entries in the same order, and the same candidates (caps included) for any query."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import mmap
 import struct
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -347,18 +349,23 @@ def write_records(base: Path, metas: Sequence[tuple[str, int, str]]) -> None:
 
 def read_records(base: Path, rows: np.ndarray) -> list[tuple[str, int, str]]:
     """The records of ``rows`` (positions in the segment, ascending) of :func:`write_records`. Only
-    they are read (the offsets are mapped, not loaded: a chunk needs a few of a segment's entries)."""
+    they are read (the offsets and the records are mapped, not loaded: a chunk needs a few of a
+    segment's entries; slices of the mapping, not a seek and a read each: at 10M paragraphs a run
+    fetches millions of records, and the two system calls a record were 9.5 s of it)."""
+    out: list[tuple[str, int, str]] = []
+    if len(rows) == 0:
+        return out
     offsets = np.load(f"{base}{RECORDS_SUFFIX}.npy", mmap_mode="r")
     starts = np.asarray(offsets[rows]).tolist()
     ends = np.asarray(offsets[rows + 1]).tolist()
-    out: list[tuple[str, int, str]] = []
     path = f"{base}{RECORDS_SUFFIX}.bin"
     h = _HEAD.size
-    with open(path, "rb", buffering=0) as f:
+    with open(path, "rb") as f, _mapped(f) as mm:
         for a, b in zip(starts, ends, strict=True):
-            f.seek(a)
-            rec = f.read(b - a)
+            rec = mm[a:b]
             try:
+                if len(rec) != b - a:
+                    raise ValueError(f"cut short ({len(rec):,} of its {b - a:,} bytes)")
                 n, para = _HEAD.unpack_from(rec)
                 if n > len(rec) - h:
                     raise ValueError(f"a doc id of {n:,} bytes in a record of {len(rec):,}")
@@ -367,3 +374,11 @@ def read_records(base: Path, rows: np.ndarray) -> list[tuple[str, int, str]]:
                 # (a run checks these files by size only: it reads a few records of each)
                 raise damaged(path, f"the record at byte {a:,}: {e}", "rebuilds the index") from None
     return out
+
+
+def _mapped(f: Any) -> AbstractContextManager[mmap.mmap | bytes]:
+    """The file read-only in memory (an empty file cannot be mapped: its empty bytes instead)."""
+    try:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except ValueError:
+        return nullcontext(b"")
