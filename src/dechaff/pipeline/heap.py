@@ -52,11 +52,12 @@ def frozen_heap(fn: Callable[P, R]) -> Callable[P, R]:
 def paused_heap(fn: Callable[P, R]) -> Callable[P, R]:
     """As :func:`frozen_heap`, and the collector does not run at all while ``fn`` does: for a step whose
     objects are arrays, tables, strings and tuples that reference counting frees, not cycles (the
-    finalize step; not the shard step, whose parsed pages are cycles). Its young collections still walked
-    every survivor of a dedup chunk, at 10M paragraphs some 55M objects scattered over a 3 GB heap: 31.7 s
-    of a 392 s finalize, and 0 with it off (1M: 1.1 s of 20 s), with a lower peak (3,398 against 3,478
-    MiB). The collector is switched back on when ``fn`` returns if it was on; cycles made meanwhile are
-    collected then. Run in parallel threads, the others' cycles wait too."""
+    finalize step; not the shard step, whose parsed pages are cycles). Its dedup chunks paused the
+    collector already, but the first collections after each chunk walked what it had made and kept,
+    scattered over a 3 GB heap at 10M paragraphs: 31-35 s of the finalize there (1,101 young collections,
+    100 of the middle generation), 1.1 s of 20 s at 1M (``bench/ab_finalize.py`` prints it); with it
+    off the peak is the same, 3.4 GB. The collector is switched back on when ``fn`` returns if it was on; cycles made
+    meanwhile are collected then. Run in parallel threads, the others' cycles wait too."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
