@@ -96,3 +96,27 @@ def test_a_paused_step_that_fails_gives_the_collector_back_and_leaves_it_off_if_
         assert not gc.isenabled() and gc.get_freeze_count() == 0
     finally:
         gc.enable()
+
+
+def test_the_finalize_step_runs_without_the_collector_and_the_shard_step_with_it(tmp_path, monkeypatch):
+    """finalize_run is paused (it makes no cycles: at 10M paragraphs the collector walking what the
+    dedup chunks kept was 31-35 s of it); process_shard is only frozen (its parsed pages are cycles)."""
+    import dechaff.pipeline.finalize as fin
+    import dechaff.pipeline.shard as shard
+    from dechaff.pipeline import run_local
+
+    seen: dict[str, bool] = {}
+    for mod, name, label in ((fin, "find_templates", "finalize"), (shard, "Cleaner", "shard")):
+        real = getattr(mod, name)
+
+        def spy(*a, _real=real, _label=label, **k):
+            seen[_label] = gc.isenabled()
+            return _real(*a, **k)
+
+        monkeypatch.setattr(mod, name, spy)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("A title\n\nA paragraph of running text that is long enough to be kept here.\n")
+    run_local(raw, tmp_path / "out")
+    assert seen == {"finalize": False, "shard": True}
+    assert gc.isenabled()
