@@ -49,8 +49,10 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
     if not s:
         return KEEP
     n = len(s)
+    # (a ticker's opening characters come back: one count rules out nearly every line, before any call)
+    may_tick = n >= 16 and s.count(s[:4]) >= TICKER_MIN_REPEATS - 1
     if n > 400:  # prose; chrome lines are short (and regexes stay cheap)
-        return _ticker(s) if s.count(s[:4]) >= TICKER_MIN_REPEATS - 1 else KEEP
+        return _ticker(s) if may_tick else KEEP
     pats = as_pattern_set(patterns)
     p = pats.first_match(s)
     if p is not None:
@@ -74,7 +76,7 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
             any(t.strip(":!.") not in {"and", "or", "us", "on", "the", "via", "/", "|", "•", "·", "link", "copy"}
                 for t in toks) and len(toks) >= 2:
         return Decision.drop(CHROME, FEATURE_SHARE_LINE, "only share/follow words")
-    return _ticker(s) if n >= 16 and s.count(s[:4]) >= TICKER_MIN_REPEATS - 1 else KEEP
+    return _ticker(s) if may_tick else KEEP
 
 
 def _ticker(s: str) -> Decision:
