@@ -798,3 +798,37 @@ def test_a_code_listing_between_paragraphs_stays_with_them():
     kept = clean_text("\n".join(page)).split("\n")
     assert set(code) <= set(kept) and intro in kept and outro in kept
     assert not {"Docs", "Blog", "Privacy", *stray} & set(kept)
+
+
+RANKING = ["Rank", "School", "Acceptance rate", "Average GMAT",
+           "1", "Northfield Business School", "30%", "729",
+           "2", "Lakeside School of Management", "31%", "728",
+           "3 (tie)", "Harbour University", "23%", "733",
+           "4", "Eastgate Institute", "14%", "730"]
+
+
+def test_a_data_table_one_cell_a_line_stays_with_the_article_around_it():
+    intro = ("The business school rankings came out this week, and the usual names sit at the top again, "
+             "with small changes in the middle of the table that admissions officers will watch closely.")
+    outro = ("Acceptance rates fell at most of the leading schools this year, while the average test scores "
+             "of the entering classes went up slightly, as the table above shows for the first four.")
+    page = [*MENU, "The 2024 rankings", intro, *RANKING, outro, *MENU]
+    kept = clean_text("\n".join(page)).split("\n")
+    assert set(RANKING) <= set(kept) and intro in kept and outro in kept
+    assert not set(MENU) & set(kept)
+    # without the figures the same short lines are a menu run
+    words = [c for c in RANKING if not re.search(r"\d", c)]
+    assert not set(clean_text("\n".join([*MENU, intro, *words[:4], outro, *MENU])).split("\n")) & set(words[:4])
+
+
+def test_a_card_grid_or_each_posts_own_figures_are_not_a_table():
+    from dechaff.chrome.tables import table_lines
+    from dechaff.model import KEEP
+
+    cards = [x for name, price in (("Oak Shelf", "$59"), ("Pine Desk", "$76"), ("Elm Stool", "$85"),
+                                   ("Ash Bench", "$35")) for x in ("ADD", name, price, "Style")]
+    assert not table_lines(cards, [KEEP] * len(cards), DEFAULTS)
+    posts = [x for user, n in (("JonB", "473"), ("Pl45m4", "18"), ("Marta", "52"))
+             for x in (user, "Member", "Messages:", n, "Likes:", "4", "Points:", "73")]
+    assert not table_lines(posts, [KEEP] * len(posts), DEFAULTS)
+    assert table_lines(RANKING, [KEEP] * len(RANKING), DEFAULTS) == set(range(len(RANKING)))

@@ -179,7 +179,8 @@ def _code_runs(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: l
         run = []
 
 
-def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool], p: ChromeParams) -> None:
+def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool], p: ChromeParams,
+                 tables: set[int] = frozenset()) -> None:
     """Context classification of page-dump lines (after jusText): a short line keeps company. Between
     two good lines it is content (a subheading, a short paragraph, a list item); between chrome lines,
     or cut off from all good lines, it is chrome. A line right before good text stays (a heading)."""
@@ -194,6 +195,9 @@ def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool
     if not any(c == "good" for c in cls.values()):
         return  # no running text to anchor on: leave the page alone
     _code_runs(lines, idx, cls, out, p)
+    for i in tables:
+        if out[i].keep and cls.get(i, "good") != "good":
+            cls[i] = "near"  # a table's cells go with the text around them, like a code listing
     _far_from_main(lines, idx, cls, p)
     teasers = _teasers(lines, idx, cls, out, p)
     _item_runs(lines, idx, cls, out, p)  # after: a listing's items do not make its prose look far away

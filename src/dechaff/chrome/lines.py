@@ -12,6 +12,7 @@ from dechaff.chrome.heuristics import bios_after_body, line_class, repeats
 from dechaff.chrome.params import DEFAULTS, ChromeParams
 from dechaff.chrome.patterns import Pattern, PatternSet, as_pattern_set
 from dechaff.chrome.structure import structure_pass
+from dechaff.chrome.tables import table_lines
 from dechaff.model import CHROME, EMPTY, KEEP, Decision, Document, Paragraph, split_paragraphs
 from dechaff.rules import (
     CONTEXT_RESCUED,
@@ -39,8 +40,9 @@ def classify_lines(lines: Sequence[str], patterns: Sequence[Pattern] | PatternSe
             out[i] = classify_line(ln, pats)
     _breadcrumbs(lines, out, p)
     structure_pass(lines, out, p)
-    _menu_runs(lines, out, p)
-    context_pass(lines, out, [True] * n if dense is None else dense, p)
+    tables = table_lines(lines, out, p)
+    _menu_runs(lines, out, p, tables)
+    context_pass(lines, out, [True] * n if dense is None else dense, p, tables)
     _repeats(lines, out, p)
     _bios(lines, out, p)
     if rescue:
@@ -92,12 +94,12 @@ def _repeats(lines: Sequence[str], out: list[Decision], p: ChromeParams) -> None
         out[i] = Decision.drop(CHROME, FEATURE_REPEATED, f"same text as line {j} of the page")
 
 
-def _menu_runs(lines: Sequence[str], out: list[Decision], p: ChromeParams) -> None:
+def _menu_runs(lines: Sequence[str], out: list[Decision], p: ChromeParams, tables: set[int]) -> None:
     i, n = 0, len(lines)
     while i < n:
-        if out[i].keep and short_menu_line(lines[i]):
+        if out[i].keep and short_menu_line(lines[i]) and i not in tables:
             j = i
-            while j < n and (short_menu_line(lines[j]) or not out[j].keep):
+            while j < n and (short_menu_line(lines[j]) and j not in tables or not out[j].keep):
                 j += 1
             run = [k for k in range(i, j) if out[k].keep]
             # menus are one- or two-word links; lists of three-word items (fixtures, names) are content
