@@ -832,3 +832,36 @@ def test_a_card_grid_or_each_posts_own_figures_are_not_a_table():
              for x in (user, "Member", "Messages:", n, "Likes:", "4", "Points:", "73")]
     assert not table_lines(posts, [KEEP] * len(posts), DEFAULTS)
     assert table_lines(RANKING, [KEEP] * len(RANKING), DEFAULTS) == set(range(len(RANKING)))
+
+
+def test_reviewed_items_before_the_long_verdict_stay_and_a_footer_sentence_after_it_goes():
+    def review(name: str) -> list[str]:
+        return [f"The {name} is the lightest model we tested this year, and its side pull keeps the fabric "
+                "taut, so you lie flat instead of folding up like a banana in the middle of the night, which is "
+                "what keeps most people from sleeping well in a hammock.",
+                f"Setting the {name} up took our testers less than five minutes on every trip, and the "
+                "straps held in wet weather and wind without slipping along the bark of the tree, even when two "
+                "of us sat in it at once to test the weight limit.",
+                f"What we would change on the {name} is the price, which is high for a hammock without a bug "
+                "net, and the pockets, which are too small for a phone in a case or a paperback book."]
+    specs = ["Rating:", "4.8/5.0", "Price:", "$175", "Weight:", "Dimensions:", "10 ft x 5 ft", "View at Shop",
+             "Pros", "Lightweight", "Ample storage", "Cons", "Expensive"]
+    items = [("Blackbird", review("Blackbird")), ("Chameleon", review("Chameleon")), ("Darien", review("Darien"))]
+    verdict = [PROSE.replace("Tuesday", d).replace("budget", b)
+               for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "noon", "evening")
+               for b in ("budget", "plan", "levy", "tax", "rate")]  # (the items hold less than a tenth of it)
+    footer = ("Our newsletter brings the best gear of the week to your inbox every Friday morning, with the "
+              "reviews our readers liked most and the deals we found.")
+    page = [*MENU, "The best hammocks"]
+    for name, paras in items:
+        page += [name, *specs, *paras]
+    page += ["How we tested", *verdict, *MENU, footer, "Privacy", "Terms"]
+    kept = set(clean_text("\n".join(page)).split("\n"))
+    assert {p for _n, paras in items for p in paras} <= kept and set(verdict) <= kept
+    assert footer not in kept and not set(MENU) & kept
+    # the same paragraphs after the long stretch are other pages' excerpts: they go, as before
+    tail = [*MENU, "The best hammocks", "How we tested", *verdict, *MENU]
+    for name, paras in items:
+        tail += [name, *specs, *paras]
+    kept = set(clean_text("\n".join(tail)).split("\n"))
+    assert set(verdict) <= kept and not {p for _n, paras in items for p in paras} & kept

@@ -16,7 +16,10 @@ from dechaff.rules import CONTEXT_ISOLATED, CONTEXT_TEASER, PATTERN_NAV_RELATED
 
 def _far_from_main(lines: Sequence[str], idx: list[int], cls: dict[int, str], p: ChromeParams) -> None:
     """Good lines far from the page's main stretch of running text (footers, teasers, sidebars) are
-    demoted to short, so that the context pass decides them like any other stray line."""
+    demoted to short, so that the context pass decides them like any other stray line. Paragraphs before
+    the main stretch stay when they are a section's worth (the reviewed items of a buying guide, each
+    under its box of specifications; the steps of a how-to): teasers and footers come after it, or
+    are a line or two."""
     goods = [k for k, i in enumerate(idx) if cls[i] == "good"]
     if not goods:
         return
@@ -28,7 +31,10 @@ def _far_from_main(lines: Sequence[str], idx: list[int], cls: dict[int, str], p:
             stretches.append([k])
     size = [sum(len(lines[idx[k]]) for k in st) for st in stretches]
     main = max(size)
-    for st, sz in zip(stretches, size, strict=True):
+    at = size.index(main)
+    for n, (st, sz) in enumerate(zip(stretches, size, strict=True)):
+        if n < at and sz >= p.section_chars and sz >= p.section_line_chars * len(st):
+            continue  # paragraphs before the main stretch, split from it by a box of specs or a table
         if sz < p.main_share * main:
             for k in st:
                 cls[idx[k]] = "short"
