@@ -744,3 +744,18 @@ def test_a_marquee_that_repeats_one_phrase_is_chrome_inside_the_article_too():
     assert pg.main_text().split("\n\n") == ["Budget approved", P1, P2, P3]
     dropped = [d for t, d in pg.all_blocks() if "Book your table" in t]
     assert dropped and all(d.rule == "feature.ticker" and "40 times" in d.evidence for d in dropped)
+
+
+def test_a_data_table_that_outscores_the_paragraphs_does_not_become_the_article():
+    """A table's cells, many and full of commas, can outscore the article's few paragraphs: its rows
+    are then the best container, and the article's list of linked reports lay outside it."""
+    rows = "".join(f"<tr><td>Ward {i}</td><td>roads, schools, parks, libraries, lights</td><td>{i},200,000</td></tr>"
+                   for i in range(1, 25))
+    links = "".join(f"<li><a href='/r{i}'>Report {i}: spending on roads and schools in ward {i}</a></li>"
+                    for i in range(1, 6))
+    art = (f"<h1>Budget approved</h1><p>{P1}</p><p>Where the money goes:</p><table><tbody>{rows}</tbody></table>"
+           f"<p>{P2}</p><p>The reports:</p><ul>{links}</ul>")
+    out = extract_blocks(page(art)).main_text()
+    assert P1 in out and P2 in out and "Ward 24" in out
+    assert all(f"Report {i}: spending" in out for i in range(1, 6))
+    assert "Story A" not in out and "All rights reserved" not in out

@@ -57,6 +57,13 @@ def _best_container(blocks: list[Block], block_scores: list[float | None], p: Ht
     best_k = max(scores, key=lambda k: scores[k])
     best = elems[best_k]
     best_score = scores[best_k]
+    if best.tag in ("tbody", "thead", "tfoot", "tr"):
+        # the rows of a data table (many cells, full of commas) outscored the article's paragraphs:
+        # the element that holds the table and its text is the container
+        table = next(best.iterancestors("table"), None)
+        holder = table.getparent() if table is not None else None
+        if holder is not None and holder.tag not in ("body", "html"):
+            best, best_score = holder, _subtree_score(blocks, block_scores, holder)
     best_sub = _subtree_score(blocks, block_scores, best)
     anc = best.getparent()
     while anc is not None and anc.tag not in ("body", "html"):
