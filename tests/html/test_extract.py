@@ -759,3 +759,19 @@ def test_a_data_table_that_outscores_the_paragraphs_does_not_become_the_article(
     assert P1 in out and P2 in out and "Ward 24" in out
     assert all(f"Report {i}: spending" in out for i in range(1, 6))
     assert "Story A" not in out and "All rights reserved" not in out
+
+
+def test_list_items_styled_as_headings_are_a_list_not_orphan_headings():
+    """A page builder that sets each list item in an <h3>: the items are the list's content, and a
+    dropped link after them does not make them headings of nothing."""
+    brands = [("Benetton", ["organic options", "linen options", "eco packaging"]),
+              ("Cambridge Baby", ["linen sun hats", "organic cotton sun hats"]),
+              ("Carve Designs", ["organic denim", "recycled swim fabric"])]
+    art = f"<h1>Sustainable clothing brands</h1><p>{P1}</p>" + "".join(
+        f"<h2>{name}</h2><p><a href='https://example.com/{name}'>{name.lower()}</a></p>"
+        f"<ul>{''.join(f'<li><h3>{item}</h3></li>' for item in items)}</ul>" for name, items in brands)
+    out = extract_blocks(page(art)).main_text().split("\n\n")
+    assert all(item in out for _n, items in brands for item in items)
+    # a real section heading over a box that all went still goes
+    box = f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p><h2>Newsletter</h2><form><p>Your e-mail</p></form>"
+    assert "Newsletter" not in extract_blocks(page(box)).main_text()

@@ -182,8 +182,8 @@ def _drop_orphan_headings(blocks: list[Block]) -> None:
     Decided from the end, so a heading whose sub-headings all went goes as well."""
     for i in range(len(blocks) - 1, -1, -1):
         b = blocks[i]
-        if not b.decision.keep or b.tag not in HEADINGS or b.tag == "h1":
-            continue  # the page's title heads the page, not a section
+        if not b.decision.keep or b.tag not in HEADINGS or b.tag == "h1" or _list_item(b):
+            continue  # the page's title heads the page, not a section; a list's items styled as headings
         dropped = 0
         orphan = True
         rules = set()
@@ -198,6 +198,11 @@ def _drop_orphan_headings(blocks: list[Block]) -> None:
         if orphan:
             blocks[i].decision = Decision.drop(CHROME, HTML_ORPHAN_HEADING,
                                                f"nothing kept under it ({dropped} blocks dropped)")
+
+
+def _list_item(b: Block) -> bool:
+    parent = b.container.getparent() if b.container is not None else None
+    return parent is not None and parent.tag == "li"
 
 
 _RESCUABLE = flagged("rescuable", engine="html")
