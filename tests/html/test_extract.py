@@ -775,3 +775,18 @@ def test_list_items_styled_as_headings_are_a_list_not_orphan_headings():
     # a real section heading over a box that all went still goes
     box = f"<h1>Budget approved</h1><p>{P1}</p><p>{P2}</p><h2>Newsletter</h2><form><p>Your e-mail</p></form>"
     assert "Newsletter" not in extract_blocks(page(box)).main_text()
+
+
+def test_a_collapsed_panel_named_hidden_by_its_class_keeps_its_long_text():
+    """An accordion whose closed panels carry a "...-hidden" class (not the hidden attribute) holds the
+    page's answers; a short hidden label and a hidden menu still go."""
+    answer = " ".join([P2, P3])
+    faq = (f"<h2>Frequently asked questions</h2><div class='accordion'><button>How was the budget set?</button>"
+           f"<div class='accordion-panel accordion-panel-hidden'><p>{answer}</p></div></div>"
+           f"<span class='label-hidden'>Opens a dialog</span>"
+           f"<div class='menu hidden'><p>{P3.replace('mayor', 'menu')}</p></div>")
+    story = "".join(f"<p>{p.replace('the ', f'the {w} ', 1)}</p>" for w in ("new", "old", "first") for p in (P1, P2, P3))
+    blocks = extract_blocks(page(f"<h1>Budget approved</h1>{story}{faq}")).blocks
+    out = "\n\n".join(b.text for b in blocks if b.decision.keep)
+    assert answer in out and "Opens a dialog" not in out
+    assert {b.decision.rule for b in blocks if "menu said" in b.text} == {"html.class"}

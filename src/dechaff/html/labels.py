@@ -152,8 +152,15 @@ def _names_label(names: str, keep_comments: bool) -> Decision | None:
         return Decision.drop(COMMENT, HTML_COMMENTS, f'class/id "{label[:60]}"')
     if CONSENT_RE.search(names) and not POS_RE.search(names):
         return Decision.drop(CHROME, HTML_CONSENT, f'class/id "{label[:60]}"')
-    if NEG_RE.search(_layout_free(names)) and not POS_RE.search(" ".join(t for t in names.split() if not _ELSEWHERE.search(t))):
-        return Decision.drop(CHROME, HTML_CLASS, f'class/id "{label[:60]}"')
+    free = _layout_free(names)
+    if NEG_RE.search(free) and not POS_RE.search(" ".join(t for t in names.split() if not _ELSEWHERE.search(t))):
+        # a class that only says "hidden" ("accordion-panel-hidden", "tab-hidden") hides the element
+        # the way the hidden attribute does: a collapsed panel's long text is still kept (blocks.py)
+        rule = HTML_HIDDEN if not NEG_RE.search(_HIDDEN_WORD.sub(" ", free)) else HTML_CLASS
+        return Decision.drop(CHROME, rule, f'class/id "{label[:60]}"')
     return None
+
+
+_HIDDEN_WORD = re.compile(r"(?<!visually-)(?<![^\s_\-])hidden(?![^\s_\-])")
 
 
