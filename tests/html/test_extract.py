@@ -790,3 +790,32 @@ def test_a_collapsed_panel_named_hidden_by_its_class_keeps_its_long_text():
     out = "\n\n".join(b.text for b in blocks if b.decision.keep)
     assert answer in out and "Opens a dialog" not in out
     assert {b.decision.rule for b in blocks if "menu said" in b.text} == {"html.class"}
+
+
+def _streamed(scripts: bool) -> str:
+    """A React page streamed by the server: the article's body arrives last, hidden, and a script
+    puts it in the boundary that showed "Loading..."; a later paragraph fills a placeholder in it."""
+    run = ("<script>$RC=function(b,c){};$RC(\"B:0\",\"S:0\")</script><script>$RS(\"S:1\",\"P:1\")</script>"
+           if scripts else "")
+    return (f"<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><main><article>"
+            f"<h1>Budget approved</h1><!--$?--><template id=\"B:0\"></template><div>Loading paragraph...</div>"
+            f"<!--/$--></article></main><footer><p>© 2024 Town Times</p></footer>"
+            f"<div hidden id=\"S:0\"><p>{P1}</p><div><template id=\"P:1\"></template></div><p>{P2}</p></div>"
+            f"{run}<div hidden id=\"S:1\"><p>{P3}</p></div></body></html>")
+
+
+@pytest.mark.parametrize("scripts", [True, False])
+def test_a_react_page_streamed_in_hidden_segments_is_read_as_the_browser_shows_it(scripts):
+    """(A saved copy of the page may have lost its scripts: a segment then goes where its number says.)"""
+    assert dechaff.clean_html(_streamed(scripts)).split("\n\n") == ["Budget approved", P1, P3, P2]
+    # hidden <div>s that are not segments are not moved, and the loading text stays
+    assert "Loading paragraph..." in dechaff.clean_html(_streamed(scripts).replace('id="S:', 'id="X:'))
+
+
+def test_a_streamed_segment_that_names_a_place_inside_itself_is_left_where_it_is():
+    from dechaff.html.tree import parse
+
+    html = (f"<html><body><h1>Budget approved</h1><p>{P1}</p><div hidden id=\"S:2\"><p>{P2}</p>"
+            f"<template id=\"P:2\"></template></div><script>$RS(\"S:2\",\"P:2\")</script></body></html>")
+    root = parse(html)
+    assert [el.get("id") for el in root.iter("div")] == ["S:2"] and P2 in "".join(root.itertext())

@@ -46,7 +46,87 @@ def parse(markup: str):
         root = etree.fromstring(markup, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
-    return root if root is not None and isinstance(root.tag, str) else None
+    if root is None or not isinstance(root.tag, str):
+        return None
+    if 'id="S:' in markup:
+        reveal_streamed(root)
+    return root
+
+
+# React's streaming server rendering sends a suspended part of the page later in the document, in a
+# hidden <div id="S:n"> at the end of <body>, and an inline script puts it in its place: $RC("B:n",
+# "S:n") completes a boundary (its <template id="B:n"> and the loading fallback after it, up to the
+# <!--/$--> comment), $RS("S:n", "P:n") fills a placeholder. The page a reader sees is the one after.
+_MAX_SEGMENTS = 5000  # (React pages send tens to hundreds; each move walks up to 255 ancestors)
+_STREAMED = re.compile(r'\$R([CS])\(\s*"([BPS]:[0-9A-Za-z]+)"\s*,\s*"([BPS]:[0-9A-Za-z]+)"')
+
+
+def reveal_streamed(root) -> None:
+    """Move each streamed segment of a React page into the place its script names, as the browser
+    would (the segment's hidden <div> would otherwise be read as a hidden element, and its text as
+    being at the end of the page)."""
+    segments = {el.get("id"): el for el in root.iter("div") if el.get("hidden") is not None
+                and (el.get("id") or "").startswith("S:")}
+    if not segments:
+        return
+    targets = {el.get("id"): el for el in root.iter("template") if (el.get("id") or "")[:2] in ("B:", "P:")}
+    moves: list[tuple[str, str]] = []  # (target, segment), in the scripts' order
+    for script in root.iter("script"):
+        for op, a, b in _STREAMED.findall(script.text or ""):
+            moves.append((a, b) if op == "C" else (b, a))
+    # a saved copy of the page may have lost its scripts: React numbers a segment as its boundary or
+    # placeholder ("S:1" for "B:1" or "P:1"), so the numbers pair those left
+    named = {seg for _t, seg in moves}
+    for seg_id in segments:
+        if seg_id not in named:
+            n = seg_id[2:]
+            moves.append((f"B:{n}" if f"B:{n}" in targets else f"P:{n}", seg_id))
+    for target_id, seg_id in moves[:_MAX_SEGMENTS]:
+        tpl, seg = targets.get(target_id), segments.pop(seg_id, None)
+        if tpl is None or seg is None or tpl.getparent() is None or seg.getparent() is None \
+                or any(a is seg for a in tpl.iterancestors()):  # (a segment is not put inside itself)
+            continue
+        if target_id.startswith("B:"):
+            _drop_fallback(tpl)
+        _detach(seg)
+        parent = tpl.getparent()
+        at = parent.index(tpl)
+        if seg.text:  # (text before the segment's first child goes where the template was)
+            _append_text(parent, at, seg.text)
+        for k, child in enumerate(list(seg)):
+            parent.insert(at + k, child)
+        _detach(tpl)
+
+
+def _drop_fallback(tpl) -> None:
+    """The loading fallback a completed boundary shows until its segment arrives: the siblings after
+    its template up to the boundary's closing <!--/$--> comment (left alone when there is none)."""
+    from lxml import etree
+
+    fallback = []
+    for sib in tpl.itersiblings():
+        if sib.tag is etree.Comment and (sib.text or "").strip() == "/$":
+            for el in fallback:
+                _detach(el)
+            return
+        fallback.append(sib)
+
+
+def _append_text(parent, at: int, text: str) -> None:
+    if at == 0:
+        parent.text = (parent.text or "") + text
+    else:
+        prev = parent[at - 1]
+        prev.tail = (prev.tail or "") + text
+
+
+def _detach(el) -> None:
+    """Remove an element, keeping the text that follows it (its tail) in the tree."""
+    parent = el.getparent()
+    if el.tail:
+        at = parent.index(el)
+        _append_text(parent, at, el.tail)
+    parent.remove(el)
 
 
 
