@@ -819,3 +819,25 @@ def test_a_streamed_segment_that_names_a_place_inside_itself_is_left_where_it_is
             f"<template id=\"P:2\"></template></div><script>$RS(\"S:2\",\"P:2\")</script></body></html>")
     root = parse(html)
     assert [el.get("id") for el in root.iter("div")] == ["S:2"] and P2 in "".join(root.itertext())
+
+
+def _shop(n: int) -> str:
+    cards = "".join(f"<div class='card'><a href='/p{i}'><h3>Walnut standing desk, model {i}, 48 by 30 inches</h3></a>"
+                    f"<span class='price'>${400 + i * 10}</span><a href='/p{i}'>Free shipping and a 15-year warranty</a>"
+                    f"</div>" for i in range(n))
+    return (f"<html><body><nav><a href='/'>Home</a> <a href='/desks'>Desks</a></nav>"
+            f"<div class='intro'><h1>Standing desks</h1><p>Improve your health, comfort and productivity with a "
+            f"standing desk, tested by our team, built to order and shipped the same day.</p></div>"
+            f"<div class='grid'>{cards}</div><footer><p>© 2024 Desk Shop</p></footer></body></html>")
+
+
+def test_one_paragraph_over_a_grid_of_products_does_not_make_an_article_page():
+    """A shop category's intro paragraph holds all the prose, but the page is its grid of products."""
+    out = dechaff.clean_html(_shop(8))
+    assert "improve your health" in out.lower()
+    assert all(f"model {i}, 48 by 30 inches" in out for i in range(8))
+    assert "© 2024 Desk Shop" not in out
+    # an article with that much prose is an article, and the same cards beside it are not its content
+    story = "".join(f"<p>{p.replace('the ', f'the {w} ', 1)}</p>" for w in ("new", "old") for p in (P1, P2, P3))
+    html = _shop(8).replace("shipped the same day.</p>", f"shipped the same day.</p>{story}")
+    assert "model 3, 48 by 30 inches" not in dechaff.clean_html(html)

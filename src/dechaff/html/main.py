@@ -29,11 +29,20 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
     # when no container holds most of the prose (listings, collections), only blocks that are plainly
     # not content go: link lists and lone words outside the best container
     dominant = best_sub >= p.dominant_share * total
+    grids = None
+    if dominant and grid and best_sub < p.dominant_min_score:
+        # a paragraph or two over a shop's grid of products: the grid, holding more text, is the page
+        grids = item_grids(blocks, p)
+        inside = {id(el) for el in best.iter()}
+        text = sum(len(b.text) for b in blocks if b.container is not None and id(b.container) in inside)
+        dominant = not any(sum(len(blocks[i].text) for i in members
+                               if blocks[i].decision.keep or blocks[i].decision.rule in _GRID_WEAK) > text
+                           for _n, _k, members in grids)  # (what the grid rule could keep of it)
     _drop_outside(blocks, best, dominant)
     if dominant:
         trim_article(blocks, best, scores, total, p, teasers)
     if grid and not dominant:
-        _keep_item_grid(blocks, p)
+        _keep_item_grid(blocks, p, grids)
     return dominant
 
 
@@ -112,11 +121,24 @@ def _drop_outside(blocks: list[Block], best, dominant: bool) -> None:
 _GRID_WEAK = flagged("weak", engine="html")  # what a grid item gets back: dropped for where it sits, or as a link
 
 
-def _keep_item_grid(blocks: list[Block], p: HtmlParams) -> None:
+def _keep_item_grid(blocks: list[Block], p: HtmlParams, grids: list[tuple[int, tuple, list[int]]] | None = None
+                    ) -> None:
     """On a page with no dominant text container (a listing, a shop category), the content is its grid
-    of items: the largest run of sibling elements of one kind (tag and class), each holding a few blocks
-    (every run of that size: a page may split its grid into rows).
-    Their blocks that only the weak rules dropped (outside the chosen container, link density) stay."""
+    of items (:func:`item_grids`). Their blocks that only the weak rules dropped (outside the chosen
+    container, link density) stay."""
+    for n, key, members in item_grids(blocks, p) if grids is None else grids:
+        for i in members:
+            b = blocks[i]
+            if b.decision.rule in _GRID_WEAK:
+                b.decision = Decision(True, rule=HTML_GRID_ITEM,
+                                      evidence=f"one of {n} <{key[1]}> items of the page; was {b.decision.rule}")
+
+
+def item_grids(blocks: list[Block], p: HtmlParams) -> list[tuple[int, tuple, list[int]]]:
+    """The page's largest grid of items: the largest run of sibling elements of one kind (tag and
+    class), each holding a few blocks (every run of that size: a page may split its grid into rows),
+    as (items, key, the blocks in it); smaller grids beside it are carousels of other items (measured:
+    more leak than text)."""
     items: dict[tuple, set[int]] = {}
     members: dict[tuple, list[int]] = {}
     # (item key, item id) of an element and its ancestors, six levels up; blocks share most of them.
@@ -154,16 +176,9 @@ def _keep_item_grid(blocks: list[Block], p: HtmlParams) -> None:
              if len(its) >= p.grid_min_items and len(members[key]) >= p.grid_min_blocks * len(its)
              and members[key][0] >= h1]
     if not grids:
-        return
+        return []
     most = max(n for n, _k in grids)
-    for n, key in grids:
-        if n < most:
-            continue  # smaller grids beside the largest: carousels of other items (measured: more leak than text)
-        for i in members[key]:
-            b = blocks[i]
-            if b.decision.rule in _GRID_WEAK:
-                b.decision = Decision(True, rule=HTML_GRID_ITEM,
-                                      evidence=f"one of {n} <{key[1]}> items of the page; was {b.decision.rule}")
+    return [(n, key, members[key]) for n, key in grids if n == most]
 
 
 def _same_kind(el, sig, depth: int = 4) -> bool:

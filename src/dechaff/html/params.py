@@ -25,7 +25,8 @@ class HtmlParams:
     score_depth: int = 4  # a block's score goes this many levels up the tree
     widen_factor: float = 1.25  # an ancestor scoring this much more than the best container...
     widen_share: float = 0.8  # ...while the container holds less than this share of it is the real container
-    dominant_share: float = 0.5  # a container with this share of the page's score makes it an article page
+    dominant_share: float = 0.5  # a container with this share of the page's score makes it an article page...
+    dominant_min_score: float = 10.0  # ...when it holds this much prose (one paragraph over a shop's grid does not)
     # the grid of items of a page with no dominant container
     grid_min_items: int = 4
     grid_depth: int = 6  # levels above a block's element where its item may be
