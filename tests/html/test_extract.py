@@ -841,3 +841,23 @@ def test_one_paragraph_over_a_grid_of_products_does_not_make_an_article_page():
     story = "".join(f"<p>{p.replace('the ', f'the {w} ', 1)}</p>" for w in ("new", "old") for p in (P1, P2, P3))
     html = _shop(8).replace("shipped the same day.</p>", f"shipped the same day.</p>{story}")
     assert "model 3, 48 by 30 inches" not in dechaff.clean_html(html)
+
+
+def test_a_layout_wrapper_named_after_the_footer_that_holds_main_is_not_chrome():
+    """A sticky-footer layout wraps the whole page in a 'flex-wrap-footer' element: it holds <main>,
+    so it is no footer, even on a page with little prose (a list of papers)."""
+    papers = [(f"Attention sinks in large models, part {i}", f"Author {chr(65 + i)}. Smith") for i in range(12)]
+    entries = "".join(f"<dt>[{i}] arXiv:2603.{i:05d}</dt><dd><div class='title'>Title: {t}</div>"
+                      f"<div class='authors'><a href='/a/{i}'>{a}</a></div></dd>" for i, (t, a) in enumerate(papers))
+    html = (f"<html><body><div class='flex-wrap-footer'><header><a href='/'>arXiv</a></header><main>"
+            f"<h1>Artificial Intelligence</h1><h2>Authors and titles for recent submissions</h2><dl>{entries}</dl>"
+            f"</main><footer><a href='/help'>Help</a> <a href='/about'>About</a></footer></div></body></html>")
+    blocks = extract_blocks(html).blocks
+    titles = [b for b in blocks if b.text.startswith("Title:")]
+    assert len(titles) == len(papers) and all(b.decision.keep for b in titles)
+    # content in its own right, not brought back by the text reading of a page the rules emptied
+    assert {b.decision.rule for b in titles} <= {None, ""}
+    # a box named 'related' is still chrome, whatever it holds
+    story = "".join(f"<p>{p.replace('the ', f'the {w} ', 1)}</p>" for w in ("new", "old") for p in (P1, P2))
+    box = page(f"<h1>Budget approved</h1>{story}", f"<div class='related'><article><p>{P3}</p></article></div>")
+    assert P3 not in dechaff.clean_html(box)

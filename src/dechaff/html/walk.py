@@ -9,7 +9,7 @@ from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
 from dechaff.html.tree import string_of, text_of
 from dechaff.model import CHROME, KEEP, Decision
-from dechaff.rules import HTML_CONSENT, HTML_FORM, HTML_HEADER
+from dechaff.rules import HTML_CLASS, HTML_CONSENT, HTML_FORM, HTML_HEADER
 
 
 def cut_blocks(root, keep_comments: bool, p: HtmlParams = DEFAULTS) -> tuple[list[Block], list[tuple[int, str, Decision]]]:
@@ -88,6 +88,8 @@ class _Walk:
                 and not (label.rule == HTML_CONSENT and _holds_no_article(el))
                 and not (label.rule in SITE_PARTS and not _prose(el, self.p, {}, strip=True))):
             return None  # a wrapper that holds much of the page's prose is not chrome
+        if label.rule == HTML_CLASS and el.find(".//main") is not None:
+            return None  # a layout wrapper named for what it does to the footer ("flex-wrap-footer") holds <main>
         if label.rule == HTML_FORM and self.body_len and len(text_of(el)) > self.p.form_page_share * self.body_len:
             return None  # a form wrapping the page is a layout device, not a form
         return label
