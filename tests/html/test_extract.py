@@ -861,3 +861,19 @@ def test_a_layout_wrapper_named_after_the_footer_that_holds_main_is_not_chrome()
     story = "".join(f"<p>{p.replace('the ', f'the {w} ', 1)}</p>" for w in ("new", "old") for p in (P1, P2))
     box = page(f"<h1>Budget approved</h1>{story}", f"<div class='related'><article><p>{P3}</p></article></div>")
     assert P3 not in dechaff.clean_html(box)
+
+
+def test_a_section_hidden_on_some_screens_only_is_shown_and_its_other_copy_goes_as_a_repeat():
+    """'hidden-xs' (Bootstrap), '_hidden-lt-md_x1' (CSS modules) and 'hidden-print' hide a section on
+    some screens only: a reader on the others sees it. Plain 'hidden' still hides."""
+    story = "".join(f"<p>{p.replace('the ', f'the {w} ', 1)}</p>" for w in ("new", "old") for p in (P1, P2))
+    desk = f"<div class='_hidden_snh3y_1 _hidden-lt-md_snh3y_18'><p>{P3}</p></div>"
+    mobile = f"<div class='_hidden_snh3y_1 _hidden-gt-md_snh3y_24'><p>{P3}</p></div>"
+    note = "<div class='hidden-xs hidden-print'><p>Figures in this story come from the council's own budget papers.</p></div>"
+    gone = "<div class='hidden'><p>Placeholder text for a lightbox that opens when the chart is clicked.</p></div>"
+    page_ = extract_blocks(page(f"<h1>Budget approved</h1>{story}{desk}{mobile}{note}{gone}"))
+    kept = [b.text for b in page_.blocks if b.decision.keep]
+    assert kept.count(P3) == 1 and "Figures in this story come from the council's own budget papers." in kept
+    assert not any("Placeholder text" in t for t in kept)
+    copies = [b.decision for b in page_.blocks if b.text == P3]
+    assert [d.keep for d in copies] == [True, False] and copies[1].rule == "html.repeated"

@@ -83,15 +83,23 @@ _OVERFLOW = re.compile(r"\S*overflow\S*")
 _RESPONSIVE_SHOW = re.compile(r"(?:^|\s)(?:sm|md|lg|xl|2xl):(?:block|flex|grid|inline|inline-block|inline-flex|"
                              r"table|contents)\b")
 _HIDDEN_TOKEN = re.compile(r"(?:^|\s)hidden(?=\s|$)")
+# hidden on some screens only (Bootstrap's hidden-xs, CSS modules' _hidden-lt-md_x1): shown on the others
+_RESPONSIVE_HIDE = re.compile(r"hidden[-_](?:xs|sm|md|lg|xl|xxl|mobile|phone|tablet|desktop|small|large|print|"
+                              r"(?:lt|gt)[-_][a-z]+|(?:xs|sm|md|lg|xl)[-_](?:up|down))(?![a-z])")
+_ANY_HIDDEN = re.compile(r"\S*hidden\S*")
 
 
 def _layout_free(names: str) -> str:
     """Class names without the CSS-utility tokens that hide nothing: ``overflow-hidden`` clips a box,
-    and ``hidden md:block`` is shown on every screen but the smallest."""
+    ``hidden md:block`` is shown on every screen but the smallest, and ``hidden-xs`` on all the others
+    (a page's desktop and mobile copies of a section are both kept: the repeat goes as a repeat)."""
     if "overflow" in names:
         names = _OVERFLOW.sub(" ", names)
-    if "hidden" in names and _RESPONSIVE_SHOW.search(names):
-        names = _HIDDEN_TOKEN.sub(" ", names)
+    if "hidden" in names:
+        if _RESPONSIVE_HIDE.search(names):
+            names = _ANY_HIDDEN.sub(" ", names)
+        elif _RESPONSIVE_SHOW.search(names):
+            names = _HIDDEN_TOKEN.sub(" ", names)
     return names
 
 
