@@ -877,3 +877,19 @@ def test_a_section_hidden_on_some_screens_only_is_shown_and_its_other_copy_goes_
     assert not any("Placeholder text" in t for t in kept)
     copies = [b.decision for b in page_.blocks if b.text == P3]
     assert [d.keep for d in copies] == [True, False] and copies[1].rule == "html.repeated"
+
+
+def test_a_hidden_panel_that_a_button_on_the_page_shows_keeps_its_paragraphs():
+    """An accordion's closed answers and a tab's hidden panels (aria-controls of a button with
+    aria-expanded, or of a role="tab") are what a click shows; their short lines are judged like
+    any hidden text. The same hidden text that no button controls stays hidden."""
+    story = "".join(f"<p>{p.replace('the ', f'the {w} ', 1)}</p>" for w in ("new", "old") for p in (P1, P2))
+    answer = "The library will reopen in the autumn, once the roof and the lifts are finished."
+    faq = (f"<h2>Questions</h2><button aria-expanded='false' aria-controls='a1'>When will the library reopen?</button>"
+           f"<div id='a1' hidden><p>{answer}</p><p>Tap Permissions.</p></div>")
+    out = dechaff.clean_html(page(f"<h1>Budget approved</h1>{story}{faq}"))
+    assert answer in out and "Tap Permissions." not in out
+    tabs = faq.replace("aria-expanded='false' ", "role='tab' ")
+    assert answer in dechaff.clean_html(page(f"<h1>Budget approved</h1>{story}{tabs}"))
+    alone = faq.replace("aria-controls='a1'", "")
+    assert answer not in dechaff.clean_html(page(f"<h1>Budget approved</h1>{story}{alone}"))

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from dechaff.chrome import PatternSet, classify_line, classify_lines, is_author_bio, is_discussion
 from dechaff.chrome.heuristics import bios_after_body, ends_sentence, repeats
-from dechaff.html.labels import HEADINGS, SITE_PARTS
+from dechaff.html.labels import HEADINGS, HIDDEN_PANEL, SITE_PARTS
 from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
 from dechaff.model import CHROME, KEEP, Decision
@@ -74,7 +74,8 @@ def finish_blocks(blocks: list[Block], title: str | None, dominant: bool = True,
 def _block_verdict(b: Block, dominant: bool, p: HtmlParams, patterns: PatternSet | None) -> Decision:
     """One block's decision after the link-density and text-level rules."""
     dec = b.decision
-    if dec.rule == HTML_HIDDEN and len(b.text.split()) >= p.hidden_keep_words and b.link_chars < 0.2 * len(b.text):
+    if dec.rule == HTML_HIDDEN and b.link_chars < 0.2 * len(b.text) and \
+            len(b.text.split()) >= (p.panel_keep_words if dec is HIDDEN_PANEL else p.hidden_keep_words):
         dec = KEEP  # collapsed tabs / accordions hold real text
     if not dec.keep:
         return dec

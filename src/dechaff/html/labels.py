@@ -146,6 +146,9 @@ def attr_label(el, tag: str, keep_comments: bool) -> Decision | None:
 _READ = frozenset({"class", "id", "role", "style", "hidden", "aria-hidden"})  # the attributes a label reads
 _FORM = Decision.drop(CHROME, HTML_FORM, "<form>")
 ARIA_HIDDEN = Decision.drop(CHROME, HTML_HIDDEN, "aria-hidden")  # seen, though not read aloud: not cut inline
+# a hidden element a disclosure button or a tab on the page shows (aria-controls): its paragraphs are
+# content, its short lines (a help popover's steps) are judged like any hidden text (blocks.py)
+HIDDEN_PANEL = Decision.drop(CHROME, HTML_HIDDEN, "a collapsed panel that a button on the page shows")
 
 
 @lru_cache(maxsize=8192)

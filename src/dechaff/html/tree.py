@@ -30,6 +30,16 @@ def string_of(el) -> str:
     return str(_lxml()[1](el))
 
 
+def controlled_ids(root) -> set[str]:
+    """The ids of the elements a disclosure button or a tab of the page controls (``aria-controls``
+    of an element with ``aria-expanded`` or ``role="tab"``)."""
+    if not hasattr(_LOCAL, "controls"):
+        from lxml import etree
+
+        _LOCAL.controls = etree.XPath('//*[@aria-expanded or @role="tab"]/@aria-controls')
+    return {v for ids in _LOCAL.controls(root) for v in str(ids).split()}
+
+
 def parse(markup: str):
     """The page's tree: lxml's HTML parser with plain elements (lxml.html's element classes cost a
     Python call for every element the walk touches, a tenth of the extraction)."""

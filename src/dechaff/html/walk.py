@@ -4,12 +4,21 @@ elements cut out of their block.
 
 from __future__ import annotations
 
-from dechaff.html.labels import ARIA_HIDDEN, BLOCK_TAGS, DROP_TAGS, INLINE_CHROME, SITE_PARTS, WS, attr_label
+from dechaff.html.labels import (
+    ARIA_HIDDEN,
+    BLOCK_TAGS,
+    DROP_TAGS,
+    HIDDEN_PANEL,
+    INLINE_CHROME,
+    SITE_PARTS,
+    WS,
+    attr_label,
+)
 from dechaff.html.page import Block
 from dechaff.html.params import DEFAULTS, HtmlParams
-from dechaff.html.tree import string_of, text_of
+from dechaff.html.tree import controlled_ids, string_of, text_of
 from dechaff.model import CHROME, KEEP, Decision
-from dechaff.rules import HTML_CLASS, HTML_CONSENT, HTML_FORM, HTML_HEADER
+from dechaff.rules import HTML_CLASS, HTML_CONSENT, HTML_FORM, HTML_HEADER, HTML_HIDDEN
 
 
 def cut_blocks(root, keep_comments: bool, p: HtmlParams = DEFAULTS) -> tuple[list[Block], list[tuple[int, str, Decision]]]:
@@ -27,7 +36,7 @@ class _Walk:
     not searched for up the stack."""
 
     __slots__ = ("blocks", "cuts", "buf", "links", "stack", "skip_depth", "link_depth", "body_len", "prose_total",
-                 "prose_of", "keep_comments", "p", "walker")
+                 "prose_of", "keep_comments", "p", "walker", "root", "controlled")
 
     def __init__(self, root, keep_comments: bool, p: HtmlParams) -> None:
         self.blocks: list[Block] = []
@@ -44,6 +53,8 @@ class _Walk:
         self.prose_total = _prose(root, p, self.prose_of)
         self.keep_comments = keep_comments
         self.p = p
+        self.root = root
+        self.controlled: set[str] | None = None  # ids of the panels a disclosure button or tab shows (read when needed)
 
     def run(self, root) -> None:
         from lxml import etree
@@ -88,11 +99,20 @@ class _Walk:
                 and not (label.rule == HTML_CONSENT and _holds_no_article(el))
                 and not (label.rule in SITE_PARTS and not _prose(el, self.p, {}, strip=True))):
             return None  # a wrapper that holds much of the page's prose is not chrome
+        if label.rule == HTML_HIDDEN and el.get("id") and el.get("id") in self.panels():
+            return HIDDEN_PANEL  # a collapsed accordion panel or a tab panel: a button on the page shows it
         if label.rule == HTML_CLASS and el.find(".//main") is not None:
             return None  # a layout wrapper named for what it does to the footer ("flex-wrap-footer") holds <main>
         if label.rule == HTML_FORM and self.body_len and len(text_of(el)) > self.p.form_page_share * self.body_len:
             return None  # a form wrapping the page is a layout device, not a form
         return label
+
+    def panels(self) -> set[str]:
+        """The ids a disclosure button or a tab controls (``aria-controls`` beside ``aria-expanded`` or
+        ``role="tab"``): what they hide, a click shows."""
+        if self.controlled is None:
+            self.controlled = controlled_ids(self.root)
+        return self.controlled
 
     def start(self, el, tag: str) -> None:
         if not tag:  # comment / PI: only its tail counts
@@ -166,6 +186,7 @@ class _Walk:
 
 
 _PROSE_TAGS = ("p", "li", "td", "blockquote", "pre", "dd")
+
 
 
 # element id -> (element, its counted prose length): each prose element's text is read once for the
