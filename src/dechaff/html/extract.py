@@ -27,7 +27,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     root = parse(markup)
     if root is None:
         return _fallback(markup, p, patterns)
-    blocks, cuts = cut_blocks(root, keep_comments, p)
+    blocks, cuts = cut_blocks(root, keep_comments, p, markup)
     if not blocks and _TAG.sub(" ", markup).strip():
         # libxml2 gives up on pathological markup (e.g. nesting thousands of levels deep): keep the text
         return _fallback(markup, p, patterns)
@@ -35,7 +35,7 @@ def extract_blocks(markup: str, url: str | None = None, *, keep_comments: bool =
     if discussion:
         # the thread is what the page is (a forum topic, a Q&A page): its posts are the content, so
         # the tree is cut again without the comment label (forms, menus and link lists in it still go)
-        blocks, cuts = cut_blocks(root, True, p)
+        blocks, cuts = cut_blocks(root, True, p, markup)
     title = page_title(root)
     # the posts of a thread are not a grid of items: their user panels ("Joined", "Messages") stay out
     dominant = choose_main(blocks, not discussion, p, teasers=names_teasers(markup))

@@ -32,12 +32,14 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
     grids = None
     if dominant and grid and best_sub < p.dominant_min_score:
         # a paragraph or two over a shop's grid of products: the grid, holding more text, is the page
-        grids = item_grids(blocks, p)
         inside = {id(el) for el in best.iter()}
         text = sum(len(b.text) for b in blocks if b.container is not None and id(b.container) in inside)
-        dominant = not any(sum(len(blocks[i].text) for i in members
-                               if blocks[i].decision.keep or blocks[i].decision.rule in _GRID_WEAK) > text
-                           for _n, _k, members in grids)  # (what the grid rule could keep of it)
+        # (what the grid rule could keep: kept blocks and those only the weak rules dropped)
+        keepable = [b.decision.keep or b.decision.rule in _GRID_WEAK for b in blocks]
+        if sum(len(b.text) for b, k in zip(blocks, keepable, strict=True) if k) > 2 * text:  # (else no grid can)
+            grids = item_grids(blocks, p)
+            dominant = not any(sum(len(blocks[i].text) for i in members if keepable[i]) > text
+                               for _n, _k, members in grids)
     _drop_outside(blocks, best, dominant)
     if dominant:
         trim_article(blocks, best, scores, total, p, teasers)

@@ -30,14 +30,24 @@ def string_of(el) -> str:
     return str(_lxml()[1](el))
 
 
-def controlled_ids(root) -> set[str]:
+# a disclosure button or a tab names the panel it shows: aria-controls="id", on an element that also
+# says aria-expanded or role="tab" (read off the markup: any walk of the tree costs more)
+_CONTROLS = re.compile(r"""aria-controls\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SHOWS = re.compile(r"""aria-expanded|role\s*=\s*["']tab["']""")
+
+
+def controlled_ids(markup: str) -> set[str]:
     """The ids of the elements a disclosure button or a tab of the page controls (``aria-controls``
     of an element with ``aria-expanded`` or ``role="tab"``)."""
-    if not hasattr(_LOCAL, "controls"):
-        from lxml import etree
-
-        _LOCAL.controls = etree.XPath('//*[@aria-expanded or @role="tab"]/@aria-controls')
-    return {v for ids in _LOCAL.controls(root) for v in str(ids).split()}
+    out: set[str] = set()
+    if "aria-controls" not in markup:
+        return out
+    for m in _CONTROLS.finditer(markup):
+        start = markup.rfind("<", 0, m.start())
+        end = markup.find(">", m.end())
+        if start >= 0 and _SHOWS.search(markup, start, end if end >= 0 else len(markup)):
+            out.update((m.group(1) if m.group(1) is not None else m.group(2)).split())
+    return out
 
 
 def parse(markup: str):
@@ -58,8 +68,10 @@ def parse(markup: str):
         return None
     if root is None or not isinstance(root.tag, str):
         return None
-    if 'id="S:' in markup:
-        reveal_streamed(root)
+    body = root.find("body")
+    if body is not None and any(el.tag == "div" and el.get("hidden") is not None
+                                and (el.get("id") or "").startswith("S:") for el in body):
+        reveal_streamed(root)  # (React writes its segments at the top of <body>, after the page's shell)
     return root
 
 

@@ -21,10 +21,12 @@ from dechaff.model import CHROME, KEEP, Decision
 from dechaff.rules import HTML_CLASS, HTML_CONSENT, HTML_FORM, HTML_HEADER, HTML_HIDDEN
 
 
-def cut_blocks(root, keep_comments: bool, p: HtmlParams = DEFAULTS) -> tuple[list[Block], list[tuple[int, str, Decision]]]:
+def cut_blocks(root, keep_comments: bool, p: HtmlParams = DEFAULTS, markup: str = ""
+               ) -> tuple[list[Block], list[tuple[int, str, Decision]]]:
     """Walk the tree into text blocks, each labelled by the structure around it (its own element's or
-    the nearest labelled ancestor's chrome label)."""
-    w = _Walk(root, keep_comments, p)
+    the nearest labelled ancestor's chrome label). ``markup``: the page's source, where the panels that
+    a button or tab shows are looked up when a hidden element is met."""
+    w = _Walk(root, keep_comments, p, markup)
     w.run(root)
     return w.blocks, w.cuts
 
@@ -36,9 +38,9 @@ class _Walk:
     not searched for up the stack."""
 
     __slots__ = ("blocks", "cuts", "buf", "links", "stack", "skip_depth", "link_depth", "body_len", "prose_total",
-                 "prose_of", "keep_comments", "p", "walker", "root", "controlled")
+                 "prose_of", "keep_comments", "p", "walker", "markup", "panels")
 
-    def __init__(self, root, keep_comments: bool, p: HtmlParams) -> None:
+    def __init__(self, root, keep_comments: bool, p: HtmlParams, markup: str = "") -> None:
         self.blocks: list[Block] = []
         self.cuts: list[tuple[int, str, Decision]] = []
         self.buf: list[str] = []
@@ -53,8 +55,8 @@ class _Walk:
         self.prose_total = _prose(root, p, self.prose_of)
         self.keep_comments = keep_comments
         self.p = p
-        self.root = root
-        self.controlled: set[str] | None = None  # ids of the panels a disclosure button or tab shows (read when needed)
+        self.markup = markup
+        self.panels: set[str] | None = None  # ids a disclosure button or tab shows (read when first needed)
 
     def run(self, root) -> None:
         from lxml import etree
@@ -99,7 +101,7 @@ class _Walk:
                 and not (label.rule == HTML_CONSENT and _holds_no_article(el))
                 and not (label.rule in SITE_PARTS and not _prose(el, self.p, {}, strip=True))):
             return None  # a wrapper that holds much of the page's prose is not chrome
-        if label.rule == HTML_HIDDEN and el.get("id") and el.get("id") in self.panels():
+        if label.rule == HTML_HIDDEN and el.get("id") in self.shown_panels():
             return HIDDEN_PANEL  # a collapsed accordion panel or a tab panel: a button on the page shows it
         if label.rule == HTML_CLASS and el.find(".//main") is not None:
             return None  # a layout wrapper named for what it does to the footer ("flex-wrap-footer") holds <main>
@@ -107,12 +109,10 @@ class _Walk:
             return None  # a form wrapping the page is a layout device, not a form
         return label
 
-    def panels(self) -> set[str]:
-        """The ids a disclosure button or a tab controls (``aria-controls`` beside ``aria-expanded`` or
-        ``role="tab"``): what they hide, a click shows."""
-        if self.controlled is None:
-            self.controlled = controlled_ids(self.root)
-        return self.controlled
+    def shown_panels(self) -> set[str]:
+        if self.panels is None:
+            self.panels = controlled_ids(self.markup)
+        return self.panels
 
     def start(self, el, tag: str) -> None:
         if not tag:  # comment / PI: only its tail counts
