@@ -865,3 +865,21 @@ def test_reviewed_items_before_the_long_verdict_stay_and_a_footer_sentence_after
         tail += [name, *specs, *paras]
     kept = set(clean_text("\n".join(tail)).split("\n"))
     assert set(verdict) <= kept and not {p for _n, paras in items for p in paras} & kept
+
+
+def test_a_ranking_of_one_paragraph_items_between_boxes_of_figures_keeps_its_items():
+    """Each item of a ranking is one paragraph, under a box of figures: no item alone makes a
+    section's worth, but the run of them does."""
+    schools = ["Harbour", "Lakeside", "Northfield", "Eastgate", "Westbrook"]
+    items = [f"{s} Business School is known for its ties to the city's banks and start-ups, and its students "
+             f"spend their second year on projects with local firms, which is why recruiters come back every "
+             f"spring for its graduates." for s in schools]
+    verdict = [PROSE.replace("Tuesday", d).replace("budget", b)
+               for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "noon")
+               for b in ("budget", "plan", "levy", "tax", "rate")]
+    page = [*MENU, "The best business schools"]
+    for s, para in zip(schools, items, strict=True):
+        page += [s, "Class size", "900", "Average GMAT", "730", "Acceptance rate", "12%", para]
+    page += ["How we ranked them", *verdict, *MENU]
+    kept = set(clean_text("\n".join(page)).split("\n"))
+    assert set(items) <= kept and set(verdict) <= kept and not set(MENU) & kept

@@ -32,9 +32,21 @@ def _far_from_main(lines: Sequence[str], idx: list[int], cls: dict[int, str], p:
     size = [sum(len(lines[idx[k]]) for k in st) for st in stretches]
     main = max(size)
     at = size.index(main)
+    # before the main stretch, runs of stretches of paragraphs (lines of section_line_chars on average)
+    # that together make a section's worth: a buying guide's or a ranking's items, each split from the
+    # next by its box of specs or figures
+    sections: set[int] = set()
+    run: list[int] = []
+    for n in range(at + 1):
+        if n < at and size[n] >= p.section_line_chars * len(stretches[n]):
+            run.append(n)
+            continue
+        if sum(size[m] for m in run) >= p.section_chars:
+            sections.update(run)
+        run = []
     for n, (st, sz) in enumerate(zip(stretches, size, strict=True)):
-        if n < at and sz >= p.section_chars and sz >= p.section_line_chars * len(st):
-            continue  # paragraphs before the main stretch, split from it by a box of specs or a table
+        if n in sections:
+            continue
         if sz < p.main_share * main:
             for k in st:
                 cls[idx[k]] = "short"
