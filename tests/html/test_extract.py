@@ -893,3 +893,13 @@ def test_a_hidden_panel_that_a_button_on_the_page_shows_keeps_its_paragraphs():
     assert answer in dechaff.clean_html(page(f"<h1>Budget approved</h1>{story}{tabs}"))
     alone = faq.replace("aria-controls='a1'", "")
     assert answer not in dechaff.clean_html(page(f"<h1>Budget approved</h1>{story}{alone}"))
+
+
+def test_a_streamed_segment_keeps_its_loose_text_and_the_text_around_its_place_in_order():
+    from dechaff.html.tree import parse
+
+    html = ("<html><body><div id='x'>before <template id=\"P:1\"></template> after</div> end"
+            "<div hidden id=\"S:1\">lead <b>bold</b> tail</div></body></html>")
+    root = parse(html)
+    assert " ".join("".join(root.find("body").itertext()).split()) == "before lead bold tail after end"
+    assert root.find(".//template") is None and root.find(".//div[@hidden]") is None

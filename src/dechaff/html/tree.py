@@ -34,6 +34,7 @@ def string_of(el) -> str:
 # says aria-expanded or role="tab" (read off the markup: any walk of the tree costs more)
 _CONTROLS = re.compile(r"""aria-controls\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _SHOWS = re.compile(r"""aria-expanded|role\s*=\s*["']tab["']""")
+_TAG_REACH = 4000
 
 
 def controlled_ids(markup: str) -> set[str]:
@@ -43,9 +44,11 @@ def controlled_ids(markup: str) -> set[str]:
     if "aria-controls" not in markup:
         return out
     for m in _CONTROLS.finditer(markup):
-        start = markup.rfind("<", 0, m.start())
-        end = markup.find(">", m.end())
-        if start >= 0 and _SHOWS.search(markup, start, end if end >= 0 else len(markup)):
+        # the tag around the attribute (looked for within _TAG_REACH characters: a hostile page of one
+        # tag with 100,000 attributes would otherwise be searched back to its start for each)
+        start = markup.rfind("<", max(0, m.start() - _TAG_REACH), m.start())
+        end = markup.find(">", m.end(), m.end() + _TAG_REACH)
+        if start >= 0 and end >= 0 and _SHOWS.search(markup, start, end):
             out.update((m.group(1) if m.group(1) is not None else m.group(2)).split())
     return out
 
@@ -79,6 +82,7 @@ def parse(markup: str):
 # hidden <div id="S:n"> at the end of <body>, and an inline script puts it in its place: $RC("B:n",
 # "S:n") completes a boundary (its <template id="B:n"> and the loading fallback after it, up to the
 # <!--/$--> comment), $RS("S:n", "P:n") fills a placeholder. The page a reader sees is the one after.
+_FALLBACK_REACH = 50  # (siblings a loading fallback may span; a hostile page could make it every one)
 _MAX_SEGMENTS = 5000  # (React pages send tens to hundreds; each move walks up to 255 ancestors)
 _STREAMED = re.compile(r'\$R([CS])\(\s*"([BPS]:[0-9A-Za-z]+)"\s*,\s*"([BPS]:[0-9A-Za-z]+)"')
 
@@ -111,12 +115,10 @@ def reveal_streamed(root) -> None:
         if target_id.startswith("B:"):
             _drop_fallback(tpl)
         _detach(seg)
-        parent = tpl.getparent()
-        at = parent.index(tpl)
         if seg.text:  # (text before the segment's first child goes where the template was)
-            _append_text(parent, at, seg.text)
-        for k, child in enumerate(list(seg)):
-            parent.insert(at + k, child)
+            _text_before(tpl, seg.text)
+        for child in list(seg):
+            tpl.addprevious(child)  # (with its tail; no index: a sibling's index is found by a scan)
         _detach(tpl)
 
 
@@ -132,24 +134,26 @@ def _drop_fallback(tpl) -> None:
                 _detach(el)
             return
         fallback.append(sib)
+        if len(fallback) > _FALLBACK_REACH:
+            return  # (a loading placeholder is a few elements: no boundary's end in sight)
 
 
-def _append_text(parent, at: int, text: str) -> None:
-    if at == 0:
-        parent.text = (parent.text or "") + text
-    else:
-        prev = parent[at - 1]
+def _text_before(el, text: str) -> None:
+    """Put ``text`` right before ``el``: the tail of its previous sibling, or its parent's text."""
+    prev = el.getprevious()
+    if prev is not None:
         prev.tail = (prev.tail or "") + text
+    else:
+        parent = el.getparent()
+        parent.text = (parent.text or "") + text
 
 
 def _detach(el) -> None:
     """Remove an element, keeping the text that follows it (its tail) in the tree."""
-    parent = el.getparent()
     if el.tail:
-        at = parent.index(el)
-        _append_text(parent, at, el.tail)
-    parent.remove(el)
-
+        _text_before(el, el.tail)
+        el.tail = None
+    el.getparent().remove(el)
 
 
 def text_of(el) -> str:
