@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from dechaff.chrome.features import TERMINAL, words_of
 from dechaff.chrome.heuristics import line_class
@@ -198,7 +199,7 @@ def _code_runs(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: l
 
 
 def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool], p: ChromeParams,
-                 tables: set[int] = frozenset()) -> None:
+                 tables: AbstractSet[int] = frozenset()) -> None:
     """Context classification of page-dump lines (after jusText): a short line keeps company. Between
     two good lines it is content (a subheading, a short paragraph, a list item); between chrome lines,
     or cut off from all good lines, it is chrome. A line right before good text stays (a heading)."""

@@ -95,6 +95,7 @@ def _repeats(lines: Sequence[str], out: list[Decision], p: ChromeParams) -> None
 
 
 def _menu_runs(lines: Sequence[str], out: list[Decision], p: ChromeParams, tables: set[int]) -> None:
+    """Runs of short link-like lines are a menu (a data table's cells, ``tables``, are not)."""
     i, n = 0, len(lines)
     while i < n:
         if out[i].keep and short_menu_line(lines[i]) and i not in tables:

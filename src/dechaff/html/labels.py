@@ -87,6 +87,7 @@ _HIDDEN_TOKEN = re.compile(r"(?:^|\s)hidden(?=\s|$)")
 _RESPONSIVE_HIDE = re.compile(r"hidden[-_](?:xs|sm|md|lg|xl|xxl|mobile|phone|tablet|desktop|small|large|print|"
                               r"(?:lt|gt)[-_][a-z]+|(?:xs|sm|md|lg|xl)[-_](?:up|down))(?![a-z])")
 _ANY_HIDDEN = re.compile(r"\S*hidden\S*")
+_HIDDEN_WORD = re.compile(r"(?<!visually-)(?<![^\s_\-])hidden(?![^\s_\-])")  # "hidden" as a class word
 
 
 def _layout_free(names: str) -> str:
@@ -171,7 +172,5 @@ def _names_label(names: str, keep_comments: bool) -> Decision | None:
         return Decision.drop(CHROME, rule, f'class/id "{label[:60]}"')
     return None
 
-
-_HIDDEN_WORD = re.compile(r"(?<!visually-)(?<![^\s_\-])hidden(?![^\s_\-])")
 
 

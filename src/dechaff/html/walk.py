@@ -110,6 +110,8 @@ class _Walk:
         return label
 
     def shown_panels(self) -> set[str]:
+        """The ids of the panels a disclosure button or a tab of the page shows (read once, when the
+        first hidden element is met)."""
         if self.panels is None:
             self.panels = controlled_ids(self.markup)
         return self.panels
@@ -186,7 +188,6 @@ class _Walk:
 
 
 _PROSE_TAGS = ("p", "li", "td", "blockquote", "pre", "dd")
-
 
 
 # element id -> (element, its counted prose length): each prose element's text is read once for the
