@@ -29,10 +29,10 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
     # when no container holds most of the prose (listings, collections), only blocks that are plainly
     # not content go: link lists and lone words outside the best container
     dominant = best_sub >= p.dominant_share * total
+    inside = {id(el) for el in best.iter()}  # (the container's elements)
     grids = None
     if dominant and grid and best_sub < p.dominant_min_score:
         # a paragraph or two over a shop's grid of products: the grid, holding more text, is the page
-        inside = {id(el) for el in best.iter()}
         text = sum(len(b.text) for b in blocks if b.container is not None and id(b.container) in inside)
         # (what the grid rule could keep: kept blocks and those only the weak rules dropped)
         keepable = [b.decision.keep or b.decision.rule in _GRID_WEAK for b in blocks]
@@ -40,7 +40,7 @@ def choose_main(blocks: list[Block], grid: bool = True, p: HtmlParams = DEFAULTS
             grids = item_grids(blocks, p)
             dominant = not any(sum(len(blocks[i].text) for i in members if keepable[i]) > text
                                for _n, _k, members in grids)
-    _drop_outside(blocks, best, dominant)
+    _drop_outside(blocks, best, inside, dominant)
     if dominant:
         trim_article(blocks, best, scores, total, p, teasers)
     if grid and not dominant:
@@ -87,13 +87,11 @@ def _best_container(blocks: list[Block], block_scores: list[float | None], p: Ht
     return best, best_sub, total
 
 
-def _drop_outside(blocks: list[Block], best, dominant: bool) -> None:
+def _drop_outside(blocks: list[Block], best, inside: set[int], dominant: bool) -> None:
     """The kept blocks outside the main container: prose below an article is its tail (bios, pitches,
     teasers: ``html.after-main``); other blocks go when they do not read like content
-    (``html.outside-main``; on a page with no dominant container, only link lists and lone words)."""
-    inside = set()
-    for el in best.iter():
-        inside.add(id(el))
+    (``html.outside-main``; on a page with no dominant container, only link lists and lone words).
+    ``inside``: the ids of the container's elements."""
     best_sig = (best.tag, best.get("class")) if best.get("class") else None
     last_inside = max((i for i, b in enumerate(blocks) if b.container is not None and id(b.container) in inside),
                       default=len(blocks))

@@ -72,8 +72,7 @@ def parse(markup: str):
     if root is None or not isinstance(root.tag, str):
         return None
     body = root.find("body")
-    if body is not None and any(el.tag == "div" and el.get("hidden") is not None
-                                and (el.get("id") or "").startswith("S:") for el in body):
+    if body is not None and any(_is_segment(el) for el in body):
         reveal_streamed(root)  # (React writes its segments at the top of <body>, after the page's shell)
     return root
 
@@ -91,8 +90,7 @@ def reveal_streamed(root) -> None:
     """Move each streamed segment of a React page into the place its script names, as the browser
     would (the segment's hidden <div> would otherwise be read as a hidden element, and its text as
     being at the end of the page)."""
-    segments = {el.get("id"): el for el in root.iter("div") if el.get("hidden") is not None
-                and (el.get("id") or "").startswith("S:")}
+    segments = {el.get("id"): el for el in root.iter("div") if _is_segment(el)}
     if not segments:
         return
     targets = {el.get("id"): el for el in root.iter("template") if (el.get("id") or "")[:2] in ("B:", "P:")}
@@ -120,6 +118,11 @@ def reveal_streamed(root) -> None:
         for child in list(seg):
             tpl.addprevious(child)  # (with its tail; no index: a sibling's index is found by a scan)
         _detach(tpl)
+
+
+def _is_segment(el) -> bool:
+    """A streamed segment: ``<div hidden id="S:n">``."""
+    return el.tag == "div" and el.get("hidden") is not None and (el.get("id") or "").startswith("S:")
 
 
 def _drop_fallback(tpl) -> None:
