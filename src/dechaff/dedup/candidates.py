@@ -20,9 +20,8 @@ from dechaff.dedup.shingle import (
     take,
     tokenize,
 )
-from dechaff.dedup.sketch import UNKNOWN_SIZE, intersection_bound, sketch
 from dechaff.dedup.store import DedupIndex
-from dechaff.dedup.types import U64, DedupParams, clip
+from dechaff.dedup.types import U64, clip
 
 
 @dataclass(slots=True)
@@ -47,39 +46,23 @@ class Candidates:
 
 
 def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.ndarray,
-                    dh: np.ndarray, qsk: np.ndarray | None = None) -> Candidates:
+                    dh: np.ndarray) -> Candidates:
     """``keys``: the band keys of the rows of ``sub``; ``wfp`` and ``dh``: their word fingerprints and
     number hashes (see :class:`Tokens`). The band keys only find the pairs: each is then measured on
-    the two shingle sets, so no MinHash signature is computed here. Pairs whose count sketches
-    (:mod:`dedup.sketch`) show they cannot come near a threshold are ruled out first: an index entry
-    reached only by such pairs is not read (``qsk``: the sketches of ``sub``, computed when not given)."""
+    the two shingle sets, so no MinHash signature is computed here."""
     params = index.params
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
     nq, ne = within_batch_candidates(keys, cap)
-    size_new = np.diff(sub.offsets)
-    if qsk is None:
-        qsk, _ = sketch(sub)
-    tsk, tsize = index.sketches(oe)
-    known = tsize != UNKNOWN_SIZE  # (an entry stored without a sketch is never ruled out)
-    keep_o = ~known
-    k = np.flatnonzero(known)
-    keep_o[k] = plausible(intersection_bound(qsk[oq[k]], size_new[oq[k]], tsk[k], tsize[k]),
-                          size_new[oq[k]], tsize[k], params)
-    keep_n = plausible(intersection_bound(qsk[nq], size_new[nq], qsk[ne], size_new[ne]),
-                       size_new[nq], size_new[ne], params)
-    ruled_out = len(oq) + len(nq)
-    oq, oe, nq, ne = oq[keep_o], oe[keep_o], nq[keep_n], ne[keep_n]
-    ruled_out -= len(oq) + len(nq)
     old = _old_side(index, oe)
     uniq_old, osh, old_meta = old.ids, old.sh, old.meta
     # (the row of each pair's entry among them, -1 for an entry not found)
     rank = np.full(index.size, -1, dtype=np.int64)
     rank[uniq_old] = np.arange(len(uniq_old))
     orow = rank[oe]
-    found = orow >= 0
-    oq, oe, orow = oq[found], oe[found], orow[found]
-    size_old = np.diff(osh.offsets)
+    known = orow >= 0
+    oq, oe, orow = oq[known], oe[known], orow[known]
+    size_new, size_old = np.diff(sub.offsets), np.diff(osh.offsets)
     cq = np.concatenate((oq, nq))
     is_old = np.concatenate((np.ones(len(oq), bool), np.zeros(len(nq), bool)))
     tgt = np.concatenate((orow, ne))
@@ -98,28 +81,17 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     w = np.flatnonzero(~is_old)
     veto[w] = numbers_differ(wfp[cq[w]], dh[cq[w]], wfp[tgt[w]], dh[tgt[w]])
     inter[veto] = 0
-    checked = len(cq) + ruled_out
-    near = plausible(inter, la, lb, params)
-    cq, is_old, tgt, order = cq[near], is_old[near], tgt[near], order[near]
-    score = np.maximum(jac, share)[near]
-    lb, inter = lb[near], inter[near]
+    checked = len(cq)
+    plausible = (inter > 0) & ((jac >= params.jaccard - 0.15) | ((share >= params.containment - 0.25)
+                                                                 & (la >= params.min_containment_shingles)))
+    cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
+    score = np.maximum(jac, share)[plausible]
+    lb, inter = lb[plausible], inter[plausible]
     srt = np.lexsort((order, -score, cq))
     cq, is_old, tgt, order, score, lb, inter = (cq[srt], is_old[srt], tgt[srt], order[srt], score[srt], lb[srt],
                                                 inter[srt])
     coff = np.searchsorted(cq, np.arange(len(sub) + 1))
     return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta, checked)
-
-
-def plausible(inter: np.ndarray, la: np.ndarray, lb: np.ndarray, params: DedupParams) -> np.ndarray:
-    """Whether pairs whose shingle sets (``la`` and ``lb`` shingles) share ``inter`` come near a threshold
-    (their resemblance, or the share of the query in the target): the pairs the resolution looks at.
-    It only grows with ``inter`` and shrinks with ``lb``: with an upper bound on the one and a lower
-    bound on the other, a pair it rules out is ruled out for good (see :mod:`dedup.sketch`)."""
-    la = la.astype(np.int64)
-    jac = inter / np.maximum(la + lb.astype(np.int64) - inter, 1)
-    share = inter / np.maximum(la, 1)
-    return (inter > 0) & ((jac >= params.jaccard - 0.15)
-                          | ((share >= params.containment - 0.25) & (la >= params.min_containment_shingles)))
 
 
 class EntryMeta:

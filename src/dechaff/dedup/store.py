@@ -14,8 +14,7 @@ import numpy as np
 
 from dechaff.dedup.lsh import BandIndex
 from dechaff.dedup.minhash import keys_of
-from dechaff.dedup.shingle import find_sorted, fingerprints, shingles_of, tokenize
-from dechaff.dedup.sketch import UNKNOWN_SIZE, WORDS, sketch
+from dechaff.dedup.shingle import find_sorted, fingerprints, tokenize
 from dechaff.dedup.types import U64, DedupParams, clip
 from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX
 from dechaff.store.manifest import damaged
@@ -28,15 +27,12 @@ if TYPE_CHECKING:
 class DedupIndex:
     """The kept paragraphs of the corpus, for deduplicating new ones against them.
 
-    In RAM: the per-band sorted arrays (``bands`` x 8 bytes per entry), the sorted fingerprints of
-    the entries' normalised texts (12 bytes per entry), for exact copies, and the count sketches and
-    sizes of their shingle sets (20 bytes per entry, :mod:`dedup.sketch`), to rule out candidates before
-    their texts are read. On disk, one segment per run under the state directory: ``<name>.keys.npy``
-    (band keys), ``<name>.fp.npy`` (fingerprints), ``<name>.sketch.npy`` (sketches and sizes; a segment
-    written before them has none, and its entries are never ruled out), ``<name>.pq`` (Parquet: entry
-    id, doc_id, paragraph_index, text) and the same entries as records that can be read one by one
-    (``<name>.rows.bin``, their offsets in ``<name>.rows.npy``). Texts are read back only for
-    candidates, to verify them.
+    In RAM: the per-band sorted arrays (``bands`` x 8 bytes per entry) and the sorted fingerprints of
+    the entries' normalised texts (12 bytes per entry), for exact copies. On disk, one segment per run
+    under the state directory: ``<name>.keys.npy`` (band keys), ``<name>.fp.npy`` (fingerprints),
+    ``<name>.pq`` (Parquet: entry id, doc_id, paragraph_index, text) and the same entries as records
+    that can be read one by one (``<name>.rows.bin``, their offsets in ``<name>.rows.npy``). Texts are
+    read back only for candidates, to verify them.
     """
 
     def __init__(self, params: DedupParams) -> None:
@@ -48,7 +44,6 @@ class DedupIndex:
         self.pending: list[tuple[str, int, str]] = []
         self.pending_keys: list[np.ndarray] = []
         self.pending_fps: list[np.ndarray] = []
-        self.pending_sketches: list[np.ndarray] = []  # (m x 3: the sketch's two words, the size)
         # kept paragraphs too short to be entries (no band keys): stored for aligning duplicate documents
         self.pending_other: list[tuple[str, int, str]] = []
         self._pending_docs: dict[str, list[tuple[int, str]]] = {}
@@ -59,14 +54,12 @@ class DedupIndex:
         self.pending_retired: dict[int, tuple[int, str, float]] = {}
         # segments whose band keys and fingerprints were recomputed on load (other signature settings):
         # :meth:`write_rederived` stores them, so that the next run, under the new settings, reads them
-        self.rederived: list[tuple[Path, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.rederived: list[tuple[Path, np.ndarray, np.ndarray]] = []
         # what the last chunk's candidates reached of the index (``candidates.OldSide``): the next chunk
         # takes from it the entries it reaches again (entries never change)
         self.last_old: OldSide | None = None
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
-        self._sketch = _Rows((WORDS,), np.uint64)  # every entry's count sketch...
-        self._size = _Rows((), np.uint32)  # ...and shingle count (UNKNOWN_SIZE: stored without a sketch)
 
     @property
     def size(self) -> int:
@@ -77,13 +70,7 @@ class DedupIndex:
         idx = cls(params)
         all_fps: list[np.ndarray] = []
         total = sum(_entries(Path(base)) for base in segment_paths)
-        all_sketches: list[np.ndarray] = []
-        idx.band = BandIndex.build(idx._segment_keys(segment_paths, recompute, all_fps, all_sketches),
-                                   params.bands, total)
-        for sk in all_sketches:
-            idx._sketch.append(sk[:, :WORDS])
-            idx._size.append(sk[:, WORDS].astype(np.uint32))
-        all_sketches.clear()
+        idx.band = BandIndex.build(idx._segment_keys(segment_paths, recompute, all_fps), params.bands, total)
         fps = np.concatenate([np.zeros(0, U64), *all_fps]).astype(U64, copy=False)
         all_fps.clear()
         order = np.argsort(fps, kind="stable")  # (equal fingerprints in entry order)
@@ -93,19 +80,16 @@ class DedupIndex:
         idx.committed = idx.size
         return idx
 
-    def _segment_keys(self, segment_paths: Sequence[Path], recompute: bool, all_fps: list[np.ndarray],
-                      all_sketches: list[np.ndarray]) -> Iterator[np.ndarray]:
+    def _segment_keys(self, segment_paths: Sequence[Path], recompute: bool, all_fps: list[np.ndarray]
+                      ) -> Iterator[np.ndarray]:
         """The band keys of each stored segment, in order, for :meth:`load` (their fingerprints are
-        appended to ``all_fps``, their sketches to ``all_sketches``); keys, fingerprints and sketches
-        recomputed from the texts where the signature settings changed. Reads the segments'
-        replacements too."""
+        appended to ``all_fps``); keys and fingerprints recomputed from the texts where the signature
+        settings changed. Reads the segments' replacements too."""
         params, size = self.params, 0
         for base in segment_paths:
             keys = np.load(f"{base}.keys.npy")
             fp_path = Path(f"{base}.fp.npy")
             fps = np.load(fp_path) if fp_path.exists() and not recompute else None
-            sk_path = Path(f"{base}.sketch.npy")
-            sk = np.load(sk_path) if sk_path.exists() and not recompute else None
             if recompute or keys.ndim != 2 or keys.shape[1] != params.bands or fps is None:
                 # signature settings changed (or an older segment): recompute from the stored texts
                 # (band keys and fingerprints are derived data)
@@ -116,13 +100,9 @@ class DedupIndex:
                 tok = tokenize(texts)
                 keys = keys_of(tok, np.arange(len(texts)), params)
                 fps = fingerprints(tok)
-                sk = sketch_rows(*sketch(shingles_of(tok, np.arange(len(texts)), params)))
-                self.rederived.append((Path(base), keys, fps, sk))
+                self.rederived.append((Path(base), keys, fps))
             if keys.shape[0] != len(fps):
                 raise ValueError(f"{base}: {keys.shape[0]} band keys but {len(fps)} fingerprints")
-            if sk is None or sk.shape != (keys.shape[0], WORDS + 1):  # (none stored: never ruled out)
-                sk = unknown_sketches(keys.shape[0])
-            all_sketches.append(sk)
             self.seg_first.append(size)
             size += keys.shape[0]
             all_fps.append(fps)
@@ -136,19 +116,10 @@ class DedupIndex:
             yield keys
 
     def add_pending(self, keys: np.ndarray, fps: np.ndarray, metas: list[tuple[str, int, str]],
-                    others: Sequence[tuple[str, int, str]] = (), sketches: np.ndarray | None = None) -> None:
+                    others: Sequence[tuple[str, int, str]] = ()) -> None:
         """Entries kept by the current run: searchable at once, written by :meth:`write_pending`;
-        ``others`` are kept paragraphs that are not entries (too short to deduplicate). ``sketches``:
-        the entries' count sketches and sizes (:func:`sketch_rows`; without them the entries are
-        never ruled out as candidates)."""
-        if sketches is None:
-            sketches = unknown_sketches(keys.shape[0])
-        if sketches.shape != (keys.shape[0], WORDS + 1):
-            raise ValueError(f"{keys.shape[0]} entries but sketches of shape {sketches.shape}")
+        ``others`` are kept paragraphs that are not entries (too short to deduplicate)."""
         self._add(keys, fps)
-        self._sketch.append(sketches[:, :WORDS])
-        self._size.append(sketches[:, WORDS].astype(np.uint32))
-        self.pending_sketches.append(sketches)
         self.pending.extend(metas)
         self.pending_keys.append(keys)
         self.pending_fps.append(fps)
@@ -229,13 +200,8 @@ class DedupIndex:
         out[found] = self._fp_id[pos[found]]
         return out
 
-    def sketches(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The count sketches (m x 2) and shingle counts of entries ``ids`` (see :mod:`dedup.sketch`)."""
-        return self._sketch.view()[ids], self._size.view()[ids]
-
     def nbytes(self) -> int:
-        return (self.band.nbytes() + self._fp.nbytes + self._fp_id.nbytes + self._sketch.view().nbytes
-                + self._size.view().nbytes)
+        return self.band.nbytes() + self._fp.nbytes + self._fp_id.nbytes
 
     def fetch(self, ids: np.ndarray) -> dict[int, tuple[str, int, str]]:
         """entry id -> (doc_id, paragraph_index, text): pending entries from memory, the others read
@@ -277,10 +243,9 @@ class DedupIndex:
         from dechaff.store.atomic import atomic_write_bytes
 
         written: list[Path] = []
-        for base, keys, fps, sk in self.rederived:
+        for base, keys, fps in self.rederived:
             for suffix, arr in ((".keys.npy", np.ascontiguousarray(keys, dtype=np.uint32)),
-                                (".fp.npy", np.ascontiguousarray(fps, dtype=U64)),
-                                (".sketch.npy", np.ascontiguousarray(sk, dtype=U64))):
+                                (".fp.npy", np.ascontiguousarray(fps, dtype=U64))):
                 buf = io.BytesIO()
                 np.save(buf, arr)
                 atomic_write_bytes(Path(f"{base}{suffix}"), buf.getvalue())
@@ -317,9 +282,6 @@ class DedupIndex:
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(fps, dtype=U64))
         atomic_write_bytes(Path(f"{base}.fp.npy"), buf.getvalue())
-        buf = io.BytesIO()
-        np.save(buf, np.vstack([np.zeros((0, WORDS + 1), U64), *self.pending_sketches]))
-        atomic_write_bytes(Path(f"{base}.sketch.npy"), buf.getvalue())
         cp = [(d, p, c) for (d, p), cs in self.pending_copiers.items() for c in cs]
         atomic_write_parquet(pl.DataFrame(cp, schema={"target_doc": pl.String, "target_paragraph": pl.Int32,
                                                       "doc_id": pl.String}, orient="row"),
@@ -332,43 +294,10 @@ class DedupIndex:
         self.segments.append(Path(base))
         self.seg_first.append(first_id)
         self.committed = self.size
-        self.pending, self.pending_keys, self.pending_fps, self.pending_sketches = [], [], [], []
+        self.pending, self.pending_keys, self.pending_fps = [], [], []
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
         self.pending_retired = {}
         return True
-
-
-def sketch_rows(sk: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Sketches and sizes (:func:`dedup.sketch.sketch`) as the rows the index stores (m x 3 uint64)."""
-    return np.column_stack((sk, sizes.astype(U64))).astype(U64, copy=False)
-
-
-def unknown_sketches(n: int) -> np.ndarray:
-    """Rows for ``n`` entries stored without sketches: their size unknown, so never ruled out."""
-    out = np.zeros((n, WORDS + 1), U64)
-    out[:, WORDS] = UNKNOWN_SIZE
-    return out
-
-
-class _Rows:
-    """An array that grows by appending rows (room made by half again, so that an entry is copied a
-    bounded number of times however large the index grows)."""
-
-    def __init__(self, shape: tuple[int, ...], dtype: type) -> None:
-        self._a = np.zeros((0, *shape), dtype)
-        self.n = 0
-
-    def append(self, rows: np.ndarray) -> None:
-        m = len(rows)
-        if self.n + m > len(self._a):
-            grown = np.zeros((max(self.n + m, len(self._a) * 3 // 2, 1024), *self._a.shape[1:]), self._a.dtype)
-            grown[: self.n] = self._a[: self.n]
-            self._a = grown
-        self._a[self.n: self.n + m] = rows
-        self.n += m
-
-    def view(self) -> np.ndarray:
-        return self._a[: self.n]
 
 
 def _entries(base: Path) -> int:

@@ -61,7 +61,7 @@ class Manifest:
         """Every file this manifest commits, relative to the output folder."""
         state = self.state_files
         seg_files = [f"{seg}{suffix}" for seg in self.index_segments
-                     for suffix in (STATE_SUFFIX, ".keys.npy", ".fp.npy", ".sketch.npy", f".copies{STATE_SUFFIX}",
+                     for suffix in (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}",
                                     f".retired{STATE_SUFFIX}", f"{RECORDS_SUFFIX}.bin", f"{RECORDS_SUFFIX}.npy")
                      if (root / f"{seg}{suffix}").exists() or f"{seg}{suffix}" in self.files]
         return [*self.parts, *state, *seg_files]
