@@ -24,8 +24,10 @@ from dechaff.dedup import (
 )
 from dechaff.dedup.batch import DedupSession
 from dechaff.dedup.minhash import permutations
+from dechaff.model import Decision
 
 P = DedupParams()
+LONGEST = DedupParams(keep="longest")
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "river", "mountain", "valley", "forest", "ocean", "desert", "island", "harbor", "bridge", "tower", "castle", "garden", "market", "school"]
 
 
@@ -261,6 +263,124 @@ def test_segment_records_read_back_as_the_parquet_holds_them(tmp_path):
     assert DedupIndex.load(P, idx.segments).fetch(want) == expected
 
 
+def _edited_copies(n_docs: int, seed: int) -> list[tuple[str, list[str]]]:
+    """Documents that copy (whole, trimmed, edited or with other numbers) a few of the same paragraphs."""
+    rng = random.Random(seed)
+    base = [para(700 + k, rng.choice([6, 9, 30, 60])) for k in range(10)]
+    docs = []
+    for d in range(n_docs):
+        ts = []
+        for _ in range(3):
+            t = rng.choice(base)
+            r = rng.random()
+            ts.append(t if r < 0.3 else t[: len(t) * 3 // 4] if r < 0.55 else
+                      t.replace("alpha", "zulu") + " more" if r < 0.8 else f"In {1990 + d} " + t)
+        docs.append((f"d{d:02d}", [*ts, para(1900 + d, 40)]))
+    return docs
+
+
+@pytest.mark.parametrize("params", [P, LONGEST], ids=["earliest", "longest"])
+def test_entries_verified_on_stored_shingles_decide_as_texts_shingled_again(params, tmp_path, monkeypatch):
+    """Earlier runs' entries are verified on the shingle sets stored with their segment, and their texts
+    are read only for the pairs that may hold: decided exactly as one run over everything, and as
+    segments stored without shingles (an older version's), whose entries are read and shingled again.
+    With keep = "longest" the replacements of earlier runs' entries must agree too."""
+    import dechaff.dedup.store as store
+    from dechaff.store.atomic import SHINGLES_SUFFIX
+
+    docs = _edited_copies(40, 5)
+    one = deduplicate([Item(d, i, t) for d, ts in docs for i, t in enumerate(ts)], DedupIndex(params), chunk=12)
+    fetched: list[int] = []
+    real_fetch = store.DedupIndex.fetch
+    monkeypatch.setattr(store.DedupIndex, "fetch",
+                        lambda self, ids: (fetched.append(int(np.sum(np.asarray(ids) < self.committed))),
+                                           real_fetch(self, ids))[1])
+
+    def by_runs(stored: bool) -> list:  # (decisions, and the replaced entries of earlier runs)
+        idx, decisions = DedupIndex(params), []
+        for k, start in enumerate(range(0, len(docs), 8)):
+            items = [Item(d, i, t) for d, ts in docs[start:start + 8] for i, t in enumerate(ts)]
+            out = deduplicate(items, idx, chunk=12)
+            decisions.extend([*out.decisions, *out.replaced])
+            assert idx.write_pending(tmp_path / f"{stored}-seg-{k}")
+            for f in tmp_path.glob(f"{stored}-seg-{k}{SHINGLES_SUFFIX}.*"):
+                if not stored:
+                    f.unlink()
+            idx = DedupIndex.load(params, idx.segments)
+            assert idx.seg_shingled == [stored] * (k + 1)
+        return decisions
+
+    with_shingles = by_runs(True)
+    read_with = sum(fetched)
+    fetched.clear()
+    without = by_runs(False)
+    assert with_shingles == without
+    if params.keep != "longest":  # (across runs, a longer copy replaces an earlier run's entry: not a decision)
+        assert with_shingles == one.decisions
+    else:
+        assert any(isinstance(d, tuple) for d in with_shingles)
+    assert sum(isinstance(d, Decision) and not d.keep for d in with_shingles) > 20
+    assert 0 < read_with < sum(fetched), (read_with, sum(fetched))
+
+
+def test_stored_shingles_read_back_as_the_texts_give_them(tmp_path):
+    """What :meth:`DedupIndex.shingles` gives for stored and pending entries equals the shingle sets,
+    word fingerprints and number hashes of their texts; entries of a segment stored without shingles
+    are not found (their texts are shingled again); a damaged shingle file names itself."""
+    from dechaff.dedup.store import entry_shingles, read_shingles
+    from dechaff.store import StateError
+    from dechaff.store.atomic import SHINGLES_SUFFIX
+
+    texts = [para(k, 5 + k % 40) for k in range(30)] + ["Ünïcödé, 中文文本 with 12 numbers and 3 more."]
+    idx = DedupIndex(P)
+    deduplicate([Item(f"doc/{k}", 0, t) for k, t in enumerate(texts[:20])], idx)
+    assert idx.write_pending(tmp_path / "seg-a")
+    deduplicate([Item(f"doc/{k}", 0, t) for k, t in enumerate(texts[20:25], 20)], idx)
+    assert idx.write_pending(tmp_path / "seg-b")
+    idx = DedupIndex.load(P, idx.segments)
+    deduplicate([Item(f"doc/{k}", 0, t) for k, t in enumerate(texts[25:], 25)], idx)  # pending
+    ids = np.array([0, 3, 19, 20, 24, 25, idx.size - 1], dtype=np.int64)
+    found, got = idx.shingles(ids)
+    metas = idx.fetch(ids)
+    want = entry_shingles([metas[e][2] for e in ids.tolist()], P)
+    assert found.all() and len(got) == len(ids)
+    assert np.array_equal(got.sh.offsets, want.sh.offsets) and np.array_equal(got.sh.hashes, want.sh.hashes)
+    assert np.array_equal(got.sh.n_words, want.sh.n_words)
+    assert np.array_equal(got.wfp, want.wfp) and np.array_equal(got.dh, want.dh) and want.dh[-1] != 0
+    for f in tmp_path.glob(f"seg-b{SHINGLES_SUFFIX}.*"):
+        f.unlink()
+    found, got = DedupIndex.load(P, idx.segments).shingles(ids)
+    assert found.tolist() == [True, True, True, False, False, False, False] and len(got) == 3
+    hashes = tmp_path / f"seg-a{SHINGLES_SUFFIX}.npy"
+    hashes.write_bytes(hashes.read_bytes()[:200])
+    with pytest.raises(StateError) as e:
+        read_shingles(tmp_path / "seg-a", np.array([0, 19]))
+    assert hashes.name in str(e.value) and "damaged" in str(e.value)
+
+
+def test_shingles_stored_under_other_settings_are_not_used_and_are_written_again(tmp_path):
+    """Under other signature settings a segment's stored shingles are not used (its entries are
+    shingled again from their texts), and the rederived files replace them, as the texts give them."""
+    from dataclasses import replace
+
+    from dechaff.dedup.store import entry_shingles, read_shingles
+
+    texts = [para(k, 12 + k) for k in range(12)]
+    idx = DedupIndex(P)
+    deduplicate([Item(f"doc/{k}", 0, t) for k, t in enumerate(texts)], idx)
+    assert idx.write_pending(tmp_path / "seg")
+    other = replace(P, ngram=4)
+    idx = DedupIndex.load(other, idx.segments, recompute=True)
+    assert idx.seg_shingled == [False] and not idx.shingles(np.arange(idx.size))[0].any()
+    written = idx.write_rederived()
+    assert {f.name for f in written} >= {"seg.sh.npy", "seg.sh.rows.npy"}
+    got = read_shingles(tmp_path / "seg", np.arange(len(texts)))
+    want = entry_shingles(texts, other)
+    assert np.array_equal(got.sh.hashes, want.sh.hashes) and np.array_equal(got.sh.offsets, want.sh.offsets)
+    assert not np.array_equal(want.sh.hashes, entry_shingles(texts, P).sh.hashes)
+    assert DedupIndex.load(other, idx.segments).seg_shingled == [True]
+
+
 def test_segment_records_cut_short_or_emptied_are_reported_damaged_naming_the_file(tmp_path):
     """Records are read from a mapping of the file: a file cut short, or emptied (which cannot be
     mapped), gives the damaged-file error with its name, not a crash or wrong text."""
@@ -408,9 +528,6 @@ def test_a_copy_of_a_document_whose_paragraph_was_kept_elsewhere_is_still_its_co
             assert out.decisions[4].duplicate_of_doc == "x" and out.decisions[5].keep  # t is kept
         assert all(z.reason == "duplicate-document" for z in dec), split
         assert "2 of 2 paragraphs" in dec[0].evidence and dec[0].evidence.endswith("duplicate t")
-
-
-LONGEST = DedupParams(keep="longest")
 
 
 def _kept(items, decisions) -> set[tuple[str, int]]:
@@ -634,7 +751,7 @@ def test_band_keys_computed_ahead_are_the_chunks_own_and_are_used(params, monkey
 @pytest.mark.parametrize("params", [P, LONGEST], ids=["earliest", "longest"])
 def test_entries_reached_again_are_taken_from_the_last_chunk(params, monkeypatch):
     """A chunk takes what it needs of the index entries the last chunk reached (their texts, shingles,
-    fingerprints) from that chunk instead of reading and shingling them again: decided exactly as when
+    fingerprints) from that chunk instead of reading them again: decided exactly as when
     every chunk reads its entries afresh, and the taking does happen."""
     import dechaff.dedup.candidates as candidates
 
@@ -650,9 +767,9 @@ def test_entries_reached_again_are_taken_from_the_last_chunk(params, monkeypatch
         docs.append((f"d{d:02d}", [*ts, para(900 + d, 40)]))
     items = [Item(d, i, t) for d, ts in docs for i, t in enumerate(ts)]
     with_memo = deduplicate(items, DedupIndex(params), chunk=10)
-    read: list[int] = []  # (texts of entries shingled by the candidates' side)
-    real_tokenize = candidates.tokenize
-    monkeypatch.setattr(candidates, "tokenize", lambda texts: (read.append(len(texts)), real_tokenize(texts))[1])
+    read: list[int] = []  # (entries whose shingle sets the candidates' side read from the index)
+    real_shingles = DedupIndex.shingles
+    monkeypatch.setattr(DedupIndex, "shingles", lambda self, ids: (read.append(len(ids)), real_shingles(self, ids))[1])
     real = candidates._old_side
 
     def afresh(index, oe):

@@ -13,8 +13,8 @@ from dechaff.dedup.align import align_copies
 from dechaff.dedup.candidates import Candidates, find_candidates
 from dechaff.dedup.minhash import band_keys, keys_of, signatures
 from dechaff.dedup.resolve import Resolver
-from dechaff.dedup.shingle import Shingled, find_sorted, fingerprints, shingles_of, take, tokenize
-from dechaff.dedup.store import DedupIndex
+from dechaff.dedup.shingle import Shingled, fingerprints, shingles_of, take, tokenize
+from dechaff.dedup.store import DedupIndex, EntryShingles, entry_shingles
 from dechaff.dedup.types import U64, DedupOutcome, DedupParams, Item, clip
 from dechaff.model import DUPLICATE_DOCUMENT, KEEP, Decision
 
@@ -99,12 +99,12 @@ class DedupSession:
 
     def _chunk(self, part: list[Item]) -> None:
         index, start = self.index, self.n_decided
-        out, keys, fps, entry_items = _dedup_chunk(part, index)
+        out, keys, fps, entry_items, entry_sh = _dedup_chunk(part, index)
         # kept paragraphs too short to be entries are stored too (duplicate documents align with them)
         others = [(part[k].doc_id, part[k].paragraph_index, part[k].text) for k in out.others]
         first = index.size
         index.add_pending(keys, fps, [(part[i].doc_id, part[i].paragraph_index, part[i].text)
-                                      for i in entry_items], others)
+                                      for i in entry_items], others, entry_sh)
         if self.index.params.keep == "longest":  # (only then can a later chunk replace an entry)
             self.item_of_entry.update({first + m: start + i for m, i in enumerate(entry_items)})
         self.decisions.extend(out.decisions)
@@ -139,9 +139,9 @@ class _ChunkOutcome:
     others: list[int]  # kept items with words but too short to be entries
 
 def _dedup_chunk(items: Sequence[Item], index: DedupIndex
-                 ) -> tuple[_ChunkOutcome, np.ndarray, np.ndarray, list[int]]:
-    """One chunk against the index; returns the outcome, and the band keys, fingerprints and items of
-    its new index entries.
+                 ) -> tuple[_ChunkOutcome, np.ndarray, np.ndarray, list[int], EntryShingles]:
+    """One chunk against the index; returns the outcome, and the band keys, fingerprints, items and
+    shingle sets of its new index entries.
 
     Exact copies (same normalised text) of a kept paragraph are found by fingerprint; only the first
     occurrence of each distinct text is shingled, signed and looked up in the LSH index. A later
@@ -151,7 +151,8 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     n = len(items)
     decisions: list[Decision] = [KEEP] * n
     if n == 0:
-        return _ChunkOutcome(decisions, [], 0, {}, []), np.zeros((0, params.bands), np.uint32), np.zeros(0, U64), []
+        return (_ChunkOutcome(decisions, [], 0, {}, []), np.zeros((0, params.bands), np.uint32), np.zeros(0, U64), [],
+                entry_shingles([], params))
     tok = tokenize([clip(it.text, params) for it in items])
     elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
     efp = fingerprints(tok)[elig]
@@ -171,7 +172,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     # exact copies of replaced entries stand for what replaced them
     finals = {int(e): index.final(int(e)) for e in np.unique(old_exact[old_exact >= 0])}
     want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)
-    cand.old_meta.update(index.fetch(want[~find_sorted(want, cand.old_meta.ids_sorted)[1]]))
+    cand.old_meta.fill(want, index.fetch)
     res = Resolver(items, elig, group, reps, srow, sub, cand, params, index)
     res.old_copiers = index.copiers(_matchable(cand, res.own_l, want))
     res.run(old_exact, finals, decisions)
@@ -195,7 +196,8 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     short = np.flatnonzero((tok.n_words > 0) & (tok.n_words < max(params.min_words, 1))).tolist()
     others = [k for k in short if decisions[k].keep]
     return (_ChunkOutcome(decisions, elig[kept_rows].tolist(), res.checked, replaced_entries, others),
-            keys[srow[entry_rows]], efp[entry_rows], [int(elig[r]) for r in entry_rows])
+            keys[srow[entry_rows]], efp[entry_rows], [int(elig[r]) for r in entry_rows],
+            EntryShingles(take(sub, srow[entry_rows]), tok.wfp[elig[entry_rows]], tok.dh[elig[entry_rows]]))
 
 
 def lsh_ahead(texts: Sequence[str], params: DedupParams) -> list[tuple[int, bytes] | None]:

@@ -4,24 +4,15 @@ when their numbers differ.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from dechaff.dedup.lsh import within_batch_candidates
-from dechaff.dedup.shingle import (
-    Shingled,
-    concat,
-    concat_ranges,
-    cum_blocks,
-    find_sorted,
-    numbers_differ,
-    shingles_of,
-    take,
-    tokenize,
-)
-from dechaff.dedup.store import DedupIndex
-from dechaff.dedup.types import U64, clip
+from dechaff.dedup.shingle import Shingled, concat_ranges, cum_blocks, find_sorted, numbers_differ
+from dechaff.dedup.store import DedupIndex, EntryShingles, concat_entries, entry_shingles
+from dechaff.dedup.types import U64
 
 
 @dataclass(slots=True)
@@ -77,7 +68,7 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     # the same words with other numbers are not a copy, however similar
     veto = np.zeros(len(cq), dtype=bool)
     o = np.flatnonzero(is_old)
-    veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], old.wfp[tgt[o]], old.dh[tgt[o]])
+    veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], old.es.wfp[tgt[o]], old.es.dh[tgt[o]])
     w = np.flatnonzero(~is_old)
     veto[w] = numbers_differ(wfp[cq[w]], dh[cq[w]], wfp[tgt[w]], dh[tgt[w]])
     inter[veto] = 0
@@ -85,6 +76,8 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     plausible = (inter > 0) & ((jac >= params.jaccard - 0.15) | ((share >= params.containment - 0.25)
                                                                  & (la >= params.min_containment_shingles)))
     cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
+    # the texts of the entries that may hold (the others are never a match: their texts are not needed)
+    old_meta.fill(uniq_old[np.unique(tgt[is_old])], index.fetch)
     score = np.maximum(jac, share)[plausible]
     lb, inter = lb[plausible], inter[plausible]
     srt = np.lexsort((order, -score, cq))
@@ -98,7 +91,8 @@ class EntryMeta:
     """Entry id -> (doc_id, paragraph_index, text) of the index entries a chunk reached: held by row of
     its shingle sets (so that the next chunk takes the entries it reaches again by gathering rows, not
     by rebuilding a dict of them), looked up by id through ``ids_sorted``; ``extra``: entries fetched
-    later in the chunk (the finals of exact copies)."""
+    later in the chunk (the finals of exact copies). A row verified on stored shingles has no text
+    until :meth:`fill` reads it (doc_id None): only the entries a pair may match are read."""
 
     __slots__ = ("docs", "paras", "texts", "ids_sorted", "rows_sorted", "extra")
 
@@ -114,7 +108,28 @@ class EntryMeta:
         return int(self.rows_sorted[k]) if k < len(self.ids_sorted) and self.ids_sorted[k] == e else -1
 
     def of_row(self, r: int) -> tuple[str, int, str]:
-        return self.docs[r], int(self.paras[r]), self.texts[r]
+        d = self.docs[r]
+        if d is None:
+            raise LookupError(f"entry {int(self.ids_sorted[np.flatnonzero(self.rows_sorted == r)[0]])} was not read")
+        return d, int(self.paras[r]), self.texts[r]
+
+    def fill(self, ids: np.ndarray, fetch: Callable[[np.ndarray], dict[int, tuple[str, int, str]]]) -> None:
+        """Read (``fetch``) the entries of ``ids`` not read yet: rows without their text, and entries
+        that are not rows (into ``extra``)."""
+        ids = np.unique(np.asarray(ids, dtype=np.int64))
+        at, ok = find_sorted(ids, self.ids_sorted)
+        rows = self.rows_sorted[at[ok]]
+        unread = np.fromiter((d is None for d in self.docs[rows]), dtype=bool, count=len(rows))
+        rows = rows[unread]
+        outside = [e for e in ids[~ok].tolist() if e not in self.extra]
+        want = np.concatenate((ids[ok][unread], np.asarray(outside, dtype=np.int64)))
+        if not len(want):
+            return
+        got = fetch(np.sort(want))
+        for r, e in zip(rows.tolist(), ids[ok][unread].tolist(), strict=True):
+            if e in got:
+                self.docs[r], self.paras[r], self.texts[r] = got[e]
+        self.extra.update({e: got[e] for e in outside if e in got})
 
     def __getitem__(self, e: int) -> tuple[str, int, str]:
         r = self.row(e)
@@ -132,24 +147,28 @@ class EntryMeta:
 @dataclass(slots=True)
 class OldSide:
     """The index entries a chunk's candidates reach: ``ids`` (the entry of each row, not in id order),
-    their shingle sets, word fingerprints and number hashes (see :class:`Tokens`) by row, and ``meta``
-    (entry id -> (doc_id, paragraph_index, text))."""
+    their shingle sets, word fingerprints and number hashes by row (``es``), and ``meta`` (entry id ->
+    (doc_id, paragraph_index, text), read for the entries a pair may match)."""
 
     ids: np.ndarray
-    sh: Shingled
-    wfp: np.ndarray
-    dh: np.ndarray
+    es: EntryShingles
     meta: EntryMeta
+
+    @property
+    def sh(self) -> Shingled:
+        return self.es.sh
 
 
 def _old_side(index: DedupIndex, oe: np.ndarray) -> OldSide:
-    """The entries ``oe`` names (each once), with what their verification needs. An entry the last chunk
-    reached too is taken from it (``index.last_old``) instead of being read and shingled again: the
-    earliest entries of the crowded buckets (short, common paragraphs) are reached by every chunk, and a
-    bucket keeps its earliest ``bucket_cap`` entries for good (at 10M paragraphs reading and shingling
-    them again was a quarter of the dedup pass). Its rows are those entries, then the new ones: nothing
-    is put back in id order (at 10M that copy of every row's shingles was a quarter of this step).
-    Entries not found are left out."""
+    """The entries ``oe`` names (each once), with what their verification needs: their stored shingle
+    sets, read by entry (an entry stored without them, by an older version, is read and shingled
+    again). An entry the last chunk reached too is taken from it (``index.last_old``): the earliest
+    entries of the crowded buckets (short, common paragraphs) are reached by every chunk, and a bucket
+    keeps its earliest ``bucket_cap`` entries for good. Its rows are those entries, then the new ones:
+    nothing is put back in id order (at 10M that copy of every row's shingles was a quarter of this
+    step). Entries not found are left out. At 10M paragraphs, reading and tokenizing the texts of the
+    entries reached was the largest part of the dedup pass that grew with the index: the texts are now
+    read only for the pairs that may hold (:meth:`EntryMeta.fill`)."""
     params = index.params
     seen = np.zeros(index.size, dtype=bool)  # (distinct ids by a mask: the pairs are millions, the ids fewer)
     seen[oe] = True
@@ -157,26 +176,29 @@ def _old_side(index: DedupIndex, oe: np.ndarray) -> OldSide:
     last = index.last_old
     at, hit = find_sorted(ids, last.meta.ids_sorted if last is not None else ids[:0])
     new = ids[~hit]
-    got = index.fetch(new)
-    if len(got) != len(new):
-        new = np.array([e for e in new.tolist() if e in got], dtype=np.int64)
-    metas = [got[e] for e in new.tolist()]
-    tok = tokenize([clip(t, params) for _d, _p, t in metas])
-    sh = shingles_of(tok, np.arange(len(new)), params)
-    docs, texts = np.empty(len(new), dtype=object), np.empty(len(new), dtype=object)
-    docs[:] = [d for d, _p, _t in metas]
-    texts[:] = [t for _d, _p, t in metas]
-    paras = np.fromiter((p for _d, p, _t in metas), dtype=np.int64, count=len(new))
+    stored, es = index.shingles(new)
+    rest = new[~stored]
+    got = index.fetch(rest)
+    if len(got) != len(rest):
+        rest = np.array([e for e in rest.tolist() if e in got], dtype=np.int64)
+    metas = [got[e] for e in rest.tolist()]
+    new = np.concatenate((new[stored], rest))
+    es = concat_entries([es, entry_shingles([t for _d, _p, t in metas], params)])
+    n_stored = len(new) - len(rest)
+    docs, texts = np.full(len(new), None, dtype=object), np.full(len(new), None, dtype=object)
+    docs[n_stored:] = [d for d, _p, _t in metas]
+    texts[n_stored:] = [t for _d, _p, t in metas]
+    paras = np.full(len(new), -1, dtype=np.int64)
+    paras[n_stored:] = np.fromiter((p for _d, p, _t in metas), dtype=np.int64, count=len(metas))
     if last is not None and hit.any():  # (the entries met before, then the new ones)
         lm = last.meta
         rows = lm.rows_sorted[at[hit]]
         both = np.concatenate((ids[hit], new))
-        out = OldSide(both, concat(take(last.sh, rows), sh),
-                      np.concatenate((last.wfp[rows], tok.wfp)), np.concatenate((last.dh[rows], tok.dh)),
+        out = OldSide(both, concat_entries([last.es.take(rows), es]),
                       EntryMeta(both, np.concatenate((lm.docs[rows], docs)), np.concatenate((lm.paras[rows], paras)),
                                 np.concatenate((lm.texts[rows], texts))))
     else:
-        out = OldSide(new, sh, tok.wfp, tok.dh, EntryMeta(new, docs, paras, texts))
+        out = OldSide(new, es, EntryMeta(new, docs, paras, texts))
     index.last_old = out
     return out
 

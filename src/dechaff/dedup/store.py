@@ -7,6 +7,7 @@ import mmap
 import struct
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,13 +15,58 @@ import numpy as np
 
 from dechaff.dedup.lsh import BandIndex
 from dechaff.dedup.minhash import keys_of
-from dechaff.dedup.shingle import find_sorted, fingerprints, tokenize
+from dechaff.dedup.shingle import (
+    Shingled,
+    concat_ranges,
+    find_sorted,
+    fingerprints,
+    shingles_of,
+    take,
+    tokenize,
+)
 from dechaff.dedup.types import U64, DedupParams, clip
-from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX
+from dechaff.store.atomic import RECORDS_SUFFIX, SHINGLES_SUFFIX, STATE_SUFFIX
 from dechaff.store.manifest import damaged
 
 if TYPE_CHECKING:
     from dechaff.dedup.candidates import OldSide
+
+
+@dataclass(slots=True)
+class EntryShingles:
+    """What verifying a pair needs of index entries, by row: their shingle sets, word fingerprints and
+    number hashes (see :class:`Tokens`), as the entries' own chunk computed them."""
+
+    sh: Shingled
+    wfp: np.ndarray  # uint64
+    dh: np.ndarray  # uint64
+
+    def __len__(self) -> int:
+        return len(self.sh)
+
+    def take(self, rows: np.ndarray) -> EntryShingles:
+        return EntryShingles(take(self.sh, rows), self.wfp[rows], self.dh[rows])
+
+
+def entry_shingles(texts: Sequence[str], params: DedupParams) -> EntryShingles:
+    """:class:`EntryShingles` of texts (each clipped as the dedup chunk clips it)."""
+    tok = tokenize([clip(t, params) for t in texts])
+    return EntryShingles(shingles_of(tok, np.arange(len(texts)), params), tok.wfp, tok.dh)
+
+
+def concat_entries(parts: Sequence[EntryShingles]) -> EntryShingles:
+    """The rows of ``parts``, one after the other."""
+    if len(parts) == 1:
+        return parts[0]
+    offs, at = [np.zeros(1, np.int64)], 0
+    for p in parts:
+        offs.append(p.sh.offsets[1:] + at)
+        at += int(p.sh.offsets[-1])
+    return EntryShingles(Shingled(np.concatenate([np.zeros(0, U64), *(p.sh.hashes for p in parts)]),
+                                  np.concatenate(offs),
+                                  np.concatenate([np.zeros(0, np.int64), *(p.sh.n_words for p in parts)])),
+                         np.concatenate([np.zeros(0, U64), *(p.wfp for p in parts)]),
+                         np.concatenate([np.zeros(0, U64), *(p.dh for p in parts)]))
 
 
 # ------------------------------------------------------------------------------------ persistent index
@@ -30,9 +76,10 @@ class DedupIndex:
     In RAM: the per-band sorted arrays (``bands`` x 8 bytes per entry) and the sorted fingerprints of
     the entries' normalised texts (12 bytes per entry), for exact copies. On disk, one segment per run
     under the state directory: ``<name>.keys.npy`` (band keys), ``<name>.fp.npy`` (fingerprints),
-    ``<name>.pq`` (Parquet: entry id, doc_id, paragraph_index, text) and the same entries as records
-    that can be read one by one (``<name>.rows.bin``, their offsets in ``<name>.rows.npy``). Texts are
-    read back only for candidates, to verify them.
+    ``<name>.pq`` (Parquet: entry id, doc_id, paragraph_index, text), the same entries as records
+    that can be read one by one (``<name>.rows.bin``, their offsets in ``<name>.rows.npy``) and their
+    shingle sets (``<name>.sh.npy``, ``<name>.sh.rows.npy``), read by entry: a candidate entry is verified
+    on its stored shingles (not tokenized again), and its text is read only when a pair holds.
     """
 
     def __init__(self, params: DedupParams) -> None:
@@ -44,6 +91,12 @@ class DedupIndex:
         self.pending: list[tuple[str, int, str]] = []
         self.pending_keys: list[np.ndarray] = []
         self.pending_fps: list[np.ndarray] = []
+        # the pending entries' shingle sets, one part per :meth:`add_pending` (None: not given) and its first id
+        self.pending_sh: list[EntryShingles | None] = []
+        self.pending_sh_first: list[int] = []
+        # whether each segment has shingle sets stored under the current settings
+        self.seg_shingled: list[bool] = []
+        self.reshingle: list[Path] = []  # segments whose shingles :meth:`write_rederived` computes again
         # kept paragraphs too short to be entries (no band keys): stored for aligning duplicate documents
         self.pending_other: list[tuple[str, int, str]] = []
         self._pending_docs: dict[str, list[tuple[int, str]]] = {}
@@ -90,7 +143,8 @@ class DedupIndex:
             keys = np.load(f"{base}.keys.npy")
             fp_path = Path(f"{base}.fp.npy")
             fps = np.load(fp_path) if fp_path.exists() and not recompute else None
-            if recompute or keys.ndim != 2 or keys.shape[1] != params.bands or fps is None:
+            rederive = recompute or keys.ndim != 2 or keys.shape[1] != params.bands or fps is None
+            if rederive:
                 # signature settings changed (or an older segment): recompute from the stored texts
                 # (band keys and fingerprints are derived data)
                 import polars as pl
@@ -101,8 +155,11 @@ class DedupIndex:
                 keys = keys_of(tok, np.arange(len(texts)), params)
                 fps = fingerprints(tok)
                 self.rederived.append((Path(base), keys, fps))
+                self.reshingle.append(Path(base))
             if keys.shape[0] != len(fps):
                 raise ValueError(f"{base}: {keys.shape[0]} band keys but {len(fps)} fingerprints")
+            # (shingles stored under other settings are not used; :meth:`write_rederived` replaces them)
+            self.seg_shingled.append(not rederive and Path(f"{base}{SHINGLES_SUFFIX}.rows.npy").exists())
             self.seg_first.append(size)
             size += keys.shape[0]
             all_fps.append(fps)
@@ -116,9 +173,14 @@ class DedupIndex:
             yield keys
 
     def add_pending(self, keys: np.ndarray, fps: np.ndarray, metas: list[tuple[str, int, str]],
-                    others: Sequence[tuple[str, int, str]] = ()) -> None:
+                    others: Sequence[tuple[str, int, str]] = (), shingles: EntryShingles | None = None) -> None:
         """Entries kept by the current run: searchable at once, written by :meth:`write_pending`;
-        ``others`` are kept paragraphs that are not entries (too short to deduplicate)."""
+        ``others`` are kept paragraphs that are not entries (too short to deduplicate); ``shingles``:
+        the entries' (as :func:`entry_shingles` computes them from their texts), stored with them."""
+        if shingles is not None and len(shingles) != len(metas):
+            raise ValueError(f"{len(metas)} entries but {len(shingles)} shingle sets")
+        self.pending_sh_first.append(self.size)
+        self.pending_sh.append(shingles)
         self._add(keys, fps)
         self.pending.extend(metas)
         self.pending_keys.append(keys)
@@ -235,9 +297,38 @@ class DedupIndex:
             found.update({e: (d, p, t) for e, d, p, t in df.iter_rows()})
         return found
 
+    def shingles(self, ids: np.ndarray) -> tuple[np.ndarray, EntryShingles]:
+        """For entries ``ids`` (ascending, distinct): which have stored shingle sets (pending ones given
+        to :meth:`add_pending`, or in a segment that has them under the current settings), and theirs,
+        in the order of ``ids``. Only their rows of a segment's files are read."""
+        ids = np.asarray(ids, dtype=np.int64)
+        found = np.zeros(len(ids), dtype=bool)
+        parts: list[EntryShingles] = []
+        firsts = [*self.seg_first[: len(self.segments)], *self.pending_sh_first]
+        src = np.searchsorted(np.asarray(firsts, dtype=np.int64), ids, side="right") - 1
+        for k in np.unique(src[src >= 0]).tolist():
+            at = np.flatnonzero(src == k)
+            rows = ids[at] - firsts[k]
+            if k < len(self.segments):
+                if not self.seg_shingled[k]:
+                    continue
+                got = read_shingles(self.segments[k], rows)
+            else:
+                part = self.pending_sh[k - len(self.segments)]
+                if part is None:
+                    continue
+                got = part.take(rows)
+            found[at] = True
+            parts.append(got)
+        if not parts:
+            return found, entry_shingles([], self.params)
+        return found, concat_entries(parts)
+
     def write_rederived(self) -> list[Path]:
-        """Replace the band keys and fingerprints of the segments recomputed on load (each file
-        written to a temporary name, then renamed); returns the files replaced (their checksums changed).
+        """Replace the band keys and fingerprints of the segments recomputed on load, and their shingle
+        sets (computed again here, a segment at a time: a settings change is rare, and holding every
+        segment's shingles until now would hold the whole index's); each file written to a temporary
+        name, then renamed. Returns the files replaced (their checksums changed).
         Derived data: a crash half-way leaves files that the next run, still under the old settings in the
         manifest, recomputes again."""
         from dechaff.store.atomic import atomic_write_bytes
@@ -251,6 +342,13 @@ class DedupIndex:
                 atomic_write_bytes(Path(f"{base}{suffix}"), buf.getvalue())
                 written.append(Path(f"{base}{suffix}"))
         self.rederived = []
+        for base in self.reshingle:
+            import polars as pl
+
+            df = pl.read_parquet(f"{base}{STATE_SUFFIX}", columns=["entry_id", "text"])
+            texts = df.filter(pl.col("entry_id").is_not_null()).sort("entry_id")["text"].to_list()
+            written.extend(write_shingles(base, entry_shingles(texts, self.params)))
+        self.reshingle = []
         return written
 
     def write_pending(self, base: Path) -> bool:
@@ -276,6 +374,8 @@ class DedupIndex:
                            "text": texts}, schema_overrides={"doc_id": pl.String, "text": pl.String})
         atomic_write_parquet(df, Path(f"{base}{STATE_SUFFIX}"))
         write_records(Path(base), self.pending)
+        if self.pending and all(p is not None for p in self.pending_sh):
+            write_shingles(Path(base), concat_entries([p for p in self.pending_sh if p is not None]))
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(keys, dtype=np.uint32))
         atomic_write_bytes(Path(f"{base}.keys.npy"), buf.getvalue())
@@ -293,8 +393,10 @@ class DedupIndex:
                                               orient="row"), Path(f"{base}.retired{STATE_SUFFIX}"))
         self.segments.append(Path(base))
         self.seg_first.append(first_id)
+        self.seg_shingled.append(Path(f"{base}{SHINGLES_SUFFIX}.rows.npy").exists())
         self.committed = self.size
         self.pending, self.pending_keys, self.pending_fps = [], [], []
+        self.pending_sh, self.pending_sh_first = [], []
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
         self.pending_retired = {}
         return True
@@ -374,6 +476,54 @@ def read_records(base: Path, rows: np.ndarray) -> list[tuple[str, int, str]]:
                 # (a run checks these files by size only: it reads a few records of each)
                 raise damaged(path, f"the record at byte {a:,}: {e}", "rebuilds the index") from None
     return out
+
+
+# ------------------------------------------------------------------------------------ shingle sets
+def write_shingles(base: Path, es: EntryShingles) -> list[Path]:
+    """The entries' shingle sets (``es``, in entry order) as ``<base>.sh.npy`` (every entry's hashes,
+    one entry after the other) and ``<base>.sh.rows.npy`` (per entry: where its hashes start, how many,
+    its word count, word fingerprint and number hash), each written to a temporary name and renamed.
+    Returns the two files."""
+    from dechaff.store.atomic import atomic_write_bytes
+
+    off = es.sh.offsets
+    rows = np.empty((len(es), 5), dtype=U64)
+    rows[:, 0], rows[:, 1], rows[:, 2] = off[:-1], np.diff(off), es.sh.n_words
+    rows[:, 3], rows[:, 4] = es.wfp, es.dh
+    out = []
+    for suffix, arr in ((f"{SHINGLES_SUFFIX}.npy", np.ascontiguousarray(es.sh.hashes, dtype=U64)),
+                        (f"{SHINGLES_SUFFIX}.rows.npy", rows)):
+        buf = io.BytesIO()
+        np.save(buf, arr)
+        atomic_write_bytes(Path(f"{base}{suffix}"), buf.getvalue())
+        out.append(Path(f"{base}{suffix}"))
+    return out
+
+
+def read_shingles(base: Path, rows: np.ndarray) -> EntryShingles:
+    """The shingle sets of ``rows`` (positions in the segment) of :func:`write_shingles`. The files are
+    mapped, not loaded, and only those rows are copied out (a chunk needs a few of a segment's entries;
+    the mapping goes with the function, so the pages it touched do not stay in the process)."""
+    path = f"{base}{SHINGLES_SUFFIX}.rows.npy"
+    try:
+        table = np.load(path, mmap_mode="r")
+        if table.ndim != 2 or table.shape[1] != 5:
+            raise ValueError(f"a table of shape {table.shape}, not (entries, 5)")
+        meta = np.array(table[rows])
+        del table
+        starts, counts = meta[:, 0].astype(np.int64), meta[:, 1].astype(np.int64)
+        path = f"{base}{SHINGLES_SUFFIX}.npy"
+        hashes = np.load(path, mmap_mode="r")
+        if len(meta) and int((starts + counts).max()) > len(hashes):
+            raise ValueError(f"entries past its {len(hashes):,} hashes")
+        got = np.array(hashes[concat_ranges(starts, counts)], dtype=U64)
+        del hashes
+    except (OSError, ValueError, IndexError) as e:
+        # (a run checks these files by size only: it reads a few rows of each)
+        raise damaged(path, e, "rebuilds the index") from None
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return EntryShingles(Shingled(got, offsets, meta[:, 2].astype(np.int64)), meta[:, 3].copy(), meta[:, 4].copy())
 
 
 def _mapped(f: Any) -> AbstractContextManager[mmap.mmap | bytes]:

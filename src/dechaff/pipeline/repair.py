@@ -23,6 +23,9 @@ from dechaff.boilerplate import BoilerplateState, text_keys
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, tokenize
 from dechaff.dedup.minhash import keys_of
+from dechaff.dedup.shingle import shingles_of
+from dechaff.dedup.store import EntryShingles
+from dechaff.dedup.types import clip
 from dechaff.readers import SUPPORTED, site_of
 from dechaff.store.atomic import STATE_SUFFIX, atomic_write_parquet
 from dechaff.store.manifest import TABLE_DIRS, Manifest, StateError
@@ -116,12 +119,13 @@ def _rebuild_index(out: OutputDir, m: Manifest, config: Config, seq: int, report
     metas: list[tuple[str, int, str]] = []
     for doc_id, idxs, text in corpus.select("doc_id", "kept_paragraphs", "text").iter_rows():
         metas.extend((doc_id, i, t) for i, t in zip(idxs, text.split("\n\n"), strict=False))
-    tok = tokenize([t for _, _, t in metas])
+    tok = tokenize([clip(t, params) for _, _, t in metas])  # (as a run's dedup chunk reads them)
     elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
     index = DedupIndex(params)
     keys = keys_of(tok, elig, params)
     short = [metas[k] for k in np.flatnonzero((tok.n_words > 0) & (tok.n_words < params.min_words)).tolist()]
-    index.add_pending(keys, tok.fp[elig], [metas[k] for k in elig.tolist()], short)
+    index.add_pending(keys, tok.fp[elig], [metas[k] for k in elig.tolist()], short,
+                      EntryShingles(shingles_of(tok, elig, params), tok.wfp[elig], tok.dh[elig]))
     seg = f"_state/index/seg-{seq:06d}-repair"
     index.write_pending(out.root / seg)
     m.index_segments, m.index_size, m.index_params = [seg], index.size, params.signature_fields()

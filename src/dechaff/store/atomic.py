@@ -15,6 +15,9 @@ import polars as pl
 STATE_SUFFIX = ".pq"
 # an index segment's entries as records read one by one: <segment>.rows.bin, their offsets <segment>.rows.npy
 RECORDS_SUFFIX = ".rows"
+# an index segment's entries' shingle sets, read by entry: <segment>.sh.npy (the hashes, entry after entry)
+# and <segment>.sh.rows.npy (per entry: first hash, hash count, words, word fingerprint, number hash)
+SHINGLES_SUFFIX = ".sh"
 
 
 def _fsync_dir(path: Path) -> None:

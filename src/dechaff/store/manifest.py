@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX
+from dechaff.store.atomic import RECORDS_SUFFIX, SHINGLES_SUFFIX, STATE_SUFFIX
 
 FORMAT = 2  # 2: the document profiles of the boilerplate stage are a list of parts (1: one file)
 READABLE_FORMATS = (1, 2)  # (a format-1 manifest is read as format 2: its one profiles file is a list of one)
@@ -62,7 +62,8 @@ class Manifest:
         state = self.state_files
         seg_files = [f"{seg}{suffix}" for seg in self.index_segments
                      for suffix in (STATE_SUFFIX, ".keys.npy", ".fp.npy", f".copies{STATE_SUFFIX}",
-                                    f".retired{STATE_SUFFIX}", f"{RECORDS_SUFFIX}.bin", f"{RECORDS_SUFFIX}.npy")
+                                    f".retired{STATE_SUFFIX}", f"{RECORDS_SUFFIX}.bin", f"{RECORDS_SUFFIX}.npy",
+                                    f"{SHINGLES_SUFFIX}.npy", f"{SHINGLES_SUFFIX}.rows.npy")
                      if (root / f"{seg}{suffix}").exists() or f"{seg}{suffix}" in self.files]
         return [*self.parts, *state, *seg_files]
 

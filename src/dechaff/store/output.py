@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from dechaff.store.atomic import RECORDS_SUFFIX, STATE_SUFFIX, atomic_write_json
+from dechaff.store.atomic import RECORDS_SUFFIX, SHINGLES_SUFFIX, STATE_SUFFIX, atomic_write_json
 from dechaff.store.manifest import (
     FORMAT,
     READABLE_FORMATS,
@@ -253,6 +253,8 @@ def _read_whole(rel: str) -> bool:
         return False
     if not rel.startswith("_state/index/"):
         return rel.startswith("_state/")
-    # (a segment's files are <segment><suffix>; its texts: the bare state suffix, and the records)
+    # (a segment's files are <segment><suffix>; its texts: the bare state suffix, and the records; its
+    # shingle sets)
     name = rel.rsplit("/", 1)[-1]
-    return "." + name.partition(".")[2] not in (STATE_SUFFIX, f"{RECORDS_SUFFIX}.bin")
+    return "." + name.partition(".")[2] not in (STATE_SUFFIX, f"{RECORDS_SUFFIX}.bin", f"{SHINGLES_SUFFIX}.npy",
+                                                f"{SHINGLES_SUFFIX}.rows.npy")
