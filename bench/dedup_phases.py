@@ -64,6 +64,7 @@ def main() -> None:
         (batch, "tokenize", "chunk tokens"), (batch, "find_candidates", "candidates (all)"),
         (lsh.BandIndex, "candidates", "band lookups"), (cand, "within_batch_candidates", "pairs in chunk"),
         (cand, "_old_side", "old side (all)"), (store.DedupIndex, "fetch", "old texts"), (cand, "tokenize", "old tokens"),
+        (cand, "entry_shingles", "old tokens"), (store.DedupIndex, "shingles", "stored shingles"),
         (cand, "signatures", "signatures"), (cand, "_agreement", "agreement"),
         (cand, "pair_intersections", "intersections"), (resolve.Resolver, "run", "resolution"),
         (store.DedupIndex, "copiers", "copiers"), (batch, "align_copies", "alignment"),

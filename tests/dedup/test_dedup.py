@@ -808,8 +808,8 @@ def test_entry_meta_finds_rows_held_out_of_id_order():
 
 
 def test_copiers_of_stored_segments_and_pending_ones_earliest_first(tmp_path):
-    """Who copied a kept paragraph: the stored segments' tables (read once, looked up in memory; a
-    segment written after the first lookup is read too), then the pending ones, earliest first; a pair
+    """Who copied a kept paragraph: the stored segments' tables (a segment written after a lookup is
+    read at the next one), then the pending ones, earliest first; a pair
     of another paragraph of the same document, or another document, is not mixed in."""
     index = DedupIndex(P)
     index.add_copiers([("a", 0, "c1"), ("a", 1, "c2"), ("b", 0, "c3")])

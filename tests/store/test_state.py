@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import subprocess
@@ -194,14 +195,14 @@ def test_a_deleted_manifest_stops_the_run_and_deletes_nothing(tmp_path):
     assert _files(out) == before  # (0.1 deleted every committed part here)
 
 
-@pytest.mark.parametrize("victim", ["corpus", "ledger", "segment"])
+@pytest.mark.parametrize("victim", ["corpus", "ledger", "segment", "shingles"])
 def test_a_missing_or_truncated_committed_file_stops_the_run_naming_it(tmp_path, victim):
     raw, out = _small(tmp_path)
     if victim == "corpus":
         path = next((out / "corpus").glob("*.parquet"))
         path.unlink()
     else:
-        pattern = "ledger-*.pq" if victim == "ledger" else "index/*.pq"
+        pattern = {"ledger": "ledger-*.pq", "segment": "index/*.pq", "shingles": "index/*.sh.npy"}[victim]
         path = next((out / "_state").glob(pattern))
         path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(StateError) as e:
@@ -274,6 +275,34 @@ def test_repair_after_a_lost_part_and_a_garbled_index(tmp_path):
     r = subprocess.run([sys.executable, "-m", "dechaff_flows.cli", "repair", "--out", str(out)], capture_output=True,
                        text=True, timeout=120)
     assert "nothing to repair" in r.stdout
+
+
+def test_index_shingle_files_are_committed_verified_and_rebuilt_by_repair(tmp_path):
+    """A segment's shingle files are committed with their checksums: `verify` finds one garbled at the
+    same size (a run reads them in part and checks their size only), and `repair` rebuilds the index
+    with them, which a later run then uses."""
+    from dechaff.pipeline.repair import repair
+
+    raw, out = _small(tmp_path)
+    m = json.loads((out / "_state" / "manifest.json").read_text())
+    shingles = sorted((out / "_state" / "index").glob("*.sh*.npy"))
+    assert [p.name.split(".", 1)[1] for p in shingles] == ["sh.npy", "sh.rows.npy"]
+    assert all(f"_state/index/{p.name}" in m["files"] for p in shingles)
+    data = bytearray(shingles[0].read_bytes())
+    data[-2] ^= 0x10
+    shingles[0].write_bytes(bytes(data))
+    assert [p for p in OutputDir(out).check() if "index" in p] == []
+    assert any(shingles[0].name in p for p in OutputDir(out).check(checksums=True))
+    report = repair(out)
+    assert any("dedup index" in x for x in report.rebuilt)
+    rebuilt = sorted((out / "_state" / "index").glob("*repair.sh*.npy"))
+    assert len(rebuilt) == 2 and not shingles[0].exists()
+    para = (raw / "d1.txt").read_text().split("\n\n")[1].strip() + " It was granted."  # (an edited copy)
+    (raw / "edit.txt").write_text(f"An edited copy\n\n{para}\n\nA closing line of its own, long enough to stay.\n")
+    run_local(raw, out)
+    rm = pl.read_parquet(out / "removed" / "*.parquet").filter((pl.col("doc_id") == "edit") & (pl.col("text") == para))
+    assert rm["rule"].to_list() == ["dedup.resemblance"] and rm["duplicate_of_doc"].to_list()[0] in ("d0", "d1", "d2")
+    assert OutputDir(out).check(checksums=True) == []
 
 
 def test_a_garbled_state_file_of_the_same_size_stops_the_run(tmp_path):
