@@ -18,12 +18,7 @@ class BandIndex:
     (``fresh``, all later than the entries of ``tables``). A chunk's entries are merged into the small
     run, and that run into the large one once it holds ``1 / merge_ratio`` of it, so an entry is
     copied a bounded number of times whatever the size of the index (merged into one table every
-    chunk, the copying grew with the corpus). Lookups search both runs.
-
-    Most keys a chunk looks up are in no bucket (at 1M bench paragraphs 93% of them), and each search
-    in a large table waits on memory: a bitmap per band (``filters``: a bit per top-``filter_bits``
-    prefix of the key, at least two bits an entry: 10-21 bytes an entry over 42 bands) says which keys
-    cannot be there, and only the others are searched. The same pairs either way."""
+    chunk, the copying grew with the corpus). Lookups search both runs."""
 
     def __init__(self, bands: int, merge_ratio: int = 8) -> None:
         self.bands = bands
@@ -31,8 +26,6 @@ class BandIndex:
         self.tables: list[np.ndarray] = [np.zeros(0, U64) for _ in range(bands)]
         self.fresh: list[np.ndarray] = [np.zeros(0, U64) for _ in range(bands)]
         self.size = 0
-        self.filter_bits = 0  # (no filter yet: every key is searched)
-        self.filters: list[np.ndarray] = []
 
     @classmethod
     def build(cls, parts: Iterable[np.ndarray], bands: int, total: int, merge_ratio: int = 8) -> BandIndex:
@@ -59,7 +52,6 @@ class BandIndex:
         for t in tables:
             t.sort()
         bi.tables = tables
-        bi._refilter()
         return bi
 
     def add(self, keys: np.ndarray, first_id: int) -> None:
@@ -81,63 +73,33 @@ class BandIndex:
                     self.tables[j] = _merged(self.tables[j], self.fresh[j])
                     self.fresh[j] = np.zeros(0, U64)
         self.size += m
-        if self.size * 2 > 1 << self.filter_bits:
-            self._refilter()
-        else:
-            for j in range(self.bands):
-                _mark(self.filters[j], keys[:, j], self.filter_bits)
-
-    def _refilter(self) -> None:
-        """The bitmaps again, at least two bits an entry (when the index has doubled)."""
-        self.filter_bits = max(3, min(32, (2 * max(self.size, 1) - 1).bit_length()))
-        self.filters = []
-        for j in range(self.bands):
-            bits = np.zeros(1 << self.filter_bits, dtype=bool)
-            for t in (self.tables[j], self.fresh[j]):
-                bits[(t >> U64(64 - self.filter_bits)).astype(np.int64)] = True
-            self.filters.append(np.packbits(bits, bitorder="little"))
-
-    def maybe(self, j: int, keys: np.ndarray) -> np.ndarray:
-        """The rows of ``keys`` (band ``j``'s keys, uint32) that may be in band ``j``: the others are not."""
-        if not self.filters:
-            return np.arange(len(keys))
-        pos = keys.astype(np.int64) >> (32 - self.filter_bits)
-        return np.flatnonzero((self.filters[j][pos >> 3] >> (pos & 7).astype(np.uint8)) & np.uint8(1))
 
     def nbytes(self) -> int:
-        return (sum(t.nbytes for t in self.tables) + sum(f.nbytes for f in self.fresh)
-                + sum(f.nbytes for f in self.filters))
+        return sum(t.nbytes for t in self.tables) + sum(f.nbytes for f in self.fresh)
 
     def candidates(self, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
         """For each query row ``q`` (keys q x bands), entries sharing a bucket: pairs (query row, entry id),
         at most ``cap`` earliest entries per bucket, unique."""
         qs, es = [], []
         for j in range(self.bands if self.size else 0):
-            rows = self.maybe(j, keys[:, j])  # (the keys that may be in a bucket: a few)
-            k = keys[rows, j].astype(U64) << U64(32)
+            k = keys[:, j].astype(U64) << U64(32)
             # looked up in key order (each search starts near the last: several times fewer cache misses
             # in a large table), then put back in query order
             o = np.argsort(k)
             ks = k[o]
             room = np.full(len(k), cap, np.int64)
             for t in (self.tables[j], self.fresh[j]):  # (the earlier entries first)
-                if len(t) == 0 or len(k) == 0:
+                if len(t) == 0:
                     continue
                 lo, cnt = _bucket(t, ks, o, room)
                 room -= cnt
                 tot = int(cnt.sum())
                 if tot == 0:
                     continue
-                qs.append(np.repeat(rows, cnt))
+                qs.append(np.repeat(np.arange(len(k)), cnt))
                 pos = np.repeat(lo - np.concatenate(([0], np.cumsum(cnt)[:-1])), cnt) + np.arange(tot)
                 es.append((t[pos] & U64(0xFFFFFFFF)).astype(np.int64))
         return _unique_pairs(qs, es)
-
-
-def _mark(bitmap: np.ndarray, keys: np.ndarray, bits: int) -> None:
-    """Set the bits of ``keys`` (uint32) in a band's bitmap of 2**bits bits."""
-    pos = keys.astype(np.int64) >> (32 - bits)
-    np.bitwise_or.at(bitmap, pos >> 3, np.left_shift(np.uint8(1), (pos & 7).astype(np.uint8)))
 
 
 def _merged(t: np.ndarray, c: np.ndarray) -> np.ndarray:
