@@ -395,10 +395,14 @@ def take(sh: Shingled, rows: np.ndarray) -> Shingled:
     return Shingled(sh.hashes[concat_ranges(sh.offsets[rows], lengths)], offsets, sh.n_words[rows])
 
 
-def concat(a: Shingled, b: Shingled) -> Shingled:
-    """The shingle sets of ``a``, then those of ``b``."""
-    return Shingled(np.concatenate((a.hashes, b.hashes)), np.concatenate((a.offsets, b.offsets[1:] + a.offsets[-1])),
-                    np.concatenate((a.n_words, b.n_words)))
+def concat(parts: Sequence[Shingled]) -> Shingled:
+    """The shingle sets of ``parts``, one after the other (at least one part)."""
+    if len(parts) == 1:
+        return parts[0]
+    ends = np.cumsum([0, *(int(p.offsets[-1]) for p in parts[:-1])])
+    return Shingled(np.concatenate([p.hashes for p in parts]),
+                    np.concatenate([parts[0].offsets[:1], *(p.offsets[1:] + e for p, e in zip(parts, ends, strict=True))]),
+                    np.concatenate([p.n_words for p in parts]))
 
 
 def find_sorted(values: np.ndarray, ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

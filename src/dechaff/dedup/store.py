@@ -17,6 +17,8 @@ from dechaff.dedup.lsh import BandIndex
 from dechaff.dedup.minhash import keys_of
 from dechaff.dedup.shingle import (
     Shingled,
+    Tokens,
+    concat,
     concat_ranges,
     find_sorted,
     fingerprints,
@@ -47,26 +49,23 @@ class EntryShingles:
     def take(self, rows: np.ndarray) -> EntryShingles:
         return EntryShingles(take(self.sh, rows), self.wfp[rows], self.dh[rows])
 
+    @classmethod
+    def of_tokens(cls, tok: Tokens, rows: np.ndarray, params: DedupParams) -> EntryShingles:
+        """Those of paragraphs ``rows`` (ascending) of a tokenized batch."""
+        return cls(shingles_of(tok, rows, params), tok.wfp[rows], tok.dh[rows])
+
 
 def entry_shingles(texts: Sequence[str], params: DedupParams) -> EntryShingles:
     """:class:`EntryShingles` of texts (each clipped as the dedup chunk clips it)."""
-    tok = tokenize([clip(t, params) for t in texts])
-    return EntryShingles(shingles_of(tok, np.arange(len(texts)), params), tok.wfp, tok.dh)
+    return EntryShingles.of_tokens(tokenize([clip(t, params) for t in texts]), np.arange(len(texts)), params)
 
 
 def concat_entries(parts: Sequence[EntryShingles]) -> EntryShingles:
-    """The rows of ``parts``, one after the other."""
+    """The rows of ``parts`` (at least one), one after the other."""
     if len(parts) == 1:
         return parts[0]
-    offs, at = [np.zeros(1, np.int64)], 0
-    for p in parts:
-        offs.append(p.sh.offsets[1:] + at)
-        at += int(p.sh.offsets[-1])
-    return EntryShingles(Shingled(np.concatenate([np.zeros(0, U64), *(p.sh.hashes for p in parts)]),
-                                  np.concatenate(offs),
-                                  np.concatenate([np.zeros(0, np.int64), *(p.sh.n_words for p in parts)])),
-                         np.concatenate([np.zeros(0, U64), *(p.wfp for p in parts)]),
-                         np.concatenate([np.zeros(0, U64), *(p.dh for p in parts)]))
+    return EntryShingles(concat([p.sh for p in parts]), np.concatenate([p.wfp for p in parts]),
+                         np.concatenate([p.dh for p in parts]))
 
 
 # ------------------------------------------------------------------------------------ persistent index
@@ -91,9 +90,8 @@ class DedupIndex:
         self.pending: list[tuple[str, int, str]] = []
         self.pending_keys: list[np.ndarray] = []
         self.pending_fps: list[np.ndarray] = []
-        # the pending entries' shingle sets, one part per :meth:`add_pending` (None: not given) and its first id
+        # the pending entries' shingle sets, one part per :meth:`add_pending` as ``pending_keys`` (None: not given)
         self.pending_sh: list[EntryShingles | None] = []
-        self.pending_sh_first: list[int] = []
         # whether each segment has shingle sets stored under the current settings
         self.seg_shingled: list[bool] = []
         self.reshingle: list[Path] = []  # segments whose shingles :meth:`write_rederived` computes again
@@ -159,7 +157,7 @@ class DedupIndex:
             if keys.shape[0] != len(fps):
                 raise ValueError(f"{base}: {keys.shape[0]} band keys but {len(fps)} fingerprints")
             # (shingles stored under other settings are not used; :meth:`write_rederived` replaces them)
-            self.seg_shingled.append(not rederive and Path(f"{base}{SHINGLES_SUFFIX}.rows.npy").exists())
+            self.seg_shingled.append(not rederive and _has_shingles(base))
             self.seg_first.append(size)
             size += keys.shape[0]
             all_fps.append(fps)
@@ -179,7 +177,6 @@ class DedupIndex:
         the entries' (as :func:`entry_shingles` computes them from their texts), stored with them."""
         if shingles is not None and len(shingles) != len(metas):
             raise ValueError(f"{len(metas)} entries but {len(shingles)} shingle sets")
-        self.pending_sh_first.append(self.size)
         self.pending_sh.append(shingles)
         self._add(keys, fps)
         self.pending.extend(metas)
@@ -304,7 +301,8 @@ class DedupIndex:
         ids = np.asarray(ids, dtype=np.int64)
         found = np.zeros(len(ids), dtype=bool)
         parts: list[EntryShingles] = []
-        firsts = [*self.seg_first[: len(self.segments)], *self.pending_sh_first]
+        sizes = [len(k) for k in self.pending_keys]  # (a part per :meth:`add_pending`, as ``pending_sh``)
+        firsts = [*self.seg_first, *(self.committed + np.cumsum([0, *sizes])[:-1]).tolist()]
         src = np.searchsorted(np.asarray(firsts, dtype=np.int64), ids, side="right") - 1
         for k in np.unique(src[src >= 0]).tolist():
             at = np.flatnonzero(src == k)
@@ -331,20 +329,16 @@ class DedupIndex:
         name, then renamed. Returns the files replaced (their checksums changed).
         Derived data: a crash half-way leaves files that the next run, still under the old settings in the
         manifest, recomputes again."""
-        from dechaff.store.atomic import atomic_write_bytes
 
         written: list[Path] = []
         for base, keys, fps in self.rederived:
             for suffix, arr in ((".keys.npy", np.ascontiguousarray(keys, dtype=np.uint32)),
                                 (".fp.npy", np.ascontiguousarray(fps, dtype=U64))):
-                buf = io.BytesIO()
-                np.save(buf, arr)
-                atomic_write_bytes(Path(f"{base}{suffix}"), buf.getvalue())
-                written.append(Path(f"{base}{suffix}"))
+                written.append(_save_npy(Path(f"{base}{suffix}"), arr))
         self.rederived = []
-        for base in self.reshingle:
+        if self.reshingle:
             import polars as pl
-
+        for base in self.reshingle:
             df = pl.read_parquet(f"{base}{STATE_SUFFIX}", columns=["entry_id", "text"])
             texts = df.filter(pl.col("entry_id").is_not_null()).sort("entry_id")["text"].to_list()
             written.extend(write_shingles(base, entry_shingles(texts, self.params)))
@@ -360,7 +354,7 @@ class DedupIndex:
             return False
         import polars as pl
 
-        from dechaff.store.atomic import atomic_write_bytes, atomic_write_parquet
+        from dechaff.store.atomic import atomic_write_parquet
 
         first_id = self.committed
         rows = self.pending + self.pending_other
@@ -376,12 +370,8 @@ class DedupIndex:
         write_records(Path(base), self.pending)
         if self.pending and all(p is not None for p in self.pending_sh):
             write_shingles(Path(base), concat_entries([p for p in self.pending_sh if p is not None]))
-        buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(keys, dtype=np.uint32))
-        atomic_write_bytes(Path(f"{base}.keys.npy"), buf.getvalue())
-        buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(fps, dtype=U64))
-        atomic_write_bytes(Path(f"{base}.fp.npy"), buf.getvalue())
+        _save_npy(Path(f"{base}.keys.npy"), np.ascontiguousarray(keys, dtype=np.uint32))
+        _save_npy(Path(f"{base}.fp.npy"), np.ascontiguousarray(fps, dtype=U64))
         cp = [(d, p, c) for (d, p), cs in self.pending_copiers.items() for c in cs]
         atomic_write_parquet(pl.DataFrame(cp, schema={"target_doc": pl.String, "target_paragraph": pl.Int32,
                                                       "doc_id": pl.String}, orient="row"),
@@ -393,10 +383,10 @@ class DedupIndex:
                                               orient="row"), Path(f"{base}.retired{STATE_SUFFIX}"))
         self.segments.append(Path(base))
         self.seg_first.append(first_id)
-        self.seg_shingled.append(Path(f"{base}{SHINGLES_SUFFIX}.rows.npy").exists())
+        self.seg_shingled.append(_has_shingles(base))
         self.committed = self.size
         self.pending, self.pending_keys, self.pending_fps = [], [], []
-        self.pending_sh, self.pending_sh_first = [], []
+        self.pending_sh = []
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
         self.pending_retired = {}
         return True
@@ -444,9 +434,7 @@ def write_records(base: Path, metas: Sequence[tuple[str, int, str]]) -> None:
         at += len(rec)
         offsets[r + 1] = at
     atomic_write_bytes(Path(f"{base}{RECORDS_SUFFIX}.bin"), b"".join(parts))
-    buf = io.BytesIO()
-    np.save(buf, offsets)
-    atomic_write_bytes(Path(f"{base}{RECORDS_SUFFIX}.npy"), buf.getvalue())
+    _save_npy(Path(f"{base}{RECORDS_SUFFIX}.npy"), offsets)
 
 
 def read_records(base: Path, rows: np.ndarray) -> list[tuple[str, int, str]]:
@@ -484,20 +472,26 @@ def write_shingles(base: Path, es: EntryShingles) -> list[Path]:
     one entry after the other) and ``<base>.sh.rows.npy`` (per entry: where its hashes start, how many,
     its word count, word fingerprint and number hash), each written to a temporary name and renamed.
     Returns the two files."""
-    from dechaff.store.atomic import atomic_write_bytes
-
     off = es.sh.offsets
     rows = np.empty((len(es), 5), dtype=U64)
     rows[:, 0], rows[:, 1], rows[:, 2] = off[:-1], np.diff(off), es.sh.n_words
     rows[:, 3], rows[:, 4] = es.wfp, es.dh
-    out = []
-    for suffix, arr in ((f"{SHINGLES_SUFFIX}.npy", np.ascontiguousarray(es.sh.hashes, dtype=U64)),
-                        (f"{SHINGLES_SUFFIX}.rows.npy", rows)):
-        buf = io.BytesIO()
-        np.save(buf, arr)
-        atomic_write_bytes(Path(f"{base}{suffix}"), buf.getvalue())
-        out.append(Path(f"{base}{suffix}"))
-    return out
+    return [_save_npy(Path(f"{base}{SHINGLES_SUFFIX}.npy"), np.ascontiguousarray(es.sh.hashes, dtype=U64)),
+            _save_npy(Path(f"{base}{SHINGLES_SUFFIX}.rows.npy"), rows)]
+
+
+def _has_shingles(base: Path) -> bool:
+    return Path(f"{base}{SHINGLES_SUFFIX}.rows.npy").exists()
+
+
+def _save_npy(path: Path, arr: np.ndarray) -> Path:
+    """``arr`` as a ``.npy`` file, written to a temporary name and renamed; returns ``path``."""
+    from dechaff.store.atomic import atomic_write_bytes
+
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
 
 
 def read_shingles(base: Path, rows: np.ndarray) -> EntryShingles:

@@ -23,7 +23,6 @@ from dechaff.boilerplate import BoilerplateState, text_keys
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, tokenize
 from dechaff.dedup.minhash import keys_of
-from dechaff.dedup.shingle import shingles_of
 from dechaff.dedup.store import EntryShingles
 from dechaff.dedup.types import clip
 from dechaff.readers import SUPPORTED, site_of
@@ -125,7 +124,7 @@ def _rebuild_index(out: OutputDir, m: Manifest, config: Config, seq: int, report
     keys = keys_of(tok, elig, params)
     short = [metas[k] for k in np.flatnonzero((tok.n_words > 0) & (tok.n_words < params.min_words)).tolist()]
     index.add_pending(keys, tok.fp[elig], [metas[k] for k in elig.tolist()], short,
-                      EntryShingles(shingles_of(tok, elig, params), tok.wfp[elig], tok.dh[elig]))
+                      EntryShingles.of_tokens(tok, elig, params))
     seg = f"_state/index/seg-{seq:06d}-repair"
     index.write_pending(out.root / seg)
     m.index_segments, m.index_size, m.index_params = [seg], index.size, params.signature_fields()
