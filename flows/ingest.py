@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from dechaff.config import Config
+from dechaff.dedup.bands import BandShard, PartitionedBands, band_ranges
 from dechaff.pipeline import RunPlan, RunSummary, ShardResult, finalize_run, plan_run, process_shard, run
 
 
@@ -59,7 +60,38 @@ def shard_task(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
 @task(name="dedup-and-commit", cache_policy=NO_CACHE)
 def commit_task(plan: RunPlan, shard_paths: list[str], config: Config, started: float,
                 recovered: list[str]) -> RunSummary:
-    return finalize_run(plan, shard_paths, config, started=started, recovered=recovered)
+    with band_shards_on_dask(config.dedup.bands) as bands:
+        return finalize_run(plan, shard_paths, config, started=started, recovered=recovered, bands=bands)
+
+
+@contextmanager
+def band_shards_on_dask(n_bands: int) -> Iterator[PartitionedBands | None]:
+    """On a Dask task runner, the index's band tables and lookups split by band range across the
+    cluster's workers (a ``BandShard`` actor on each: it reads the stored index's keys from the output
+    folder, which every worker mounts); elsewhere None (the tables stay in this process). The actors
+    go when the step ends, failed or not."""
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        DaskTaskRunner = None  # noqa: N806
+    if ctx is None or DaskTaskRunner is None or not isinstance(ctx.task_runner, DaskTaskRunner):
+        yield None
+        return
+    client = ctx.task_runner.client
+    with client.as_current():  # (an actor's handle calls through the current client)
+        workers = sorted(client.scheduler_info()["workers"])
+        ranges = band_ranges(n_bands, len(workers))
+        futures = [client.submit(BandShard, lo, hi, workers=[w], allow_other_workers=False, actor=True, pure=False)
+                   for w, (lo, hi) in zip(workers, ranges, strict=False)]
+        try:
+            get_run_logger().info("index bands on %d Dask workers: %s", len(futures),
+                                  ", ".join(f"{lo}-{hi - 1}" for lo, hi in ranges))
+            yield PartitionedBands([f.result() for f in futures], ranges, n_bands)
+        finally:
+            client.cancel(futures)
 
 
 def _run(raw_dir: str, out_dir: str, config: Config, progress: bool) -> dict:

@@ -96,9 +96,28 @@ def test_a_run_on_a_dask_cluster_of_two_workers_is_row_for_row_a_local_run(prefe
     assert a["rejected"].height == 2
     for t in a:
         assert a[t].equals(b[t]), t
-    # the shard tasks ran on both workers (each wrote its staging from its own process)
+    # a second run finds copies in the stored index, whose keys the workers read from the output folder
+    later = raw / "later"
+    later.mkdir()
+    for k, f in enumerate(sorted((raw / "site1").glob("doc*.txt"))[:12]):
+        paras = f.read_text().split("\n\n")
+        (later / f"copy{k}.txt").write_text("\n\n".join([f"Later {k}", paras[2] + " With a line added.", paras[3]]))
+    local2 = run_local(raw, tmp_path / "local", Config.load(cfg))
+    summary2 = cleanup_flow.with_options(task_runner=runner)(
+        raw_dir=str(raw), out_dir=str(tmp_path / "cluster"), config_path=str(cfg))
+    assert summary2["removed_by_reason"] == local2.removed_by_reason
+    assert local2.removed_by_reason["duplicate-document"] >= 12  # (each found its original through the index)
+    a, b = _tables(tmp_path / "local"), _tables(tmp_path / "cluster")
+    for t in a:
+        assert a[t].equals(b[t]), t
+    # the shard tasks ran on both workers (each wrote its staging from its own process), and each held
+    # half of the index's bands (an actor a worker) for the finalize step's lookups
     from distributed import Client
 
+    def seen(dask_worker) -> tuple[int, list[str]]:
+        return (dask_worker.state.transition_counter,
+                sorted({str(e[0]).split("-")[0] for e in dask_worker.state.log if str(e[0]).startswith("BandShard")}))
+
     with Client(dask_cluster) as c:
-        done = c.run(lambda dask_worker: dask_worker.state.transition_counter)
-    assert len(done) == 2 and all(n > 0 for n in done.values())
+        done = c.run(seen)
+    assert len(done) == 2 and all(n > 0 and actors == ["BandShard"] for n, actors in done.values())

@@ -99,7 +99,7 @@ class BandIndex:
                 qs.append(np.repeat(np.arange(len(k)), cnt))
                 pos = np.repeat(lo - np.concatenate(([0], np.cumsum(cnt)[:-1])), cnt) + np.arange(tot)
                 es.append((t[pos] & U64(0xFFFFFFFF)).astype(np.int64))
-        return _unique_pairs(qs, es)
+        return unique_pairs(qs, es)
 
 
 def _merged(t: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -120,7 +120,7 @@ def _bucket(t: np.ndarray, ks: np.ndarray, o: np.ndarray, room: np.ndarray) -> t
     return lo, np.minimum(hi - lo, room)
 
 
-def _unique_pairs(qs: list[np.ndarray], es: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def unique_pairs(qs: list[np.ndarray], es: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     if not qs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     import polars as pl
@@ -151,6 +151,6 @@ def within_batch_candidates(keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.
         earlier = order[concat_ranges(gidx, m)]
         qs.append(later)
         es.append(earlier)
-    return _unique_pairs(qs, es)
+    return unique_pairs(qs, es)
 
 

@@ -31,6 +31,7 @@ from dechaff.store.atomic import RECORDS_SUFFIX, SHINGLES_SUFFIX, STATE_SUFFIX
 from dechaff.store.manifest import damaged
 
 if TYPE_CHECKING:
+    from dechaff.dedup.bands import PartitionedBands
     from dechaff.dedup.candidates import OldSide
 
 
@@ -83,7 +84,7 @@ class DedupIndex:
 
     def __init__(self, params: DedupParams) -> None:
         self.params = params
-        self.band = BandIndex(params.bands)
+        self.band: BandIndex | PartitionedBands = BandIndex(params.bands)
         self.segments: list[Path] = []
         self.seg_first: list[int] = []  # the first entry id of each segment (its entries are contiguous)
         self.committed = 0  # entries stored on disk; the ones after are pending (this run's)
@@ -117,11 +118,21 @@ class DedupIndex:
         return self.band.size
 
     @classmethod
-    def load(cls, params: DedupParams, segment_paths: Sequence[Path], recompute: bool = False) -> DedupIndex:
+    def load(cls, params: DedupParams, segment_paths: Sequence[Path], recompute: bool = False,
+             bands: PartitionedBands | None = None) -> DedupIndex:
+        """The stored index. ``bands``: shards (of band ranges, in other processes) that hold the band
+        tables instead of this process; they read the stored segments' keys themselves (the paths are
+        made absolute), and are handed those recomputed here."""
         idx = cls(params)
         all_fps: list[np.ndarray] = []
         total = sum(_entries(Path(base)) for base in segment_paths)
-        idx.band = BandIndex.build(idx._segment_keys(segment_paths, recompute, all_fps), params.bands, total)
+        if bands is None:
+            idx.band = BandIndex.build((k for _b, k, _r in idx._segment_keys(segment_paths, recompute, all_fps)),
+                                       params.bands, total)
+        else:
+            bands.load([k if rederived else str(Path(b).resolve())
+                        for b, k, rederived in idx._segment_keys(segment_paths, recompute, all_fps)], total)
+            idx.band = bands
         fps = np.concatenate([np.zeros(0, U64), *all_fps]).astype(U64, copy=False)
         all_fps.clear()
         order = np.argsort(fps, kind="stable")  # (equal fingerprints in entry order)
@@ -132,13 +143,14 @@ class DedupIndex:
         return idx
 
     def _segment_keys(self, segment_paths: Sequence[Path], recompute: bool, all_fps: list[np.ndarray]
-                      ) -> Iterator[np.ndarray]:
-        """The band keys of each stored segment, in order, for :meth:`load` (their fingerprints are
+                      ) -> Iterator[tuple[Path, np.ndarray, bool]]:
+        """Each stored segment, in order, for :meth:`load`: its base path, its band keys (mapped from
+        the file: only the pages read are) and whether they were recomputed (their fingerprints are
         appended to ``all_fps``); keys and fingerprints recomputed from the texts where the signature
         settings changed. Reads the segments' replacements too."""
         params, size = self.params, 0
         for base in segment_paths:
-            keys = np.load(f"{base}.keys.npy")
+            keys = np.load(f"{base}.keys.npy", mmap_mode="r")
             fp_path = Path(f"{base}.fp.npy")
             fps = np.load(fp_path) if fp_path.exists() and not recompute else None
             rederive = recompute or keys.ndim != 2 or keys.shape[1] != params.bands or fps is None
@@ -168,7 +180,7 @@ class DedupIndex:
 
                 for e, by, rule, sim in pl.read_parquet(ret).iter_rows():
                     self.retired[e] = (by, rule, sim)
-            yield keys
+            yield Path(base), keys, rederive
 
     def add_pending(self, keys: np.ndarray, fps: np.ndarray, metas: list[tuple[str, int, str]],
                     others: Sequence[tuple[str, int, str]] = (), shingles: EntryShingles | None = None) -> None:

@@ -38,6 +38,7 @@ from dechaff.boilerplate.state import part_rows, parts_to_merge
 from dechaff.chrome.lines import emptied
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, Item
+from dechaff.dedup.bands import PartitionedBands
 from dechaff.dedup.batch import DedupSession
 from dechaff.dedup.shingle import find_sorted
 from dechaff.model import Decision, Document, Paragraph, kept_paragraphs
@@ -81,8 +82,10 @@ class Gathered:
 
 @paused_heap
 def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started: float | None = None,
-                 recovered: list[str] | None = None) -> RunSummary:
-    """Boilerplate, dedup, write and commit. Call with the output lock held."""
+                 recovered: list[str] | None = None, bands: PartitionedBands | None = None) -> RunSummary:
+    """Boilerplate, dedup, write and commit. Call with the output lock held. ``bands``: shards in other
+    processes (a cluster's workers) that hold the index's band tables and do its lookups, by band range
+    (the same decisions: see :mod:`dechaff.dedup.bands`)."""
     t0 = started or time.time()
     out = OutputDir(Path(plan.out_dir))
     m = out.read_manifest()
@@ -92,7 +95,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     g = gather(plan, paths, summary)
     ids = DocIds(out, m)
     bp_state = find_templates(g.batches(paths, paragraphs=False), ids, out, m, config, plan.staging / "profiles")
-    index = load_index(out, m, config)
+    index = load_index(out, m, config, bands)
     session = DedupSession(index, DEDUP_CHUNK, keep_entries=False)
     now = datetime.now(UTC)
     sink = Rows(out, plan, summary, now)
@@ -374,10 +377,11 @@ def settle_emptied(docs: list[Document]) -> None:
                 p.decision = dec
 
 
-def load_index(out: OutputDir, m: Manifest, config: Config) -> DedupIndex:
-    """The persisted index (band keys stored under other signature settings recomputed from the texts)."""
+def load_index(out: OutputDir, m: Manifest, config: Config, bands: PartitionedBands | None = None) -> DedupIndex:
+    """The persisted index (band keys stored under other signature settings recomputed from the texts),
+    its band tables in ``bands`` when given."""
     stale = m.index_params is not None and m.index_params != config.dedup.signature_fields()
-    return DedupIndex.load(config.dedup, [out.root / s for s in m.index_segments], recompute=stale)
+    return DedupIndex.load(config.dedup, [out.root / s for s in m.index_segments], recompute=stale, bands=bands)
 
 
 class PartWriter:

@@ -1,0 +1,123 @@
+"""The band tables split by band range across shards (on a cluster, one actor a worker) find exactly
+the pairs of one table of every band, so a run decides the same."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from dechaff.dedup import BandIndex, DedupIndex, Item, deduplicate
+from dechaff.dedup.bands import BandShard, InProcess, PartitionedBands, band_ranges
+from tests.dedup.test_dedup import P, para
+
+
+def _partitioned(bands: int, parts: int) -> PartitionedBands:
+    ranges = band_ranges(bands, parts)
+    return PartitionedBands([InProcess(BandShard(lo, hi)) for lo, hi in ranges], ranges, bands)
+
+
+def _pairs(got: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, int]]:
+    return sorted(zip(got[0].tolist(), got[1].tolist(), strict=True))
+
+
+@pytest.mark.parametrize(("bands", "parts"), [(42, 2), (42, 5), (7, 7), (3, 10), (1, 1)])
+def test_band_ranges_cover_every_band_once_in_near_equal_ranges(bands, parts):
+    ranges = band_ranges(bands, parts)
+    assert [b for lo, hi in ranges for b in range(lo, hi)] == list(range(bands))
+    sizes = [hi - lo for lo, hi in ranges]
+    assert len(ranges) == min(bands, parts) and max(sizes) - min(sizes) <= 1
+
+
+def test_ranges_that_miss_or_repeat_a_band_are_refused():
+    shards = [InProcess(BandShard(0, 2)), InProcess(BandShard(1, 4))]
+    with pytest.raises(ValueError, match="once each"):
+        PartitionedBands(shards, [(0, 2), (1, 4)], 4)
+    with pytest.raises(ValueError, match="once each"):
+        PartitionedBands(shards[:1], [(0, 2)], 4)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 6])
+def test_shards_find_the_pairs_of_one_index_loaded_and_grown(tmp_path, parts):
+    """Stored parts (from key files, and as keys handed over), then entries added chunk by chunk with a
+    lookup between: the union of the shards' pairs is one index's, caps included."""
+    rng = np.random.default_rng(3)
+    stored = [rng.integers(0, 30, size=(n, 6), dtype=np.uint32) for n in (200, 0, 350)]
+    np.save(tmp_path / "seg-a.keys.npy", stored[0])
+    np.save(tmp_path / "seg-c.keys.npy", stored[2])
+    total = sum(k.shape[0] for k in stored)
+    one = BandIndex.build(iter(stored), 6, total)
+    split = _partitioned(6, parts)
+    split.load([str(tmp_path / "seg-a"), stored[1], str(tmp_path / "seg-c")], total)
+    assert split.size == one.size == total
+    first = total
+    for n in (40, 0, 120, 7):
+        queries = rng.integers(0, 30, size=(90, 6), dtype=np.uint32)
+        for cap in (1, 4, 50):
+            a = _pairs(split.candidates(queries, cap))
+            assert a == _pairs(one.candidates(queries, cap)) and a
+        added = rng.integers(0, 30, size=(n, 6), dtype=np.uint32)
+        one.add(added, first)
+        split.add(added, first)
+        first += n
+    assert split.size == one.size == first
+    assert split.nbytes() == one.nbytes()
+    with pytest.raises(ValueError, match="in order"):
+        split.add(added[:1], first + 1)
+
+
+def test_a_shard_without_the_segment_file_says_the_output_must_be_shared(tmp_path):
+    split = _partitioned(6, 2)
+    with pytest.raises(FileNotFoundError) as e:
+        split.load([str(tmp_path / "seg-gone")], 3)
+    assert "seg-gone.keys.npy" in str(e.value) and "every worker mounts" in str(e.value)
+
+
+def _docs(n: int, seed: int) -> list[tuple[str, list[str]]]:
+    """Documents with exact, edited and trimmed copies of earlier paragraphs."""
+    rng = random.Random(seed)
+    pool = [para(1000 + k) for k in range(25)]
+    docs = []
+    for d in range(n):
+        paras = []
+        for k in range(4):
+            r = rng.random()
+            src = rng.choice(pool)
+            if r < 0.25:
+                paras.append(src)
+            elif r < 0.4:
+                w = src.split()
+                w[rng.randrange(len(w))] = "changed"
+                paras.append(" ".join(w))
+            elif r < 0.5:
+                paras.append(" ".join(src.split()[5:-5]))
+            else:
+                paras.append(para(seed * 1000 + d * 10 + k))
+        docs.append((f"s{seed}/d{d:03d}", paras))
+    return docs
+
+
+@pytest.mark.parametrize("params", [P, replace(P, keep="longest")], ids=["earliest", "longest"])
+def test_runs_against_a_split_index_decide_as_against_one(tmp_path, params):
+    """Three runs, each against the stored index of the ones before (in chunks): the index's bands in
+    three shards decide every paragraph as one table does; and after a settings change (the keys
+    recomputed here, handed to the shards)."""
+    decided: dict[str, list] = {}
+    for mode in ("one", "split"):
+        segments: list = []
+        out = []
+        for run, p in enumerate((params, params, replace(params, ngram=4))):
+            bands = _partitioned(p.bands, 3) if mode == "split" else None
+            idx = DedupIndex.load(p, segments, recompute=run == 2, bands=bands)
+            assert isinstance(idx.band, PartitionedBands if bands else BandIndex)
+            items = [Item(d, i, t) for d, ts in _docs(30, run) for i, t in enumerate(ts)]
+            res = deduplicate(items, idx, chunk=25)
+            out.append(res.decisions)
+            assert idx.write_pending(tmp_path / mode / f"seg-{run}")
+            segments = idx.segments
+        decided[mode] = out
+    assert decided["split"] == decided["one"]
+    dropped = [d for run in decided["one"] for d in run if not d.keep]
+    assert {d.reason for d in dropped} >= {"duplicate"} and len(dropped) > 20
