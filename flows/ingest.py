@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from dechaff.config import Config
+from dechaff.dedup import DedupParams
 from dechaff.dedup.bands import BandShard, PartitionedBands, band_ranges
 from dechaff.pipeline import RunPlan, RunSummary, ShardResult, finalize_run, plan_run, process_shard, run
 
@@ -60,15 +61,16 @@ def shard_task(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
 @task(name="dedup-and-commit", cache_policy=NO_CACHE)
 def commit_task(plan: RunPlan, shard_paths: list[str], config: Config, started: float,
                 recovered: list[str]) -> RunSummary:
-    with band_shards_on_dask(config.dedup.bands) as bands:
+    with band_shards_on_dask(config.dedup) as bands:
         return finalize_run(plan, shard_paths, config, started=started, recovered=recovered, bands=bands)
 
 
 @contextmanager
-def band_shards_on_dask(n_bands: int) -> Iterator[PartitionedBands | None]:
+def band_shards_on_dask(params: DedupParams) -> Iterator[PartitionedBands | None]:
     """On a Dask task runner, the index's band tables and lookups split by band range across the
-    cluster's workers (a ``BandShard`` actor on each: it reads the stored index's keys from the output
-    folder, which every worker mounts); elsewhere None (the tables stay in this process). The actors
+    cluster's workers, and the measuring of the pairs they find by query range (a ``BandShard`` actor
+    on each: it reads the stored index's keys and shingle sets from the output folder, which every
+    worker mounts); elsewhere None (the tables stay in this process). The actors
     go when the step ends, failed or not."""
     from prefect.context import FlowRunContext
 
@@ -83,13 +85,13 @@ def band_shards_on_dask(n_bands: int) -> Iterator[PartitionedBands | None]:
     client = ctx.task_runner.client
     with client.as_current():  # (an actor's handle calls through the current client)
         workers = sorted(client.scheduler_info()["workers"])
-        ranges = band_ranges(n_bands, len(workers))
-        futures = [client.submit(BandShard, lo, hi, workers=[w], allow_other_workers=False, actor=True, pure=False)
+        ranges = band_ranges(params.bands, len(workers))
+        futures = [client.submit(BandShard, lo, hi, params, workers=[w], allow_other_workers=False, actor=True, pure=False)
                    for w, (lo, hi) in zip(workers, ranges, strict=False)]
         try:
             get_run_logger().info("index bands on %d Dask workers: %s", len(futures),
                                   ", ".join(f"{lo}-{hi - 1}" for lo, hi in ranges))
-            yield PartitionedBands([f.result() for f in futures], ranges, n_bands)
+            yield PartitionedBands([f.result() for f in futures], ranges, params.bands)
         finally:
             client.cancel(futures)
 

@@ -9,14 +9,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dechaff.dedup import BandIndex, DedupIndex, Item, deduplicate
+from dechaff.dedup import BandIndex, DedupIndex, DedupParams, Item
 from dechaff.dedup.bands import BandShard, InProcess, PartitionedBands, band_ranges
+from dechaff.dedup.batch import DedupSession
 from tests.dedup.test_dedup import P, para
 
 
-def _partitioned(bands: int, parts: int) -> PartitionedBands:
+def _partitioned(bands: int, parts: int, params: DedupParams = P) -> PartitionedBands:
     ranges = band_ranges(bands, parts)
-    return PartitionedBands([InProcess(BandShard(lo, hi)) for lo, hi in ranges], ranges, bands)
+    return PartitionedBands([InProcess(BandShard(lo, hi, params)) for lo, hi in ranges], ranges, bands)
 
 
 def _pairs(got: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, int]]:
@@ -32,7 +33,7 @@ def test_band_ranges_cover_every_band_once_in_near_equal_ranges(bands, parts):
 
 
 def test_ranges_that_miss_or_repeat_a_band_are_refused():
-    shards = [InProcess(BandShard(0, 2)), InProcess(BandShard(1, 4))]
+    shards = [InProcess(BandShard(0, 2, P)), InProcess(BandShard(1, 4, P))]
     with pytest.raises(ValueError, match="once each"):
         PartitionedBands(shards, [(0, 2), (1, 4)], 4)
     with pytest.raises(ValueError, match="once each"):
@@ -100,24 +101,39 @@ def _docs(n: int, seed: int) -> list[tuple[str, list[str]]]:
 
 
 @pytest.mark.parametrize("params", [P, replace(P, keep="longest")], ids=["earliest", "longest"])
-def test_runs_against_a_split_index_decide_as_against_one(tmp_path, params):
-    """Three runs, each against the stored index of the ones before (in chunks): the index's bands in
-    three shards decide every paragraph as one table does; and after a settings change (the keys
-    recomputed here, handed to the shards)."""
+def test_runs_against_a_split_index_decide_as_against_one(tmp_path, monkeypatch, params):
+    """Three runs, each against the stored index of the ones before, in chunks, spilling its entries to
+    segments as the finalize step does: with the index's bands in three shards, which also measure the
+    pairs with index entries, every paragraph is decided as with one table measured here; and after a
+    settings change (the keys recomputed here and handed to the shards, the pairs measured here: the
+    stored shingle sets are of the old settings)."""
+    import dechaff.dedup.candidates as cand
+
+    measured = []
+    real = cand.verified_pairs
+    monkeypatch.setattr(cand, "verified_pairs", lambda *a: measured.append(len(a[1])) or real(*a))
     decided: dict[str, list] = {}
     for mode in ("one", "split"):
         segments: list = []
         out = []
         for run, p in enumerate((params, params, replace(params, ngram=4))):
-            bands = _partitioned(p.bands, 3) if mode == "split" else None
+            bands = _partitioned(p.bands, 3, p) if mode == "split" else None
             idx = DedupIndex.load(p, segments, recompute=run == 2, bands=bands)
             assert isinstance(idx.band, PartitionedBands if bands else BandIndex)
-            items = [Item(d, i, t) for d, ts in _docs(30, run) for i, t in enumerate(ts)]
-            res = deduplicate(items, idx, chunk=25)
-            out.append(res.decisions)
+            session = DedupSession(idx, chunk=25)
+            decisions = session.decisions
+            for k, (d, ts) in enumerate(_docs(30, run)):
+                session.add([Item(d, i, t) for i, t in enumerate(ts)])
+                if len(idx.pending) >= 30:  # (a spill, as the finalize step's)
+                    assert idx.write_pending(tmp_path / mode / f"seg-{run}-{k}")
+            session.finish()
+            out.append(list(decisions))
             assert idx.write_pending(tmp_path / mode / f"seg-{run}")
             segments = idx.segments
         decided[mode] = out
+        if mode == "one":
+            assert not measured
     assert decided["split"] == decided["one"]
+    assert len(measured) > 10 and sum(measured) > 40  # (calls and pairs the shards measured)
     dropped = [d for run in decided["one"] for d in run if not d.keep]
     assert {d.reason for d in dropped} >= {"duplicate"} and len(dropped) > 20

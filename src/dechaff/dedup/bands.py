@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dechaff.dedup.lsh import BandIndex, unique_pairs
+from dechaff.dedup.store import EntryShingles, stored_shingles
+from dechaff.dedup.types import DedupParams
 
 KEYS_SUFFIX = ".keys.npy"
 
@@ -36,48 +39,92 @@ def band_ranges(bands: int, parts: int) -> list[tuple[int, int]]:
 
 class BandShard:
     """Bands ``lo .. hi - 1`` of the index: built from the stored segments' key files (read where this
-    runs: the output must be on storage it sees) or from keys handed over, then grown chunk by chunk."""
+    runs: the output must be on storage it sees) or from keys handed over, then grown chunk by chunk.
+    It also measures pairs of a range of a chunk's queries with index entries (:meth:`verify`), on the
+    entries' shingle sets: the stored segments' files, and the pending entries' sets, handed over as
+    they are added and let go when the segment they are spilled to is announced."""
 
-    def __init__(self, lo: int, hi: int, merge_ratio: int = 8) -> None:
+    def __init__(self, lo: int, hi: int, params: DedupParams, merge_ratio: int = 8) -> None:
         if not 0 <= lo < hi:
             raise ValueError(f"band range {lo}..{hi}: empty")
         self.lo, self.hi = lo, hi
+        self.params = params  # (the thresholds of :meth:`verify`)
         self.bands = BandIndex(hi - lo, merge_ratio)
+        self.segments: list[tuple[str, int, bool]] = []  # (base path, first entry id, has shingle sets)
+        self.pending: list[tuple[int, EntryShingles | None]] = []  # (first entry id, shingle sets) an add
 
-    def load(self, parts: Sequence[str | np.ndarray], total: int) -> int:
+    def load(self, parts: Sequence[str | np.ndarray], total: int,
+             segments: Sequence[tuple[str, int, bool]] = ()) -> int:
         """The tables of the ``total`` stored entries, in entry order: each part is a segment (its base
-        path: ``<base>.keys.npy`` holds every band's keys) or its keys of this range (m x (hi - lo)).
-        Returns the tables' size in bytes."""
+        path: ``<base>.keys.npy`` holds every band's keys) or its keys of this range (m x (hi - lo));
+        ``segments``: where the stored entries' shingle sets are (base path, first entry id, whether it
+        has them). Returns the tables' size in bytes."""
         def ranged() -> Any:
             for p in parts:
                 if isinstance(p, np.ndarray):
                     yield p
                     continue
-                f = Path(f"{p}{KEYS_SUFFIX}")
-                if not f.exists():
-                    import socket
-
-                    raise FileNotFoundError(f"{f}: not found on {socket.gethostname()}; the output folder must be "
-                                            "on storage that every worker mounts at the same path")
-                keys = np.load(f, mmap_mode="r")  # (only this range's columns are read)
+                keys = np.load(_shared(f"{p}{KEYS_SUFFIX}"), mmap_mode="r")  # (only this range's columns are read)
                 if keys.ndim != 2 or keys.shape[1] < self.hi:
-                    raise ValueError(f"{f}: {keys.shape} band keys, bands {self.lo}..{self.hi - 1} wanted")
+                    raise ValueError(f"{p}{KEYS_SUFFIX}: {keys.shape} band keys, bands {self.lo}..{self.hi - 1} wanted")
                 yield keys[:, self.lo:self.hi]
 
         self.bands = BandIndex.build(ranged(), self.hi - self.lo, total, self.bands.merge_ratio)
+        self.segments = list(segments)
+        self.pending = []
         return self.bands.nbytes()
 
-    def step(self, add: np.ndarray | None, first_id: int, keys: np.ndarray,
-             cap: int) -> tuple[np.ndarray, np.ndarray]:
-        """Add entries ``first_id ..`` (their keys of this range, or None), then the candidate pairs
+    def step(self, news: Sequence[News], keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """What changed in the index since the last lookup (``news``, in order), then the candidate pairs
         (query row, entry id) of ``keys`` (this range's) in these bands. One call a chunk: the entries
         a chunk kept are added before the next chunk looks, whatever order a cluster delivers calls in."""
-        if add is not None:
-            self.bands.add(add, first_id)
+        for n in news:
+            if n.keys is not None:  # entries added
+                self.bands.add(n.keys, n.first)
+                self.pending.append((n.first, n.shingles))
+            else:  # the entries before ``first + count`` spilled to segment ``base``
+                self.segments.append((n.base, n.first, n.shingled))
+                self.pending = [(f, sh) for f, sh in self.pending if f >= n.first + n.count]
         return self.bands.candidates(keys, cap)
 
+    def verify(self, queries: EntryShingles, q: np.ndarray, entries: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pairs (row ``q[i]`` of ``queries``, entry ``entries[i]``) that may hold (their positions),
+        their intersections and the entries' set sizes, as :func:`find_candidates` measures them."""
+        from dechaff.dedup.candidates import verified_pairs
+
+        ids = np.unique(entries)
+        found, es = stored_shingles(ids, self.segments, self.pending, self.params)
+        if not found.all():
+            raise LookupError(f"entries without stored shingle sets: {ids[~found][:5].tolist()}...")
+        return verified_pairs(queries, q, es, np.searchsorted(ids, entries), self.params)
+
     def nbytes(self) -> int:
-        return self.bands.nbytes()
+        return self.bands.nbytes() + sum(sh.sh.hashes.nbytes for _f, sh in self.pending if sh is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class News:
+    """A change of the index a shard is told with its next lookup: entries ``first ..`` added (their
+    keys of the shard's bands, their shingle sets or None), or the entries before ``first + count``
+    spilled to segment ``base`` (whether it has their shingle sets: ``shingled``)."""
+
+    first: int
+    keys: np.ndarray | None = None
+    shingles: EntryShingles | None = None
+    base: str = ""
+    count: int = 0
+    shingled: bool = False
+
+
+def _shared(f: str) -> str:
+    """``f``, which must exist here (a worker of a cluster reads the output folder)."""
+    if not Path(f).exists():
+        import socket
+
+        raise FileNotFoundError(f"{f}: not found on {socket.gethostname()}; the output folder must be "
+                                "on storage that every worker mounts at the same path")
+    return f
 
 
 class InProcess:
@@ -102,8 +149,9 @@ class InProcess:
 
 class PartitionedBands:
     """:class:`BandIndex`'s interface over shards that each hold a band range (``handles[k]`` holds
-    ``ranges[k]``, together every band once). A chunk's lookups go to every shard at once, with the
-    entries added since the last lookup; the pairs are their union."""
+    ``ranges[k]``, together every band once). A chunk's lookups go to every shard at once, with what
+    changed in the index since the last lookup; the pairs are their union. :meth:`verify` has the
+    shards measure a chunk's pairs with index entries, a range of its queries each."""
 
     def __init__(self, handles: Sequence[Any], ranges: Sequence[tuple[int, int]], bands: int) -> None:
         covered = sorted(b for lo, hi in ranges for b in range(lo, hi))
@@ -111,38 +159,65 @@ class PartitionedBands:
             raise ValueError(f"the ranges {list(ranges)} do not cover bands 0..{bands - 1} once each")
         self.handles, self.ranges, self.n_bands = list(handles), list(ranges), bands
         self.size = 0
-        self._added: list[np.ndarray] = []  # keys of the entries added since the last lookup
-        self._first = 0
+        self._news: list[News] = []  # since the last lookup
 
-    def load(self, parts: Sequence[str | np.ndarray], total: int) -> None:
+    def load(self, parts: Sequence[str | np.ndarray], total: int,
+             segments: Sequence[tuple[str, int, bool]] = ()) -> None:
         """Every shard's tables of the ``total`` stored entries (see :meth:`BandShard.load`; a part given
         as keys has every band's, each shard is sent its range)."""
-        futs = [h.load([p if isinstance(p, str) else np.ascontiguousarray(p[:, lo:hi]) for p in parts], total)
+        futs = [h.load([p if isinstance(p, str) else np.ascontiguousarray(p[:, lo:hi]) for p in parts], total,
+                       list(segments))
                 for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
         for f in futs:
             f.result()
-        self.size = self._first = total
+        self.size = total
+        self._news = []
 
-    def add(self, keys: np.ndarray, first_id: int) -> None:
+    def add(self, keys: np.ndarray, first_id: int, shingles: EntryShingles | None = None) -> None:
+        """Entries ``first_id ..`` with their (m x bands) keys and shingle sets (None: they are not
+        measured by the shards)."""
         m = keys.shape[0]
         if m == 0:
             return
         if first_id != self.size:
             raise ValueError(f"entries must be added in order: expected id {self.size}, got {first_id}")
-        self._added.append(keys)
+        self._news.append(News(first_id, keys, shingles))
         self.size += m
+
+    def spilled(self, base: str, first_id: int, count: int, shingled: bool) -> None:
+        """The entries before ``first_id + count`` are stored in segment ``base`` (from ``first_id`` on)."""
+        self._news.append(News(first_id, base=base, count=count, shingled=shingled))
 
     def candidates(self, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`BandIndex.candidates`: the pairs of every shard, unique."""
-        add = np.concatenate(self._added) if self._added else None
-        futs = [h.step(None if add is None else np.ascontiguousarray(add[:, lo:hi]), self._first,
-                       np.ascontiguousarray(keys[:, lo:hi]), cap)
+        futs = [h.step([n if n.keys is None else replace(n, keys=np.ascontiguousarray(n.keys[:, lo:hi]))
+                        for n in self._news], np.ascontiguousarray(keys[:, lo:hi]), cap)
                 for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
-        got = [f.result() for f in futs]  # (the added entries are the shards' only once every call returned)
-        self._added, self._first = [], self.size
+        got = [f.result() for f in futs]  # (the news are the shards' only once every call returned)
+        self._news = []
         return unique_pairs([q for q, _e in got], [e for _q, e in got])
+
+    def verify(self, queries: EntryShingles, oq: np.ndarray, oe: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pairs (query row ``oq[i]`` of ``queries``, entry ``oe[i]``) that may hold (their positions,
+        ascending), their intersections and their entries' set sizes: each shard measures the pairs of
+        a range of the queries (sent only those)."""
+        n = len(queries)
+        cuts = [round(k * n / len(self.handles)) for k in range(len(self.handles) + 1)]
+        asked: list[tuple[np.ndarray, Any]] = []
+        for h, a, b in zip(self.handles, cuts[:-1], cuts[1:], strict=True):
+            at = np.flatnonzero((oq >= a) & (oq < b))
+            if len(at):
+                asked.append((at, h.verify(queries.take(np.arange(a, b)), oq[at] - a, oe[at])))
+        sel, inter, lb = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for at, fut in asked:
+            s, i, sz = fut.result()
+            sel.append(at[s])
+            inter.append(i)
+            lb.append(sz)
+        return np.concatenate(sel), np.concatenate(inter), np.concatenate(lb)
 
     def nbytes(self) -> int:
         """What the shards hold (asked of each), with the entries they are still to be sent (8 bytes a band)."""
-        queued = sum(a.shape[0] for a in self._added) * self.n_bands * 8
+        queued = sum(n.keys.shape[0] for n in self._news if n.keys is not None) * self.n_bands * 8
         return sum(f.result() for f in [h.nbytes() for h in self.handles]) + queued

@@ -9,18 +9,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dechaff.dedup.bands import PartitionedBands
 from dechaff.dedup.lsh import within_batch_candidates
 from dechaff.dedup.shingle import Shingled, concat_ranges, cum_blocks, find_sorted, numbers_differ
 from dechaff.dedup.store import DedupIndex, EntryShingles, concat_entries, entry_shingles
-from dechaff.dedup.types import U64
+from dechaff.dedup.types import U64, DedupParams
 
 
 @dataclass(slots=True)
 class Candidates:
     """Candidate targets of the chunk's distinct paragraphs (``reps``) that come near a threshold,
     sorted by query, then by similarity (the larger of the pair's Jaccard and the share of the query in
-    the target, best first), then by ingestion order. A target is a row of ``osh`` (an index entry) when
-    ``is_old``, else another rep. ``checked``: the pairs verified (all that LSH found)."""
+    the target, best first), then by ingestion order. A target is a row of ``old_ids`` and ``old_meta``
+    (an index entry) when ``is_old``, else another rep. ``checked``: the pairs verified (all that LSH found)."""
 
     cq: np.ndarray
     is_old: np.ndarray
@@ -30,8 +31,7 @@ class Candidates:
     coff: np.ndarray  # candidates of rep s: coff[s]:coff[s+1]
     inter: np.ndarray  # exact shingle intersection of the pair
     tsize: np.ndarray  # shingle count of the target
-    osh: Shingled
-    old_ids: np.ndarray  # osh row -> entry id (not in id order)
+    old_ids: np.ndarray  # row of an old target -> entry id
     old_meta: EntryMeta
     checked: int
 
@@ -40,41 +40,43 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
                     dh: np.ndarray) -> Candidates:
     """``keys``: the band keys of the rows of ``sub``; ``wfp`` and ``dh``: their word fingerprints and
     number hashes (see :class:`Tokens`). The band keys only find the pairs: each is then measured on
-    the two shingle sets, so no MinHash signature is computed here."""
+    the two shingle sets, so no MinHash signature is computed here. With the band tables in shards
+    (:class:`PartitionedBands`) and every entry's shingle sets stored, the shards measure the pairs
+    with index entries (a range of queries each) and send back those that may hold."""
     params = index.params
     cap = params.bucket_cap
     oq, oe = index.band.candidates(keys, cap)
     nq, ne = within_batch_candidates(keys, cap)
-    old = _old_side(index, oe)
-    uniq_old, osh, old_meta = old.ids, old.sh, old.meta
-    # (the row of each pair's entry among them, -1 for an entry not found)
-    rank = np.full(index.size, -1, dtype=np.int64)
-    rank[uniq_old] = np.arange(len(uniq_old))
-    orow = rank[oe]
-    known = orow >= 0
-    oq, oe, orow = oq[known], oe[known], orow[known]
-    size_new, size_old = np.diff(sub.offsets), np.diff(osh.offsets)
+    checked = len(oq) + len(nq)
+    queries = EntryShingles(sub, wfp, dh)
+    if isinstance(index.band, PartitionedBands) and index.all_shingled():
+        sel, inter_o, lb_o = index.band.verify(queries, oq, oe)
+        oq, oe = oq[sel], oe[sel]
+        uniq_old = np.unique(oe)
+        orow = np.searchsorted(uniq_old, oe)
+        nothing = np.full(len(uniq_old), None, dtype=object)
+        old_meta = EntryMeta(uniq_old, nothing, np.full(len(uniq_old), -1, dtype=np.int64), nothing.copy())
+    else:
+        old = _old_side(index, oe)
+        uniq_old, old_meta = old.ids, old.meta
+        # (the row of each pair's entry among them, -1 for an entry not found)
+        rank = np.full(index.size, -1, dtype=np.int64)
+        rank[uniq_old] = np.arange(len(uniq_old))
+        orow = rank[oe]
+        known = orow >= 0
+        oq, oe, orow = oq[known], oe[known], orow[known]
+        inter_o, lb_o = measured(queries, oq, old.es, orow)
+    size_new = np.diff(sub.offsets)
+    inter_n, _ = measured(queries, nq, queries, ne)
     cq = np.concatenate((oq, nq))
     is_old = np.concatenate((np.ones(len(oq), bool), np.zeros(len(nq), bool)))
     tgt = np.concatenate((orow, ne))
     order = np.concatenate((oe, index.size + ne))  # ingestion order of the targets
-    # every pair is verified on the real shingle sets, in one vectorised pass (cheaper than MinHash
-    # signatures of both sides and their agreement, which would only estimate the same numbers)
-    inter = np.concatenate((pair_intersections(sub, oq, osh, orow), pair_intersections(sub, nq, sub, ne)))
+    inter = np.concatenate((inter_o, inter_n))
     la = size_new[cq]
-    lb = np.concatenate((size_old[orow], size_new[ne]))
-    jac = inter / np.maximum(la + lb - inter, 1)
-    share = inter / np.maximum(la, 1)  # of the query found in the target
-    # the same words with other numbers are not a copy, however similar
-    veto = np.zeros(len(cq), dtype=bool)
-    o = np.flatnonzero(is_old)
-    veto[o] = numbers_differ(wfp[cq[o]], dh[cq[o]], old.es.wfp[tgt[o]], old.es.dh[tgt[o]])
-    w = np.flatnonzero(~is_old)
-    veto[w] = numbers_differ(wfp[cq[w]], dh[cq[w]], wfp[tgt[w]], dh[tgt[w]])
-    inter[veto] = 0
-    checked = len(cq)
-    plausible = (inter > 0) & ((jac >= params.jaccard - 0.15) | ((share >= params.containment - 0.25)
-                                                                 & (la >= params.min_containment_shingles)))
+    lb = np.concatenate((lb_o, size_new[ne]))
+    jac, share = measure(inter, la, lb)  # (share: of the query found in the target)
+    plausible = may_hold(inter, la, jac, share, params)
     cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
     # the texts of the entries that may hold (the others are never a match: their texts are not needed)
     old_meta.fill(uniq_old[np.unique(tgt[is_old])], index.fetch)
@@ -84,7 +86,40 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     cq, is_old, tgt, order, score, lb, inter = (cq[srt], is_old[srt], tgt[srt], order[srt], score[srt], lb[srt],
                                                 inter[srt])
     coff = np.searchsorted(cq, np.arange(len(sub) + 1))
-    return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, osh, uniq_old, old_meta, checked)
+    return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, uniq_old, old_meta, checked)
+
+
+def measure(inter: np.ndarray, la: np.ndarray, lb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Jaccard of pairs of sets of sizes ``la`` and ``lb`` sharing ``inter``, and the share of the
+    first set found in the second."""
+    return inter / np.maximum(la + lb - inter, 1), inter / np.maximum(la, 1)
+
+
+def measured(qs: EntryShingles, q: np.ndarray, es: EntryShingles, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (set ``q[i]`` of ``qs``, the query; set ``rows[i]`` of ``es``, the target) measured on their
+    real shingle sets, in one vectorised pass (cheaper than MinHash signatures of both sides and their
+    agreement, which would only estimate the same numbers): their intersections, 0 for the same words
+    with other numbers (not a copy, however similar), and the targets' set sizes."""
+    inter = pair_intersections(qs.sh, q, es.sh, rows)
+    inter[numbers_differ(qs.wfp[q], qs.dh[q], es.wfp[rows], es.dh[rows])] = 0
+    return inter, np.diff(es.sh.offsets)[rows]
+
+
+def verified_pairs(qs: EntryShingles, q: np.ndarray, es: EntryShingles, rows: np.ndarray, params: DedupParams
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of :func:`measured` that may hold (their positions), their intersections and their
+    targets' set sizes (what a shard sends back)."""
+    inter, lb = measured(qs, q, es, rows)
+    la = np.diff(qs.sh.offsets)[q]
+    sel = np.flatnonzero(may_hold(inter, la, *measure(inter, la, lb), params))
+    return sel, inter[sel], lb[sel]
+
+
+def may_hold(inter: np.ndarray, la: np.ndarray, jac: np.ndarray, share: np.ndarray,
+             params: DedupParams) -> np.ndarray:
+    """The pairs near enough a threshold to be weighed (the others are never a match)."""
+    return (inter > 0) & ((jac >= params.jaccard - 0.15) | ((share >= params.containment - 0.25)
+                                                            & (la >= params.min_containment_shingles)))
 
 
 class EntryMeta:

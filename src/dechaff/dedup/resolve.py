@@ -188,7 +188,7 @@ class Resolver:
         if rule == DEDUP_CONTAINED:
             return True
         kind, t = target
-        # (a row of the chunk, or an index entry: a row of ``osh``)
+        # (a row of the chunk, or an index entry: a row of ``old_ids``)
         other = self.items[self.elig_l[t]].text if kind == "row" else self.cand.old_meta.of_row(t)[2]
         return len(self.items[k].text) > len(other)
 

@@ -130,8 +130,10 @@ class DedupIndex:
             idx.band = BandIndex.build((k for _b, k, _r in idx._segment_keys(segment_paths, recompute, all_fps)),
                                        params.bands, total)
         else:
-            bands.load([k if rederived else str(Path(b).resolve())
-                        for b, k, rederived in idx._segment_keys(segment_paths, recompute, all_fps)], total)
+            parts = [k if rederived else str(Path(b).resolve())
+                     for b, k, rederived in idx._segment_keys(segment_paths, recompute, all_fps)]
+            bands.load(parts, total, [(str(Path(b).resolve()), f, sh)
+                                      for b, f, sh in zip(idx.segments, idx.seg_first, idx.seg_shingled, strict=True)])
             idx.band = bands
         fps = np.concatenate([np.zeros(0, U64), *all_fps]).astype(U64, copy=False)
         all_fps.clear()
@@ -190,7 +192,7 @@ class DedupIndex:
         if shingles is not None and len(shingles) != len(metas):
             raise ValueError(f"{len(metas)} entries but {len(shingles)} shingle sets")
         self.pending_sh.append(shingles)
-        self._add(keys, fps)
+        self._add(keys, fps, shingles)
         self.pending.extend(metas)
         self.pending_keys.append(keys)
         self.pending_fps.append(fps)
@@ -251,12 +253,15 @@ class DedupIndex:
                 found.setdefault(d, []).append((p, t))
         return found
 
-    def _add(self, keys: np.ndarray, fps: np.ndarray) -> None:
+    def _add(self, keys: np.ndarray, fps: np.ndarray, shingles: EntryShingles | None) -> None:
         if keys.shape[0] != len(fps):
             raise ValueError("one fingerprint per entry")
         if keys.shape[0]:
             first = self.band.size
-            self.band.add(keys, first)
+            if isinstance(self.band, BandIndex):
+                self.band.add(keys, first)
+            else:  # (the shards measure pairs with these entries too)
+                self.band.add(keys, first, shingles)
             # merged in, equal fingerprints in entry order (the new ones after the old ones)
             order = np.argsort(fps.astype(U64), kind="stable")
             new_fp = fps.astype(U64)[order]
@@ -273,6 +278,10 @@ class DedupIndex:
 
     def nbytes(self) -> int:
         return self.band.nbytes() + self._fp.nbytes + self._fp_id.nbytes
+
+    def all_shingled(self) -> bool:
+        """Whether every entry has its shingle sets stored (under the current settings) or given."""
+        return all(self.seg_shingled) and all(p is not None for p in self.pending_sh)
 
     def fetch(self, ids: np.ndarray) -> dict[int, tuple[str, int, str]]:
         """entry id -> (doc_id, paragraph_index, text): pending entries from memory, the others read
@@ -310,29 +319,10 @@ class DedupIndex:
         """For entries ``ids`` (ascending, distinct): which have stored shingle sets (pending ones given
         to :meth:`add_pending`, or in a segment that has them under the current settings), and theirs,
         in the order of ``ids``. Only their rows of a segment's files are read."""
-        ids = np.asarray(ids, dtype=np.int64)
-        found = np.zeros(len(ids), dtype=bool)
-        parts: list[EntryShingles] = []
-        sizes = [len(k) for k in self.pending_keys]  # (a part per :meth:`add_pending`, as ``pending_sh``)
-        firsts = [*self.seg_first, *(self.committed + np.cumsum([0, *sizes])[:-1]).tolist()]
-        src = np.searchsorted(np.asarray(firsts, dtype=np.int64), ids, side="right") - 1
-        for k in np.unique(src[src >= 0]).tolist():
-            at = np.flatnonzero(src == k)
-            rows = ids[at] - firsts[k]
-            if k < len(self.segments):
-                if not self.seg_shingled[k]:
-                    continue
-                got = read_shingles(self.segments[k], rows)
-            else:
-                part = self.pending_sh[k - len(self.segments)]
-                if part is None:
-                    continue
-                got = part.take(rows)
-            found[at] = True
-            parts.append(got)
-        if not parts:
-            return found, entry_shingles([], self.params)
-        return found, concat_entries(parts)
+        firsts = self.committed + np.cumsum([0, *(len(k) for k in self.pending_keys)])[:-1]
+        return stored_shingles(ids, [(b, f, sh) for b, f, sh in zip(self.segments, self.seg_first, self.seg_shingled,
+                                                                 strict=True)],
+                               list(zip(firsts.tolist(), self.pending_sh, strict=True)), self.params)
 
     def write_rederived(self) -> list[Path]:
         """Replace the band keys and fingerprints of the segments recomputed on load, and their shingle
@@ -396,12 +386,45 @@ class DedupIndex:
         self.segments.append(Path(base))
         self.seg_first.append(first_id)
         self.seg_shingled.append(_has_shingles(base))
+        if not isinstance(self.band, BandIndex):  # (the shards read these entries' shingle sets from it now)
+            self.band.spilled(str(Path(base).resolve()), first_id, self.size - first_id, self.seg_shingled[-1])
         self.committed = self.size
         self.pending, self.pending_keys, self.pending_fps = [], [], []
         self.pending_sh = []
         self.pending_other, self._pending_docs, self.pending_copiers = [], {}, {}
         self.pending_retired = {}
         return True
+
+
+def stored_shingles(ids: np.ndarray, segments: Sequence[tuple[Path | str, int, bool]],
+                    pending: Sequence[tuple[int, EntryShingles | None]], params: DedupParams
+                    ) -> tuple[np.ndarray, EntryShingles]:
+    """:meth:`DedupIndex.shingles` over ``segments`` (base path, first entry id, whether it has shingle
+    sets under the current settings) and the ``pending`` entries' parts (first entry id, shingle sets
+    or None), both in entry order: which of ``ids`` (ascending, distinct) have shingle sets, and theirs."""
+    ids = np.asarray(ids, dtype=np.int64)
+    found = np.zeros(len(ids), dtype=bool)
+    parts: list[EntryShingles] = []
+    firsts = [f for _b, f, _s in segments] + [f for f, _p in pending]
+    src = np.searchsorted(np.asarray(firsts, dtype=np.int64), ids, side="right") - 1
+    for k in np.unique(src[src >= 0]).tolist():
+        at = np.flatnonzero(src == k)
+        rows = ids[at] - firsts[k]
+        if k < len(segments):
+            base, _f, shingled = segments[k]
+            if not shingled:
+                continue
+            got = read_shingles(Path(base), rows)
+        else:
+            part = pending[k - len(segments)][1]
+            if part is None:
+                continue
+            got = part.take(rows)
+        found[at] = True
+        parts.append(got)
+    if not parts:
+        return found, entry_shingles([], params)
+    return found, concat_entries(parts)
 
 
 def _entries(base: Path) -> int:
