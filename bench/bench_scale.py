@@ -226,7 +226,21 @@ def _flow_run(work: Path, workers: int, runner: str = "processes"):
         flow(raw_dir=str(work / "empty"), out_dir=str(work / "empty-out"))  # (server start-up)
         t0 = time.perf_counter()
         out = flow(raw_dir=str(work / "raw"), out_dir=str(work / "clean"))
-        return RunSummary(**out), time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+        if runner == "dask":  # (each worker's peak, asked before the cluster stops: the flow's is this process's)
+            from distributed import Client
+
+            with Client(address) as c:
+                WORKER_PEAKS.extend(sorted(c.run(_peak_mib).values()))
+        return RunSummary(**out), wall
+
+
+WORKER_PEAKS: list[int] = []  # MiB, of the Dask workers of the last run
+
+
+def _peak_mib() -> int:
+    with open("/proc/self/status") as f:
+        return next(int(ln.split()[1]) >> 10 for ln in f if ln.startswith("VmHWM"))
 
 
 def _datasketch_loop(raw: Path, limit: int) -> tuple[int, float]:
@@ -319,6 +333,9 @@ def main() -> None:
     how = "one process" if a.runner == "local" else f"Prefect flow, {a.workers} {a.runner} worker processes"
     print(f"pipeline ({how}): {wall:.0f} s wall = {s.paragraphs_read / wall:,.0f} paragraphs/s; "
           f"peak RSS {peak:,.0f} MiB (the largest process)")
+    if WORKER_PEAKS:
+        print(f"peak RSS of the flow's process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB, "
+              f"of each Dask worker {', '.join(f'{p:,}' for p in WORKER_PEAKS)} MiB")
     print(f"removed by reason: {s.removed_by_reason}")
     print(f"dedup index: {idx.size:,} kept paragraphs, {idx.nbytes() / max(idx.size, 1):.0f} bytes each in RAM")
     if a.baseline:

@@ -85,6 +85,9 @@ def band_shards_on_dask(params: DedupParams) -> Iterator[PartitionedBands | None
     client = ctx.task_runner.client
     with client.as_current():  # (an actor's handle calls through the current client)
         workers = sorted(client.scheduler_info()["workers"])
+        if not workers:
+            yield None
+            return
         ranges = band_ranges(params.bands, len(workers))
         futures = [client.submit(BandShard, lo, hi, params, workers=[w], allow_other_workers=False, actor=True, pure=False)
                    for w, (lo, hi) in zip(workers, ranges, strict=False)]
