@@ -74,10 +74,14 @@ class BandShard:
         self.pending = []
         return self.bands.nbytes()
 
-    def step(self, news: Sequence[News], keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    def step(self, news: Sequence[News], keys: np.ndarray, cap: int,
+             queries: EntryShingles | None = None) -> tuple[np.ndarray, ...]:
         """What changed in the index since the last lookup (``news``, in order), then the candidate pairs
         (query row, entry id) of ``keys`` (this range's) in these bands. One call a chunk: the entries
-        a chunk kept are added before the next chunk looks, whatever order a cluster delivers calls in."""
+        a chunk kept are added before the next chunk looks, whatever order a cluster delivers calls in.
+        With the queries' shingle sets (``queries``), the pairs are measured here and only those that
+        may hold are sent back, with their intersections, their entries' set sizes and the number of
+        pairs measured (see :func:`verified_pairs`)."""
         for n in news:
             if n.keys is not None:  # entries added
                 self.bands.add(n.keys, n.first)
@@ -85,19 +89,17 @@ class BandShard:
             else:  # the entries before ``first + count`` spilled to segment ``base``
                 self.segments.append((n.base, n.first, n.shingled))
                 self.pending = [(f, sh) for f, sh in self.pending if f >= n.first + n.count]
-        return self.bands.candidates(keys, cap)
-
-    def verify(self, queries: EntryShingles, q: np.ndarray, entries: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The pairs (row ``q[i]`` of ``queries``, entry ``entries[i]``) that may hold (their positions),
-        their intersections and the entries' set sizes, as :func:`find_candidates` measures them."""
+        q, e = self.bands.candidates(keys, cap)
+        if queries is None:
+            return q, e
         from dechaff.dedup.candidates import verified_pairs
 
-        ids = np.unique(entries)
+        ids = np.unique(e)
         found, es = stored_shingles(ids, self.segments, self.pending, self.params)
         if not found.all():
             raise LookupError(f"entries without stored shingle sets: {ids[~found][:5].tolist()}...")
-        return verified_pairs(queries, q, es, np.searchsorted(ids, entries), self.params)
+        sel, inter, lb = verified_pairs(queries, q, es, np.searchsorted(ids, e), self.params)
+        return q[sel], e[sel], inter, lb, np.array([len(q)])
 
     def nbytes(self) -> int:
         return self.bands.nbytes() + sum(sh.sh.hashes.nbytes for _f, sh in self.pending if sh is not None)
@@ -150,8 +152,8 @@ class InProcess:
 class PartitionedBands:
     """:class:`BandIndex`'s interface over shards that each hold a band range (``handles[k]`` holds
     ``ranges[k]``, together every band once). A chunk's lookups go to every shard at once, with what
-    changed in the index since the last lookup; the pairs are their union. :meth:`verify` has the
-    shards measure a chunk's pairs with index entries, a range of its queries each."""
+    changed in the index since the last lookup; the pairs are their union. With
+    :meth:`measured_candidates` each shard also measures the pairs it found."""
 
     def __init__(self, handles: Sequence[Any], ranges: Sequence[tuple[int, int]], bands: int) -> None:
         covered = sorted(b for lo, hi in ranges for b in range(lo, hi))
@@ -188,34 +190,29 @@ class PartitionedBands:
         """The entries before ``first_id + count`` are stored in segment ``base`` (from ``first_id`` on)."""
         self._news.append(News(first_id, base=base, count=count, shingled=shingled))
 
-    def candidates(self, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
-        """As :meth:`BandIndex.candidates`: the pairs of every shard, unique."""
+    def _step(self, keys: np.ndarray, cap: int, queries: EntryShingles | None) -> list[tuple[np.ndarray, ...]]:
         futs = [h.step([n if n.keys is None else replace(n, keys=np.ascontiguousarray(n.keys[:, lo:hi]))
-                        for n in self._news], np.ascontiguousarray(keys[:, lo:hi]), cap)
+                        for n in self._news], np.ascontiguousarray(keys[:, lo:hi]), cap, queries)
                 for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
         got = [f.result() for f in futs]  # (the news are the shards' only once every call returned)
         self._news = []
+        return got
+
+    def candidates(self, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`BandIndex.candidates`: the pairs of every shard, unique."""
+        got = self._step(keys, cap, None)
         return unique_pairs([q for q, _e in got], [e for _q, e in got])
 
-    def verify(self, queries: EntryShingles, oq: np.ndarray, oe: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The pairs (query row ``oq[i]`` of ``queries``, entry ``oe[i]``) that may hold (their positions,
-        ascending), their intersections and their entries' set sizes: each shard measures the pairs of
-        a range of the queries (sent only those)."""
-        n = len(queries)
-        cuts = [round(k * n / len(self.handles)) for k in range(len(self.handles) + 1)]
-        asked: list[tuple[np.ndarray, Any]] = []
-        for h, a, b in zip(self.handles, cuts[:-1], cuts[1:], strict=True):
-            at = np.flatnonzero((oq >= a) & (oq < b))
-            if len(at):
-                asked.append((at, h.verify(queries.take(np.arange(a, b)), oq[at] - a, oe[at])))
-        sel, inter, lb = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-        for at, fut in asked:
-            s, i, sz = fut.result()
-            sel.append(at[s])
-            inter.append(i)
-            lb.append(sz)
-        return np.concatenate(sel), np.concatenate(inter), np.concatenate(lb)
+    def measured_candidates(self, keys: np.ndarray, cap: int, queries: EntryShingles
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """The pairs of :meth:`candidates` that may hold, measured by the shards that found them (no
+        pair list goes through this process): (query row, entry id, intersection, the entry's set
+        size) of each, unique, and the number of pairs measured (a pair found in the bands of two
+        shards is measured by both, and counted twice)."""
+        got = self._step(keys, cap, queries)
+        q, e, inter, lb = (np.concatenate([g[k] for g in got]) for k in range(4))
+        _, first = np.unique((q << 32) | e, return_index=True)  # (a pair two shards found: measured alike)
+        return q[first], e[first], inter[first], lb[first], int(sum(g[4][0] for g in got))
 
     def nbytes(self) -> int:
         """What the shards hold (asked of each), with the entries they are still to be sent (8 bytes a band)."""

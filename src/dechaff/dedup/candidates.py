@@ -41,22 +41,23 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     """``keys``: the band keys of the rows of ``sub``; ``wfp`` and ``dh``: their word fingerprints and
     number hashes (see :class:`Tokens`). The band keys only find the pairs: each is then measured on
     the two shingle sets, so no MinHash signature is computed here. With the band tables in shards
-    (:class:`PartitionedBands`) and every entry's shingle sets stored, the shards measure the pairs
-    with index entries (a range of queries each) and send back those that may hold."""
+    (:class:`PartitionedBands`) and every entry's shingle sets stored, each shard measures the pairs
+    with index entries that it finds and sends back those that may hold (``checked`` then counts a
+    pair two shards found twice)."""
     params = index.params
     cap = params.bucket_cap
-    oq, oe = index.band.candidates(keys, cap)
-    nq, ne = within_batch_candidates(keys, cap)
-    checked = len(oq) + len(nq)
     queries = EntryShingles(sub, wfp, dh)
+    nq, ne = within_batch_candidates(keys, cap)
     if isinstance(index.band, PartitionedBands) and index.all_shingled():
-        sel, inter_o, lb_o = index.band.verify(queries, oq, oe)
-        oq, oe = oq[sel], oe[sel]
+        oq, oe, inter_o, lb_o, checked = index.band.measured_candidates(keys, cap, queries)
+        checked += len(nq)
         uniq_old = np.unique(oe)
         orow = np.searchsorted(uniq_old, oe)
         nothing = np.full(len(uniq_old), None, dtype=object)
         old_meta = EntryMeta(uniq_old, nothing, np.full(len(uniq_old), -1, dtype=np.int64), nothing.copy())
     else:
+        oq, oe = index.band.candidates(keys, cap)
+        checked = len(oq) + len(nq)
         old = _old_side(index, oe)
         uniq_old, old_meta = old.ids, old.meta
         # (the row of each pair's entry among them, -1 for an entry not found)
