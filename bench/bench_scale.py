@@ -324,6 +324,7 @@ def main() -> None:
         s = run_local(work / "raw", work / "clean", Config())
         wall = time.perf_counter() - t0
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # (before the index is loaded below)
     m = OutputDir(work / "clean").read_manifest()
     idx = DedupIndex.load(Config().dedup, [work / "clean" / x for x in m.index_segments])
     if a.reuse:
@@ -334,7 +335,7 @@ def main() -> None:
     print(f"pipeline ({how}): {wall:.0f} s wall = {s.paragraphs_read / wall:,.0f} paragraphs/s; "
           f"peak RSS {peak:,.0f} MiB (the largest process)")
     if WORKER_PEAKS:
-        print(f"peak RSS of the flow's process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB, "
+        print(f"peak RSS of the flow's process {own_peak:,.0f} MiB, "
               f"of each Dask worker {', '.join(f'{p:,}' for p in WORKER_PEAKS)} MiB")
     print(f"removed by reason: {s.removed_by_reason}")
     print(f"dedup index: {idx.size:,} kept paragraphs, {idx.nbytes() / max(idx.size, 1):.0f} bytes each in RAM")
