@@ -170,8 +170,8 @@ class PartitionedBands:
         futs = [h.load([p if isinstance(p, str) else np.ascontiguousarray(p[:, lo:hi]) for p in parts], total,
                        list(segments))
                 for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
-        for f in futs:
-            f.result()
+        [f.result() for f in futs]  # (raises a shard's error)
+        del futs
         _let_go()
         self.size = total
         self._news = []
@@ -197,6 +197,7 @@ class PartitionedBands:
                 for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
         got = [f.result() for f in futs]  # (the news are the shards' only once every call returned)
         self._news = []
+        del futs  # (the calls' futures may be in the cycles)
         _let_go()
         return got
 
