@@ -1,6 +1,6 @@
 """The band tables of the index split by band range across processes (the workers of a cluster), so that
-the lookups of a chunk run in parallel and no process holds every table (``bands`` x 8 bytes an entry:
-1.4 GB at 4.2M entries with 42 bands).
+the lookups of a chunk, and the measuring of the pairs they find, run in parallel and no process holds
+every table (``bands`` x 8 bytes an entry: 1.4 GB at 4.2M entries with 42 bands).
 
 A pair of paragraphs is a candidate when they share a bucket in any band, and each band keeps its own
 ``bucket_cap`` earliest entries per bucket: the bands are independent, so the union of the pairs each
@@ -40,7 +40,7 @@ def band_ranges(bands: int, parts: int) -> list[tuple[int, int]]:
 class BandShard:
     """Bands ``lo .. hi - 1`` of the index: built from the stored segments' key files (read where this
     runs: the output must be on storage it sees) or from keys handed over, then grown chunk by chunk.
-    It also measures pairs of a range of a chunk's queries with index entries (:meth:`verify`), on the
+    It can also measure the pairs it finds (:meth:`step` given the queries' shingle sets) on the
     entries' shingle sets: the stored segments' files, and the pending entries' sets, handed over as
     they are added and let go when the segment they are spilled to is announced."""
 
@@ -48,7 +48,7 @@ class BandShard:
         if not 0 <= lo < hi:
             raise ValueError(f"band range {lo}..{hi}: empty")
         self.lo, self.hi = lo, hi
-        self.params = params  # (the thresholds of :meth:`verify`)
+        self.params = params  # (the thresholds of the measuring)
         self.bands = BandIndex(hi - lo, merge_ratio)
         self.segments: list[tuple[str, int, bool]] = []  # (base path, first entry id, has shingle sets)
         self.pending: list[tuple[int, EntryShingles | None]] = []  # (first entry id, shingle sets) an add
