@@ -67,11 +67,11 @@ def commit_task(plan: RunPlan, shard_paths: list[str], config: Config, started: 
 
 @contextmanager
 def band_shards_on_dask(params: DedupParams) -> Iterator[PartitionedBands | None]:
-    """On a Dask task runner, the index's band tables and lookups split by band range across the
-    cluster's workers, and the measuring of the pairs they find by query range (a ``BandShard`` actor
-    on each: it reads the stored index's keys and shingle sets from the output folder, which every
-    worker mounts); elsewhere None (the tables stay in this process). The actors
-    go when the step ends, failed or not."""
+    """On a Dask task runner, the index's band tables, their lookups and the measuring of the pairs
+    they find split by band range across the cluster's workers (a ``BandShard`` actor on each: it
+    reads the stored index's keys and shingle sets from the output folder, which every worker
+    mounts); elsewhere None (the tables stay in this process). The actors go when the step ends,
+    failed or not."""
     from prefect.context import FlowRunContext
 
     ctx = FlowRunContext.get()
