@@ -170,3 +170,40 @@ def test_what_a_call_leaves_in_reference_cycles_is_freed_with_the_collector_paus
     finally:
         if was:
             gc.enable()
+
+
+def test_pairs_measured_by_the_shards_are_those_measured_here(tmp_path):
+    """With stored entries (read from a segment's shingle files) and pending ones (handed over), the
+    pairs the shards measure and keep are the pairs one table finds that may hold, with the same
+    intersections and set sizes."""
+    from dechaff.dedup.candidates import may_hold, measure, measured
+    from dechaff.dedup.minhash import keys_of
+    from dechaff.dedup.shingle import tokenize
+    from dechaff.dedup.store import EntryShingles, entry_shingles
+
+    stored = [para(k, 40) for k in range(60)]
+    idx = DedupIndex(P)
+    session = DedupSession(idx, chunk=1000)
+    session.add([Item(f"a/{k}", 0, t) for k, t in enumerate(stored)])
+    session.finish()
+    assert idx.write_pending(tmp_path / "seg")
+    one = DedupIndex.load(P, idx.segments)
+    split = DedupIndex.load(P, idx.segments, bands=_partitioned(P.bands, 3))
+    later = [" ".join(t.split()[3:]) + " and more words" for t in stored[:30]] + [para(500 + k, 40) for k in range(30)]
+    for index in (one, split):  # (pending entries: the second half of the later texts)
+        tok = tokenize(later[30:])
+        es = EntryShingles.of_tokens(tok, np.arange(30), P)
+        index.add_pending(keys_of(tok, np.arange(30), P), tok.fp, [(f"b/{k}", 0, t) for k, t in enumerate(later[30:])],
+                          shingles=es)
+    queries = entry_shingles(later, P)
+    keys = keys_of(tokenize(later), np.arange(len(later)), P)
+    q, e, inter, lb, n = split.band.measured_candidates(keys, P.bucket_cap, queries)
+    oq, oe = one.band.candidates(keys, P.bucket_cap)
+    found, es_all = one.shingles(np.unique(oe))
+    assert found.all()
+    i_all, lb_all = measured(queries, oq, es_all, np.searchsorted(np.unique(oe), oe))
+    la = np.diff(queries.sh.offsets)[oq]
+    keep = may_hold(i_all, la, *measure(i_all, la, lb_all), P)
+    want = sorted(zip(oq[keep].tolist(), oe[keep].tolist(), i_all[keep].tolist(), lb_all[keep].tolist(), strict=True))
+    got = sorted(zip(q.tolist(), e.tolist(), inter.tolist(), lb.tolist(), strict=True))
+    assert got == want and len(got) >= 30 and n >= len(oq)
