@@ -200,7 +200,8 @@ def _dask_cluster(workers: int) -> Iterator[str]:
 def _flow_run(work: Path, workers: int, runner: str = "processes"):
     """The cleanup flow (as `dechaff run --runner processes|dask` runs it), its temporary Prefect server
     started by a first empty run that is not timed; with dask, on a real cluster of ``workers`` worker
-    processes started here (their start-up not timed either)."""
+    processes started here (their start-up not timed either). Returns the summary, the wall time and,
+    with dask, each worker's peak RSS in MiB."""
     import os
 
     os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="dechaff-bench-prefect-"))
@@ -227,15 +228,13 @@ def _flow_run(work: Path, workers: int, runner: str = "processes"):
         t0 = time.perf_counter()
         out = flow(raw_dir=str(work / "raw"), out_dir=str(work / "clean"))
         wall = time.perf_counter() - t0
+        peaks: list[int] = []
         if runner == "dask":  # (each worker's peak, asked before the cluster stops: the flow's is this process's)
             from distributed import Client
 
             with Client(address) as c:
-                WORKER_PEAKS.extend(sorted(c.run(_peak_mib).values()))
-        return RunSummary(**out), wall
-
-
-WORKER_PEAKS: list[int] = []  # MiB, of the Dask workers of the last run
+                peaks = sorted(c.run(_peak_mib).values())
+        return RunSummary(**out), wall, peaks
 
 
 def _peak_mib() -> int:
@@ -318,7 +317,7 @@ def main() -> None:
     if a.phases and a.runner == "local":
         _watch_phases()
     if a.runner != "local":
-        s, wall = _flow_run(work, a.workers, a.runner)
+        s, wall, worker_peaks = _flow_run(work, a.workers, a.runner)
     else:
         t0 = time.perf_counter()
         s = run_local(work / "raw", work / "clean", Config())
@@ -334,9 +333,9 @@ def main() -> None:
     how = "one process" if a.runner == "local" else f"Prefect flow, {a.workers} {a.runner} worker processes"
     print(f"pipeline ({how}): {wall:.0f} s wall = {s.paragraphs_read / wall:,.0f} paragraphs/s; "
           f"peak RSS {peak:,.0f} MiB (the largest process)")
-    if WORKER_PEAKS:
+    if a.runner == "dask":
         print(f"peak RSS of the flow's process {own_peak:,.0f} MiB, "
-              f"of each Dask worker {', '.join(f'{p:,}' for p in WORKER_PEAKS)} MiB")
+              f"of each Dask worker {', '.join(f'{p:,}' for p in worker_peaks)} MiB")
     print(f"removed by reason: {s.removed_by_reason}")
     print(f"dedup index: {idx.size:,} kept paragraphs, {idx.nbytes() / max(idx.size, 1):.0f} bytes each in RAM")
     if a.baseline:

@@ -176,7 +176,7 @@ def test_pairs_measured_by_the_shards_are_those_measured_here(tmp_path):
     """With stored entries (read from a segment's shingle files) and pending ones (handed over), the
     pairs the shards measure and keep are the pairs one table finds that may hold, with the same
     intersections and set sizes."""
-    from dechaff.dedup.candidates import may_hold, measure, measured
+    from dechaff.dedup.candidates import may_hold, measured, similarities
     from dechaff.dedup.minhash import keys_of
     from dechaff.dedup.shingle import tokenize
     from dechaff.dedup.store import EntryShingles, entry_shingles
@@ -203,7 +203,7 @@ def test_pairs_measured_by_the_shards_are_those_measured_here(tmp_path):
     assert found.all()
     i_all, lb_all = measured(queries, oq, es_all, np.searchsorted(np.unique(oe), oe))
     la = np.diff(queries.sh.offsets)[oq]
-    keep = may_hold(i_all, la, *measure(i_all, la, lb_all), P)
+    keep = may_hold(i_all, la, *similarities(i_all, la, lb_all), P)
     want = sorted(zip(oq[keep].tolist(), oe[keep].tolist(), i_all[keep].tolist(), lb_all[keep].tolist(), strict=True))
     got = sorted(zip(q.tolist(), e.tolist(), inter.tolist(), lb.tolist(), strict=True))
     assert got == want and len(got) >= 30 and n >= len(oq)

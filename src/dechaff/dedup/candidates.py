@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dechaff.dedup.bands import PartitionedBands
 from dechaff.dedup.lsh import within_batch_candidates
 from dechaff.dedup.shingle import Shingled, concat_ranges, cum_blocks, find_sorted, numbers_differ
 from dechaff.dedup.store import DedupIndex, EntryShingles, concat_entries, entry_shingles
@@ -41,15 +40,15 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     """``keys``: the band keys of the rows of ``sub``; ``wfp`` and ``dh``: their word fingerprints and
     number hashes (see :class:`Tokens`). The band keys only find the pairs: each is then measured on
     the two shingle sets, so no MinHash signature is computed here. With the band tables in shards
-    (:class:`PartitionedBands`) and every entry's shingle sets stored, each shard measures the pairs
+    (``index.shards``) and every entry's shingle sets stored, each shard measures the pairs
     with index entries that it finds and sends back those that may hold (``checked`` then counts a
     pair two shards found twice)."""
     params = index.params
     cap = params.bucket_cap
     queries = EntryShingles(sub, wfp, dh)
     nq, ne = within_batch_candidates(keys, cap)
-    if isinstance(index.band, PartitionedBands) and index.all_shingled():
-        oq, oe, inter_o, lb_o, checked = index.band.measured_candidates(keys, cap, queries)
+    if index.shards is not None and index.all_shingled():
+        oq, oe, inter_o, lb_o, checked = index.shards.measured_candidates(keys, cap, queries)
         checked += len(nq)
         uniq_old = np.unique(oe)
         orow = np.searchsorted(uniq_old, oe)
@@ -76,7 +75,7 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     inter = np.concatenate((inter_o, inter_n))
     la = size_new[cq]
     lb = np.concatenate((lb_o, size_new[ne]))
-    jac, share = measure(inter, la, lb)  # (share: of the query found in the target)
+    jac, share = similarities(inter, la, lb)  # (share: of the query found in the target)
     plausible = may_hold(inter, la, jac, share, params)
     cq, is_old, tgt, order = cq[plausible], is_old[plausible], tgt[plausible], order[plausible]
     # the texts of the entries that may hold (the others are never a match: their texts are not needed)
@@ -90,7 +89,7 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, uniq_old, old_meta, checked)
 
 
-def measure(inter: np.ndarray, la: np.ndarray, lb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def similarities(inter: np.ndarray, la: np.ndarray, lb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The Jaccard of pairs of sets of sizes ``la`` and ``lb`` sharing ``inter``, and the share of the
     first set found in the second."""
     return inter / np.maximum(la + lb - inter, 1), inter / np.maximum(la, 1)
@@ -112,7 +111,7 @@ def verified_pairs(qs: EntryShingles, q: np.ndarray, es: EntryShingles, rows: np
     targets' set sizes (what a shard sends back)."""
     inter, lb = measured(qs, q, es, rows)
     la = np.diff(qs.sh.offsets)[q]
-    sel = np.flatnonzero(may_hold(inter, la, *measure(inter, la, lb), params))
+    sel = np.flatnonzero(may_hold(inter, la, *similarities(inter, la, lb), params))
     return sel, inter[sel], lb[sel]
 
 

@@ -117,6 +117,11 @@ class DedupIndex:
     def size(self) -> int:
         return self.band.size
 
+    @property
+    def shards(self) -> PartitionedBands | None:
+        """The band tables' shards in other processes, when they hold them (:meth:`load`'s ``bands``)."""
+        return None if isinstance(self.band, BandIndex) else self.band
+
     @classmethod
     def load(cls, params: DedupParams, segment_paths: Sequence[Path], recompute: bool = False,
              bands: PartitionedBands | None = None) -> DedupIndex:
@@ -258,10 +263,10 @@ class DedupIndex:
             raise ValueError("one fingerprint per entry")
         if keys.shape[0]:
             first = self.band.size
-            if isinstance(self.band, BandIndex):
+            if self.shards is None:
                 self.band.add(keys, first)
             else:  # (the shards measure pairs with these entries too)
-                self.band.add(keys, first, shingles)
+                self.shards.add(keys, first, shingles)
             # merged in, equal fingerprints in entry order (the new ones after the old ones)
             order = np.argsort(fps.astype(U64), kind="stable")
             new_fp = fps.astype(U64)[order]
@@ -338,9 +343,9 @@ class DedupIndex:
                                 (".fp.npy", np.ascontiguousarray(fps, dtype=U64))):
                 written.append(_save_npy(Path(f"{base}{suffix}"), arr))
         self.rederived = []
-        if self.reshingle:
-            import polars as pl
         for base in self.reshingle:
+            import polars as pl
+
             df = pl.read_parquet(f"{base}{STATE_SUFFIX}", columns=["entry_id", "text"])
             texts = df.filter(pl.col("entry_id").is_not_null()).sort("entry_id")["text"].to_list()
             written.extend(write_shingles(base, entry_shingles(texts, self.params)))
@@ -386,8 +391,8 @@ class DedupIndex:
         self.segments.append(Path(base))
         self.seg_first.append(first_id)
         self.seg_shingled.append(_has_shingles(base))
-        if not isinstance(self.band, BandIndex):  # (the shards read these entries' shingle sets from it now)
-            self.band.spilled(str(Path(base).resolve()), first_id, self.size - first_id, self.seg_shingled[-1])
+        if self.shards is not None:  # (they read these entries' shingle sets from it now)
+            self.shards.spilled(str(Path(base).resolve()), first_id, self.size - first_id, self.seg_shingled[-1])
         self.committed = self.size
         self.pending, self.pending_keys, self.pending_fps = [], [], []
         self.pending_sh = []
