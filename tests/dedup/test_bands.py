@@ -167,7 +167,45 @@ def test_what_a_call_leaves_in_reference_cycles_is_freed_with_the_collector_paus
     try:
         split.candidates(keys, 4)
         assert len(sent) == 2 and all(r() is None for r in sent)
+        assert gc.get_freeze_count() == 0  # (what was set aside during the calls is back)
     finally:
+        if was:
+            gc.enable()
+
+
+def test_a_callers_frozen_objects_stay_frozen_and_the_cycles_are_still_freed():
+    """The collection after the calls sets the older objects aside with ``gc.freeze``; a caller that
+    froze objects itself keeps them frozen, and the calls' cycles are freed all the same."""
+    import gc
+    import weakref
+
+    class Cyclic(InProcess):
+        def __getattr__(self, name):
+            call = super().__getattr__(name)
+
+            def cyclic(*args):
+                fut = call(*args)
+                fut.held = (fut, args)
+                sent.append(weakref.ref(args[1]))
+                return fut
+
+            return cyclic
+
+    sent: list[weakref.ref] = []
+    ranges = band_ranges(6, 2)
+    split = PartitionedBands([Cyclic(BandShard(lo, hi, P)) for lo, hi in ranges], ranges, 6)
+    was = gc.isenabled()
+    gc.disable()
+    mine = [[]]
+    mine[0].append(mine)  # (an object of the caller's, frozen by the caller)
+    gc.freeze()
+    try:
+        split.candidates(np.arange(600, dtype=np.uint32).reshape(100, 6), 4)
+        assert all(r() is None for r in sent) and len(sent) == 2
+        assert gc.is_tracked(mine) and gc.get_freeze_count() > 0
+        assert not any(o is mine for g in range(3) for o in gc.get_objects(generation=g))  # (still frozen)
+    finally:
+        gc.unfreeze()
         if was:
             gc.enable()
 

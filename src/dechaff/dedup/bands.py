@@ -15,8 +15,10 @@ not import Dask.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from dechaff.dedup.lsh import BandIndex, unique_pairs
+from dechaff.dedup.shingle import distinct_rows
 from dechaff.dedup.store import EntryShingles, stored_shingles
 from dechaff.dedup.types import DedupParams
 
@@ -52,6 +55,7 @@ class BandShard:
         self.bands = BandIndex(hi - lo, merge_ratio)
         self.segments: list[tuple[str, int, bool]] = []  # (base path, first entry id, has shingle sets)
         self.pending: list[tuple[int, EntryShingles | None]] = []  # (first entry id, shingle sets) an add
+        self.busy = 0.0  # seconds spent in load and step
 
     def load(self, parts: Sequence[str | np.ndarray], total: int,
              segments: Sequence[tuple[str, int, bool]] = ()) -> int:
@@ -59,6 +63,8 @@ class BandShard:
         path: ``<base>.keys.npy`` holds every band's keys) or its keys of this range (m x (hi - lo));
         ``segments``: where the stored entries' shingle sets are (base path, first entry id, whether it
         has them). Returns the tables' size in bytes."""
+        t0 = time.perf_counter()
+
         def ranged() -> Any:
             for p in parts:
                 if isinstance(p, np.ndarray):
@@ -72,6 +78,7 @@ class BandShard:
         self.bands = BandIndex.build(ranged(), self.hi - self.lo, total, self.bands.merge_ratio)
         self.segments = list(segments)
         self.pending = []
+        self.busy += time.perf_counter() - t0
         return self.bands.nbytes()
 
     def step(self, news: Sequence[News], keys: np.ndarray, cap: int,
@@ -82,6 +89,14 @@ class BandShard:
         With the queries' shingle sets (``queries``), the pairs are measured here and only those that
         may hold are sent back, with their intersections, their entries' set sizes and the number of
         pairs measured (see :func:`verified_pairs`)."""
+        t0 = time.perf_counter()
+        try:
+            return self._step(news, keys, cap, queries)
+        finally:
+            self.busy += time.perf_counter() - t0
+
+    def _step(self, news: Sequence[News], keys: np.ndarray, cap: int,
+              queries: EntryShingles | None) -> tuple[np.ndarray, ...]:
         for n in news:
             if n.keys is not None:  # entries added
                 self.bands.add(n.keys, n.first)
@@ -94,12 +109,16 @@ class BandShard:
             return q, e
         from dechaff.dedup.candidates import verified_pairs
 
-        ids = np.unique(e)
+        ids, rows = distinct_rows(e, self.bands.size)
         found, es = stored_shingles(ids, self.segments, self.pending, self.params)
         if not found.all():
             raise LookupError(f"entries without stored shingle sets: {ids[~found][:5].tolist()}...")
-        sel, inter, lb = verified_pairs(queries, q, es, np.searchsorted(ids, e), self.params)
+        sel, inter, lb = verified_pairs(queries, q, es, rows, self.params)
         return q[sel], e[sel], inter, lb, np.array([len(q)])
+
+    def seconds(self) -> float:
+        """The time spent in :meth:`load` and :meth:`step`."""
+        return self.busy
 
     def nbytes(self) -> int:
         return self.bands.nbytes() + sum(sh.sh.hashes.nbytes for _f, sh in self.pending if sh is not None)
@@ -162,19 +181,32 @@ class PartitionedBands:
         self.handles, self.ranges, self.n_bands = list(handles), list(ranges), bands
         self.size = 0
         self._news: list[News] = []  # since the last lookup
+        self.waited = 0.0  # seconds from sending the calls to having every answer
 
     def load(self, parts: Sequence[str | np.ndarray], total: int,
              segments: Sequence[tuple[str, int, bool]] = ()) -> None:
         """Every shard's tables of the ``total`` stored entries (see :meth:`BandShard.load`; a part given
         as keys has every band's, each shard is sent its range)."""
-        futs = [h.load([p if isinstance(p, str) else np.ascontiguousarray(p[:, lo:hi]) for p in parts], total,
-                       list(segments))
-                for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
-        [f.result() for f in futs]  # (raises a shard's error)
-        del futs
-        _let_go()
+        with _calls_collected(), self._waiting():
+            futs = [h.load([p if isinstance(p, str) else np.ascontiguousarray(p[:, lo:hi]) for p in parts], total,
+                           list(segments))
+                    for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
+            [f.result() for f in futs]  # (raises a shard's error)
+            del futs
         self.size = total
         self._news = []
+
+    @contextmanager
+    def _waiting(self) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.waited += time.perf_counter() - t0
+
+    def busy(self) -> list[float]:
+        """Each shard's time spent in its loads and lookups (asked of each)."""
+        return [f.result() for f in [h.seconds() for h in self.handles]]
 
     def add(self, keys: np.ndarray, first_id: int, shingles: EntryShingles | None = None) -> None:
         """Entries ``first_id ..`` with their (m x bands) keys and shingle sets (None: they are not
@@ -192,13 +224,13 @@ class PartitionedBands:
         self._news.append(News(first_id, base=base, count=count, shingled=shingled))
 
     def _step(self, keys: np.ndarray, cap: int, queries: EntryShingles | None) -> list[tuple[np.ndarray, ...]]:
-        futs = [h.step([n if n.keys is None else replace(n, keys=np.ascontiguousarray(n.keys[:, lo:hi]))
-                        for n in self._news], np.ascontiguousarray(keys[:, lo:hi]), cap, queries)
-                for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
-        got = [f.result() for f in futs]  # (the news are the shards' only once every call returned)
-        self._news = []
-        del futs  # (the calls' futures may be in the cycles)
-        _let_go()
+        with _calls_collected(), self._waiting():
+            futs = [h.step([n if n.keys is None else replace(n, keys=np.ascontiguousarray(n.keys[:, lo:hi]))
+                            for n in self._news], np.ascontiguousarray(keys[:, lo:hi]), cap, queries)
+                    for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
+            got = [f.result() for f in futs]  # (the news are the shards' only once every call returned)
+            self._news = []
+            del futs  # (the calls' futures may be in the cycles)
         return got
 
     def candidates(self, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -223,12 +255,23 @@ class PartitionedBands:
         return sum(f.result() for f in [h.nbytes() for h in self.handles]) + queued
 
 
-def _let_go() -> None:
-    """Free what the calls just made left in reference cycles. A Dask actor's call holds its arguments
-    (here tens of MB of keys and shingle sets a chunk) in cycles that only the cyclic collector frees,
-    and the dedup chunk pauses it: at 10M the finalize process grew to 5.6 GB, against 3.4 GB with the
-    tables in it. The young generation holds them (nothing was collected since they were made), so
-    collecting it is enough, and cheap."""
+@contextmanager
+def _calls_collected() -> Iterator[None]:
+    """Free what the calls made in the block left in reference cycles. A Dask actor's call holds its
+    arguments (here tens of MB of keys and shingle sets a chunk) in cycles that only the cyclic
+    collector frees, and the dedup chunk pauses it: at 10M the finalize process grew to 5.6 GB, against
+    3.4 GB with the tables in it. The young generation is collected after the block; what was there
+    before it is set aside first (``gc.freeze``, then back in the oldest generation), so the collection
+    looks only at what the block made: collecting everything the chunk had made took 0.2 s a call at
+    10M (20 s a run). A caller's own frozen objects are left as they are (nothing is set aside then)."""
     import gc
 
-    gc.collect(0)
+    aside = gc.get_freeze_count() == 0
+    if aside:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        gc.collect(0)
+        if aside:
+            gc.unfreeze()

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from dechaff.dedup.lsh import within_batch_candidates
-from dechaff.dedup.shingle import Shingled, concat_ranges, cum_blocks, find_sorted, numbers_differ
+from dechaff.dedup.shingle import (
+    Shingled,
+    concat_ranges,
+    cum_blocks,
+    distinct_rows,
+    find_sorted,
+    numbers_differ,
+)
 from dechaff.dedup.store import DedupIndex, EntryShingles, concat_entries, entry_shingles
 from dechaff.dedup.types import U64, DedupParams
 
@@ -50,8 +57,7 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     if index.shards is not None and index.all_shingled():
         oq, oe, inter_o, lb_o, checked = index.shards.measured_candidates(keys, cap, queries)
         checked += len(nq)
-        uniq_old = np.unique(oe)
-        orow = np.searchsorted(uniq_old, oe)
+        uniq_old, orow = distinct_rows(oe, index.size)
         nothing = np.full(len(uniq_old), None, dtype=object)
         old_meta = EntryMeta(uniq_old, nothing, np.full(len(uniq_old), -1, dtype=np.int64), nothing.copy())
     else:

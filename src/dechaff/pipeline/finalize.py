@@ -87,6 +87,7 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     processes (a cluster's workers) that hold the index's band tables and do its lookups, by band range
     (the same decisions: see :mod:`dechaff.dedup.bands`)."""
     t0 = started or time.time()
+    t_fin = time.time()
     out = OutputDir(Path(plan.out_dir))
     m = out.read_manifest()
     summary = RunSummary(run_id=plan.run_id, inputs_seen=plan.n_inputs, inputs_already_ingested=plan.n_known,
@@ -108,6 +109,9 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
         renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in session.replaced}))
     new_m = write_state(out, m, plan, g.ledger_rows, sink.doc_ids(), bp_state, index, config, spilled)
     summary.seconds = time.time() - t0
+    summary.steps = {"finalize": time.time() - t_fin}
+    if bands is not None:
+        summary.steps |= {"waiting on the band shards": bands.waited, "the busiest band shard": max(bands.busy())}
     summary.parts = parts
     new_m.runs = [*runs, {"run_id": plan.run_id, "seq": plan.seq, "finished_at": now.isoformat(), "parts": parts,
                           "dechaff": __version__, "summary": {k: v for k, v in summary.to_dict().items()

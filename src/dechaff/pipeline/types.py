@@ -84,6 +84,9 @@ class RunSummary:
     earlier_paragraphs_replaced: int = 0  # keep = "longest": removed from earlier runs' corpus parts
     removed_by_reason: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # seconds of the finalize step (boilerplate, dedup, write, commit: one process) and, with the index's
+    # band tables on a cluster's workers, how long it waited on them and how long the busiest was busy
+    steps: dict[str, float] = field(default_factory=dict)
     recovered: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
 
@@ -101,7 +104,8 @@ class RunSummary:
             f"paragraphs: {self.paragraphs_read} read, {self.paragraphs_kept} kept; removed rows by reason: {rm}",
             *([f"earlier runs: {self.earlier_paragraphs_replaced} kept paragraphs replaced by longer copies"]
               if self.earlier_paragraphs_replaced else []),
-            f"seconds: {self.seconds:.1f}",
+            f"seconds: {self.seconds:.1f}" + (" (" + ", ".join(f"{k} {v:.1f}" for k, v in self.steps.items()) + ")"
+                                              if self.steps else ""),
         ]
 
 
