@@ -336,6 +336,8 @@ def main() -> None:
     if a.runner == "dask":
         print(f"peak RSS of the flow's process {own_peak:,.0f} MiB, "
               f"of each Dask worker {', '.join(f'{p:,}' for p in worker_peaks)} MiB")
+    if s.steps:
+        print("of which " + ", ".join(f"{k} {v:.0f} s" for k, v in s.steps.items()))
     print(f"removed by reason: {s.removed_by_reason}")
     print(f"dedup index: {idx.size:,} kept paragraphs, {idx.nbytes() / max(idx.size, 1):.0f} bytes each in RAM")
     if a.baseline:
