@@ -807,6 +807,34 @@ def test_entry_meta_finds_rows_held_out_of_id_order():
     assert 8 in meta and meta[8] == ("d8", 2, "eight") and meta[7] == ("d7", 0, "seven")
 
 
+def test_entry_meta_carries_what_the_last_chunk_read_and_fill_reads_only_the_rest():
+    """A chunk's entries take the texts the last chunk read of them (rows in any order); the entries
+    the last chunk had not read, or did not reach, are read by :meth:`EntryMeta.fill`, and only they."""
+    from dechaff.dedup.candidates import EntryMeta
+
+    def meta(ids):
+        n = len(ids)
+        return EntryMeta(np.array(ids, dtype=np.int64), np.full(n, None, dtype=object), np.full(n, -1),
+                         np.full(n, None, dtype=object))
+
+    def fetch(ids):
+        asked.append(ids.tolist())
+        return {e: (f"d{e}", e % 5, f"text {e}") for e in ids.tolist()}
+
+    asked: list[list[int]] = []
+    prev = meta([30, 5, 17, 8])
+    prev.fill(np.array([5, 30]), fetch)  # (17 and 8 reached, not read)
+    now = meta([17, 2, 30, 5, 40])
+    now.carry(prev)
+    now.fill(np.array([2, 5, 17, 30, 40]), fetch)
+    assert asked == [[5, 30], [2, 17, 40]]
+    assert [now[e] for e in (2, 5, 17, 30, 40)] == [(f"d{e}", e % 5, f"text {e}") for e in (2, 5, 17, 30, 40)]
+    empty = meta([])
+    empty.carry(prev)
+    now.carry(None)
+    assert now[30] == ("d30", 0, "text 30")
+
+
 def test_copiers_of_stored_segments_and_pending_ones_earliest_first(tmp_path):
     """Who copied a kept paragraph: the stored segments' tables (a segment written after a lookup is
     read at the next one), then the pending ones, earliest first; a pair

@@ -60,6 +60,8 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
         uniq_old, orow = distinct_rows(oe, index.size)
         nothing = np.full(len(uniq_old), None, dtype=object)
         old_meta = EntryMeta(uniq_old, nothing, np.full(len(uniq_old), -1, dtype=np.int64), nothing.copy())
+        old_meta.carry(index.last_meta)
+        index.last_meta = old_meta
     else:
         oq, oe = index.band.candidates(keys, cap)
         checked = len(oq) + len(nq)
@@ -153,6 +155,18 @@ class EntryMeta:
         if d is None:
             raise LookupError(f"entry {int(self.ids_sorted[np.flatnonzero(self.rows_sorted == r)[0]])} was not read")
         return d, int(self.paras[r]), self.texts[r]
+
+    def carry(self, prev: EntryMeta | None) -> None:
+        """Take the texts ``prev`` (the last chunk's) had read of the entries here: a chunk reaches many
+        of the last chunk's entries again (the earliest of the crowded buckets), and :meth:`fill` then
+        reads only the others (the one-process path carries them with the shingle sets: ``_old_side``)."""
+        if prev is None or not len(self.ids_sorted) or not len(prev.ids_sorted):
+            return
+        at, ok = find_sorted(self.ids_sorted, prev.ids_sorted)
+        src, dst = prev.rows_sorted[at[ok]], self.rows_sorted[ok]
+        read = np.fromiter((d is not None for d in prev.docs[src]), dtype=bool, count=len(src))
+        src, dst = src[read], dst[read]
+        self.docs[dst], self.paras[dst], self.texts[dst] = prev.docs[src], prev.paras[src], prev.texts[src]
 
     def fill(self, ids: np.ndarray, fetch: Callable[[np.ndarray], dict[int, tuple[str, int, str]]]) -> None:
         """Read (``fetch``) the entries of ``ids`` not read yet: rows without their text, and entries

@@ -32,7 +32,7 @@ from dechaff.store.manifest import damaged
 
 if TYPE_CHECKING:
     from dechaff.dedup.bands import PartitionedBands
-    from dechaff.dedup.candidates import OldSide
+    from dechaff.dedup.candidates import EntryMeta, OldSide
 
 
 @dataclass(slots=True)
@@ -110,6 +110,7 @@ class DedupIndex:
         # what the last chunk's candidates reached of the index (``candidates.OldSide``): the next chunk
         # takes from it the entries it reaches again (entries never change)
         self.last_old: OldSide | None = None
+        self.last_meta: EntryMeta | None = None  # (the same, with the band tables in shards: texts only)
         self._fp = np.zeros(0, U64)  # sorted fingerprints...
         self._fp_id = np.zeros(0, np.uint32)  # ...and their entry ids (earliest first among equals)
 
