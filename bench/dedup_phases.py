@@ -61,7 +61,7 @@ def main() -> None:
         setattr(owner, name, f)
 
     for owner, name, label in [
-        (batch, "tokenize", "chunk tokens"), (batch, "find_candidates", "candidates (all)"),
+        (batch, "tokenize", "chunk tokens"),
         (lsh.BandIndex, "candidates", "band lookups"), (cand, "within_batch_candidates", "pairs in chunk"),
         (cand, "_old_side", "old side (all)"), (store.DedupIndex, "fetch", "old texts"), (cand, "tokenize", "old tokens"),
         (cand, "entry_shingles", "old tokens"), (store.DedupIndex, "shingles", "stored shingles"),
@@ -74,19 +74,21 @@ def main() -> None:
     pairs: collections.Counter = collections.Counter()  # (the chunk's distinct texts, their pairs, plausible)
     timed_candidates = batch.find_candidates
 
-    def counted(sub, *args, **kw):
-        c = timed_candidates(sub, *args, **kw)
+    def counted(sub, *args, **kw):  # (a generator: it never yields here, the tables are in this process)
+        t = time.perf_counter()
+        c = yield from timed_candidates(sub, *args, **kw)
+        acc["candidates (all)"] += time.perf_counter() - t
         pairs.update(reps=len(sub), pairs=c.checked, plausible=len(c.cq))
         return c
     batch.find_candidates = counted
-    real_chunk = batch.DedupSession._chunk
+    real_chunk = batch.DedupSession._decide  # (one chunk, decided at once with the tables here)
     run_total: collections.Counter = collections.Counter()
 
-    def chunk(self, part):
+    def chunk(self, end):
         acc.clear()
         pairs.clear()
         t = time.perf_counter()
-        out = real_chunk(self, part)
+        out = real_chunk(self, end)
         total = time.perf_counter() - t
         run_total.update(acc)
         run_total["chunks"] += total
@@ -95,7 +97,7 @@ def main() -> None:
               f"plausible/text {pairs['plausible'] / reps:4.1f}  " +
               "  ".join(f"{k} {v:.2f}" for k, v in acc.most_common()), flush=True)
         return out
-    batch.DedupSession._chunk = chunk
+    batch.DedupSession._decide = chunk
     if a.staged is not None:  # (the folder the staged plan names, fresh from its copy: see ab_finalize.py)
         from dechaff.pipeline.finalize import finalize_run
 

@@ -106,13 +106,15 @@ def test_runs_against_a_split_index_decide_as_against_one(tmp_path, monkeypatch,
     segments as the finalize step does: with the index's bands in three shards, which also measure the
     pairs with index entries, every paragraph is decided as with one table measured here; and after a
     settings change (the keys recomputed here and handed to the shards, the pairs measured here: the
-    stored shingle sets are of the old settings)."""
+    stored shingle sets are of the old settings). With the shards, a chunk is left in flight while
+    the next documents are added and entries are spilled (the caller works while the shards do)."""
     import dechaff.dedup.candidates as cand
 
     measured = []
     real = cand.verified_pairs
     monkeypatch.setattr(cand, "verified_pairs", lambda *a: measured.append(len(a[1])) or real(*a))
     decided: dict[str, list] = {}
+    in_flight = {"one": 0, "split": 0}  # (spills while a chunk was in flight)
     for mode in ("one", "split"):
         segments: list = []
         out = []
@@ -125,6 +127,7 @@ def test_runs_against_a_split_index_decide_as_against_one(tmp_path, monkeypatch,
             for k, (d, ts) in enumerate(_docs(30, run)):
                 session.add([Item(d, i, t) for i, t in enumerate(ts)])
                 if len(idx.pending) >= 30:  # (a spill, as the finalize step's)
+                    in_flight[mode] += session._flight is not None
                     assert idx.write_pending(tmp_path / mode / f"seg-{run}-{k}")
             session.finish()
             out.append(list(decisions))
@@ -134,18 +137,20 @@ def test_runs_against_a_split_index_decide_as_against_one(tmp_path, monkeypatch,
         if mode == "one":
             assert not measured
     assert decided["split"] == decided["one"]
+    assert in_flight["one"] == 0 and in_flight["split"] > 0
     assert len(measured) > 10 and sum(measured) > 40  # (calls and pairs the shards measured)
     dropped = [d for run in decided["one"] for d in run if not d.keep]
     assert {d.reason for d in dropped} >= {"duplicate"} and len(dropped) > 20
 
 
 def test_what_a_call_leaves_in_reference_cycles_is_freed_with_the_collector_paused():
-    """A Dask actor's call holds its arguments in reference cycles (at 10M the finalize process grew
-    by 2 GB with the collector paused, as the dedup chunk pauses it): they are freed after each lookup."""
+    """A Dask actor's call holds its arguments and answer in reference cycles (at 10M the finalize
+    process grew by 2 GB with the collector paused, as the dedup chunk pauses it): the arrays sent and
+    received are freed once the answer is in, with no collection."""
     import gc
     import weakref
 
-    sent: list[weakref.ref] = []
+    held: list[weakref.ref] = []
 
     class Cyclic(InProcess):
         def __getattr__(self, name):
@@ -153,8 +158,9 @@ def test_what_a_call_leaves_in_reference_cycles_is_freed_with_the_collector_paus
 
             def cyclic(*args):
                 fut = call(*args)
-                fut.held = (fut, args)  # (a cycle holding the arguments, as the actor call's)
-                sent.append(weakref.ref(args[1]))  # (the keys sent: a copy of the shard's columns)
+                fut.held = (fut, args, fut.result())  # (a cycle holding the arguments and the answer)
+                held.append(weakref.ref(args[0][1]))  # (the keys sent: a copy of the shard's columns)
+                held.extend(weakref.ref(a) for a in fut.result())
                 return fut
 
             return cyclic
@@ -162,50 +168,15 @@ def test_what_a_call_leaves_in_reference_cycles_is_freed_with_the_collector_paus
     ranges = band_ranges(6, 2)
     split = PartitionedBands([Cyclic(BandShard(lo, hi, P)) for lo, hi in ranges], ranges, 6)
     keys = np.arange(600, dtype=np.uint32).reshape(100, 6)
+    split.add(keys, 0)
     was = gc.isenabled()
     gc.disable()
     try:
-        split.candidates(keys, 4)
-        assert len(sent) == 2 and all(r() is None for r in sent)
-        assert gc.get_freeze_count() == 0  # (what was set aside during the calls is back)
+        q, e = split.candidates(keys, 4)
+        assert len(q) and len(held) == 6
+        del q, e
+        assert all(r() is None for r in held)
     finally:
-        if was:
-            gc.enable()
-
-
-def test_a_callers_frozen_objects_stay_frozen_and_the_cycles_are_still_freed():
-    """The collection after the calls sets the older objects aside with ``gc.freeze``; a caller that
-    froze objects itself keeps them frozen, and the calls' cycles are freed all the same."""
-    import gc
-    import weakref
-
-    class Cyclic(InProcess):
-        def __getattr__(self, name):
-            call = super().__getattr__(name)
-
-            def cyclic(*args):
-                fut = call(*args)
-                fut.held = (fut, args)
-                sent.append(weakref.ref(args[1]))
-                return fut
-
-            return cyclic
-
-    sent: list[weakref.ref] = []
-    ranges = band_ranges(6, 2)
-    split = PartitionedBands([Cyclic(BandShard(lo, hi, P)) for lo, hi in ranges], ranges, 6)
-    was = gc.isenabled()
-    gc.disable()
-    mine = [[]]
-    mine[0].append(mine)  # (an object of the caller's, frozen by the caller)
-    gc.freeze()
-    try:
-        split.candidates(np.arange(600, dtype=np.uint32).reshape(100, 6), 4)
-        assert all(r() is None for r in sent) and len(sent) == 2
-        assert gc.is_tracked(mine) and gc.get_freeze_count() > 0
-        assert not any(o is mine for g in range(3) for o in gc.get_objects(generation=g))  # (still frozen)
-    finally:
-        gc.unfreeze()
         if was:
             gc.enable()
 

@@ -16,9 +16,8 @@ not import Dask.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -81,17 +80,18 @@ class BandShard:
         self.busy += time.perf_counter() - t0
         return self.bands.nbytes()
 
-    def step(self, news: Sequence[News], keys: np.ndarray, cap: int,
-             queries: EntryShingles | None = None) -> tuple[np.ndarray, ...]:
-        """What changed in the index since the last lookup (``news``, in order), then the candidate pairs
-        (query row, entry id) of ``keys`` (this range's) in these bands. One call a chunk: the entries
+    def step(self, parcel: list, cap: int) -> list[np.ndarray]:
+        """``parcel``: [``news``, ``keys``, ``queries``]. What changed in the index since the last lookup
+        (``news``, in order), then the candidate pairs (query row, entry id) of ``keys`` (this range's)
+        in these bands, in a list (:func:`_unpacked`). One call a chunk: the entries
         a chunk kept are added before the next chunk looks, whatever order a cluster delivers calls in.
         With the queries' shingle sets (``queries``), the pairs are measured here and only those that
         may hold are sent back, with their intersections, their entries' set sizes and the number of
         pairs measured (see :func:`verified_pairs`)."""
         t0 = time.perf_counter()
+        news, keys, queries = parcel
         try:
-            return self._step(news, keys, cap, queries)
+            return list(self._step(news, keys, cap, queries))
         finally:
             self.busy += time.perf_counter() - t0
 
@@ -187,22 +187,18 @@ class PartitionedBands:
              segments: Sequence[tuple[str, int, bool]] = ()) -> None:
         """Every shard's tables of the ``total`` stored entries (see :meth:`BandShard.load`; a part given
         as keys has every band's, each shard is sent its range)."""
-        with _calls_collected(), self._waiting():
-            futs = [h.load([p if isinstance(p, str) else np.ascontiguousarray(p[:, lo:hi]) for p in parts], total,
-                           list(segments))
-                    for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
+        t0 = time.perf_counter()
+        parcels = [[p if isinstance(p, str) else np.ascontiguousarray(p[:, lo:hi]) for p in parts]
+                   for lo, hi in self.ranges]
+        try:
+            futs = [h.load(p, total, list(segments)) for h, p in zip(self.handles, parcels, strict=True)]
             [f.result() for f in futs]  # (raises a shard's error)
-            del futs
+        finally:
+            for p in parcels:  # (see receive)
+                p.clear()
+            self.waited += time.perf_counter() - t0
         self.size = total
         self._news = []
-
-    @contextmanager
-    def _waiting(self) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.waited += time.perf_counter() - t0
 
     def busy(self) -> list[float]:
         """Each shard's time spent in its loads and lookups (asked of each)."""
@@ -223,28 +219,46 @@ class PartitionedBands:
         """The entries before ``first_id + count`` are stored in segment ``base`` (from ``first_id`` on)."""
         self._news.append(News(first_id, base=base, count=count, shingled=shingled))
 
-    def _step(self, keys: np.ndarray, cap: int, queries: EntryShingles | None) -> list[tuple[np.ndarray, ...]]:
-        with _calls_collected(), self._waiting():
-            futs = [h.step([n if n.keys is None else replace(n, keys=np.ascontiguousarray(n.keys[:, lo:hi]))
-                            for n in self._news], np.ascontiguousarray(keys[:, lo:hi]), cap, queries)
-                    for h, (lo, hi) in zip(self.handles, self.ranges, strict=True)]
-            got = [f.result() for f in futs]  # (the news are the shards' only once every call returned)
-            self._news = []
-            del futs  # (the calls' futures may be in the cycles)
-        return got
+    def send(self, keys: np.ndarray, cap: int, queries: EntryShingles | None = None) -> Lookup:
+        """The lookup of ``keys`` (and with ``queries``, the measuring of its pairs) sent to every shard
+        with what changed in the index since the last one; :meth:`receive` waits for the answers. The
+        caller may work in between (the shards work meanwhile); one lookup at a time."""
+        t0 = time.perf_counter()
+        parcels = [[[n if n.keys is None else replace(n, keys=np.ascontiguousarray(n.keys[:, lo:hi]))
+                     for n in self._news], np.ascontiguousarray(keys[:, lo:hi]), queries]
+                   for lo, hi in self.ranges]
+        self._news = []
+        sent = Lookup([h.step(p, cap) for h, p in zip(self.handles, parcels, strict=True)], parcels, queries is not None)
+        self.waited += time.perf_counter() - t0
+        return sent
+
+    def receive(self, sent: Lookup) -> list[list[np.ndarray]]:
+        """Every shard's answer to ``sent`` (a shard's error is raised here)."""
+        t0 = time.perf_counter()
+        try:
+            return [_unpacked(f.result()) for f in sent.futures]
+        finally:
+            for p in sent.parcels:  # (a call's future may hold its arguments in reference cycles: see _unpacked)
+                p.clear()
+            sent.futures.clear()
+            self.waited += time.perf_counter() - t0
 
     def candidates(self, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
         """As :meth:`BandIndex.candidates`: the pairs of every shard, unique."""
-        got = self._step(keys, cap, None)
+        got = self.receive(self.send(keys, cap))
         return unique_pairs([q for q, _e in got], [e for _q, e in got])
 
     def measured_candidates(self, keys: np.ndarray, cap: int, queries: EntryShingles
                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """:meth:`measured` of the lookup of ``keys`` sent with ``queries`` and received."""
+        return self.measured(self.receive(self.send(keys, cap, queries)))
+
+    @staticmethod
+    def measured(got: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         """The pairs of :meth:`candidates` that may hold, measured by the shards that found them (no
-        pair list goes through this process): (query row, entry id, intersection, the entry's set
-        size) of each, unique, and the number of pairs measured (a pair found in the bands of two
-        shards is measured by both, and counted twice)."""
-        got = self._step(keys, cap, queries)
+        pair list goes through this process), from the shards' answers: (query row, entry id,
+        intersection, the entry's set size) of each, unique, and the number of pairs measured (a pair
+        found in the bands of two shards is measured by both, and counted twice)."""
         q, e, inter, lb = (np.concatenate([g[k] for g in got]) for k in range(4))
         _, first = np.unique((q << 32) | e, return_index=True)  # (a pair two shards found: measured alike)
         return q[first], e[first], inter[first], lb[first], int(sum(g[4][0] for g in got))
@@ -255,23 +269,23 @@ class PartitionedBands:
         return sum(f.result() for f in [h.nbytes() for h in self.handles]) + queued
 
 
-@contextmanager
-def _calls_collected() -> Iterator[None]:
-    """Free what the calls made in the block left in reference cycles. A Dask actor's call holds its
-    arguments (here tens of MB of keys and shingle sets a chunk) in cycles that only the cyclic
-    collector frees, and the dedup chunk pauses it: at 10M the finalize process grew to 5.6 GB, against
-    3.4 GB with the tables in it. The young generation is collected after the block; what was there
-    before it is set aside first (``gc.freeze``, then back in the oldest generation), so the collection
-    looks only at what the block made: collecting everything the chunk had made took 0.2 s a call at
-    10M (20 s a run). A caller's own frozen objects are left as they are (nothing is set aside then)."""
-    import gc
+@dataclass(slots=True)
+class Lookup:
+    """A lookup sent to the shards: their calls' futures and what each was sent (emptied on receipt)."""
 
-    aside = gc.get_freeze_count() == 0
-    if aside:
-        gc.freeze()
-    try:
-        yield
-    finally:
-        gc.collect(0)
-        if aside:
-            gc.unfreeze()
+    futures: list[Any]
+    parcels: list[list]
+    measuring: bool
+
+
+def _unpacked(answer: list) -> list:
+    """A shard's answer, taken out of the list it came in, which is left empty. A Dask actor's call keeps
+    its arguments and answer in reference cycles that only the cyclic collector frees, and the dedup
+    chunk pauses it: at 10M the finalize process grew to 5.6 GB (against 3.4 GB with the tables in it).
+    The arguments and answers travel in lists that are emptied once the answer is in, so what they hold
+    (tens of MB of keys and shingle sets a chunk) is freed then, whatever holds the lists; collecting
+    the cycles instead took 0.2 s a call at 10M, with everything the chunk had made in the young
+    generation."""
+    out = list(answer)
+    answer.clear()
+    return out

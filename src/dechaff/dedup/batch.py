@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -61,6 +61,7 @@ class DedupSession:
         self.new_entries: list[int] = []
         self.pairs_checked = 0
         self.replaced: list[tuple[str, int, str, Decision]] = []  # paragraphs of earlier runs
+        self._flight: tuple[Generator[None, None, _Chunked], list[Item]] | None = None  # (see _decide)
 
     def add(self, items: Sequence[Item]) -> None:
         self.buffer.extend(items)
@@ -73,6 +74,7 @@ class DedupSession:
     def finish(self) -> None:
         if self.buffer:
             self._decide(len(self.buffer))
+        self._land()
 
     @property
     def n_decided(self) -> int:
@@ -93,13 +95,39 @@ class DedupSession:
             self.base = upto
 
     def _decide(self, end: int) -> None:
+        """Decide the first ``end`` buffered items (a chunk). With the index's band tables in shards (a
+        cluster's workers), the chunk's lookup is sent and the chunk left in flight: it is decided
+        before the next chunk starts (whose lookup needs the entries this one adds) or at
+        :meth:`finish`, and meanwhile the caller writes the rows of the chunks decided before it and
+        reads the next batches while the shards work. The same decisions, in the same order."""
+        self._land()
         part, self.buffer = self.buffer[:end], self.buffer[end:]
+        steps = _dedup_chunk(part, self.index)
         with _gc_paused():
-            self._chunk(part)
+            try:
+                next(steps)
+            except StopIteration as done:  # (decided at once: the tables are here)
+                self._chunk(part, done.value)
+                return
+        self._flight = (steps, part)
 
-    def _chunk(self, part: list[Item]) -> None:
+    def _land(self) -> None:
+        """The chunk in flight, if any, decided."""
+        if self._flight is None:
+            return
+        steps, part = self._flight
+        self._flight = None
+        with _gc_paused():
+            try:
+                steps.send(None)
+            except StopIteration as done:
+                self._chunk(part, done.value)
+                return
+        raise RuntimeError("a dedup chunk waited twice")
+
+    def _chunk(self, part: list[Item], chunked: _Chunked) -> None:
         index, start = self.index, self.n_decided
-        out, keys, fps, entry_items, entry_sh = _dedup_chunk(part, index)
+        out, keys, fps, entry_items, entry_sh = chunked
         # kept paragraphs too short to be entries are stored too (duplicate documents align with them)
         others = [(part[k].doc_id, part[k].paragraph_index, part[k].text) for k in out.others]
         first = index.size
@@ -138,10 +166,13 @@ class _ChunkOutcome:
     replaced_entries: dict[int, tuple[str, int, str, Decision]]  # index entries replaced in this chunk
     others: list[int]  # kept items with words but too short to be entries
 
-def _dedup_chunk(items: Sequence[Item], index: DedupIndex
-                 ) -> tuple[_ChunkOutcome, np.ndarray, np.ndarray, list[int], EntryShingles]:
+_Chunked = tuple[_ChunkOutcome, np.ndarray, np.ndarray, list[int], EntryShingles]
+
+
+def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> Generator[None, None, _Chunked]:
     """One chunk against the index; returns the outcome, and the band keys, fingerprints, items and
-    shingle sets of its new index entries.
+    shingle sets of its new index entries. A generator: it yields once while the index's shards work
+    on its lookup (see :func:`find_candidates`), never with the tables in this process.
 
     Exact copies (same normalised text) of a kept paragraph are found by fingerprint; only the first
     occurrence of each distinct text is shingled, signed and looked up in the LSH index. A later
@@ -168,7 +199,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex
     srow = srow[first_of[group]]  # every occurrence shares its first occurrence's shingles
     sub = shingles_of(tok, elig[reps], params)
     keys = _rep_keys(items, elig[reps], efp[reps], sub, params)
-    cand = find_candidates(sub, keys, index, tok.wfp[elig[reps]], tok.dh[elig[reps]])
+    cand = yield from find_candidates(sub, keys, index, tok.wfp[elig[reps]], tok.dh[elig[reps]])
     # exact copies of replaced entries stand for what replaced them
     finals = {int(e): index.final(int(e)) for e in np.unique(old_exact[old_exact >= 0])}
     want = np.array(sorted(set(finals) | set(finals.values())), dtype=np.int64)

@@ -4,7 +4,7 @@ when their numbers differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,19 +43,25 @@ class Candidates:
 
 
 def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.ndarray,
-                    dh: np.ndarray) -> Candidates:
+                    dh: np.ndarray) -> Generator[None, None, Candidates]:
     """``keys``: the band keys of the rows of ``sub``; ``wfp`` and ``dh``: their word fingerprints and
     number hashes (see :class:`Tokens`). The band keys only find the pairs: each is then measured on
     the two shingle sets, so no MinHash signature is computed here. With the band tables in shards
     (``index.shards``) and every entry's shingle sets stored, each shard measures the pairs
     with index entries that it finds and sends back those that may hold (``checked`` then counts a
-    pair two shards found twice)."""
+    pair two shards found twice); the lookup is sent first, the pairs within the chunk are measured
+    meanwhile, and the generator then yields once, so that its caller may work too while the shards
+    do (see :class:`dechaff.dedup.batch.DedupSession`). It returns the candidates."""
     params = index.params
     cap = params.bucket_cap
     queries = EntryShingles(sub, wfp, dh)
+    shards = index.shards if index.shards is not None and index.all_shingled() else None
+    sent = shards.send(keys, cap, queries) if shards is not None else None
     nq, ne = within_batch_candidates(keys, cap)
-    if index.shards is not None and index.all_shingled():
-        oq, oe, inter_o, lb_o, checked = index.shards.measured_candidates(keys, cap, queries)
+    inter_n, _ = measured(queries, nq, queries, ne)
+    if shards is not None and sent is not None:
+        yield
+        oq, oe, inter_o, lb_o, checked = shards.measured(shards.receive(sent))
         checked += len(nq)
         uniq_old, orow = distinct_rows(oe, index.size)
         nothing = np.full(len(uniq_old), None, dtype=object)
@@ -75,7 +81,6 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
         oq, oe, orow = oq[known], oe[known], orow[known]
         inter_o, lb_o = measured(queries, oq, old.es, orow)
     size_new = np.diff(sub.offsets)
-    inter_n, _ = measured(queries, nq, queries, ne)
     cq = np.concatenate((oq, nq))
     is_old = np.concatenate((np.ones(len(oq), bool), np.zeros(len(nq), bool)))
     tgt = np.concatenate((orow, ne))
