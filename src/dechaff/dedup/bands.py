@@ -181,7 +181,7 @@ class PartitionedBands:
         self.handles, self.ranges, self.n_bands = list(handles), list(ranges), bands
         self.size = 0
         self._news: list[News] = []  # since the last lookup
-        self.waited = 0.0  # seconds from sending the calls to having every answer
+        self.waited = 0.0  # seconds this process spent sending the calls and waiting for their answers
 
     def load(self, parts: Sequence[str | np.ndarray], total: int,
              segments: Sequence[tuple[str, int, bool]] = ()) -> None:
@@ -228,7 +228,7 @@ class PartitionedBands:
                      for n in self._news], np.ascontiguousarray(keys[:, lo:hi]), queries]
                    for lo, hi in self.ranges]
         self._news = []
-        sent = Lookup([h.step(p, cap) for h, p in zip(self.handles, parcels, strict=True)], parcels, queries is not None)
+        sent = Lookup([h.step(p, cap) for h, p in zip(self.handles, parcels, strict=True)], parcels)
         self.waited += time.perf_counter() - t0
         return sent
 
@@ -275,7 +275,6 @@ class Lookup:
 
     futures: list[Any]
     parcels: list[list]
-    measuring: bool
 
 
 def _unpacked(answer: list) -> list:
