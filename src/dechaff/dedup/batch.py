@@ -64,6 +64,7 @@ class DedupSession:
         self._flight: tuple[Generator[None, None, _Chunked], list[Item]] | None = None  # (see _decide)
 
     def add(self, items: Sequence[Item]) -> None:
+        self._land()  # (a chunk in flight since the last batch: see _decide)
         self.buffer.extend(items)
         while len(self.buffer) >= self.chunk:
             end = self.chunk
@@ -96,10 +97,12 @@ class DedupSession:
 
     def _decide(self, end: int) -> None:
         """Decide the first ``end`` buffered items (a chunk). With the index's band tables in shards (a
-        cluster's workers), the chunk's lookup is sent and the chunk left in flight: it is decided
-        before the next chunk starts (whose lookup needs the entries this one adds) or at
-        :meth:`finish`, and meanwhile the caller writes the rows of the chunks decided before it and
-        reads the next batches while the shards work. The same decisions, in the same order."""
+        cluster's workers), the chunk's lookup is sent and the chunk left in flight: it is decided when
+        the next batch is added (before the next chunk starts, whose lookup needs the entries this one
+        adds) or at :meth:`finish`, and meanwhile the caller writes the rows of the chunks decided
+        before it, spills entries and reads the next batch while the shards work. The same decisions,
+        in the same order. (Held until the next chunk instead, the rows of a whole chunk more wait
+        to be written: +216 MiB at 10M.)"""
         self._land()
         part, self.buffer = self.buffer[:end], self.buffer[end:]
         steps = _dedup_chunk(part, self.index)
