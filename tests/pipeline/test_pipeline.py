@@ -312,3 +312,13 @@ def test_a_changed_file_with_a_colon_in_its_name_gets_new_doc_ids(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     _changed_input_keeps_unique_ids(raw, tmp_path / "out", "notes:2024#draft.txt", write)
+
+
+def test_the_summary_lines_give_the_finalize_steps_seconds_when_measured():
+    from dechaff.pipeline.types import RunSummary
+
+    s = RunSummary(run_id="r", seconds=12.34, removed_by_reason={"duplicate": 3})
+    assert s.lines()[-1] == "seconds: 12.3"
+    s.steps = {"finalize": 8.0, "waiting on the band shards": 2.25}
+    assert s.lines()[-1] == "seconds: 12.3 (finalize 8.0, waiting on the band shards 2.2)"
+    assert s.to_dict()["steps"] == {"finalize": 8.0, "waiting on the band shards": 2.25}
