@@ -187,16 +187,9 @@ class PartitionedBands:
              segments: Sequence[tuple[str, int, bool]] = ()) -> None:
         """Every shard's tables of the ``total`` stored entries (see :meth:`BandShard.load`; a part given
         as keys has every band's, each shard is sent its range)."""
-        t0 = time.perf_counter()
         parcels = [[p if isinstance(p, str) else np.ascontiguousarray(p[:, lo:hi]) for p in parts]
                    for lo, hi in self.ranges]
-        try:
-            futs = [h.load(p, total, list(segments)) for h, p in zip(self.handles, parcels, strict=True)]
-            [f.result() for f in futs]  # (raises a shard's error)
-        finally:
-            for p in parcels:  # (see receive)
-                p.clear()
-            self.waited += time.perf_counter() - t0
+        self._answers(self._submit(lambda h, p: h.load(p, total, list(segments)), parcels))
         self.size = total
         self._news = []
 
@@ -223,22 +216,31 @@ class PartitionedBands:
         """The lookup of ``keys`` (and with ``queries``, the measuring of its pairs) sent to every shard
         with what changed in the index since the last one; :meth:`receive` waits for the answers. The
         caller may work in between (the shards work meanwhile); one lookup at a time."""
-        t0 = time.perf_counter()
         parcels = [[[n if n.keys is None else replace(n, keys=np.ascontiguousarray(n.keys[:, lo:hi]))
                      for n in self._news], np.ascontiguousarray(keys[:, lo:hi]), queries]
                    for lo, hi in self.ranges]
         self._news = []
-        sent = Lookup([h.step(p, cap) for h, p in zip(self.handles, parcels, strict=True)], parcels)
-        self.waited += time.perf_counter() - t0
-        return sent
+        return self._submit(lambda h, p: h.step(p, cap), parcels)
 
     def receive(self, sent: Lookup) -> list[list[np.ndarray]]:
         """Every shard's answer to ``sent`` (a shard's error is raised here)."""
+        return [_unpacked(a) for a in self._answers(sent)]
+
+    def _submit(self, call: Any, parcels: list[list]) -> Lookup:
+        """``call(handle, parcel)`` on every shard, each with its parcel (what it is sent)."""
+        t0 = time.perf_counter()
+        sent = Lookup([call(h, p) for h, p in zip(self.handles, parcels, strict=True)], parcels)
+        self.waited += time.perf_counter() - t0
+        return sent
+
+    def _answers(self, sent: Lookup) -> list[Any]:
+        """The shards' answers to ``sent``, in shard order; its parcels then emptied (a call's future may
+        hold its arguments in reference cycles: see :func:`_unpacked`)."""
         t0 = time.perf_counter()
         try:
-            return [_unpacked(f.result()) for f in sent.futures]
+            return [f.result() for f in sent.futures]
         finally:
-            for p in sent.parcels:  # (a call's future may hold its arguments in reference cycles: see _unpacked)
+            for p in sent.parcels:
                 p.clear()
             sent.futures.clear()
             self.waited += time.perf_counter() - t0

@@ -105,28 +105,25 @@ class DedupSession:
         to be written: +216 MiB at 10M.)"""
         self._land()
         part, self.buffer = self.buffer[:end], self.buffer[end:]
-        steps = _dedup_chunk(part, self.index)
-        with _gc_paused():
-            try:
-                next(steps)
-            except StopIteration as done:  # (decided at once: the tables are here)
-                self._chunk(part, done.value)
-                return
-        self._flight = (steps, part)
+        self._run(_dedup_chunk(part, self.index), part)
 
     def _land(self) -> None:
         """The chunk in flight, if any, decided."""
-        if self._flight is None:
-            return
-        steps, part = self._flight
-        self._flight = None
+        if self._flight is not None:
+            steps, part = self._flight
+            self._flight = None
+            self._run(steps, part)
+
+    def _run(self, steps: Generator[None, None, _Chunked], part: list[Item]) -> None:
+        """The chunk's steps run until they wait on the shards (the chunk is left in flight) or end (it
+        is decided; at once with the tables in this process)."""
         with _gc_paused():
             try:
-                steps.send(None)
+                next(steps)
             except StopIteration as done:
                 self._chunk(part, done.value)
                 return
-        raise RuntimeError("a dedup chunk waited twice")
+        self._flight = (steps, part)
 
     def _chunk(self, part: list[Item], chunked: _Chunked) -> None:
         index, start = self.index, self.n_decided

@@ -14,6 +14,7 @@ from dechaff.dedup.shingle import (
     Shingled,
     concat_ranges,
     cum_blocks,
+    distinct,
     distinct_rows,
     find_sorted,
     numbers_differ,
@@ -230,9 +231,7 @@ def _old_side(index: DedupIndex, oe: np.ndarray) -> OldSide:
     entries reached was the largest part of the dedup pass that grew with the index: the texts are now
     read only for the pairs that may hold (:meth:`EntryMeta.fill`)."""
     params = index.params
-    seen = np.zeros(index.size, dtype=bool)  # (distinct ids by a mask: the pairs are millions, the ids fewer)
-    seen[oe] = True
-    ids = np.flatnonzero(seen)
+    ids = distinct(oe, index.size)
     last = index.last_old
     at, hit = find_sorted(ids, last.meta.ids_sorted if last is not None else ids[:0])
     new = ids[~hit]

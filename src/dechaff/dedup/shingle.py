@@ -415,13 +415,18 @@ def find_sorted(values: np.ndarray, ascending: np.ndarray) -> tuple[np.ndarray, 
     return at, ascending[at] == values
 
 
-def distinct_rows(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct ``values`` (ascending; each in ``0 .. bound - 1``) and the position of each value among
-    them: ``np.unique(values, return_inverse=True)`` by a mask and a rank table, linear instead of a sort
-    (a chunk's candidate pairs are millions, their entries fewer: 0.17 s against 2.8 s for 5M pairs)."""
+def distinct(values: np.ndarray, bound: int) -> np.ndarray:
+    """The distinct ``values`` (each in ``0 .. bound - 1``), ascending: ``np.unique`` by a mask, linear
+    instead of a sort (a chunk's candidate pairs are millions, their entries fewer)."""
     seen = np.zeros(bound, dtype=bool)
     seen[values] = True
-    ids = np.flatnonzero(seen)
+    return np.flatnonzero(seen)
+
+
+def distinct_rows(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`distinct`, and the position of each value among them (``np.unique(values,
+    return_inverse=True)`` by a rank table: 0.17 s against 2.8 s for 5M pairs)."""
+    ids = distinct(values, bound)
     rank = np.empty(bound, dtype=np.int64)
     rank[ids] = np.arange(len(ids))
     return ids, rank[values]
