@@ -133,6 +133,8 @@ def _run(raw_dir: str, out_dir: str, config: Config, progress: bool) -> dict:
     _publish(summary, raw_dir, out_dir)
     for line in summary.lines():
         log.info("%s", line)
+    for w in summary.warnings:
+        log.warning("%s", w)
     if summary.inputs_rejected or summary.records_rejected:
         log.warning("%d inputs and %d records rejected: see %s/rejected/ (run %s)", summary.inputs_rejected,
                     summary.records_rejected, out_dir, summary.run_id)

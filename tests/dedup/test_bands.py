@@ -4,6 +4,7 @@ the pairs of one table of every band, so a run decides the same."""
 from __future__ import annotations
 
 import random
+from concurrent.futures import Future
 from dataclasses import replace
 
 import numpy as np
@@ -100,48 +101,100 @@ def _docs(n: int, seed: int) -> list[tuple[str, list[str]]]:
     return docs
 
 
+def _three_runs(tmp_path, params: DedupParams, chunk: int, bands_of=None) -> tuple[list[list], int]:
+    """Three runs, each against the stored index of the ones before, in chunks, spilling its entries to
+    segments as the finalize step does (the third under other settings: its keys recomputed); with
+    ``bands_of(params)``, the index's bands in those shards. Every run's decisions, and how many
+    spills happened while a chunk was in flight."""
+    segments: list = []
+    out = []
+    in_flight = 0
+    where = tmp_path / ("split" if bands_of else "one")
+    for run, p in enumerate((params, params, replace(params, ngram=4))):
+        bands = bands_of(p) if bands_of else None
+        idx = DedupIndex.load(p, segments, recompute=run == 2, bands=bands)
+        assert isinstance(idx.band, PartitionedBands if bands and not bands.lost else BandIndex)
+        session = DedupSession(idx, chunk=chunk)
+        decisions = session.decisions
+        for k, (d, ts) in enumerate(_docs(30, run)):
+            session.add([Item(d, i, t) for i, t in enumerate(ts)])
+            if len(idx.pending) >= 30:  # (a spill, as the finalize step's)
+                in_flight += session._flight is not None
+                assert idx.write_pending(where / f"seg-{run}-{k}")
+        session.finish()
+        out.append(list(decisions))
+        assert idx.write_pending(where / f"seg-{run}")
+        segments = idx.segments
+    return out, in_flight
+
+
 @pytest.mark.parametrize("chunk", [3, 25])
 @pytest.mark.parametrize("params", [P, replace(P, keep="longest")], ids=["earliest", "longest"])
 def test_runs_against_a_split_index_decide_as_against_one(tmp_path, monkeypatch, params, chunk):
-    """Three runs, each against the stored index of the ones before, in chunks, spilling its entries to
-    segments as the finalize step does: with the index's bands in three shards, which also measure the
-    pairs with index entries, every paragraph is decided as with one table measured here; and after a
-    settings change (the keys recomputed here and handed to the shards, the pairs measured here: the
-    stored shingle sets are of the old settings). With the shards, a chunk is left in flight while
-    the caller works (entries are spilled: with chunks smaller than a document, at every spill)."""
+    """Three runs against the stored index of the ones before (:func:`_three_runs`): with the index's
+    bands in three shards, which also measure the pairs with index entries, every paragraph is decided
+    as with one table measured here; and after a settings change (the keys recomputed here and handed
+    to the shards, the pairs measured here: the stored shingle sets are of the old settings). With the
+    shards, a chunk is left in flight while the caller works (entries are spilled: with chunks smaller
+    than a document, at every spill)."""
     import dechaff.dedup.candidates as cand
 
     measured = []
     real = cand.verified_pairs
     monkeypatch.setattr(cand, "verified_pairs", lambda *a: measured.append(len(a[1])) or real(*a))
-    decided: dict[str, list] = {}
-    in_flight = {"one": 0, "split": 0}  # (spills while a chunk was in flight)
-    for mode in ("one", "split"):
-        segments: list = []
-        out = []
-        for run, p in enumerate((params, params, replace(params, ngram=4))):
-            bands = _partitioned(p.bands, 3, p) if mode == "split" else None
-            idx = DedupIndex.load(p, segments, recompute=run == 2, bands=bands)
-            assert isinstance(idx.band, PartitionedBands if bands else BandIndex)
-            session = DedupSession(idx, chunk=chunk)
-            decisions = session.decisions
-            for k, (d, ts) in enumerate(_docs(30, run)):
-                session.add([Item(d, i, t) for i, t in enumerate(ts)])
-                if len(idx.pending) >= 30:  # (a spill, as the finalize step's)
-                    in_flight[mode] += session._flight is not None
-                    assert idx.write_pending(tmp_path / mode / f"seg-{run}-{k}")
-            session.finish()
-            out.append(list(decisions))
-            assert idx.write_pending(tmp_path / mode / f"seg-{run}")
-            segments = idx.segments
-        decided[mode] = out
-        if mode == "one":
-            assert not measured
-    assert decided["split"] == decided["one"]
-    assert in_flight["one"] == 0 and (in_flight["split"] >= 2 or chunk > 4)
+    one, in_flight_one = _three_runs(tmp_path, params, chunk)
+    assert not measured
+    split, in_flight = _three_runs(tmp_path, params, chunk, lambda p: _partitioned(p.bands, 3, p))
+    assert split == one
+    assert in_flight_one == 0 and (in_flight >= 2 or chunk > 4)
     assert len(measured) > 10 and sum(measured) > 40  # (calls and pairs the shards measured)
-    dropped = [d for run in decided["one"] for d in run if not d.keep]
+    dropped = [d for run in one for d in run if not d.keep]
     assert {d.reason for d in dropped} >= {"duplicate"} and len(dropped) > 20
+
+
+class _Dies:
+    """A handle on a shard whose worker dies at its ``at``-th call of ``method``: from then on every call
+    fails, as a lost Dask actor's do (``OSError: Unable to contact Actor's worker``)."""
+
+    def __init__(self, obj: object, method: str, at: int) -> None:
+        self._handle, self.method, self.at, self.calls, self.failed = InProcess(obj), method, at, 0, 0
+
+    def __getattr__(self, name: str):
+        call = getattr(self._handle, name)
+
+        def maybe(*args, **kwargs) -> Future:
+            self.calls += name == self.method
+            if self.calls < self.at:
+                return call(*args, **kwargs)
+            self.failed += 1
+            fut: Future = Future()
+            fut.set_exception(OSError("Unable to contact Actor's worker"))
+            return fut
+
+        return maybe
+
+
+@pytest.mark.parametrize(("method", "at"), [("load", 1), ("step", 1), ("step", 4)])
+def test_a_shard_lost_mid_run_leaves_the_decisions_of_one_table(tmp_path, method, at):
+    """The second of three shards dies (at its loading, at the first lookup, at the fourth): the tables
+    are built in the index's process from the segments (this run's spills too) and the pending entries,
+    the lookup that failed is done there, and every run decides as with one table from the start."""
+    one, _ = _three_runs(tmp_path, P, 3)
+    dying: list[_Dies] = []
+    made: list[PartitionedBands] = []
+
+    def bands_of(p: DedupParams) -> PartitionedBands:
+        ranges = band_ranges(p.bands, 3)
+        shards = [InProcess(BandShard(lo, hi, p)) for lo, hi in ranges]
+        dying.append(_Dies(BandShard(*ranges[1], p), method, at))
+        shards[1] = dying[-1]
+        made.append(PartitionedBands(shards, ranges, p.bands))
+        return made[-1]
+
+    split, _ = _three_runs(tmp_path, P, 3, bands_of)
+    assert split == one
+    assert all(b.lost == "OSError: Unable to contact Actor's worker" for b in made)
+    assert all(d.failed == 1 for d in dying)  # (no call to a lost shard after the first that failed)
 
 
 def test_what_a_call_leaves_in_reference_cycles_is_freed_with_the_collector_paused():

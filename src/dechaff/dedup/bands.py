@@ -10,7 +10,8 @@ range finds is exactly what one :class:`BandIndex` over every band finds (the sa
 ``flows/ingest.py``); :class:`PartitionedBands` is the index's side, with :class:`BandIndex`'s interface.
 It talks to its shards through handles whose method calls return futures (``.result()``): a Dask
 actor's calls do; :class:`InProcess` gives any object such calls (tests, one process). The package does
-not import Dask.
+not import Dask. If a call fails (a worker died), the index takes its tables back
+(``DedupIndex.take_back_bands``): the run goes on in its process with the same decisions.
 """
 
 from __future__ import annotations
@@ -182,6 +183,9 @@ class PartitionedBands:
         self.size = 0
         self._news: list[News] = []  # since the last lookup
         self.waited = 0.0  # seconds this process spent sending the calls and waiting for their answers
+        # why the shards were given up (a call failed: a worker died), the tables then built in the
+        # index's process (``DedupIndex.take_back_bands``); None while they serve
+        self.lost: str | None = None
 
     def load(self, parts: Sequence[str | np.ndarray], total: int,
              segments: Sequence[tuple[str, int, bool]] = ()) -> None:

@@ -60,9 +60,15 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     sent = shards.send(keys, cap, queries) if shards is not None else None
     nq, ne = within_batch_candidates(keys, cap)
     inter_n, _ = measured(queries, nq, queries, ne)
+    got = None
     if shards is not None and sent is not None:
         yield
-        oq, oe, inter_o, lb_o, checked = shards.measured(shards.receive(sent))
+        try:
+            got = shards.receive(sent)
+        except Exception as e:  # (a lost shard: the lookup is done here, on tables built here)
+            index.take_back_bands(e)
+    if got is not None:
+        oq, oe, inter_o, lb_o, checked = shards.measured(got)
         checked += len(nq)
         uniq_old, orow = distinct_rows(oe, index.size)
         nothing = np.full(len(uniq_old), None, dtype=object)
@@ -70,7 +76,7 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
         old_meta.carry(index.last_meta)
         index.last_meta = old_meta
     else:
-        oq, oe = index.band.candidates(keys, cap)
+        oq, oe = _looked_up(index, keys, cap)
         checked = len(oq) + len(nq)
         old = _old_side(index, oe)
         uniq_old, old_meta = old.ids, old.meta
@@ -101,6 +107,18 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
                                                 inter[srt])
     coff = np.searchsorted(cq, np.arange(len(sub) + 1))
     return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, uniq_old, old_meta, checked)
+
+
+def _looked_up(index: DedupIndex, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (query row, entry id) of ``keys`` in the index's bands; if the shards that hold them
+    are lost, in the tables then built here."""
+    try:
+        return index.band.candidates(keys, cap)
+    except Exception as e:
+        if index.shards is None:
+            raise
+        index.take_back_bands(e)
+        return index.band.candidates(keys, cap)
 
 
 def similarities(inter: np.ndarray, la: np.ndarray, lb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

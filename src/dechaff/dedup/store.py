@@ -138,9 +138,13 @@ class DedupIndex:
         else:
             parts = [k if rederived else str(Path(b).resolve())
                      for b, k, rederived in idx._segment_keys(segment_paths, recompute, all_fps)]
-            bands.load(parts, total, [(str(Path(b).resolve()), f, sh)
-                                      for b, f, sh in zip(idx.segments, idx.seg_first, idx.seg_shingled, strict=True)])
             idx.band = bands
+            bands.size = total  # (what is lost if the loading fails)
+            try:
+                bands.load(parts, total, [(str(Path(b).resolve()), f, sh)
+                                          for b, f, sh in zip(idx.segments, idx.seg_first, idx.seg_shingled, strict=True)])
+            except Exception as e:  # (whatever a lost worker raises: the tables are built here)
+                idx.take_back_bands(e)
         fps = np.concatenate([np.zeros(0, U64), *all_fps]).astype(U64, copy=False)
         all_fps.clear()
         order = np.argsort(fps, kind="stable")  # (equal fingerprints in entry order)
@@ -149,6 +153,25 @@ class DedupIndex:
         idx._fp_id = order.astype(np.uint32)
         idx.committed = idx.size
         return idx
+
+    def take_back_bands(self, error: BaseException) -> None:
+        """The shards that held the band tables were lost (a worker of the cluster died, or could not be
+        reached): the tables are built in this process instead, from the segments' key files (the
+        stored ones and those this run spilled) and the pending entries' keys, as a run without shards
+        holds them, and the run goes on with the same decisions. The shards' object records why
+        (``PartitionedBands.lost``)."""
+        shards = self.shards
+        if shards is None:
+            raise ValueError("the band tables are in this process already")
+        rederived = {Path(b): k for b, k, _f in self.rederived}
+
+        def parts() -> Iterator[np.ndarray]:
+            for base in self.segments:
+                yield rederived[base] if base in rederived else np.load(f"{base}.keys.npy", mmap_mode="r")
+            yield from self.pending_keys
+
+        self.band = BandIndex.build(parts(), self.params.bands, shards.size)
+        shards.lost = f"{type(error).__name__}: {error}"
 
     def _segment_keys(self, segment_paths: Sequence[Path], recompute: bool, all_fps: list[np.ndarray]
                       ) -> Iterator[tuple[Path, np.ndarray, bool]]:

@@ -110,8 +110,11 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     new_m = write_state(out, m, plan, g.ledger_rows, sink.doc_ids(), bp_state, index, config, spilled)
     summary.seconds = time.time() - t0
     summary.steps = {"finalize": time.time() - t_fin}
-    if bands is not None:
+    if bands is not None and bands.lost is None:
         summary.steps |= {"waiting on the band shards": bands.waited, "the busiest band shard": max(bands.busy())}
+    elif bands is not None:
+        summary.warnings.append(f"the index's band shards were lost during the finalize step ({bands.lost}); "
+                                "their tables were built in the finalize process and the run went on there")
     summary.parts = parts
     new_m.runs = [*runs, {"run_id": plan.run_id, "seq": plan.seq, "finished_at": now.isoformat(), "parts": parts,
                           "dechaff": __version__, "summary": {k: v for k, v in summary.to_dict().items()

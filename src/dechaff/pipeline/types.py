@@ -89,6 +89,7 @@ class RunSummary:
     steps: dict[str, float] = field(default_factory=dict)
     recovered: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what went wrong and was worked around (no data lost)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,6 +107,7 @@ class RunSummary:
               if self.earlier_paragraphs_replaced else []),
             f"seconds: {self.seconds:.1f}" + (" (" + ", ".join(f"{k} {v:.1f}" for k, v in self.steps.items()) + ")"
                                               if self.steps else ""),
+            *(f"warning: {w}" for w in self.warnings),
         ]
 
 
