@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from dechaff.config import Config
 from dechaff.pipeline import run_local
@@ -126,3 +127,46 @@ def test_a_run_on_a_dask_cluster_of_two_workers_is_row_for_row_a_local_run(prefe
     with Client(dask_cluster) as c:
         done = c.run(seen)
     assert len(done) == 2 and all(n > 0 and actors == ["BandShard"] for n, actors in done.values())
+
+
+class _DieAtFirstLookup(WorkerPlugin):
+    """A worker plugin (fault injection): worker ``w1`` exits on the spot when its band shard is sent
+    its first lookup, as a worker killed or lost mid-run (its nanny starts another, which holds no
+    shard of this run)."""
+
+    def setup(self, worker) -> None:
+        if worker.name != "w1":
+            return
+        from dechaff.dedup import bands
+
+        def step(shard, parcel, cap):
+            os._exit(1)
+
+        bands.BandShard.step = step
+
+
+@pytest.mark.flow
+def test_a_worker_lost_during_the_finalize_step_leaves_the_output_of_a_local_run(prefect_harness, dask_cluster,
+                                                                                 tmp_path):
+    """The worker holding one band range dies at the finalize step's first lookup: the finalize process
+    builds the tables itself and the run writes, row for row, the tables of a local run, and warns."""
+    from distributed import Client
+    from prefect_dask import DaskTaskRunner
+
+    from dechaff_flows.cli import dask_runner_kwargs
+    from dechaff_flows.ingest import cleanup_flow
+
+    raw = tmp_path / "raw"
+    _corpus(raw, n_docs=60)
+    local = run_local(raw, tmp_path / "local", Config())
+    with Client(dask_cluster) as c:
+        c.register_plugin(_DieAtFirstLookup(), name="die-at-first-lookup")
+    summary = cleanup_flow.with_options(task_runner=DaskTaskRunner(**dask_runner_kwargs(dask_cluster)))(
+        raw_dir=str(raw), out_dir=str(tmp_path / "cluster"))
+    assert summary["removed_by_reason"] == local.removed_by_reason
+    assert "duplicate" in local.removed_by_reason
+    assert len(summary["warnings"]) == 1 and "band shards were lost" in summary["warnings"][0]
+    assert "waiting on the band shards" not in summary["steps"]
+    a, b = _tables(tmp_path / "local"), _tables(tmp_path / "cluster")
+    for t in a:
+        assert a[t].equals(b[t]), t
