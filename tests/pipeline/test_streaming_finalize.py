@@ -85,10 +85,11 @@ def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk, spil
     assert p1.height == 128 and p1.equals(p2)  # (every document's profile, in order)
 
 
-def test_band_shards_lost_mid_run_leave_the_tables_of_one_process(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("method", "at"), [("step", 5), ("seconds", 1)])
+def test_band_shards_lost_mid_run_leave_the_tables_of_one_process(tmp_path, monkeypatch, method, at):
     """The finalize step with the index's bands in two shards, one of which dies at its fifth lookup
-    (after the run spilled entries): the tables of a run in one process, and a warning in the summary
-    and the manifest's record of the run."""
+    (after the run spilled entries), or after its last, when asked how long it worked: the tables of a
+    run in one process, and a warning in the summary and the manifest's record of the run."""
     from dechaff.dedup.bands import BandShard, InProcess, PartitionedBands, band_ranges
     from dechaff.pipeline import finalize_run, plan_run, process_shard
     from tests.dedup.test_bands import _Dies
@@ -101,15 +102,16 @@ def test_band_shards_lost_mid_run_leave_the_tables_of_one_process(tmp_path, monk
     cfg = Config()
     run_local(raw, tmp_path / "one", cfg)
     ranges = band_ranges(cfg.dedup.bands, 2)
-    dying = _Dies(BandShard(*ranges[1], cfg.dedup), "step", 5)
+    dying = _Dies(BandShard(*ranges[1], cfg.dedup), method, at)
     bands = PartitionedBands([InProcess(BandShard(*ranges[0], cfg.dedup)), dying], ranges, cfg.dedup.bands)
     out = tmp_path / "split"
     with OutputDir(out).lock():
         plan, rec = plan_run(raw, out, cfg)
         paths = [process_shard(plan, i, cfg).path for i in range(len(plan.shards))]
         s = finalize_run(plan, paths, cfg, recovered=rec, bands=bands)
-    assert dying.failed == 1 and set(s.steps) == {"finalize"}
+    assert dying.failed == 1 and set(s.steps) == {"finalize"} | ({"waiting on the band shards"} if at == 1 else set())
     assert len(s.warnings) == 1 and "OSError: Unable to contact Actor's worker" in s.warnings[0]
+    assert ("lost during the finalize step" in s.warnings[0]) == (method == "step")
     assert s.lines()[-1] == f"warning: {s.warnings[0]}"
     assert OutputDir(out).read_manifest().runs[-1]["summary"]["warnings"] == s.warnings
     assert len(list((out / "_state" / "index").glob("*.keys.npy"))) > 5  # (spilled before the loss and after)

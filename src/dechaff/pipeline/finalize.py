@@ -111,7 +111,11 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
     summary.seconds = time.time() - t0
     summary.steps = {"finalize": time.time() - t_fin}
     if bands is not None and bands.lost is None:
-        summary.steps |= {"waiting on the band shards": bands.waited, "the busiest band shard": max(bands.busy())}
+        summary.steps["waiting on the band shards"] = bands.waited
+        try:
+            summary.steps["the busiest band shard"] = max(bands.busy())
+        except Exception as e:  # (a worker lost after the last lookup: its work is done, the run goes on)
+            summary.warnings.append(f"a band shard did not say how long it worked ({type(e).__name__}: {e})")
     elif bands is not None:
         summary.warnings.append(f"the index's band shards were lost during the finalize step ({bands.lost}); "
                                 "their tables were built in the finalize process and the run went on there")
