@@ -61,16 +61,25 @@ def shard_task(plan: RunPlan, shard_no: int, config: Config) -> ShardResult:
 @task(name="dedup-and-commit", cache_policy=NO_CACHE)
 def commit_task(plan: RunPlan, shard_paths: list[str], config: Config, started: float,
                 recovered: list[str]) -> RunSummary:
-    with band_shards_on_dask(config.dedup) as bands:
-        return finalize_run(plan, shard_paths, config, started=started, recovered=recovered, bands=bands)
+    warnings: list[str] = []
+    with band_shards_on_dask(config.dedup, warnings) as bands:
+        summary = finalize_run(plan, shard_paths, config, started=started, recovered=recovered, bands=bands)
+    summary.warnings[:0] = warnings
+    return summary
+
+
+# seconds the band shards' actors may take to start (milliseconds on idle workers); a worker lost as they
+# start leaves its actor waiting for it for ever (it is bound to that worker): the tables then stay here
+ACTORS_START_SECONDS = 120.0
 
 
 @contextmanager
-def band_shards_on_dask(params: DedupParams) -> Iterator[PartitionedBands | None]:
+def band_shards_on_dask(params: DedupParams, warnings: list[str]) -> Iterator[PartitionedBands | None]:
     """On a Dask task runner, the index's band tables, their lookups and the measuring of the pairs
     they find split by band range across the cluster's workers (a ``BandShard`` actor on each: it
     reads the stored index's keys and shingle sets from the output folder, which every worker
-    mounts); elsewhere None (the tables stay in this process). The actors go when the step ends,
+    mounts); elsewhere None (the tables stay in this process), and None with a warning appended to
+    ``warnings`` if the actors do not start (a worker lost). The actors go when the step ends,
     failed or not."""
     from prefect.context import FlowRunContext
 
@@ -92,9 +101,16 @@ def band_shards_on_dask(params: DedupParams) -> Iterator[PartitionedBands | None
         futures = [client.submit(BandShard, lo, hi, params, workers=[w], allow_other_workers=False, actor=True, pure=False)
                    for w, (lo, hi) in zip(workers, ranges, strict=False)]
         try:
+            try:
+                handles = [f.result(timeout=ACTORS_START_SECONDS) for f in futures]
+            except Exception as e:  # (a worker lost: the run goes on with the tables here)
+                warnings.append(f"the index's band shards did not start on the Dask workers ({type(e).__name__}: "
+                                f"{e}); their tables stayed in the finalize process")
+                yield None
+                return
             get_run_logger().info("index bands on %d Dask workers: %s", len(futures),
                                   ", ".join(f"{lo}-{hi - 1}" for lo, hi in ranges))
-            yield PartitionedBands([f.result() for f in futures], ranges, params.bands)
+            yield PartitionedBands(handles, ranges, params.bands)
         finally:
             client.cancel(futures)
 

@@ -129,43 +129,53 @@ def test_a_run_on_a_dask_cluster_of_two_workers_is_row_for_row_a_local_run(prefe
     assert len(done) == 2 and all(n > 0 and actors == ["BandShard"] for n, actors in done.values())
 
 
-class _DieAtFirstLookup(WorkerPlugin):
-    """A worker plugin (fault injection): worker ``w1`` exits on the spot when its band shard is sent
-    its first lookup, as a worker killed or lost mid-run (its nanny starts another, which holds no
-    shard of this run)."""
+class _Dies(WorkerPlugin):
+    """A worker plugin (fault injection): on worker ``w1``, a ``BandShard`` exits the process on the spot
+    when it is made (``at="start"``) or sent its first lookup (``at="lookup"``), as a worker killed or
+    lost mid-run (its nanny starts another, which holds no shard of this run)."""
+
+    def __init__(self, at: str) -> None:
+        self.at = at
 
     def setup(self, worker) -> None:
         if worker.name != "w1":
             return
         from dechaff.dedup import bands
 
-        def step(shard, parcel, cap):
+        def die(*_args, **_kwargs):
             os._exit(1)
 
-        bands.BandShard.step = step
+        if self.at == "start":
+            bands.BandShard.__init__ = die
+        else:
+            bands.BandShard.step = die
 
 
 @pytest.mark.flow
+@pytest.mark.parametrize("at", ["start", "lookup"])
 def test_a_worker_lost_during_the_finalize_step_leaves_the_output_of_a_local_run(prefect_harness, dask_cluster,
-                                                                                 tmp_path):
-    """The worker holding one band range dies at the finalize step's first lookup: the finalize process
-    builds the tables itself and the run writes, row for row, the tables of a local run, and warns."""
+                                                                                 tmp_path, monkeypatch, at):
+    """The worker to hold one band range dies as its shard starts, or at the finalize step's first lookup:
+    the finalize process keeps or builds the tables itself and the run writes, row for row, the tables
+    of a local run, and warns."""
     from distributed import Client
     from prefect_dask import DaskTaskRunner
 
+    import dechaff_flows.ingest as ingest
     from dechaff_flows.cli import dask_runner_kwargs
-    from dechaff_flows.ingest import cleanup_flow
 
+    monkeypatch.setattr(ingest, "ACTORS_START_SECONDS", 5.0)  # (a shard that does not start waits for ever)
     raw = tmp_path / "raw"
     _corpus(raw, n_docs=60)
     local = run_local(raw, tmp_path / "local", Config())
     with Client(dask_cluster) as c:
-        c.register_plugin(_DieAtFirstLookup(), name="die-at-first-lookup")
-    summary = cleanup_flow.with_options(task_runner=DaskTaskRunner(**dask_runner_kwargs(dask_cluster)))(
+        c.register_plugin(_Dies(at), name="dies")
+    summary = ingest.cleanup_flow.with_options(task_runner=DaskTaskRunner(**dask_runner_kwargs(dask_cluster)))(
         raw_dir=str(raw), out_dir=str(tmp_path / "cluster"))
     assert summary["removed_by_reason"] == local.removed_by_reason
     assert "duplicate" in local.removed_by_reason
-    assert len(summary["warnings"]) == 1 and "band shards were lost" in summary["warnings"][0]
+    said = "did not start" if at == "start" else "were lost during the finalize step"
+    assert len(summary["warnings"]) == 1 and said in summary["warnings"][0]
     assert "waiting on the band shards" not in summary["steps"]
     a, b = _tables(tmp_path / "local"), _tables(tmp_path / "cluster")
     for t in a:
