@@ -63,9 +63,8 @@ def commit_task(plan: RunPlan, shard_paths: list[str], config: Config, started: 
                 recovered: list[str]) -> RunSummary:
     warnings: list[str] = []
     with band_shards_on_dask(config.dedup, warnings) as bands:
-        summary = finalize_run(plan, shard_paths, config, started=started, recovered=recovered, bands=bands)
-    summary.warnings[:0] = warnings
-    return summary
+        return finalize_run(plan, shard_paths, config, started=started, recovered=recovered, bands=bands,
+                            warnings=warnings)
 
 
 # seconds the band shards' actors may take to start (milliseconds on idle workers); a worker lost as they

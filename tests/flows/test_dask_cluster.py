@@ -17,6 +17,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from dechaff.config import Config
 from dechaff.pipeline import run_local
+from dechaff.store import OutputDir
 from tests.pipeline.test_streaming_finalize import _corpus
 
 
@@ -176,6 +177,7 @@ def test_a_worker_lost_during_the_finalize_step_leaves_the_output_of_a_local_run
     assert "duplicate" in local.removed_by_reason
     said = "did not start" if at == "start" else "were lost during the finalize step"
     assert len(summary["warnings"]) == 1 and said in summary["warnings"][0]
+    assert OutputDir(tmp_path / "cluster").read_manifest().runs[-1]["summary"]["warnings"] == summary["warnings"]
     assert "waiting on the band shards" not in summary["steps"]
     a, b = _tables(tmp_path / "local"), _tables(tmp_path / "cluster")
     for t in a:

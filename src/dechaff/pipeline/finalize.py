@@ -82,16 +82,18 @@ class Gathered:
 
 @paused_heap
 def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started: float | None = None,
-                 recovered: list[str] | None = None, bands: PartitionedBands | None = None) -> RunSummary:
+                 recovered: list[str] | None = None, bands: PartitionedBands | None = None,
+                 warnings: list[str] | None = None) -> RunSummary:
     """Boilerplate, dedup, write and commit. Call with the output lock held. ``bands``: shards in other
     processes (a cluster's workers) that hold the index's band tables and do its lookups, by band range
-    (the same decisions: see :mod:`dechaff.dedup.bands`)."""
+    (the same decisions: see :mod:`dechaff.dedup.bands`). ``warnings``: what went wrong before and was
+    worked around (recorded with the run's summary, with this step's own)."""
     t0 = started or time.time()
     t_fin = time.time()
     out = OutputDir(Path(plan.out_dir))
     m = out.read_manifest()
     summary = RunSummary(run_id=plan.run_id, inputs_seen=plan.n_inputs, inputs_already_ingested=plan.n_known,
-                         recovered=list(recovered or []))
+                         recovered=list(recovered or []), warnings=list(warnings or []))
     paths = [Path(p) for p in sorted(shard_paths)]
     g = gather(plan, paths, summary)
     ids = DocIds(out, m)
