@@ -81,6 +81,19 @@ def test_the_card_follows_the_runs(sample_raw, sample_out):
     card = (sample_out / "README.md").read_text()
     assert "| **all 2 runs with new inputs** | | **6** |" in card
     assert os.path.getsize(sample_out / "README.md") < 20_000
+    assert "Warnings" not in card
+
+
+def test_the_card_lists_the_warnings_of_its_runs():
+    from dechaff.store import card
+
+    runs = [{"run_id": f"r{k}", "finished_at": "2026-12-05T02:00:00", "summary": {
+        "inputs_new": 1, "documents_read": 2, "warnings": ["the index's band shards were lost (OSError: x)"] * (k == 1)}}
+        for k in range(3)]
+    text = card.render("clean", runs)
+    assert "Warnings of these runs" in text
+    assert "- r1: the index's band shards were lost (OSError: x)" in text and "- r0:" not in text
+    assert "Warnings" not in card.render("clean", runs[:1])
 
 
 def test_a_duplicate_document_names_the_document_it_copies(tmp_path):

@@ -82,6 +82,10 @@ def render(name: str, runs: list[dict]) -> str:
     lines.append(f"| **all {len(runs)} runs with new inputs** | | " + " | ".join(f"**{v:,}**" for v in total) + " |")
     if len(runs) > len(shown):
         lines.append(f"\n(the last {len(shown)} runs are listed; `_state/manifest.json` has them all)")
+    warned = [(r.get("run_id", ""), w) for r in shown for w in (r.get("summary") or {}).get("warnings") or []]
+    if warned:  # (what went wrong in a run and was worked around: nothing lost, but a reader may ask)
+        lines += ["", "Warnings of these runs (worked around; no data lost):", ""]
+        lines += [f"- {run}: {w}" for run, w in warned]
     return "\n".join(lines) + "\n"
 
 
