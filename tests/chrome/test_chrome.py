@@ -255,6 +255,20 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Store and/or access information on a device 91 partners can use this purpose", "pattern.cookie.banner"),
     ("Datenschutz & Cookies: Diese Website verwendet Cookies. Wenn du die Website weiterhin nutzt, stimmst du "
      "der Verwendung von Cookies zu.", "pattern.cookie.banner"),
+    # a consent manager's table of cookies, one description a line, and its opening notice
+    ("Hotjar sets this cookie to detect a user's first pageview session.", "pattern.cookie.banner"),
+    ("YouTube sets this cookie via embedded YouTube videos and registers anonymous statistical data.",
+     "pattern.cookie.banner"),
+    ("This cookie, set by Bing, is used to collect user information for analytics purposes.", "pattern.cookie.banner"),
+    ("The ANONCHK cookie, set by Bing, is used to store a user's session ID.", "pattern.cookie.banner"),
+    ("We use some essential cookies to make our website work.", "pattern.cookie.banner"),
+    ("By clicking “Accept All Cookies”, you agree to the storing of cookies on your device to enhance site "
+     "navigation.", "pattern.cookie.banner"),
+    ("This website uses cookies to improve your experience while you navigate through the website. Out of these, "
+     "the cookies that are categorized as necessary are stored on your browser as they are essential for the "
+     "working of basic functionalities of the website. We also use third-party cookies that help us analyze and "
+     "understand how you use this website. These cookies will be stored in your browser only with your consent. "
+     "You also have the option to opt-out of these cookies.", "pattern.cookie.banner"),
     ("Oops! Something went wrong while submitting the form.", "pattern.form.field"),
     ("Thank you for subscribing to our weekly newsletter!", "pattern.form.field"),
     ("Please enter a valid email address.", "pattern.form.field"),
@@ -278,6 +292,8 @@ def test_chrome_lines(line, rule):
     "Related to this, the minister said the plan would change.",
     "Tags were attached to every bird released in the study.",
     "Cookies were served after the ceremony.",
+    "The browser sets the cookie before the first request, and the server reads it on every request after.",
+    ("The baker said the shop had sold out of cookies by noon. " * 8).strip(),  # (a long line of prose)
     "Subscribers to the journal received the issue a week early.",
     "Comments from residents were mostly positive.",
     "“We will not give up,” she said.",

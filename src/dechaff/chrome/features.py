@@ -35,6 +35,7 @@ _CREDIT_TAIL = re.compile(
     r"(?:(?:^|[\s/])\(c\)\s*[^!?:;()]{1,60}(?<![.!?])|(?:^|[\s(/])(?:bild|fotos?|photos?|cr[ée]dito?s?|credits?|image|imagen|imagem|quelle)\s*:\s*"
     r"[^!?:;()]{1,60}(?<![.!?])\)?|\((?:fotos?|bild|quelle|photos?|credits?|image|imagen|imagem|cr[ée]dito?)s?\s*:"
     r"\s*[^)]{1,60}\)\.?|©\s*[^!?:;]{1,60}(?<![.!?]))$", re.I)
+_FIRST_SENTENCE = re.compile(r".{20,300}?[.!?](?=\s)")
 TERMINAL = re.compile(r"[.!?…:;\"'\u201d\u2019)\]]$")
 _WORD = re.compile(r"\w+")
 
@@ -51,9 +52,14 @@ def classify_line(line: str, patterns: Sequence[Pattern] | PatternSet | None = N
     n = len(s)
     # (a ticker's opening characters come back: one count rules out nearly every line, before any call)
     may_tick = n >= 16 and s.count(s[:4]) >= TICKER_MIN_REPEATS - 1
-    if n > 400:  # prose; chrome lines are short (and regexes stay cheap)
-        return _ticker(s) if may_tick else KEEP
     pats = as_pattern_set(patterns)
+    if n > 400:  # prose; chrome lines are short (and regexes stay cheap)...
+        # ...but for a consent notice of several sentences: its first sentence says what it is
+        first = _FIRST_SENTENCE.match(s) if "ookie" in s[:300] else None
+        p = pats.first_match(first.group(0)) if first is not None and "ookie" in first.group(0) else None
+        if p is not None and p.rule.startswith("cookie."):
+            return Decision.drop(CHROME, f"pattern.{p.rule}", f"first sentence matches {p.regex.pattern[:80]!r}")
+        return _ticker(s) if may_tick else KEEP
     p = pats.first_match(s)
     if p is not None:
         return Decision.drop(CHROME, f"pattern.{p.rule}", f"matches {p.regex.pattern[:80]!r}")
