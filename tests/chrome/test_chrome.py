@@ -255,6 +255,10 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Store and/or access information on a device 91 partners can use this purpose", "pattern.cookie.banner"),
     ("Datenschutz & Cookies: Diese Website verwendet Cookies. Wenn du die Website weiterhin nutzt, stimmst du "
      "der Verwendung von Cookies zu.", "pattern.cookie.banner"),
+    ("Republish This Story", "pattern.share.prompt"),
+    ("Republish our articles for free, online or in print, under a Creative Commons license.",
+     "pattern.share.prompt"),
+    ("Want to republish a Modern Farmer story?", "pattern.share.prompt"),
     # a consent manager's table of cookies, one description a line, and its opening notice
     ("Hotjar sets this cookie to detect a user's first pageview session.", "pattern.cookie.banner"),
     ("YouTube sets this cookie via embedded YouTube videos and registers anonymous statistical data.",
@@ -293,6 +297,7 @@ def test_chrome_lines(line, rule):
     "Tags were attached to every bird released in the study.",
     "Cookies were served after the ceremony.",
     "The browser sets the cookie before the first request, and the server reads it on every request after.",
+    "Republished twice since, the book is now out of print.",
     ("The baker said the shop had sold out of cookies by noon. " * 8).strip(),  # (a long line of prose)
     "Subscribers to the journal received the issue a week early.",
     "Comments from residents were mostly positive.",
