@@ -255,6 +255,16 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Store and/or access information on a device 91 partners can use this purpose", "pattern.cookie.banner"),
     ("Datenschutz & Cookies: Diese Website verwendet Cookies. Wenn du die Website weiterhin nutzt, stimmst du "
      "der Verwendung von Cookies zu.", "pattern.cookie.banner"),
+    ("These cookies are necessary for the website to function and cannot be switched off in our systems.",
+     "pattern.cookie.banner"),
+    ("We and our 389 partners store and access personal data, like browsing data or unique identifiers, on "
+     "your device.", "pattern.cookie.banner"),
+    ("Do you mind if we use optional cookies to provide you personalized content?", "pattern.cookie.banner"),
+    ("By entering your email address you agree to our Terms of Use and Privacy Policy.", "pattern.form.field"),
+    ("By checking this box, I authorize the company to send me marketing calls and text messages.",
+     "pattern.form.field"),
+    ("Check your inbox for your welcome email.", "pattern.form.field"),
+    ("This page was last edited on 2 March 2026, at 10:32.", "pattern.nav.byline"),
     ("Republish This Story", "pattern.share.prompt"),
     ("Republish our articles for free, online or in print, under a Creative Commons license.",
      "pattern.share.prompt"),
@@ -298,6 +308,9 @@ def test_chrome_lines(line, rule):
     "Cookies were served after the ceremony.",
     "The browser sets the cookie before the first request, and the server reads it on every request after.",
     "Republished twice since, the book is now out of print.",
+    "These cookies were the best I have ever baked, she said, and the jury agreed.",
+    "By entering the market early, the firm gained a lead its rivals never closed.",
+    "Check your inbox settings before you leave: the server may bounce long messages.",
     ("The baker said the shop had sold out of cookies by noon. " * 8).strip(),  # (a long line of prose)
     "Subscribers to the journal received the issue a week early.",
     "Comments from residents were mostly positive.",
