@@ -752,6 +752,41 @@ def test_teasers_under_a_related_heading_go_without_an_ellipsis_but_an_inline_re
     assert set(ARTICLE[:6]) | set(whole) <= set(kept)
 
 
+QUESTIONS = ["Why does my bread collapse in the oven after the second rise, even with a strong flour?",
+             "How long can a sourdough starter stay in the fridge before it needs to be fed again?",
+             "Is it safe to bake with flour that is a few months past its best-before date?",
+             "What makes the crust of a loaf crisp rather than chewy when it comes out of the oven?",
+             "Can I replace the butter with oil in a brioche dough without losing its rise?",
+             "Why do my cookies spread so much in the oven when the dough is at room temperature?"]
+
+
+def test_a_list_of_titles_under_a_related_heading_after_the_text_goes_however_much_each_reads_like_a_sentence():
+    """A Q&A page: the question and its answers, then a "Hot network questions" box of other questions (each a
+    sentence, consecutive: no teaser shape). The box goes; the answers stay."""
+    page = [*MENU, "Why does my dough not rise?", *ARTICLE, "Hot Network Questions", *QUESTIONS, "Privacy", "Terms"]
+    kept = clean_text("\n".join(page)).split("\n")
+    assert set(ARTICLE) <= set(kept) and not set(QUESTIONS) & set(kept)
+    # a heading of the pattern file over the article's own short paragraphs (hard-wrapped: they open in lower
+    # case), or a sentence that reads like one ("More posts ≠ more readers."), is no box of titles
+    wrapped = ["Related forms are handled the same way as the forms above, except that the", "fields are bound to "
+               "the model instance, and the form validates its data against the", "model's own constraints, which "
+               "the database enforces as well when the instance is saved."]
+    for head, rest in (("More on forms", wrapped), ("More posts ≠ more readers.", QUESTIONS)):
+        kept = clean_text("\n".join([*MENU, "Budget approved", *ARTICLE, head, *rest, *ARTICLE[:2]])).split("\n")
+        assert set(rest) <= set(kept), head
+
+
+def test_a_run_of_titles_under_a_related_heading_is_no_listing_of_the_page():
+    """A short page whose items outweigh its prose is a listing (its items stay), unless the items are under
+    a "related" heading: other pages' titles, however many."""
+    titles = [f"{w} Tomato Sauce for a Weeknight Pasta Supper" for w in
+              ("Quick", "Smoky", "Roasted", "Creamy", "Spicy", "Classic", "Fresh", "Slow")]
+    for head, kept_them in (("Tomato Sauce Recipes", True), ("You may also like", False)):
+        kept = clean_text("\n".join([*MENU, "Tomato sauce", PROSE, head, *titles, "Privacy Policy", "Terms of Use"]))
+        assert (set(titles) <= set(kept.split("\n"))) is kept_them, head
+        assert PROSE in kept
+
+
 def test_a_listing_of_excerpts_keeps_them_and_an_article_goes_on_after_a_box_of_teasers():
     # every item cut short, none outweighed by running text: the page is the listing
     page = [*MENU, "Latest stories"] + [x for _k, title, first in TEASERS for x in (title, first, "Read more")]

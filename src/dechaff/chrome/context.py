@@ -120,6 +120,47 @@ def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: lis
     return found
 
 
+def _related_lists(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: list[Decision],
+                   p: ChromeParams) -> dict[int, str]:
+    """A list of other pages' titles under a "related" heading of the pattern file ("Related questions",
+    "Hot network questions", "You may also like") after running text: the lines up to the first one
+    too long for a title (the page going on) are related content, however much each reads like a
+    sentence (a Q&A site's question titles do). Returns the evidence of each line classed bad."""
+    found: dict[int, str] = {}
+    heads = [k for k, i in enumerate(idx) if out[i].rule == PATTERN_NAV_RELATED]
+    if not heads:
+        return found
+    before = 0  # characters of running text so far
+    k, n = 0, len(idx)
+    while k < n:
+        i = idx[k]
+        if cls[i] == "good":
+            before += len(lines[i])
+        head = lines[i].rstrip()
+        if out[i].rule != PATTERN_NAV_RELATED or ":" in head[:-1] or before < p.related_after_chars \
+                or head.endswith(".") and not head.endswith("..."):  # (a sentence: "More posts ≠ more readers.")
+            k += 1
+            continue
+        items = []
+        j = k + 1
+        while j < n and len(items) < p.related_max_items:
+            s = lines[idx[j]].strip()
+            if len(s) > p.related_item_chars:
+                break  # (the page goes on)
+            if out[idx[j]].keep:
+                items.append(idx[j])
+            j += 1
+        # titles open with a capital (or a digit, a quote...): a line that opens in lower case continues a
+        # sentence, hard-wrapped prose under a heading ("More on forms") that the pattern took for a box
+        if len(items) >= p.related_min_items and not any(lines[m].lstrip()[:1].islower() for m in items):
+            why = f"one of {len(items)} titles under the related heading {lines[i].strip()[:60]!r}"
+            for m in items:
+                cls[m] = "bad"
+                found[m] = why
+        k = j
+    return found
+
+
 _CONTINUES = re.compile(r"^[\"'“‘(]?[a-z]")
 
 
@@ -167,10 +208,16 @@ def _item_runs(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: l
         runs.append(run)
     for r in runs:
         chars = sum(len(lines[i]) for i in r)
-        if len(r) >= p.item_run and chars >= max(good, 300) and \
+        if len(r) >= p.item_run and chars >= max(good, 300) and not _under_related(r[0], idx, out) and \
                 sum(len(words_of(lines[i])) for i in r) / len(r) >= p.item_avg_words:
             for i in r:
                 cls[i] = "good"
+
+
+def _under_related(i: int, idx: list[int], out: list[Decision]) -> bool:
+    """Whether line ``i`` comes right after a "related" heading of the pattern file (at most one line between)."""
+    k = idx.index(i)
+    return any(out[idx[j]].rule == PATTERN_NAV_RELATED for j in range(max(k - 2, 0), k))
 
 
 _CODE_CHARS = re.compile(r"[{}();=<>\[\]$#|&*\\]")
@@ -219,6 +266,7 @@ def context_pass(lines: Sequence[str], out: list[Decision], dense: Sequence[bool
             cls[i] = "near"  # a table's cells go with the text around them, like a code listing
     _far_from_main(lines, idx, cls, p)
     teasers = _teasers(lines, idx, cls, out, p)
+    teasers |= _related_lists(lines, idx, cls, out, p)
     _item_runs(lines, idx, cls, out, p)  # after: a listing's items do not make its prose look far away
     for i, final in zip(idx, _resolve(lines, idx, cls, p), strict=True):
         if final == "bad" and out[i].keep:
