@@ -274,6 +274,8 @@ PROSE = ("The council approved the new budget on Tuesday after a long debate abo
     ("Be the first to hear about special offers, events and new items.", "pattern.subscribe.banner"),
     ("Do Not Sell or Share My Personal Information", "pattern.nav.link"),
     ("Did you find this content helpful?", "pattern.nav.feedback"),
+    ("By clicking \"Sign Up\", you are consenting to our processing of your personal data.", "pattern.form.field"),
+    ("Thanks for contributing an answer to Stack Overflow!", "pattern.form.field"),
     ("Republish This Story", "pattern.share.prompt"),
     ("Republish our articles for free, online or in print, under a Creative Commons license.",
      "pattern.share.prompt"),
@@ -323,6 +325,7 @@ def test_chrome_lines(line, rule):
     "I agree to the idea in principle, but the cost is too high for a town this size.",
     "Be the first to try the new trail, the ranger told the hikers at the gate.",
     "Do not sell the house before the spring, the agent advised.",
+    "By clicking through the archive, you see how the paper covered the flood.",
     ("The baker said the shop had sold out of cookies by noon. " * 8).strip(),  # (a long line of prose)
     "Subscribers to the journal received the issue a week early.",
     "Comments from residents were mostly positive.",
