@@ -260,7 +260,7 @@ def test_pairs_measured_by_the_shards_are_those_measured_here(tmp_path):
                           shingles=es)
     queries = entry_shingles(later, P)
     keys = keys_of(tokenize(later), np.arange(len(later)), P)
-    q, e, inter, lb, n = split.band.measured_candidates(keys, P.bucket_cap, queries)
+    q, e, inter, lb, n = split.band.measured(split.band.receive(split.band.send(keys, P.bucket_cap, queries)))
     oq, oe = one.band.candidates(keys, P.bucket_cap)
     found, es_all = one.shingles(np.unique(oe))
     assert found.all()

@@ -127,8 +127,7 @@ def _related_lists(lines: Sequence[str], idx: list[int], cls: dict[int, str], ou
     too long for a title (the page going on) are related content, however much each reads like a
     sentence (a Q&A site's question titles do). Returns the evidence of each line classed bad."""
     found: dict[int, str] = {}
-    heads = [k for k, i in enumerate(idx) if out[i].rule == PATTERN_NAV_RELATED]
-    if not heads:
+    if not any(out[i].rule == PATTERN_NAV_RELATED for i in idx):
         return found
     before = 0  # characters of running text so far
     k, n = 0, len(idx)

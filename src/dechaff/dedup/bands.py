@@ -172,8 +172,8 @@ class InProcess:
 class PartitionedBands:
     """:class:`BandIndex`'s interface over shards that each hold a band range (``handles[k]`` holds
     ``ranges[k]``, together every band once). A chunk's lookups go to every shard at once, with what
-    changed in the index since the last lookup; the pairs are their union. With
-    :meth:`measured_candidates` each shard also measures the pairs it found."""
+    changed in the index since the last lookup; the pairs are their union. Sent the queries' shingle
+    sets (:meth:`send`), each shard also measures the pairs it found (:meth:`measured`)."""
 
     def __init__(self, handles: Sequence[Any], ranges: Sequence[tuple[int, int]], bands: int) -> None:
         covered = sorted(b for lo, hi in ranges for b in range(lo, hi))
@@ -253,11 +253,6 @@ class PartitionedBands:
         """As :meth:`BandIndex.candidates`: the pairs of every shard, unique."""
         got = self.receive(self.send(keys, cap))
         return unique_pairs([q for q, _e in got], [e for _q, e in got])
-
-    def measured_candidates(self, keys: np.ndarray, cap: int, queries: EntryShingles
-                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-        """:meth:`measured` of the lookup of ``keys`` sent with ``queries`` and received."""
-        return self.measured(self.receive(self.send(keys, cap, queries)))
 
     @staticmethod
     def measured(got: list[list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:

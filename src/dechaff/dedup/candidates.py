@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -63,10 +64,7 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     got = None
     if shards is not None and sent is not None:
         yield
-        try:
-            got = shards.receive(sent)
-        except Exception as e:  # (a lost shard: the lookup is done here, on tables built here)
-            index.take_back_bands(e)
+        got = _or_taken_back(index, lambda: shards.receive(sent))  # (None: a shard was lost)
     if got is not None:
         oq, oe, inter_o, lb_o, checked = shards.measured(got)
         checked += len(nq)
@@ -76,7 +74,8 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
         old_meta.carry(index.last_meta)
         index.last_meta = old_meta
     else:
-        oq, oe = _looked_up(index, keys, cap)
+        pairs = _or_taken_back(index, lambda: index.band.candidates(keys, cap))
+        oq, oe = pairs if pairs is not None else index.band.candidates(keys, cap)
         checked = len(oq) + len(nq)
         old = _old_side(index, oe)
         uniq_old, old_meta = old.ids, old.meta
@@ -109,16 +108,17 @@ def find_candidates(sub: Shingled, keys: np.ndarray, index: DedupIndex, wfp: np.
     return Candidates(cq, is_old, tgt, score, order, coff, inter, lb, uniq_old, old_meta, checked)
 
 
-def _looked_up(index: DedupIndex, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs (query row, entry id) of ``keys`` in the index's bands; if the shards that hold them
-    are lost, in the tables then built here."""
+def _or_taken_back(index: DedupIndex, call: Callable[[], Any]) -> Any:
+    """``call()`` (a call on the index's bands), or None when the shards holding them failed it (a worker
+    lost): the index has then taken its tables back (``DedupIndex.take_back_bands``) and the caller does
+    the lookup again, here. An error of tables in this process is raised."""
     try:
-        return index.band.candidates(keys, cap)
+        return call()
     except Exception as e:
         if index.shards is None:
             raise
         index.take_back_bands(e)
-        return index.band.candidates(keys, cap)
+        return None
 
 
 def similarities(inter: np.ndarray, la: np.ndarray, lb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
