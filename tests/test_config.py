@@ -33,6 +33,9 @@ BAD = [  # (dechaff.toml, the key the error must name)
     ("[dedup]\njacard = 0.5\n", "dedup.jacard"),
     ("dedup = 3\n", "dedup"),
     ("keep_coments = true\n", "keep_coments"),
+    ('band_threads = "many"\n', "band_threads"),
+    ("band_threads = -1\n", "band_threads"),
+    ("band_threads = 2.0\n", "band_threads"),
 ]
 
 
@@ -69,3 +72,18 @@ def test_cli_values_are_checked_before_any_work(tmp_path, args, needle):
                         str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_band_threads_auto_follows_the_cores_this_process_may_use(tmp_path, monkeypatch):
+    """"auto" (the default): two band-table threads in the finalize step when the process may run on two
+    cores or more (``taskset``, a container's CPU set), none on one; a number is taken as given."""
+    import dechaff.dedup.bands as bands
+
+    for cores, want in ((1, 0), (2, 2), (16, 2)):
+        monkeypatch.setattr(bands, "usable_cores", lambda cores=cores: cores)
+        assert Config().band_thread_count() == want
+    cfg = tmp_path / "dechaff.toml"
+    cfg.write_text("band_threads = 0\n")
+    assert Config.load(cfg).band_thread_count() == 0
+    cfg.write_text("band_threads = 5\n")
+    assert Config.load(cfg).band_thread_count() == 5

@@ -10,6 +10,9 @@ Example ``dechaff.toml``::
     lock_wait_seconds = 0          # how long a second run waits for the output directory
     rehash_inputs = false          # true: hash every input again, even those whose path, size and
                                    # mtime are in the ledger (a file rewritten with its old mtime)
+    band_threads = "auto"          # threads that hold the dedup index's band tables in the finalize
+                                   # step and do its lookups while it works: "auto" = 2 when the
+                                   # process may use two cores or more, else 0 (none); any number >= 0
 
     [dedup]
     jaccard = 0.4                  # verified resemblance (word 3-gram sets) that makes a duplicate...
@@ -30,9 +33,9 @@ from __future__ import annotations
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dechaff.dedup.types import DedupParams
 from dechaff.readers import ParquetColumns
@@ -59,6 +62,14 @@ class _TopSettings(_Strict):
     max_decompressed_mb: int = Field(2048, ge=1)
     lock_wait_seconds: float = Field(0.0, ge=0)
     rehash_inputs: bool = False
+    band_threads: Literal["auto"] | Annotated[int, Field(ge=0, le=64)] = "auto"
+
+    @field_validator("band_threads", mode="before")
+    @classmethod
+    def _auto_or_count(cls, v: object) -> object:
+        if v != "auto" and not (type(v) is int and 0 <= v <= 64):
+            raise ValueError('"auto" or a whole number from 0 to 64')
+        return v
 
 
 class _DedupSettings(_Strict):
@@ -125,6 +136,7 @@ class Config:
     max_decompressed_mb: int = 2048
     lock_wait_seconds: float = 0.0
     rehash_inputs: bool = False  # hash every input, also those whose path, size and mtime the ledger knows
+    band_threads: int | str = "auto"  # the finalize step's band-table threads ("auto": see band_thread_count)
     dedup: DedupParams = field(default_factory=DedupParams)
     parquet: ParquetColumns = field(default_factory=ParquetColumns)
 
@@ -138,6 +150,17 @@ class Config:
     @property
     def max_decompressed_bytes(self) -> int:
         return int(self.max_decompressed_mb) << 20
+
+    def band_thread_count(self) -> int:
+        """The threads that hold the index's band tables in the finalize step when no cluster does
+        (``dechaff.dedup.bands.thread_shards``): ``band_threads``, or for "auto" 2 when this process may
+        run on two cores or more (the finalize step is one process; its lookups then overlap its other
+        work), else 0."""
+        if self.band_threads != "auto":
+            return int(self.band_threads)
+        from dechaff.dedup.bands import usable_cores
+
+        return 2 if usable_cores() >= 2 else 0
 
     @classmethod
     def from_settings(cls, settings: dict, origin: str = "settings", base: Path = Path(".")) -> Config:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dechaff.dedup import BandIndex, DedupIndex, DedupParams, Item
-from dechaff.dedup.bands import BandShard, InProcess, PartitionedBands, band_ranges
+from dechaff.dedup.bands import BandShard, InProcess, InThread, PartitionedBands, band_ranges, thread_shards
 from dechaff.dedup.batch import DedupSession
 from tests.dedup.test_dedup import P, para
 
@@ -150,6 +150,45 @@ def test_runs_against_a_split_index_decide_as_against_one(tmp_path, monkeypatch,
     assert len(measured) > 10 and sum(measured) > 40  # (calls and pairs the shards measured)
     dropped = [d for run in one for d in run if not d.keep]
     assert {d.reason for d in dropped} >= {"duplicate"} and len(dropped) > 20
+
+
+
+def test_shards_in_threads_decide_as_one_table_and_their_threads_end(tmp_path):
+    """The finalize step's default on two cores or more: the bands in shards that work in threads of this
+    process (:func:`thread_shards`) while the caller goes on. Three runs decide as with one table, a chunk
+    is left in flight while the caller spills entries, and each shard's thread is gone after the block."""
+    import threading
+    from contextlib import ExitStack
+
+    one, _ = _three_runs(tmp_path, P, 3)
+    with ExitStack() as stack:
+        made: list[PartitionedBands] = []
+
+        def bands_of(p: DedupParams) -> PartitionedBands:
+            made.append(stack.enter_context(thread_shards(p, 2)))
+            return made[-1]
+
+        split, in_flight = _three_runs(tmp_path, P, 3, bands_of)
+        assert all(isinstance(h, InThread) for b in made for h in b.handles) and len(made) == 3
+        assert any(t.name.startswith("dechaff-bands") for t in threading.enumerate())
+        assert all(b.lost is None for b in made) and sum(b.busy()[0] > 0 for b in made) == 3
+    assert split == one and in_flight >= 2
+    assert not any(t.name.startswith("dechaff-bands") for t in threading.enumerate())
+    with thread_shards(P, 0) as none:
+        assert none is None
+
+
+def test_a_thread_shard_error_is_raised_by_its_future():
+    """A shard's error in its thread reaches the caller through the call's future (``.result()``), as a
+    remote actor's does: the index then takes its tables back (see ``DedupIndex.take_back_bands``)."""
+    h = InThread(BandShard(0, 2, P))
+    try:
+        fut = h.load(["/nonexistent/segment"], 1)
+        with pytest.raises(FileNotFoundError, match="must be on storage that every worker mounts"):
+            fut.result()
+        assert h.nbytes().result() == 0  # (the thread goes on serving)
+    finally:
+        h.close()
 
 
 class _Dies:

@@ -87,7 +87,7 @@ def test_a_run_on_a_dask_cluster_of_two_workers_is_row_for_row_a_local_run(prefe
     (raw / "site2" / "empty.txt").write_text("")
     cfg = tmp_path / "dechaff.toml"
     cfg.write_text("max_shard_files = 7\n")  # 23 shard tasks, spread over both workers
-    local = run_local(raw, tmp_path / "local", Config.load(cfg))
+    local = run_local(raw, tmp_path / "local", Config.load(cfg, band_threads=0))  # (the tables in one process)
     runner = DaskTaskRunner(**dask_runner_kwargs(dask_cluster))
     summary = cleanup_flow.with_options(task_runner=runner)(
         raw_dir=str(raw), out_dir=str(tmp_path / "cluster"), config_path=str(cfg))
@@ -104,7 +104,7 @@ def test_a_run_on_a_dask_cluster_of_two_workers_is_row_for_row_a_local_run(prefe
     for k, f in enumerate(sorted((raw / "site1").glob("doc*.txt"))[:12]):
         paras = f.read_text().split("\n\n")
         (later / f"copy{k}.txt").write_text("\n\n".join([f"Later {k}", paras[2] + " With a line added.", paras[3]]))
-    local2 = run_local(raw, tmp_path / "local", Config.load(cfg))
+    local2 = run_local(raw, tmp_path / "local", Config.load(cfg, band_threads=0))
     summary2 = cleanup_flow.with_options(task_runner=runner)(
         raw_dir=str(raw), out_dir=str(tmp_path / "cluster"), config_path=str(cfg))
     assert summary2["removed_by_reason"] == local2.removed_by_reason
@@ -178,7 +178,8 @@ def test_a_worker_lost_during_the_finalize_step_leaves_the_output_of_a_local_run
     said = "did not start" if at == "start" else "were lost during the finalize step"
     assert len(summary["warnings"]) == 1 and said in summary["warnings"][0]
     assert OutputDir(tmp_path / "cluster").read_manifest().runs[-1]["summary"]["warnings"] == summary["warnings"]
-    assert "waiting on the band shards" not in summary["steps"]
+    if at != "start":  # (shards that did not start leave the tables to the finalize step's own threads)
+        assert "waiting on the band shards" not in summary["steps"]
     a, b = _tables(tmp_path / "local"), _tables(tmp_path / "cluster")
     for t in a:
         assert a[t].equals(b[t]), t

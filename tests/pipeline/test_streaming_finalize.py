@@ -85,6 +85,41 @@ def test_the_shard_size_changes_nothing(tmp_path, monkeypatch, keep, chunk, spil
     assert p1.height == 128 and p1.equals(p2)  # (every document's profile, in order)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_band_tables_in_threads_give_the_tables_of_one_process(tmp_path, monkeypatch, threads):
+    """``band_threads`` (on two cores or more the default is 2): the index's bands in shards that work in
+    threads while the finalize step goes on. Two runs, the second against the first's stored index (its
+    segments loaded by the shards), in small chunks with spills: the tables of runs without threads,
+    no warning, and the time spent waiting on the shards in the run's steps."""
+    raw = tmp_path / "raw"
+    _corpus(raw)
+    monkeypatch.setattr(fin, "DEDUP_CHUNK", 40)
+    monkeypatch.setattr(fin, "SPILL_ENTRIES", 30)
+    monkeypatch.setattr(staging, "BATCH_PARAGRAPHS", 7)
+    later = raw.parent / "later"
+    for k, f in enumerate(sorted(raw.glob("site1/*.txt"))[:10]):
+        (later / "site1").mkdir(parents=True, exist_ok=True)
+        (later / "site1" / f"again{k}.txt").write_text(f.read_text() + "\n\nA closing paragraph of its own.\n")
+    summaries = {}
+    for n in (0, threads):
+        out = tmp_path / f"t{n}"
+        first = run_local(raw, out, Config(band_threads=n))
+        for f in later.rglob("*.txt"):
+            dst = raw / f.relative_to(later)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(f.read_bytes())
+        summaries[n] = (first, run_local(raw, out, Config(band_threads=n)))
+        for f in later.rglob("*.txt"):
+            (raw / f.relative_to(later)).unlink()
+    for a, b in zip(_tables(tmp_path / "t0"), _tables(tmp_path / f"t{threads}"), strict=True):
+        assert a.equals(b)
+    for s0, sn in zip(summaries[0], summaries[threads], strict=True):
+        assert s0.removed_by_reason == sn.removed_by_reason and not s0.warnings and not sn.warnings
+        assert set(s0.steps) == {"finalize"}
+        assert set(sn.steps) == {"finalize", "waiting on the band shards", "the busiest band shard"}
+    first, second = summaries[0]
+    assert first.removed_by_reason["duplicate"] > 10 and second.removed_by_reason["duplicate-document"] > 10
+
 @pytest.mark.parametrize(("method", "at"), [("step", 5), ("seconds", 1)])
 def test_band_shards_lost_mid_run_leave_the_tables_of_one_process(tmp_path, monkeypatch, method, at):
     """The finalize step with the index's bands in two shards, one of which dies at its fifth lookup

@@ -9,16 +9,20 @@ range finds is exactly what one :class:`BandIndex` over every band finds (the sa
 :class:`BandShard` holds a range (a plain class: on a Dask cluster it runs as an actor, see
 ``flows/ingest.py``); :class:`PartitionedBands` is the index's side, with :class:`BandIndex`'s interface.
 It talks to its shards through handles whose method calls return futures (``.result()``): a Dask
-actor's calls do; :class:`InProcess` gives any object such calls (tests, one process). The package does
-not import Dask. If a call fails (a worker died), the index takes its tables back
-(``DedupIndex.take_back_bands``): the run goes on in its process with the same decisions.
+actor's calls do; :class:`InProcess` gives any object such calls (tests), and :class:`InThread` runs
+them in a thread of their own (:func:`thread_shards`: the tables stay in this process, and their
+lookups use another core while the caller works). The package does not import Dask. If a call fails
+(a worker died), the index takes its tables back (``DedupIndex.take_back_bands``): the run goes on in
+its process with the same decisions.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Sequence
-from concurrent.futures import Future
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -147,6 +151,49 @@ def _shared(f: str) -> str:
         raise FileNotFoundError(f"{f}: not found on {socket.gethostname()}; the output folder must be "
                                 "on storage that every worker mounts at the same path")
     return f
+
+
+class InThread:
+    """A handle on ``obj`` whose method calls run, one after another, in a thread of their own and return
+    its futures (a Dask actor's calls return theirs). A shard's work is mostly numpy sorts, searches and
+    merges, which release the GIL: it runs on another core while the caller goes on. :meth:`close`
+    ends the thread."""
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="dechaff-bands")
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._obj, name)
+        return lambda *args, **kwargs: self._pool.submit(method, *args, **kwargs)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: ``taskset``, a cgroup's cpuset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on every platform)
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def thread_shards(params: DedupParams, threads: int) -> Iterator[PartitionedBands | None]:
+    """The index's band tables split by band range across ``threads`` shards in threads of this
+    process (None for 0: the tables in the index, looked up by the caller). The same decisions as one
+    table (see the module's docstring); the threads end with the block."""
+    if threads < 1:
+        yield None
+        return
+    ranges = band_ranges(params.bands, threads)
+    handles = [InThread(BandShard(lo, hi, params)) for lo, hi in ranges]
+    try:
+        yield PartitionedBands(handles, ranges, params.bands)
+    finally:
+        for h in handles:
+            h.close()
 
 
 class InProcess:

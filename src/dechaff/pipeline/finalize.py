@@ -38,7 +38,7 @@ from dechaff.boilerplate.state import part_rows, parts_to_merge
 from dechaff.chrome.lines import emptied
 from dechaff.config import Config
 from dechaff.dedup import DedupIndex, Item
-from dechaff.dedup.bands import PartitionedBands
+from dechaff.dedup.bands import PartitionedBands, thread_shards
 from dechaff.dedup.batch import DedupSession
 from dechaff.dedup.shingle import find_sorted
 from dechaff.model import Decision, Document, Paragraph, kept_paragraphs
@@ -86,8 +86,17 @@ def finalize_run(plan: RunPlan, shard_paths: list[str], config: Config, started:
                  warnings: list[str] | None = None) -> RunSummary:
     """Boilerplate, dedup, write and commit. Call with the output lock held. ``bands``: shards in other
     processes (a cluster's workers) that hold the index's band tables and do its lookups, by band range
-    (the same decisions: see :mod:`dechaff.dedup.bands`). ``warnings``: what went wrong before and was
-    worked around (recorded with the run's summary, with this step's own)."""
+    (the same decisions: see :mod:`dechaff.dedup.bands`); without them, shards in threads of this
+    process (``config.band_thread_count()``; none on one core). ``warnings``: what went wrong before
+    and was worked around (recorded with the run's summary, with this step's own)."""
+    if bands is not None:
+        return _finalize(plan, shard_paths, config, started, recovered, bands, warnings)
+    with thread_shards(config.dedup, config.band_thread_count()) as local:
+        return _finalize(plan, shard_paths, config, started, recovered, local, warnings)
+
+
+def _finalize(plan: RunPlan, shard_paths: list[str], config: Config, started: float | None,
+              recovered: list[str] | None, bands: PartitionedBands | None, warnings: list[str] | None) -> RunSummary:
     t0 = started or time.time()
     t_fin = time.time()
     out = OutputDir(Path(plan.out_dir))
