@@ -168,7 +168,9 @@ class InThread:
         return lambda *args, **kwargs: self._pool.submit(method, *args, **kwargs)
 
     def close(self) -> None:
+        """The thread ended, and the object let go."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._obj = None
 
 
 def usable_cores() -> int:
@@ -310,6 +312,13 @@ class PartitionedBands:
         q, e, inter, lb = (np.concatenate([g[k] for g in got]) for k in range(4))
         _, first = np.unique((q << 32) | e, return_index=True)  # (a pair two shards found: measured alike)
         return q[first], e[first], inter[first], lb[first], int(sum(g[4][0] for g in got))
+
+    def release(self) -> None:
+        """No lookup follows: shards in threads of this process end and let their tables go (a cluster's
+        actors are the flow's to end)."""
+        for h in self.handles:
+            if isinstance(h, InThread):
+                h.close()
 
     def nbytes(self) -> int:
         """What the shards hold (asked of each), with the entries they are still to be sent (8 bytes a band)."""

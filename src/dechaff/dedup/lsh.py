@@ -77,6 +77,11 @@ class BandIndex:
     def nbytes(self) -> int:
         return sum(t.nbytes for t in self.tables) + sum(f.nbytes for f in self.fresh)
 
+    def release(self) -> None:
+        """The tables let go (no lookup follows); the size stays."""
+        self.tables = [np.zeros(0, U64) for _ in range(self.bands)]
+        self.fresh = [np.zeros(0, U64) for _ in range(self.bands)]
+
     def candidates(self, keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
         """For each query row ``q`` (keys q x bands), entries sharing a bucket: pairs (query row, entry id),
         at most ``cap`` earliest entries per bucket, unique."""

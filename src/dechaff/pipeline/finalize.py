@@ -114,28 +114,38 @@ def _finalize(plan: RunPlan, shard_paths: list[str], config: Config, started: fl
     spilled = dedup_and_write(lambda: g.batches(paths), ids, bp_state, session, sink,
                               config.dedup.keep == "longest")
     sink.finish(session.replaced)
+    shard_steps = _band_shard_steps(bands, summary)  # (the lookups are done: the tables go)
+    index.release_bands()
     renames, parts = write_tables(out, m, plan, sink.writers, g.rejections)
     runs = [dict(r) for r in m.runs]
     if session.replaced:
         renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in session.replaced}))
     new_m = write_state(out, m, plan, g.ledger_rows, sink.doc_ids(), bp_state, index, config, spilled)
     summary.seconds = time.time() - t0
-    summary.steps = {"finalize": time.time() - t_fin}
-    if bands is not None and bands.lost is None:
-        summary.steps["waiting on the band shards"] = bands.waited
-        try:
-            summary.steps["the busiest band shard"] = max(bands.busy())
-        except Exception as e:  # (a worker lost after the last lookup: its work is done, the run goes on)
-            summary.warnings.append(f"a band shard did not say how long it worked ({type(e).__name__}: {e})")
-    elif bands is not None:
-        summary.warnings.append(f"the index's band shards were lost during the finalize step ({bands.lost}); "
-                                "their tables were built in the finalize process and the run went on there")
+    summary.steps = {"finalize": time.time() - t_fin, **shard_steps}
     summary.parts = parts
     new_m.runs = [*runs, {"run_id": plan.run_id, "seq": plan.seq, "finished_at": now.isoformat(), "parts": parts,
                           "dechaff": __version__, "summary": {k: v for k, v in summary.to_dict().items()
                                                               if k not in ("parts", "recovered")}}]
     commit(out, new_m, renames)
     return summary
+
+
+def _band_shard_steps(bands: PartitionedBands | None, summary: RunSummary) -> dict[str, float]:
+    """With the band tables in shards, how long the finalize step waited on them and how long the busiest
+    worked (asked once the lookups are done), or the warning that they were lost."""
+    if bands is None:
+        return {}
+    if bands.lost is not None:
+        summary.warnings.append(f"the index's band shards were lost during the finalize step ({bands.lost}); "
+                                "their tables were built in the finalize process and the run went on there")
+        return {}
+    steps = {"waiting on the band shards": bands.waited}
+    try:
+        steps["the busiest band shard"] = max(bands.busy())
+    except Exception as e:  # (a worker lost after the last lookup: its work is done, the run goes on)
+        summary.warnings.append(f"a band shard did not say how long it worked ({type(e).__name__}: {e})")
+    return steps
 
 
 class Rows:
