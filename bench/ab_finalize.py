@@ -2,7 +2,8 @@
 """A/B of the finalize step alone (boilerplate, dedup, write, commit) of two versions over one staged
 corpus: the plan and the shard step run once (``--stage``, with this checkout's code), then each
 version finalizes a fresh copy of that staged output, alternately, each in a fresh process pinned to
-one core. Prints every run's wall time, peak RSS, removals by reason, the cyclic collector's time by
+one core (``--cpu 0,1``: two; ``--band-threads 0 2``: each version with and without the finalize
+step's band-table threads, which "auto" leaves off on one core). Prints every run's wall time, peak RSS, removals by reason, the cyclic collector's time by
 generation (``gc.callbacks``) and a digest of the corpus and removed tables (equal digests: the same
 rows, whatever the run's id and time), so that a change to the serial part is measured without the shard
 step's noise (at 10M paragraphs the shard step is 290 s of a 690 s run).
@@ -11,6 +12,7 @@ step's noise (at 10M paragraphs the shard step is 290 s of a 690 s run).
     python bench/ab_finalize.py --stage --raw /tmp/sc1m/raw --work /tmp/fin1m
     git worktree add /tmp/old <commit>
     python bench/ab_finalize.py --work /tmp/fin1m --old-src /tmp/old/src [--rounds 2] [--cpu 1]
+    python bench/ab_finalize.py --work /tmp/fin1m --cpu 0,1 --band-threads 0 2
 
 Both versions must read the staging format of this checkout's shard step. The work folder is the
 bench's own (the staged plan is pickled there).
@@ -43,7 +45,8 @@ def on_gc(phase, info):
         runs[info["generation"]] += 1
 gc.callbacks.append(on_gc)
 t = time.perf_counter()
-s = finalize_run(plan, paths, Config(), started=time.time(), recovered=recovered)
+threads = {} if sys.argv[3] == "-" else {"band_threads": int(sys.argv[3])}  # (versions before 615b514: "-")
+s = finalize_run(plan, paths, Config(**threads), started=time.time(), recovered=recovered)
 wall = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 gcs = ", ".join(f"gen{g} {spent[g]:.1f} s in {runs[g]:,}" for g in sorted(spent)) or "none"
@@ -53,7 +56,8 @@ digest = []
 for table in ("corpus", "removed"):  # (rows sorted, the columns that name the run left out)
     df = pl.read_parquet(f"{plan.out_dir}/{table}/**/*.parquet").drop("run_id", "ingested_at", strict=False)
     digest.append(f"{table} {df.height:,} rows #{df.sort(df.columns).hash_rows(seed=1).sum() % 10**8:08d}")
-print(f"finalize {wall:.1f} s, peak RSS {peak:,} MiB, kept {s.paragraphs_kept:,}; removed: {removed}; "
+waited = f"; waited on the band shards {s.steps['waiting on the band shards']:.1f} s" if len(s.steps) > 1 else ""
+print(f"finalize {wall:.1f} s{waited}, peak RSS {peak:,} MiB, kept {s.paragraphs_kept:,}; removed: {removed}; "
       f"collections: {gcs}; {', '.join(digest)}")
 """
 
@@ -83,7 +87,10 @@ def main() -> None:
     ap.add_argument("--old-src", type=Path)
     ap.add_argument("--new-src", type=Path, default=ROOT / "src")
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--cpu", type=int, default=0)
+    ap.add_argument("--cpu", default="0", help="the cores each run is pinned to (taskset -c: 0, or 0,1 for two)")
+    ap.add_argument("--band-threads", type=int, nargs="+", metavar="N",
+                    help="run each version with each of these band_threads settings (default: its own "
+                         "default; \"auto\" is 0 on one core)")
     a = ap.parse_args()
     if a.stage:
         if a.raw is None:
@@ -91,20 +98,22 @@ def main() -> None:
         stage(a.raw, a.work)
     if not (a.work / "staged.pkl").exists():
         sys.exit(f"{a.work}: nothing staged (run with --stage --raw RAW first)")
-    versions = [("new", a.new_src)] + ([("old", a.old_src)] if a.old_src else [])
+    srcs = [("new", a.new_src)] + ([("old", a.old_src)] if a.old_src else [])
+    versions = [(f"{name}/t{n}" if a.band_threads else name, src, "-" if n is None else str(n))
+                for name, src in srcs for n in (a.band_threads or [None])]
     out = a.work / "pristine"  # (the plan names this folder: each run finalizes a fresh copy of it)
     keep = a.work / "pristine.orig"
     if not keep.exists():
         shutil.copytree(out, keep)
     for k in range(a.rounds):
-        for name, src in versions[::-1] if k % 2 else versions:  # (ABBA: neither always goes first)
+        for name, src, threads in versions[::-1] if k % 2 else versions:  # (ABBA: neither always goes first)
             shutil.rmtree(out)
             shutil.copytree(keep, out)
-            res = subprocess.run(["taskset", "-c", str(a.cpu), sys.executable, "-c", FINALIZE, str(src),
-                                  str(a.work / "staged.pkl")], capture_output=True, text=True)
+            res = subprocess.run(["taskset", "-c", a.cpu, sys.executable, "-c", FINALIZE, str(src),
+                                  str(a.work / "staged.pkl"), threads], capture_output=True, text=True)
             if res.returncode:
                 sys.exit(f"{name}: the finalize failed:\n{res.stderr[-2000:]}")
-            print(f"round {k + 1} {name:>3}: {res.stdout.strip()}", flush=True)
+            print(f"round {k + 1} {name:>6}: {res.stdout.strip()}", flush=True)
 
 
 if __name__ == "__main__":
