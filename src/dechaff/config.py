@@ -33,7 +33,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -62,7 +62,7 @@ class _TopSettings(_Strict):
     max_decompressed_mb: int = Field(2048, ge=1)
     lock_wait_seconds: float = Field(0.0, ge=0)
     rehash_inputs: bool = False
-    band_threads: Literal["auto"] | Annotated[int, Field(ge=0, le=64)] = "auto"
+    band_threads: Literal["auto"] | int = "auto"
 
     @field_validator("band_threads", mode="before")
     @classmethod

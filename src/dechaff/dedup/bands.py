@@ -190,12 +190,11 @@ def thread_shards(params: DedupParams, threads: int) -> Iterator[PartitionedBand
         yield None
         return
     ranges = band_ranges(params.bands, threads)
-    handles = [InThread(BandShard(lo, hi, params)) for lo, hi in ranges]
+    bands = PartitionedBands([InThread(BandShard(lo, hi, params)) for lo, hi in ranges], ranges, params.bands)
     try:
-        yield PartitionedBands(handles, ranges, params.bands)
+        yield bands
     finally:
-        for h in handles:
-            h.close()
+        bands.release()
 
 
 class InProcess:
