@@ -673,6 +673,38 @@ def test_a_comment_count_in_the_byline_does_not_open_a_thread_over_the_article()
     assert all(not x.keep for x in d[13:])
 
 
+def test_a_blog_index_with_a_comment_count_under_each_post_is_not_a_thread():
+    """A list of posts, each with its title, standfirst, author and comment count: the counts are the
+    items' own, and the posts after the first count are the page's content. One count after an
+    article still opens its thread."""
+    posts = [("Budget approved after long debate", "The council approved the budget on Tuesday after a long "
+              "debate about school funding and the library."),
+             ("Library opening hours extended", "From next month the public library in the town centre will "
+              "open on Sundays, the council said."),
+             ("Road repairs begin on the high street", "Work on the high street starts on Monday and will "
+              "last about six weeks, with one lane open."),
+             ("New school year starts with more pupils", "Schools in the town expect more pupils this year "
+              "than last, and two new classrooms are ready.")]
+    page = [PROSE, "Latest posts"]
+    for k, (title, standfirst) in enumerate(posts):
+        page += ["March 3, 2026", title, standfirst, "Jane Smith", f"{k * 7} comments"]
+    d = classify_lines(page, dense=[True] * len(page))
+    kept = {page[i] for i, x in enumerate(d) if x.keep}
+    assert all(title in kept and standfirst in kept for title, standfirst in posts)
+    assert not any(x.reason == "comment" for x in d)
+    # a single count after an article, with a form after it: still the thread
+    reply = "I think this is a great decision for the town and its schools, and said so at the meeting."
+    page = [*_article(4), "3 comments", "John Doe March 3, 2024 at 9:14 am", reply, "Reply", "Leave a Reply",
+            "Your email address will not be published.", "Post Comment"]
+    d = classify_lines(page, dense=[False] * len(page))
+    assert all(x.keep for x in d[:4]) and d[6].reason == "comment"
+    # the thread's own count three times (byline, header, under a comment): one number, still a thread
+    page = ["12 comments", *_article(4), "12 comments", "John Doe March 3, 2024 at 9:14 am", reply, "Reply",
+            "12 comments", "Leave a Reply", "Your email address will not be published.", "Post Comment"]
+    d = classify_lines(page, dense=[False] * len(page))
+    assert all(x.keep for x in d[1:5]) and d[7].reason == "comment"
+
+
 def test_a_forum_topic_in_text_keeps_its_posts():
     """A thread with nothing like an article before it is the page's content."""
     page = ["Advice on a video editing build", "3 replies", *_article(4), "Reply", "Post a reply",

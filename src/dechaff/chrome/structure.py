@@ -52,14 +52,26 @@ def structure_pass(lines: Sequence[str], out: list[Decision], p: ChromeParams) -
         _reply_form(lines, out, form_starts[0], p)
 
 
+_STRONG = re.compile(r"^(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b")
+_COUNT = re.compile(r"^\d+\s+\w+$")  # a bare count: "14 comments", "0 Kommentare"
+
+
 def _comment_thread(lines: Sequence[str], out: list[Decision], form_starts: list[int], p: ChromeParams) -> None:
     """The first comment header that opens a real thread: its lines go as comments (or, with
     ``keep_comments``, its comment-pattern lines are kept)."""
-    for i, d in enumerate(out):
-        if d.rule != PATTERN_COMMENTS_START:
-            continue
+    heads = [i for i, d in enumerate(out) if d.rule == PATTERN_COMMENTS_START]
+    # bare counts ("14 comments") under each of several posts, with their standfirsts between them and
+    # not all one number (a thread's own count may show two or three times: byline, header, footer)
+    counts = [i for i in heads if _COUNT.match(lines[i].strip())]
+    per_item = (len(counts) >= p.comment_counts_listing
+                and len({lines[i].split()[0] for i in counts}) > 1
+                and all(any(line_class(lines[j]) == "good" for j in range(a + 1, b))
+                        for a, b in zip(counts, counts[1:], strict=False)))
+    for i in heads:
         s = lines[i].strip().lower()
-        strong = bool(re.match(r"^(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b", s))
+        strong = bool(_STRONG.match(s))
+        if per_item and i in counts:
+            continue  # one comment count per item of a list of posts, between their titles: not a thread
         end = next((f for f in form_starts if f > i), None)
         if not strong and end is None:
             out[i] = KEEP  # a bare "Comments" heading without a form after it proves nothing
