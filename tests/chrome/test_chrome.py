@@ -705,6 +705,24 @@ def test_a_blog_index_with_a_comment_count_under_each_post_is_not_a_thread():
     assert all(x.keep for x in d[1:5]) and d[7].reason == "comment"
 
 
+def test_a_comments_link_in_a_menu_does_not_open_a_thread():
+    """'Comments' among the account menu's links, a comment form at the foot of the page: the list
+    between them is not a thread."""
+    menu = ["Profile", "Friends", "Groups", "Discussions", "Comments", "Reading Challenge", "Quotes",
+            "Account settings", "Sign out"]
+    page = [*_article(3), *menu, "Best Books Ever", *_article(7)[3:], "Leave a Reply",
+            "Your email address will not be published.", "Post Comment"]
+    d = classify_lines(page, dense=[False] * len(page))
+    assert all(x.keep for x in d[len(menu) + 4: len(menu) + 8])
+    assert not any(x.reason == "comment" for x in d)
+    # a "Comments" heading after the article, with comments under it, still opens the thread
+    reply = "I think this is a great decision for the town and its schools, and said so at the meeting."
+    page = [*_article(4), "Comments", "John Doe", "March 3, 2024 at 9:14 am", reply, "Reply", "Leave a Reply",
+            "Your email address will not be published.", "Post Comment"]
+    d = classify_lines(page, dense=[False] * len(page))
+    assert all(x.keep for x in d[:4]) and d[7].reason == "comment"
+
+
 def test_a_forum_topic_in_text_keeps_its_posts():
     """A thread with nothing like an article before it is the page's content."""
     page = ["Advice on a video editing build", "3 replies", *_article(4), "Reply", "Post a reply",

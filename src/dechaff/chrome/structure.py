@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dechaff.chrome.features import TERMINAL, words_of
+from dechaff.chrome.features import TERMINAL, short_menu_line, words_of
 from dechaff.chrome.heuristics import good_line_words, is_discussion, line_class
 from dechaff.chrome.params import ChromeParams
 from dechaff.model import CHROME, COMMENT, KEEP, Decision
@@ -72,6 +72,8 @@ def _comment_thread(lines: Sequence[str], out: list[Decision], form_starts: list
         strong = bool(_STRONG.match(s))
         if per_item and i in counts:
             continue  # one comment count per item of a list of posts, between their titles: not a thread
+        if not strong and _in_menu(lines, i, p):
+            continue  # "Comments" among "Friends", "Groups", "Quotes": a menu's link
         end = next((f for f in form_starts if f > i), None)
         if not strong and end is None:
             out[i] = KEEP  # a bare "Comments" heading without a form after it proves nothing
@@ -94,6 +96,23 @@ def _comment_thread(lines: Sequence[str], out: list[Decision], form_starts: list
                 out[j] = Decision.drop(COMMENT, STRUCTURE_COMMENT_THREAD,
                                        f"inside the reader comment thread opened at line {i}")
         return
+
+
+def _in_menu(lines: Sequence[str], i: int, p: ChromeParams) -> bool:
+    """Whether line ``i`` sits in a run of menu-like lines: the ``menu_run`` lines with text on each
+    side of it all are."""
+    def side(rng: range) -> bool:
+        seen = 0
+        for j in rng:
+            if not lines[j].strip():
+                continue
+            if not short_menu_line(lines[j]):
+                return False
+            seen += 1
+            if seen == p.menu_run:
+                return True
+        return False
+    return side(range(i - 1, -1, -1)) and side(range(i + 1, len(lines)))
 
 
 def _reply_form(lines: Sequence[str], out: list[Decision], first_form: int, p: ChromeParams) -> None:
