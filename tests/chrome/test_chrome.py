@@ -895,6 +895,28 @@ def test_a_listing_of_excerpts_keeps_them_and_an_article_goes_on_after_a_box_of_
     assert set(ARTICLE) | set(trailing) <= set(kept)
 
 
+def test_a_front_page_of_sections_keeps_its_later_sections_too():
+    """A news site's front page: sections of titles, each with a short standfirst and a time, one after
+    the other. The first sections are no article body for the later ones to be teasers of (an article's
+    body has paragraphs in a row, or longer ones): every section's items stay."""
+    stories = [(f"Harbour {w} break the club record", f"The {w} from the harbour club broke the record on "
+                "Sunday, and the coach says they can go faster still.") for w in
+               ("swimmers", "rowers", "divers", "sailors", "runners", "cyclists", "climbers", "walkers")]
+    page = [*MENU, "Top stories"]
+    for k, (title, standfirst) in enumerate(stories):
+        if k in (4, 6):
+            page.append(["Most read", "Most popular"][k == 6])
+        page += [title, standfirst, f"{k + 2} hrs ago", "Sport"]
+    kept = set(clean_text("\n".join([*page, "Privacy", "Terms"])).split("\n"))
+    assert {standfirst for _t, standfirst in stories} <= kept
+    # the same sections after an article's body are teasers of other stories, and go
+    page = [*MENU, "Budget approved", *ARTICLE, "Most read"]
+    for k, (title, standfirst) in enumerate(stories[:4]):
+        page += [title, standfirst, f"{k + 2} hrs ago", "Sport"]
+    kept = set(clean_text("\n".join([*page, "Privacy", "Terms"])).split("\n"))
+    assert set(ARTICLE) <= kept and not {standfirst for _t, standfirst in stories[:4]} & kept
+
+
 def test_a_comment_count_in_the_byline_does_not_swallow_the_article_that_follows():
     article = [PROSE.replace("Tuesday", d).replace("budget", b)
                for d in ("Monday", "Tuesday", "Friday") for b in ("budget", "plan", "levy", "tax", "fee")]

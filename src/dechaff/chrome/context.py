@@ -69,7 +69,8 @@ def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: lis
     right before or after them, cut short or followed by a "read more" link, or under a "related
     stories" heading of the pattern file) is related content, however much it reads like prose. Where
     at least ``teaser_items`` of them follow the running text (which outweighs the largest
-    ``teaser_main_ratio`` times: else the page is a listing of excerpts), the prose lines from the first
+    ``teaser_main_ratio`` times, and holds an article's body: else the page is a listing of excerpts,
+    or of sections of titles and standfirsts, as a news site's front page is), the prose lines from the first
     to the last are classed bad, and the context pass sends the titles around them too (also from inside
     the article: a "read also" box); unless a longer run of prose sits among them (the article went on).
     Returns the evidence of each standfirst (by line)."""
@@ -106,6 +107,8 @@ def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: lis
     largest = max(sum(len(lines[idx[j]]) for j in range(a, b + 1)) for a, b in items)
     if before < p.teaser_main_ratio * largest:
         return {}  # the page's text is excerpts: a listing, an archive
+    if not _has_body(lines, idx, goods, start, p):
+        return {}  # the text before them is items too (titles and standfirsts): a listing's sections
     run = 0
     for k in range(start, end + 1):
         run = run + 1 if k in good else 0
@@ -118,6 +121,28 @@ def _teasers(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: lis
             cls[idx[k]] = "bad"
             found[idx[k]] = why
     return found
+
+
+def _has_body(lines: Sequence[str], idx: list[int], goods: list[int], start: int, p: ChromeParams) -> bool:
+    """Whether the running text before position ``start`` (``goods``: the positions of its good lines)
+    holds an article's body: ``teaser_body_run`` paragraphs in a row, or as many of ``teaser_body_chars``
+    or more, or one longer than a standfirst. A listing's sections before its "more" boxes are items
+    too: a title and a short standfirst each."""
+    run, last, long = 0, -2, 0
+    for k in goods:
+        if k >= start:
+            break
+        n = len(lines[idx[k]].strip())
+        if n > p.teaser_max_chars:
+            return True
+        long += n >= p.teaser_body_chars
+        if long >= p.teaser_body_run:
+            return True
+        run = run + 1 if k == last + 1 else 1
+        last = k
+        if run >= p.teaser_body_run:
+            return True
+    return False
 
 
 def _related_lists(lines: Sequence[str], idx: list[int], cls: dict[int, str], out: list[Decision],
