@@ -692,6 +692,12 @@ def test_a_blog_index_with_a_comment_count_under_each_post_is_not_a_thread():
     kept = {page[i] for i, x in enumerate(d) if x.keep}
     assert all(title in kept and standfirst in kept for title, standfirst in posts)
     assert not any(x.reason == "comment" for x in d)
+    # titles without standfirsts (a feed of posts: author, date, title, tags, reactions, count)
+    page = [PROSE, *_article(6)[3:], "Latest posts"]
+    for k, (title, _standfirst) in enumerate(posts):
+        page += ["Jane Smith", "Mar 6", title, "#news #town", f"{k * 3 + 2} reactions", f"{k * 7} comments"]
+    d = classify_lines(page, dense=[True] * len(page))
+    assert not any(x.reason == "comment" for x in d)
     # a single count after an article, with a form after it: still the thread
     reply = "I think this is a great decision for the town and its schools, and said so at the meeting."
     page = [*_article(4), "3 comments", "John Doe March 3, 2024 at 9:14 am", reply, "Reply", "Leave a Reply",

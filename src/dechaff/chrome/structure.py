@@ -65,7 +65,7 @@ def _comment_thread(lines: Sequence[str], out: list[Decision], form_starts: list
     counts = [i for i in heads if _COUNT.match(lines[i].strip())]
     per_item = (len(counts) >= p.comment_counts_listing
                 and len({lines[i].split()[0] for i in counts}) > 1
-                and all(any(line_class(lines[j]) == "good" for j in range(a + 1, b))
+                and all(any(len(words_of(lines[j])) >= p.item_min_words for j in range(a + 1, b))
                         for a, b in zip(counts, counts[1:], strict=False)))
     for i in heads:
         s = lines[i].strip().lower()
