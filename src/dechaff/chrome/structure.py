@@ -60,7 +60,7 @@ def _comment_thread(lines: Sequence[str], out: list[Decision], form_starts: list
     """The first comment header that opens a real thread: its lines go as comments (or, with
     ``keep_comments``, its comment-pattern lines are kept)."""
     heads = [i for i, d in enumerate(out) if d.rule == PATTERN_COMMENTS_START]
-    # bare counts ("14 comments") under each of several posts, with their standfirsts between them and
+    # bare counts ("14 comments") under each of several posts, with a title or more between each two and
     # not all one number (a thread's own count may show two or three times: byline, header, footer)
     counts = [i for i in heads if _COUNT.match(lines[i].strip())]
     per_item = (len(counts) >= p.comment_counts_listing
