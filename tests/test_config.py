@@ -77,10 +77,10 @@ def test_cli_values_are_checked_before_any_work(tmp_path, args, needle):
 def test_band_threads_auto_follows_the_cores_this_process_may_use(tmp_path, monkeypatch):
     """"auto" (the default): two band-table threads in the finalize step when the process may run on two
     cores or more (``taskset``, a container's CPU set), none on one; a number is taken as given."""
-    import dechaff.dedup.bands as bands
+    import dechaff.config as config
 
     for cores, want in ((1, 0), (2, 2), (16, 2)):
-        monkeypatch.setattr(bands, "usable_cores", lambda cores=cores: cores)
+        monkeypatch.setattr(config, "usable_cores", lambda cores=cores: cores)
         assert Config().band_thread_count() == want
     cfg = tmp_path / "dechaff.toml"
     cfg.write_text("band_threads = 0\n")

@@ -30,6 +30,7 @@ Example ``dechaff.toml``::
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -51,6 +52,14 @@ class ConfigError(Exception):
 # what is allowed.
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: ``taskset``, a cgroup's cpuset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on every platform)
+        return os.cpu_count() or 1
 
 
 class _TopSettings(_Strict):
@@ -158,8 +167,6 @@ class Config:
         work), else 0."""
         if self.band_threads != "auto":
             return int(self.band_threads)
-        from dechaff.dedup.bands import usable_cores
-
         return 2 if usable_cores() >= 2 else 0
 
     @classmethod

@@ -18,7 +18,6 @@ its process with the same decisions.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -171,14 +170,6 @@ class InThread:
         """The thread ended, and the object let go."""
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._obj = None
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity: ``taskset``, a cgroup's cpuset)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # (not on every platform)
-        return os.cpu_count() or 1
 
 
 @contextmanager
