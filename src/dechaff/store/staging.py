@@ -133,12 +133,20 @@ def _check_done(path: Path) -> None:
         raise FileNotFoundError(f"{path}: staging incomplete (no done marker)")
 
 
+def _read(f: Path) -> pl.DataFrame:
+    """A staged table; one that cannot be read is an error naming it (the reader's own does not)."""
+    try:
+        return pl.read_parquet(f)
+    except Exception as e:
+        raise OSError(f"{f}: a staged file that cannot be read ({type(e).__name__}: {e})") from e
+
+
 def read_shard_meta(path: Path) -> ShardMeta:
     """The rejections, ledger rows and dropped inputs of a staged shard (without its documents)."""
     _check_done(path)
-    rejections = [tuple(r) for r in pl.read_parquet(path / "rejections.parquet").iter_rows()]
-    ledger = pl.read_parquet(path / "ledger.parquet").to_dicts()
-    dropped = pl.read_parquet(path / "dropped.parquet")["input"].to_list()
+    rejections = [tuple(r) for r in _read(path / "rejections.parquet").iter_rows()]
+    ledger = _read(path / "ledger.parquet").to_dicts()
+    dropped = _read(path / "dropped.parquet")["input"].to_list()
     return ShardMeta(rejections, ledger, dropped)  # type: ignore[arg-type]
 
 
@@ -150,11 +158,11 @@ def shard_batches(path: Path, dropped: set[str] | frozenset[str] = frozenset(),
     _check_done(path)
     for docs_file in sorted(path.glob("docs-*.parquet")):
         k = docs_file.stem.split("-")[1]
-        docs = _read_docs(pl.read_parquet(docs_file))
+        docs = _read_docs(_read(docs_file))
         if not paragraphs and all(d.edges is not None and d.unit_keys is not None for d in docs):
             yield [d for d in docs if d.input not in dropped] if dropped else docs
             continue  # (a batch staged without them is read whole)
-        _read_paragraphs(pl.read_parquet(path / f"paragraphs-{k}.parquet"), docs)
+        _read_paragraphs(_read(path / f"paragraphs-{k}.parquet"), docs)
         yield [d for d in docs if d.input not in dropped] if dropped else docs
 
 
