@@ -36,8 +36,6 @@ BAD = [  # (dechaff.toml, the key the error must name)
     ('band_threads = "many"\n', "band_threads"),
     ("band_threads = -1\n", "band_threads"),
     ("band_threads = 2.0\n", "band_threads"),
-    ('rows_process = "yes"\n', "rows_process"),
-    ("rows_process = 1\n", "rows_process"),
 ]
 
 
@@ -89,22 +87,3 @@ def test_band_threads_auto_follows_the_cores_this_process_may_use(tmp_path, monk
     assert Config.load(cfg).band_thread_count() == 0
     cfg.write_text("band_threads = 5\n")
     assert Config.load(cfg).band_thread_count() == 5
-
-
-def test_rows_process_auto_follows_the_cores_and_never_serves_keep_longest(tmp_path, monkeypatch):
-    """"auto" (the default): the finalize step's rows in a second process when the process may run on two
-    cores or more, not on one; true and false are taken as given; with keep = "longest" (whose rows wait
-    for every decision of the run) never."""
-    import dechaff.config as config
-
-    for cores, want in ((1, False), (2, True), (16, True)):
-        monkeypatch.setattr(config, "usable_cores", lambda cores=cores: cores)
-        assert Config().rows_beside() is want
-    cfg = tmp_path / "dechaff.toml"
-    cfg.write_text("rows_process = false\n")
-    assert Config.load(cfg).rows_beside() is False
-    monkeypatch.setattr(config, "usable_cores", lambda: 1)
-    cfg.write_text("rows_process = true\n")
-    assert Config.load(cfg).rows_beside() is True
-    cfg.write_text('rows_process = true\n[dedup]\nkeep = "longest"\n')
-    assert Config.load(cfg).rows_beside() is False

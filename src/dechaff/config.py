@@ -13,9 +13,6 @@ Example ``dechaff.toml``::
     band_threads = "auto"          # threads that hold the dedup index's band tables in the finalize
                                    # step and do its lookups while it works: "auto" = 2 when the
                                    # process may use two cores or more, else 0 (none); any number >= 0
-    rows_process = "auto"          # the finalize step reads, marks and writes its rows in a second
-                                   # process while it deduplicates: "auto" = when the process may use
-                                   # two cores or more; true; false (the same rows either way)
 
     [dedup]
     jaccard = 0.4                  # verified resemblance (word 3-gram sets) that makes a duplicate...
@@ -75,7 +72,6 @@ class _TopSettings(_Strict):
     lock_wait_seconds: float = Field(0.0, ge=0)
     rehash_inputs: bool = False
     band_threads: Literal["auto"] | int = "auto"
-    rows_process: Literal["auto"] | bool = "auto"
 
     @field_validator("band_threads", mode="before")
     @classmethod
@@ -150,7 +146,6 @@ class Config:
     lock_wait_seconds: float = 0.0
     rehash_inputs: bool = False  # hash every input, also those whose path, size and mtime the ledger knows
     band_threads: int | str = "auto"  # the finalize step's band-table threads ("auto": see band_thread_count)
-    rows_process: bool | str = "auto"  # the finalize step's rows in a second process ("auto": see rows_beside)
     dedup: DedupParams = field(default_factory=DedupParams)
     parquet: ParquetColumns = field(default_factory=ParquetColumns)
 
@@ -173,15 +168,6 @@ class Config:
         if self.band_threads != "auto":
             return int(self.band_threads)
         return 2 if usable_cores() >= 2 else 0
-
-    def rows_beside(self) -> bool:
-        """Whether the finalize step reads, marks and writes its rows in a process beside the one that
-        deduplicates them (``dechaff.pipeline.rowside``): ``rows_process``, or for "auto" when this
-        process may run on two cores or more. Never with keep = "longest", whose rows wait for every
-        decision of the run (a later chunk may revise any)."""
-        if self.dedup.keep == "longest":
-            return False
-        return usable_cores() >= 2 if self.rows_process == "auto" else bool(self.rows_process)
 
     @classmethod
     def from_settings(cls, settings: dict, origin: str = "settings", base: Path = Path(".")) -> Config:

@@ -109,12 +109,10 @@ def test_a_run_on_a_dask_cluster_of_two_workers_is_row_for_row_a_local_run(prefe
         raw_dir=str(raw), out_dir=str(tmp_path / "cluster"), config_path=str(cfg))
     assert summary2["removed_by_reason"] == local2.removed_by_reason
     # the summary says how long the finalize step waited on the shards, and how long the busiest worked
-    # (and, with the rows in a second process, the default on two cores, how long that worked and was waited on)
     steps = summary2["steps"]
-    rows = {"the rows process", "waiting on the rows process"} if Config.load(cfg).rows_beside() else set()
-    assert set(steps) == {"finalize", "waiting on the band shards", "the busiest band shard"} | rows
+    assert set(steps) == {"finalize", "waiting on the band shards", "the busiest band shard"}
     assert steps["the busiest band shard"] > 0 and 0 < steps["waiting on the band shards"] < steps["finalize"]
-    assert set(local2.steps) == {"finalize"} | rows
+    assert set(local2.steps) == {"finalize"}
     assert local2.removed_by_reason["duplicate-document"] >= 12  # (each found its original through the index)
     a, b = _tables(tmp_path / "local"), _tables(tmp_path / "cluster")
     for t in a:

@@ -103,12 +103,12 @@ def test_band_tables_in_threads_give_the_tables_of_one_process(tmp_path, monkeyp
     summaries = {}
     for n in (0, threads):
         out = tmp_path / f"t{n}"
-        first = run_local(raw, out, Config(band_threads=n, rows_process=False))
+        first = run_local(raw, out, Config(band_threads=n))
         for f in later.rglob("*.txt"):
             dst = raw / f.relative_to(later)
             dst.parent.mkdir(parents=True, exist_ok=True)
             dst.write_bytes(f.read_bytes())
-        summaries[n] = (first, run_local(raw, out, Config(band_threads=n, rows_process=False)))
+        summaries[n] = (first, run_local(raw, out, Config(band_threads=n)))
         for f in later.rglob("*.txt"):
             (raw / f.relative_to(later)).unlink()
     for a, b in zip(_tables(tmp_path / "t0"), _tables(tmp_path / f"t{threads}"), strict=True):
@@ -144,9 +144,7 @@ def test_band_shards_lost_mid_run_leave_the_tables_of_one_process(tmp_path, monk
         plan, rec = plan_run(raw, out, cfg)
         paths = [process_shard(plan, i, cfg).path for i in range(len(plan.shards))]
         s = finalize_run(plan, paths, cfg, recovered=rec, bands=bands)
-    rows = {"the rows process", "waiting on the rows process"} if cfg.rows_beside() else set()
-    assert dying.failed == 1
-    assert set(s.steps) == {"finalize"} | ({"waiting on the band shards"} if at == 1 else set()) | rows
+    assert dying.failed == 1 and set(s.steps) == {"finalize"} | ({"waiting on the band shards"} if at == 1 else set())
     assert len(s.warnings) == 1 and "OSError: Unable to contact Actor's worker" in s.warnings[0]
     assert ("lost during the finalize step" in s.warnings[0]) == (method == "step")
     assert s.lines()[-1] == f"warning: {s.warnings[0]}"
@@ -260,96 +258,27 @@ def test_part_writer_writes_list_columns_as_given(tmp_path):
         assert got["kept_paragraphs"].to_list() == lists
 
 
-def _change_and_add(raw: Path) -> list[Path]:
-    """A second run's inputs: ten new files of site1 that copy earlier ones and add a paragraph, and one
-    earlier file changed (its id, taken, is renamed). Returns what to undo."""
-    made = []
-    for k, f in enumerate(sorted(raw.glob("site1/*.txt"))[:10]):
-        new = raw / "site1" / f"again{k}.txt"
-        new.write_text(f.read_text() + "\n\nA closing paragraph of its own.\n")
-        made.append(new)
-    changed = raw / "site2" / "doc0002.txt"
-    changed.write_text(changed.read_text() + "\n\nA correction appended to the story later that day.\n")
-    return made
-
-
-@pytest.mark.parametrize(("chunk", "spill"), [(100_000, 250_000), (40, 30)])
-def test_rows_in_a_second_process_give_the_tables_of_one_process(tmp_path, monkeypatch, chunk, spill):
-    """``rows_process`` (on two cores or more the default): the finalize step's rows read, marked and
-    written in a process beside the one that deduplicates them. Two runs (the second with new files, a
-    changed one whose id is renamed, against the first's index), in batches of seven paragraphs, parts of
-    25 rows, chunks of 40 paragraphs that end inside batches and spills of 30 entries: the tables and
-    counts of runs in one process, and the rows process's seconds in the run's steps."""
-    monkeypatch.setattr(fin, "DEDUP_CHUNK", chunk)
-    monkeypatch.setattr(fin, "SPILL_ENTRIES", spill)
-    monkeypatch.setattr(fin, "PART_ROWS", 25)
-    monkeypatch.setattr(staging, "BATCH_PARAGRAPHS", 7)
-    runs = {}
-    for beside in (False, True):
-        raw = tmp_path / f"raw{beside}"
-        _corpus(raw)
-        out = tmp_path / f"out{beside}"
-        first = run_local(raw, out, Config(rows_process=beside))
-        _change_and_add(raw)
-        runs[beside] = (first, run_local(raw, out, Config(rows_process=beside)))
-    for a, b in zip(_tables(tmp_path / "outFalse"), _tables(tmp_path / "outTrue"), strict=True):
-        assert a.equals(b)
-    counts = ("documents_read", "documents_kept", "documents_emptied", "paragraphs_read", "paragraphs_kept",
-              "removed_by_reason", "inputs_new", "inputs_already_ingested")
-    for one, two in zip(runs[False], runs[True], strict=True):
-        assert {c: getattr(one, c) for c in counts} == {c: getattr(two, c) for c in counts}
-        assert not one.warnings and not two.warnings
-        assert "the rows process" not in one.steps
-        assert {"the rows process", "waiting on the rows process"} <= set(two.steps)
-        assert len(one.parts) == len(two.parts) > 4  # (the parts' size limit reached the rows process)
-    second = runs[True][1]
-    assert second.removed_by_reason["duplicate-document"] >= 10
-    corpus = _tables(tmp_path / "outTrue")[0]
-    assert corpus.filter(pl.col("doc_id").str.starts_with("site2/doc0002~")).height == 1  # (renamed)
-
-
-def test_a_rows_process_that_fails_stops_the_run_with_its_error_and_the_state_stays(tmp_path):
-    """A staged batch the rows process cannot read (cut short after the shard step wrote it): the finalize
-    step stops with the rows process's error, naming the file; nothing is committed, and the next run
-    reads the inputs again and gives the tables of a run that never failed."""
+def test_a_staged_batch_that_cannot_be_read_stops_the_run_naming_it_and_the_state_stays(tmp_path):
+    """A staged batch cut short after the shard step wrote it: the finalize step stops with an error that
+    names the file; nothing is committed, and the next run reads the inputs again and gives the tables of
+    a run that never failed."""
     from dechaff.pipeline import finalize_run, plan_run, process_shard
-    from dechaff.pipeline.rowside import RowSideError
 
     raw = tmp_path / "raw"
     _corpus(raw)
-    cfg = Config(rows_process=True, max_shard_files=30)
-    run_local(raw, tmp_path / "ref", Config(rows_process=False, max_shard_files=30))
+    cfg = Config(max_shard_files=30)
+    run_local(raw, tmp_path / "ref", cfg)
     out = tmp_path / "out"
     with OutputDir(out).lock():
         plan, rec = plan_run(raw, out, cfg)
         paths = [process_shard(plan, i, cfg).path for i in range(len(plan.shards))]
         victim = sorted(Path(paths[-1]).glob("paragraphs-*.parquet"))[-1]
         victim.write_bytes(victim.read_bytes()[:200])
-        with pytest.raises(RowSideError) as e:
+        with pytest.raises(OSError) as e:
             finalize_run(plan, paths, cfg, recovered=rec)
-    assert "the rows' side of the finalize step failed" in str(e.value) and victim.name in str(e.value)
+    assert str(victim) in str(e.value) and "a staged file that cannot be read" in str(e.value)
     assert not (out / "corpus").exists() or not list((out / "corpus").glob("*.parquet"))
     s = run_local(raw, out, cfg)
     assert s.inputs_new == 120 and not s.warnings
     for a, b in zip(_tables(tmp_path / "ref"), _tables(out), strict=True):
-        assert a.equals(b)
-
-
-def test_a_rows_process_that_cannot_start_leaves_the_rows_to_the_finalize_step(tmp_path, monkeypatch):
-    """No second process to be had: the finalize step reads and writes the rows itself, the same tables,
-    and says so in the run's warnings."""
-    import dechaff.pipeline.rowside as rowside
-
-    class NoProcess:
-        def __init__(self) -> None:
-            raise OSError("no more processes")
-
-    raw = tmp_path / "raw"
-    _corpus(raw)
-    run_local(raw, tmp_path / "one", Config(rows_process=False))
-    monkeypatch.setattr(rowside, "RowSide", NoProcess)
-    s = run_local(raw, tmp_path / "fallback", Config(rows_process=True))
-    assert len(s.warnings) == 1 and "rows process did not start (OSError: no more processes)" in s.warnings[0]
-    assert "the rows process" not in s.steps
-    for a, b in zip(_tables(tmp_path / "one"), _tables(tmp_path / "fallback"), strict=True):
         assert a.equals(b)

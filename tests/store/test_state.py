@@ -91,39 +91,27 @@ import dechaff.pipeline.finalize as fin
 import dechaff.store.staging as staging
 from dechaff.pipeline import run_local
 from dechaff.config import Config
-import dechaff.pipeline.rowside as rowside
 fin.PART_ROWS, fin.DEDUP_CHUNK, fin.SPILL_ENTRIES, staging.BATCH_PARAGRAPHS = 40, 100, 100, 200  # (many of each)
-where, n, rows = sys.argv[3], int(sys.argv[4]), sys.argv[5] == "rows"
-victim = [os.getpid()]
-if where.startswith("rows:"):  # the rows process is killed, when the finalize step is at its nth call of it
-    where = where[5:]
-    made = rowside.RowSide.__init__
-    def keep(self):
-        made(self)
-        victim[0] = self._proc.pid
-    rowside.RowSide.__init__ = keep
+where, n = sys.argv[3], int(sys.argv[4])
 real = getattr(fin, where)
 calls = 0
 def dying(*a, **k):
     global calls
     calls += 1
     if calls == n:
-        os.kill(victim[0], signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
     return real(*a, **k)
 setattr(fin, where, dying)
-run_local(Path(sys.argv[1]), Path(sys.argv[2]), Config(shard_mb=0.2, rows_process=rows))
+run_local(Path(sys.argv[1]), Path(sys.argv[2]), Config(shard_mb=0.2))
 """
 
 
-@pytest.mark.parametrize(("where", "n", "rows"), [
-    ("write_parquet_tmp", 1, ""), ("write_parquet_tmp", 5, ""), ("spill", 4, ""), ("settle_emptied", 3, ""),
-    ("write_state", 1, ""),
-    # with the rows in a second process: the finalize step killed, or the rows process
-    ("spill", 4, "rows"), ("write_state_but_ledger", 1, "rows"), ("rows:spill", 3, "rows")])
-def test_kill_9_inside_the_streaming_finalize_leaves_the_previous_state_or_the_new_one(tmp_path, where, n, rows):
+@pytest.mark.parametrize(("where", "n"), [("write_parquet_tmp", 1), ("write_parquet_tmp", 5), ("spill", 4),
+                                          ("settle_emptied", 3), ("write_state", 1)])
+def test_kill_9_inside_the_streaming_finalize_leaves_the_previous_state_or_the_new_one(tmp_path, where, n):
     """Killed while the finalize streams (after some parts are written under temporary names, some index
-    entries spilled, some batches read), or its rows process killed: the output reads as the previous
-    state, never a mix, and the next run gives the corpus of a run never killed."""
+    entries spilled, some batches read): the output reads as the previous state, never a mix, and the next
+    run gives the corpus of a run never killed."""
     from tests.pipeline.test_streaming_finalize import _corpus as _words  # (words, not numbers)
 
     full_raw, half_raw = tmp_path / "raw", tmp_path / "half"
@@ -138,12 +126,9 @@ def test_kill_9_inside_the_streaming_finalize_leaves_the_previous_state_or_the_n
     before = _final(out)
     run_local(full_raw, ref, cfg)
     index_files = set((out / "_state" / "index").iterdir())
-    p = subprocess.run([sys.executable, "-c", KILLED_IN_FINALIZE, str(full_raw), str(out), where, str(n), rows],
+    p = subprocess.run([sys.executable, "-c", KILLED_IN_FINALIZE, str(full_raw), str(out), where, str(n)],
                        capture_output=True, text=True)
-    if where.startswith("rows:"):  # (the step stopped, naming what happened)
-        assert p.returncode == 1 and "ended without a word (exit code -9)" in p.stderr, p.stderr
-    else:
-        assert p.returncode == -9, p.stderr  # (it died where it was told to)
+    assert p.returncode == -9, p.stderr  # (it died where it was told to)
     if where == "spill":  # (index entries of the dead run were spilled: segments the manifest does not name)
         assert set((out / "_state" / "index").iterdir()) > index_files
     if where == "write_parquet_tmp" and n > 1:

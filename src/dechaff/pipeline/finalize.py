@@ -10,9 +10,7 @@ the batch size and the index, not on the run:
    as one call over the whole run (so the same decisions); a batch waits until its paragraphs' chunk is
    decided (at most about a chunk of paragraphs waits), then its corpus and removed rows go to parts of
    bounded size under temporary names and its decisions are let go. With keep = "longest" a later chunk
-   may revise any earlier decision, so every decision is held and the rows are written by a third pass.
-   With two cores (``Config.rows_beside``) the reading, marking and writing of pass two run in a second
-   process while this one deduplicates (:mod:`dechaff.pipeline.rowside`): the same rows;
+   may revise any earlier decision, so every decision is held and the rows are written by a third pass;
 5. the state files are written under new names and everything is committed with the manifest, all at
    once, as before: a crash leaves the previous state or the new one.
 
@@ -28,7 +26,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -47,7 +44,6 @@ from dechaff.dedup.shingle import find_sorted
 from dechaff.model import Decision, Document, Paragraph, kept_paragraphs
 from dechaff.pipeline.heap import paused_heap
 from dechaff.pipeline.rewrite import rewrite_corpus_parts
-from dechaff.pipeline.rowside import RowSide, RowsJob, start_row_side
 from dechaff.pipeline.types import RunPlan, RunSummary
 from dechaff.store import (
     LEDGER_SCHEMA,
@@ -107,70 +103,32 @@ def _finalize(plan: RunPlan, shard_paths: list[str], config: Config, started: fl
     m = out.read_manifest()
     summary = RunSummary(run_id=plan.run_id, inputs_seen=plan.n_inputs, inputs_already_ingested=plan.n_known,
                          recovered=list(recovered or []), warnings=list(warnings or []))
-    side, why_not = start_row_side() if config.rows_beside() else (None, None)  # (it starts while pass one runs)
-    if why_not:
-        summary.warnings.append(why_not)
-    try:
-        paths = [Path(p) for p in sorted(shard_paths)]
-        g = gather(plan, paths, summary)
-        ids = DocIds(out, m)
-        bp_state = find_templates(g.batches(paths, paragraphs=False), ids, out, m, config, plan.staging / "profiles")
-        index = load_index(out, m, config, bands)
-        session = DedupSession(index, DEDUP_CHUNK, keep_entries=False)
-        now = datetime.now(UTC)
-        if side is None:
-            sink = Rows(out, plan, summary, now)
-            spilled = dedup_and_write(lambda: g.batches(paths), ids, bp_state, session, sink,
-                                      config.dedup.keep == "longest")
-            sink.finish(session.replaced)
-            writers, doc_ids, side_steps, written = sink.writers, sink.doc_ids(), {}, None
-        else:
-            writers, doc_ids, spilled, side_steps, written = rows_beside(side, RowsJob(
-                plan, paths, g.dropped, ids.renamed, bp_state.templates, now, PART_ROWS, PART_BYTES, DEDUP_CHUNK),
-                session, summary, lambda spilled: write_state_but_ledger(out, m, plan, bp_state, index, spilled))
-    finally:
-        if side is not None:
-            side.close()
+    paths = [Path(p) for p in sorted(shard_paths)]
+    g = gather(plan, paths, summary)
+    ids = DocIds(out, m)
+    bp_state = find_templates(g.batches(paths, paragraphs=False), ids, out, m, config, plan.staging / "profiles")
+    index = load_index(out, m, config, bands)
+    session = DedupSession(index, DEDUP_CHUNK, keep_entries=False)
+    now = datetime.now(UTC)
+    sink = Rows(out, plan, summary, now)
+    spilled = dedup_and_write(lambda: g.batches(paths), ids, bp_state, session, sink,
+                              config.dedup.keep == "longest")
+    sink.finish(session.replaced)
     shard_steps = _band_shard_steps(bands, summary)  # (the lookups are done: the tables go)
     index.release_bands()
-    renames, parts = write_tables(out, m, plan, writers, g.rejections)
+    renames, parts = write_tables(out, m, plan, sink.writers, g.rejections)
     runs = [dict(r) for r in m.runs]
     if session.replaced:
         renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in session.replaced}))
-    new_m = write_state(out, m, plan, g.ledger_rows, doc_ids, bp_state, index, config, spilled, written)
+    new_m = write_state(out, m, plan, g.ledger_rows, sink.doc_ids(), bp_state, index, config, spilled)
     summary.seconds = time.time() - t0
-    summary.steps = {"finalize": time.time() - t_fin, **shard_steps, **side_steps}
+    summary.steps = {"finalize": time.time() - t_fin, **shard_steps}
     summary.parts = parts
     new_m.runs = [*runs, {"run_id": plan.run_id, "seq": plan.seq, "finished_at": now.isoformat(), "parts": parts,
                           "dechaff": __version__, "summary": {k: v for k, v in summary.to_dict().items()
                                                               if k not in ("parts", "recovered")}}]
     commit(out, new_m, renames)
     return summary
-
-
-def rows_beside(side: RowSide, job: RowsJob, session: DedupSession, summary: RunSummary,
-                state: Callable[[list[str]], StateFiles]
-                ) -> tuple[dict[str, PartWriter], pl.DataFrame, list[str], dict[str, float], StateFiles]:
-    """Pass two with the rows read, marked and written by ``side`` (:mod:`dechaff.pipeline.rowside`) while
-    this process deduplicates them: the same rows as :func:`dedup_and_write`'s. Once every paragraph is
-    decided, the state files that do not need the rows are written (``state(spilled)``) while the rows'
-    side writes its last rows. Returns the tables' writers (their parts written, to be committed), the
-    doc ids of every input, the index segments spilled, the steps' seconds (how long the rows' side
-    worked, how long this side waited for it) and the state files written."""
-    spilled: list[str] = []
-    written: list[StateFiles] = []
-    out = OutputDir(Path(job.plan.out_dir))
-    done = side.run(job, session, lambda: spill(session.index, out, job.plan, spilled),
-                    lambda: written.append(state(spilled)))
-    for c, v in done.counts.items():
-        setattr(summary, c, getattr(summary, c) + v)
-    summary.removed_by_reason = dict(done.removed_by_reason)
-    writers = {}
-    for table, (renames, parts) in done.parts.items():
-        w = writers[table] = PartWriter(out, table, job.plan, job.part_rows, job.part_bytes)
-        w.renames, w.parts = list(renames), list(parts)
-    return (writers, done.doc_ids, spilled, {"the rows process": done.busy, "waiting on the rows process": side.waited},
-            written[0])
 
 
 def _band_shard_steps(bands: PartitionedBands | None, summary: RunSummary) -> dict[str, float]:
@@ -194,11 +152,10 @@ class Rows:
     """Where a run's decisions become rows: the audit of every removal, a corpus row for every document
     that kept something (both to part writers), the summary's counts, the doc ids of every input."""
 
-    def __init__(self, out: OutputDir, plan: RunPlan, summary: RunSummary, now: datetime,
-                 part_rows: int | None = None, part_bytes: int | None = None) -> None:
+    def __init__(self, out: OutputDir, plan: RunPlan, summary: RunSummary, now: datetime) -> None:
         self.out, self.plan, self.summary, self.now = out, plan, summary, now
         self.audit = Audit(plan.run_id)
-        self.writers = {t: PartWriter(out, t, plan, part_rows, part_bytes) for t in ("corpus", "removed")}
+        self.writers = {t: PartWriter(out, t, plan) for t in ("corpus", "removed")}
         self.ids: list[pl.DataFrame] = []  # (input, doc_id) of every document, a frame a batch
 
     def batch(self, docs: list[Document], decisions: list[Decision],
@@ -271,7 +228,7 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
             sink.batch(docs, session.decided(start, n), kept_of)
             session.release(start + n)
 
-    for docs in marked_batches(batches(), ids.renamed, bp_state.templates):
+    for docs in marked_batches(batches(), ids, bp_state):
         kept_of = kept_paragraphs(docs)
         items = [Item(d.doc_id, p.index, t, p.lsh) for d, kt in zip(docs, kept_of, strict=True) for p, t in kt]
         session.add(items)
@@ -284,7 +241,7 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
     write_decided()
     if longest:
         start = 0
-        for docs, n in zip(marked_batches(batches(), ids.renamed, bp_state.templates), sizes, strict=True):  # every decision known
+        for docs, n in zip(marked_batches(batches(), ids, bp_state), sizes, strict=True):  # every decision known
             sink.batch(docs, session.decided(start, n))
             start += n
     return spilled
@@ -354,8 +311,7 @@ def gather(plan: RunPlan, paths: list[Path], summary: RunSummary) -> Gathered:
 
 class DocIds:
     """Doc ids unique across the corpus: one already taken gets its content hash appended (a changed
-    file). Assigned in the first pass over the batches (``renamed``) and replayed in the later ones
-    (:func:`marked_batches`). The ids taken are
+    file). Assigned in the first pass over the batches and replayed in the later ones. The ids taken are
     held as 64-bit hashes (the corpus's in a sorted array, 8 bytes each; the run's in a set), not as
     strings: two ids with one hash (about one chance in 10^12 at a million ids) only cost the later one an
     unneeded rename, never a clash."""
@@ -385,6 +341,12 @@ class DocIds:
                 self.renamed[(batch, i)] = new
                 _rename(d, new)
             self.run.add(h)
+
+    def replay(self, batch: int, docs: list[Document]) -> None:
+        for i, d in enumerate(docs):
+            new = self.renamed.get((batch, i))
+            if new is not None:
+                _rename(d, new)
 
 
 def _id_hashes(ids: pl.Series) -> np.ndarray:
@@ -417,16 +379,12 @@ def find_templates(batches: Iterator[list[Document]], ids: DocIds, out: OutputDi
     return obs.judge(config.boilerplate_min_docs)
 
 
-def marked_batches(batches: Iterator[list[Document]], renamed: dict[tuple[int, int], str],
-                   templates: Any) -> Iterator[list[Document]]:
-    """Every batch's documents in order, with their ids (``renamed``: ``DocIds.renamed``), site templates
-    (``BoilerplateState.templates``) and emptied paragraphs decided."""
+def marked_batches(batches: Iterator[list[Document]], ids: DocIds,
+                   bp_state: BoilerplateState) -> Iterator[list[Document]]:
+    """Every batch's documents in order, with their ids, site templates and emptied paragraphs decided."""
     for k, docs in enumerate(batches):
-        for i, d in enumerate(docs):
-            new = renamed.get((k, i))
-            if new is not None:
-                _rename(d, new)
-        mark(docs, templates)
+        ids.replay(k, docs)
+        mark(docs, bp_state.templates)
         settle_emptied(docs)
         yield docs
 
@@ -459,15 +417,12 @@ def load_index(out: OutputDir, m: Manifest, config: Config, bands: PartitionedBa
 
 
 class PartWriter:
-    """One table's rows of a run, written as parts of at most ``max_rows`` rows / ``max_bytes`` of text
-    (``PART_ROWS``, ``PART_BYTES`` unless given) under temporary names (the commit renames them). Rows wait as columns (a dict a row would cost
+    """One table's rows of a run, written as parts of at most ``PART_ROWS`` rows / ``PART_BYTES`` of text
+    under temporary names (the commit renames them). Rows wait as columns (a dict a row would cost
     more than the row's own text)."""
 
-    def __init__(self, out: OutputDir, table: str, plan: RunPlan, max_rows: int | None = None,
-                 max_bytes: int | None = None) -> None:
+    def __init__(self, out: OutputDir, table: str, plan: RunPlan) -> None:
         self.out, self.table, self.seq, self.rid = out, table, plan.seq, plan.run_id
-        self.max_rows = PART_ROWS if max_rows is None else max_rows
-        self.max_bytes = PART_BYTES if max_bytes is None else max_bytes
         self.schema = TABLES[table]
         self.cols: dict[str, list] = {c: [] for c in self.schema}
         self.n = 0
@@ -478,12 +433,12 @@ class PartWriter:
     def add_columns(self, cols: dict[str, list], sizes: list[int], const: dict | None = None) -> None:
         """Rows given as columns (``sizes``: each row's text length; ``const``: columns with one value for
         every row; a column in neither is null), cut into parts as if added one by one: a part ends
-        with the row that makes it ``max_rows`` rows or ``max_bytes`` of text."""
+        with the row that makes it ``PART_ROWS`` rows or ``PART_BYTES`` of text."""
         const = const or {}
         n, start = len(sizes), 0
         while start < n:
             end = start
-            while end < n and self.n < self.max_rows and self.bytes < self.max_bytes:
+            while end < n and self.n < PART_ROWS and self.bytes < PART_BYTES:
                 self.n += 1
                 self.bytes += sizes[end]
                 end += 1
@@ -492,7 +447,7 @@ class PartWriter:
                     values.extend(cols[c][start:end])
                 else:
                     values.extend([const.get(c)] * (end - start))
-            if self.n >= self.max_rows or self.bytes >= self.max_bytes:
+            if self.n >= PART_ROWS or self.bytes >= PART_BYTES:
                 self.flush()
             start = end
 
@@ -545,27 +500,15 @@ def write_tables(out: OutputDir, m: Manifest, plan: RunPlan, writers: dict[str, 
     return renames, parts
 
 
-@dataclass
-class StateFiles:
-    """The state files of a run written before its ledger (see :func:`write_state`)."""
-
-    names: dict[str, str]
-    profile_parts: list[str]
-    rewritten: set[str]
-    segments: list[str]
-
-
 def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[dict],
                 doc_ids: pl.DataFrame, bp_state: BoilerplateState, index: DedupIndex,
-                config: Config, spilled: list[str], written: StateFiles | None = None) -> Manifest:
+                config: Config, spilled: list[str]) -> Manifest:
     """The state files of the run under new names (the ledger of every input so far with its doc ids, the
-    boilerplate state, the new index segment); returns the manifest that names them (runs not set).
-    ``written``: those other than the ledger, written already (:func:`write_state_but_ledger`)."""
-    seq = plan.seq
-    w = written or write_state_but_ledger(out, m, plan, bp_state, index, spilled)
+    boilerplate state, the new index segment); returns the manifest that names them (runs not set)."""
+    seq, rid = plan.seq, plan.run_id
     for r in ledger_rows:
         r["doc_ids"] = None  # (joined from ``doc_ids`` below)
-        r["run_id"] = plan.run_id
+        r["run_id"] = rid
         r["size"], r["mtime_ns"] = plan.stats.get(r["source"], (None, None))
     ledger = (pl.DataFrame(ledger_rows, schema=LEDGER_SCHEMA).drop("doc_ids")
               .join(doc_ids, left_on="source", right_on="input", how="left", maintain_order="left")
@@ -573,23 +516,9 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
               .select(list(LEDGER_SCHEMA)))
     if m.ledger:
         ledger = pl.concat([pl.read_parquet(out.root / m.ledger), ledger], how="diagonal_relaxed")
-    atomic_write_parquet(ledger, out.root / w.names["ledger"])
-    return Manifest(ledger=w.names["ledger"], boilerplate=w.names["boilerplate"],
-                    boilerplate_templates=w.names["boilerplate-templates"], boilerplate_docs=w.profile_parts,
-                    index_params=config.dedup.signature_fields(), index_segments=w.segments, index_size=index.size,
-                    next_seq=seq + 1,
-                    # the checksums of the files committed before that this run did not rewrite: the commit
-                    # computes only the others' (re-reading the whole corpus at every run grew with it)
-                    files={rel: v for rel, v in m.files.items() if rel not in w.rewritten})
-
-
-def write_state_but_ledger(out: OutputDir, m: Manifest, plan: RunPlan, bp_state: BoilerplateState,
-                           index: DedupIndex, spilled: list[str]) -> StateFiles:
-    """The run's state files but its ledger (which needs every input's doc ids, known once its rows are
-    written): the boilerplate state and the index's new segment, under new names."""
-    seq, rid = plan.seq, plan.run_id
     names = {k: f"_state/{k}-{seq:06d}{STATE_SUFFIX}"
              for k in ("ledger", "boilerplate", "boilerplate-templates", "boilerplate-docs")}
+    atomic_write_parquet(ledger, out.root / names["ledger"])
     atomic_write_parquet(bp_state.counts.frame(), out.root / names["boilerplate"])
     atomic_write_parquet(bp_state.templates_frame(), out.root / names["boilerplate-templates"])
     # the profiles: earlier runs' parts stay, the run's own are a new part, with the last parts less than
@@ -607,7 +536,13 @@ def write_state_but_ledger(out: OutputDir, m: Manifest, plan: RunPlan, bp_state:
     seg = f"_state/index/seg-{seq:06d}-{rid}"
     if index.write_pending(out.root / seg):
         segments.append(seg)
-    return StateFiles(names, profile_parts, rewritten, segments)
+    return Manifest(ledger=names["ledger"], boilerplate=names["boilerplate"],
+                    boilerplate_templates=names["boilerplate-templates"], boilerplate_docs=profile_parts,
+                    index_params=config.dedup.signature_fields(), index_segments=segments, index_size=index.size,
+                    next_seq=seq + 1,
+                    # the checksums of the files committed before that this run did not rewrite: the commit
+                    # computes only the others' (re-reading the whole corpus at every run grew with it)
+                    files={rel: v for rel, v in m.files.items() if rel not in rewritten})
 
 
 def commit(out: OutputDir, m: Manifest, renames: list[tuple[Path, Path]]) -> None:
