@@ -711,6 +711,40 @@ def test_a_blog_index_with_a_comment_count_under_each_post_is_not_a_thread():
     assert all(x.keep for x in d[1:5]) and d[7].reason == "comment"
 
 
+def test_a_search_or_view_all_comments_header_with_a_count_opens_the_thread_without_a_form():
+    """"Search 87 Comments" over a thread with no reply form after it (Slashdot-like: the form is behind a
+    login), with two more stories' counts listed after the thread: the thread goes, the article stays.
+    A list of posts each with its own "View 3 comments" link is still the page's content."""
+    replies = ["I think this is a great decision for the town and its schools, and said so at the meeting.",
+               "The library hours were the best part of the budget, and the roads can wait another year.",
+               "Nobody asked the people who live on the high street what they think about six weeks of work."]
+    thread = ["Search 87 Comments", "Log In/Create an Account", "Comments Filter:", "All", "Insightful", "Funny"]
+    for k, reply in enumerate(replies):
+        thread += [f"Re: the budget (Score:{k + 2})", f"by reader{k} ( {1234 + k} ) writes:", reply,
+                   "Reply to This", "Share"]
+    more = ["You may like to read:", "Council rejects the bypass plan", "42 comments",
+            "A new bakery opens in the old bank", "19 comments"]
+    page = [*_article(5), *thread, *more]
+    d = classify_lines(page, dense=[False] * len(page))
+    assert all(x.keep for x in d[:5])
+    assert all(not d[i].keep for i, line in enumerate(page) if line in replies)
+    assert d[5].reason == "comment"
+    # one count under each of several posts, as a link: the posts stay
+    posts = [("Budget approved after long debate", "The council approved the budget on Tuesday after a long "
+              "debate about school funding and the library."),
+             ("Library opening hours extended", "From next month the public library in the town centre will "
+              "open on Sundays, the council said."),
+             ("Road repairs begin on the high street", "Work on the high street starts on Monday and will "
+              "last about six weeks, with one lane open.")]
+    page = [PROSE, "Latest posts"]
+    for k, (title, standfirst) in enumerate(posts):
+        page += ["March 3, 2026", title, standfirst, "Jane Smith", f"View {k * 7 + 2} comments"]
+    d = classify_lines(page, dense=[True] * len(page))
+    kept = {page[i] for i, x in enumerate(d) if x.keep}
+    assert all(title in kept and standfirst in kept for title, standfirst in posts)
+    assert not any(x.reason == "comment" for x in d)
+
+
 def test_a_comments_link_in_a_menu_does_not_open_a_thread():
     """'Comments' among the account menu's links, a comment form at the foot of the page: the list
     between them is not a thread."""

@@ -51,7 +51,8 @@ class ChromeParams:
     discussion_rest_max: int = 120  # ...and fewer words than this (a title, a byline, an opening question)
     article_run_chars: int = 2000  # unbroken running text this long is an article body, not one reader's comment...
     article_run_within: int = 8  # ...when it starts within this many lines after the comment header
-    comment_counts_listing: int = 3  # this many bare comment counts ("14 comments"), text between each, are a list of posts
+    comment_counts_listing: int = 3  # this many comment counts ("14 comments", "View 3 comments"), text between each...
+    comment_counts_gap: int = 30  # ...and at most this many lines with text from one to the next, are a list of posts
     form_prose_words: int = 16  # a reply form ends at a punctuated line of this many words
     # author boxes and repeats
     bio_max_words: int = 80

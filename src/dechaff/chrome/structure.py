@@ -52,25 +52,20 @@ def structure_pass(lines: Sequence[str], out: list[Decision], p: ChromeParams) -
         _reply_form(lines, out, form_starts[0], p)
 
 
-_STRONG = re.compile(r"^(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b")
-_COUNT = re.compile(r"^\d+\s+\w+$")  # a bare count: "14 comments", "0 Kommentare"
+_STRONG = re.compile(r"^(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\b|^\w+ (all )?\d+ comments\b")
+_NUMBER = re.compile(r"\d+")
+_COUNT = re.compile(r"^(\w+ (all )?)?\d+\s+\w+$")  # a count: "14 comments", "0 Kommentare", "View 3 comments"
 
 
 def _comment_thread(lines: Sequence[str], out: list[Decision], form_starts: list[int], p: ChromeParams) -> None:
     """The first comment header that opens a real thread: its lines go as comments (or, with
     ``keep_comments``, its comment-pattern lines are kept)."""
     heads = [i for i, d in enumerate(out) if d.rule == PATTERN_COMMENTS_START]
-    # bare counts ("14 comments") under each of several posts, with a title or more between each two and
-    # not all one number (a thread's own count may show two or three times: byline, header, footer)
-    counts = [i for i in heads if _COUNT.match(lines[i].strip())]
-    per_item = (len(counts) >= p.comment_counts_listing
-                and len({lines[i].split()[0] for i in counts}) > 1
-                and all(any(len(words_of(lines[j])) >= p.item_min_words for j in range(a + 1, b))
-                        for a, b in zip(counts, counts[1:], strict=False)))
+    per_item = _counts_of_posts(lines, [i for i in heads if _COUNT.match(lines[i].strip())], p)
     for i in heads:
         s = lines[i].strip().lower()
         strong = bool(_STRONG.match(s))
-        if per_item and i in counts:
+        if i in per_item:
             continue  # one comment count per item of a list of posts, between their titles: not a thread
         if not strong and _in_menu(lines, i, p):
             continue  # "Comments" among "Friends", "Groups", "Quotes": a menu's link
@@ -96,6 +91,36 @@ def _comment_thread(lines: Sequence[str], out: list[Decision], form_starts: list
                 out[j] = Decision.drop(COMMENT, STRUCTURE_COMMENT_THREAD,
                                        f"inside the reader comment thread opened at line {i}")
         return
+
+
+def _counts_of_posts(lines: Sequence[str], counts: list[int], p: ChromeParams) -> set[int]:
+    """The comment counts (lines ``counts``: "14 comments", "View 3 comments") that stand under each of
+    several posts of a list, not over a thread: runs of ``comment_counts_listing`` or more of one
+    wording, each two with a title or more between them and at most a post's few lines
+    (``comment_counts_gap``), not all one number (a thread's own count may show two or three times:
+    byline, header, footer). A thread's header ("Search 87 Comments") is no such run with the counts of
+    the stories listed after the thread ("42 comments")."""
+    found: set[int] = set()
+
+    def close(run: list[int]) -> None:
+        if len(run) >= p.comment_counts_listing and len({_NUMBER.search(lines[i]).group()  # type: ignore[union-attr]
+                                                         for i in run}) > 1:
+            found.update(run)
+
+    def shape(i: int) -> str:  # ("view # comment": the posts' counts are one link repeated, 1 or 2 of them)
+        return _NUMBER.sub("#", lines[i].strip().lower()).rstrip("s")
+
+    run = counts[:1]
+    for a, b in zip(counts, counts[1:], strict=False):
+        between = [j for j in range(a + 1, b) if lines[j].strip()]
+        if (shape(a) == shape(b) and len(between) <= p.comment_counts_gap
+                and any(len(words_of(lines[j])) >= p.item_min_words for j in between)):
+            run.append(b)
+        else:
+            close(run)
+            run = [b]
+    close(run)
+    return found
 
 
 def _in_menu(lines: Sequence[str], i: int, p: ChromeParams) -> bool:
