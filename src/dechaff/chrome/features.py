@@ -29,6 +29,10 @@ _SOCIAL = {"facebook", "twitter", "x", "linkedin", "whatsapp", "email", "e-mail"
            "google+", "rss", "and", "or", "us", "on", "follow", "like", "the", "via", "/", "|", "•", "·"}
 _BREADCRUMB_SEP = re.compile(r"\s+(?:›|»|>|/|\||→|::|\\)\s+")
 _HOME_WORDS = ("home", "start", "startseite", "accueil", "inicio", "início", "home page", "homepage", "main")
+# (most lines hold no separator and open with no home word: one search and one startswith rule them out)
+_ANY_SEP = re.compile(r"[›»>/|→\\]|::").search
+_HOME_STARTS = tuple(h + c for h in _HOME_WORDS for c in " /")
+_HOME_HEAD = max(map(len, _HOME_STARTS))
 # a caption that ends in its image's credit, in the languages of the pattern file: "... Foto: X",
 # "... (Photo: X/Agency)", "... © X". Searched in the line's last 90 characters only (a credit is short)
 _CREDIT_TAIL = re.compile(
@@ -122,10 +126,13 @@ def repeated_phrase(s: str) -> str | None:
 
 def breadcrumb_evidence(line: str, following: Sequence[str]) -> str | None:
     s = line.strip()
-    parts = _BREADCRUMB_SEP.split(s)
-    if len(parts) >= 3 and all(0 < len(p.split()) <= 6 for p in parts[:-1]) and len(s) < 250:
-        return f"{len(parts)} segments separated by {_BREADCRUMB_SEP.search(s).group(0).strip()!r}"
-    low = s.lower()
+    if _ANY_SEP(s):
+        parts = _BREADCRUMB_SEP.split(s)
+        if len(parts) >= 3 and all(0 < len(p.split()) <= 6 for p in parts[:-1]) and len(s) < 250:
+            return f"{len(parts)} segments separated by {_BREADCRUMB_SEP.search(s).group(0).strip()!r}"
+    low = s[:_HOME_HEAD].lower()  # (lower-cased character by character: the head of the lower-cased line)
+    if not low.startswith(_HOME_STARTS):
+        return None
     for home in _HOME_WORDS:
         if low.startswith(home + " ") or low.startswith(home + "/"):
             rest = s[len(home):].strip(" /›»>|")
