@@ -129,10 +129,10 @@ def repeats(texts: Sequence[str], keep: Sequence[bool], p: ChromeParams = DEFAUL
     for i, t in enumerate(texts):
         if not keep[i]:
             continue
-        key = " ".join(t.lower().split())
-        if key.count(" ") + 1 < p.repeat_min_words:
+        words = t.split()
+        if max(len(words), 1) < p.repeat_min_words:  # (counted before the key is made: most lines are short)
             continue
-        j = first.setdefault(key, i)
+        j = first.setdefault(" ".join(words).lower(), i)
         if j != i:
             out.append((i, j))
     return out
