@@ -137,7 +137,7 @@ def _read(f: Path) -> pl.DataFrame:
     """A staged table; one that cannot be read is an error naming it (the reader's own does not)."""
     try:
         return pl.read_parquet(f)
-    except Exception as e:
+    except (pl.exceptions.PolarsError, OSError) as e:
         raise OSError(f"{f}: a staged file that cannot be read ({type(e).__name__}: {e})") from e
 
 
