@@ -673,25 +673,35 @@ def test_a_comment_count_in_the_byline_does_not_open_a_thread_over_the_article()
     assert all(not x.keep for x in d[13:])
 
 
-def test_a_blog_index_with_a_comment_count_under_each_post_is_not_a_thread():
-    """A list of posts, each with its title, standfirst, author and comment count: the counts are the
-    items' own, and the posts after the first count are the page's content. One count after an
-    article still opens its thread."""
-    posts = [("Budget approved after long debate", "The council approved the budget on Tuesday after a long "
-              "debate about school funding and the library."),
-             ("Library opening hours extended", "From next month the public library in the town centre will "
-              "open on Sundays, the council said."),
-             ("Road repairs begin on the high street", "Work on the high street starts on Monday and will "
-              "last about six weeks, with one lane open."),
-             ("New school year starts with more pupils", "Schools in the town expect more pupils this year "
-              "than last, and two new classrooms are ready.")]
+# (title, standfirst) of the posts of a blog's index
+_POSTS = [("Budget approved after long debate", "The council approved the budget on Tuesday after a long debate "
+           "about school funding and the library."),
+          ("Library opening hours extended", "From next month the public library in the town centre will open on "
+           "Sundays, the council said."),
+          ("Road repairs begin on the high street", "Work on the high street starts on Monday and will last about "
+           "six weeks, with one lane open."),
+          ("New school year starts with more pupils", "Schools in the town expect more pupils this year than last, "
+           "and two new classrooms are ready.")]
+
+
+def _assert_posts_kept(posts: list[tuple[str, str]], count) -> None:
+    """A blog's index of ``posts``, each with its date, title, standfirst, author and comment count
+    (``count(k)``): every title and standfirst stays, and nothing is taken for comments."""
     page = [PROSE, "Latest posts"]
     for k, (title, standfirst) in enumerate(posts):
-        page += ["March 3, 2026", title, standfirst, "Jane Smith", f"{k * 7} comments"]
+        page += ["March 3, 2026", title, standfirst, "Jane Smith", count(k)]
     d = classify_lines(page, dense=[True] * len(page))
     kept = {page[i] for i, x in enumerate(d) if x.keep}
     assert all(title in kept and standfirst in kept for title, standfirst in posts)
     assert not any(x.reason == "comment" for x in d)
+
+
+def test_a_blog_index_with_a_comment_count_under_each_post_is_not_a_thread():
+    """A list of posts, each with its title, standfirst, author and comment count: the counts are the
+    items' own, and the posts after the first count are the page's content. One count after an
+    article still opens its thread."""
+    _assert_posts_kept(_POSTS, lambda k: f"{k * 7} comments")
+    posts = _POSTS
     # titles without standfirsts (a feed of posts: author, date, title, tags, reactions, count)
     page = [PROSE, *_article(6)[3:], "Latest posts"]
     for k, (title, _standfirst) in enumerate(posts):
@@ -730,19 +740,7 @@ def test_a_search_or_view_all_comments_header_with_a_count_opens_the_thread_with
     assert all(not d[i].keep for i, line in enumerate(page) if line in replies)
     assert d[5].reason == "comment"
     # one count under each of several posts, as a link: the posts stay
-    posts = [("Budget approved after long debate", "The council approved the budget on Tuesday after a long "
-              "debate about school funding and the library."),
-             ("Library opening hours extended", "From next month the public library in the town centre will "
-              "open on Sundays, the council said."),
-             ("Road repairs begin on the high street", "Work on the high street starts on Monday and will "
-              "last about six weeks, with one lane open.")]
-    page = [PROSE, "Latest posts"]
-    for k, (title, standfirst) in enumerate(posts):
-        page += ["March 3, 2026", title, standfirst, "Jane Smith", f"View {k * 7 + 2} comments"]
-    d = classify_lines(page, dense=[True] * len(page))
-    kept = {page[i] for i, x in enumerate(d) if x.keep}
-    assert all(title in kept and standfirst in kept for title, standfirst in posts)
-    assert not any(x.reason == "comment" for x in d)
+    _assert_posts_kept(_POSTS[:3], lambda k: f"View {k * 7 + 2} comments")
 
 
 def test_a_comments_link_in_a_menu_does_not_open_a_thread():
