@@ -31,7 +31,8 @@ _BREADCRUMB_SEP = re.compile(r"\s+(?:›|»|>|/|\||→|::|\\)\s+")
 _HOME_WORDS = ("home", "start", "startseite", "accueil", "inicio", "início", "home page", "homepage", "main")
 # (most lines hold no separator and open with no home word: one search and one startswith rule them out)
 _ANY_SEP = re.compile(r"[›»>/|→\\]|::").search
-_HOME_STARTS = tuple(h + c for h in _HOME_WORDS for c in " /")
+_HOME_PREFIXES = tuple((h, (h + " ", h + "/")) for h in _HOME_WORDS)  # a home word, then a space or a slash
+_HOME_STARTS = tuple(x for _h, starts in _HOME_PREFIXES for x in starts)
 _HOME_HEAD = max(map(len, _HOME_STARTS))
 # a caption that ends in its image's credit, in the languages of the pattern file: "... Foto: X",
 # "... (Photo: X/Agency)", "... © X". Searched in the line's last 90 characters only (a credit is short)
@@ -133,8 +134,8 @@ def breadcrumb_evidence(line: str, following: Sequence[str]) -> str | None:
     low = s[:_HOME_HEAD].lower()  # (lower-cased character by character: the head of the lower-cased line)
     if not low.startswith(_HOME_STARTS):
         return None
-    for home in _HOME_WORDS:
-        if low.startswith(home + " ") or low.startswith(home + "/"):
+    for home, starts in _HOME_PREFIXES:
+        if low.startswith(starts):
             rest = s[len(home):].strip(" /›»>|")
             # the trail ends with the page title, which is repeated as its own line below
             for nxt in following:
