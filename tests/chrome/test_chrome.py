@@ -18,7 +18,7 @@ from dechaff.chrome import (
 )
 from dechaff.chrome.context import _wrapped_units
 from dechaff.chrome.params import DEFAULTS
-from dechaff.chrome.patterns import _first_chars, _needles, _trie_pattern
+from dechaff.chrome.patterns import _first_chars, _needle_groups, _needles, _trie_pattern
 
 PROSE = ("The council approved the new budget on Tuesday after a long debate about school funding, "
          "road repairs and the future of the public library in the town centre.")
@@ -581,6 +581,19 @@ def test_needles_are_the_literal_text_every_match_holds():
     # nothing it must hold of three characters or more: no needle, the pattern is always tried
     for pat in (r"\b(a|an) \w+", r"(cookies)?\d+", r"\w+@\w+", r"\b(ap|afp)\b"):
         assert _needles(pat) is None, pat
+
+
+def test_needle_groups_are_every_part_a_match_holds_the_best_first():
+    pat = r"\b(when|if) you (buy|purchase|shop)\b.{0,60}\b(we|i) (may )?(earn|receive)\b"
+    assert _needle_groups(pat) == ((" you ",), ("earn", "receive"), ("buy", "purchase", "shop"))
+    assert _needle_groups(pat)[0] == _needles(pat)
+    assert _needle_groups(r"\b(a|an) \w+") == ()
+    # a line with the best needle but no needle of another group is not tried: the same verdicts
+    ps = PatternSet(parse_patterns(f"d.one  {pat}"))
+    assert ps._anywhere[0][2] == (("earn", "receive"), ("buy", "purchase", "shop"))
+    for ln in ["If you buy through our links we may earn a fee", "if you BUY it, we receive", "If you like it, we earn",
+               "When you shop here you save"]:
+        assert (ps.first_match(ln) is not None) == bool(re.search(pat, ln, re.I)), ln
 
 
 def test_needles_rule_out_no_line_a_pattern_matches():

@@ -70,10 +70,14 @@ class PatternSet:
                 self._by_prefix.setdefault(key, []).append(k)
         # (index, needles) of the unanchored ones: only they are tried at every position of a line
         # (a ``^``-led one whose first characters cannot be told is matched at the start only)
-        self._anywhere = [(k, _needles(self.patterns[k].regex.pattern, self.patterns[k].regex.flags),
-                           self.patterns[k].regex.match if _anchored(self.patterns[k].regex)
-                           else self.patterns[k].regex.search)
-                          for k in anywhere]
+        # With its other needle groups: a line must hold one needle of each (" you " is in one line in
+        # ten, "when you buy ... we earn" needs one of buy/purchase/... and one of earn/receive/... too)
+        self._anywhere = []
+        for k in anywhere:
+            rx = self.patterns[k].regex
+            groups = _needle_groups(rx.pattern, rx.flags)
+            self._anywhere.append((k, groups[0] if groups else None, groups[1:],
+                                   rx.match if _anchored(rx) else rx.search))
         # the alternation of each prefix's patterns, compiled once here (a line meets up to three)
         self._unions = {key: _union([self.patterns[k] for k in ks]) for key, ks in self._by_prefix.items()}
         self._heads: dict[str, object] = {}  # the dispatch of a line's first three characters, as met
@@ -82,7 +86,7 @@ class PatternSet:
         # The needles as a trie: ``re`` tries an alternation's branches one by one at every position of
         # the line, so that branches sharing their first letters are tried once (1.9 against 3.3 us a
         # line of 110 characters)
-        needles = sorted({n for _k, ns, _f in self._anywhere if ns for n in ns})
+        needles = sorted({n for _k, ns, _more, _f in self._anywhere if ns for n in ns})
         self._any_needle = re.compile(_trie_pattern(needles)).search if needles else None
         self._no_needles = [entry for entry in self._anywhere if entry[1] is None]
 
@@ -122,7 +126,7 @@ class PatternSet:
             low = _folded(s)
             if self._any_needle(low) is None:
                 tried = self._no_needles  # (a line with no needle at all: only those without one)
-        for k, needles, find in tried:
+        for k, needles, more, find in tried:
             if best is not None and k > best:
                 break
             if needles is not None:
@@ -133,6 +137,8 @@ class PatternSet:
                         break
                 else:
                     continue  # holds none of them: cannot match
+                if more and not all(any(n in low for n in group) for group in more):
+                    continue
             if find(s):
                 best = k
                 break
@@ -172,16 +178,34 @@ def _needles(pattern: str, flags: int = re.I) -> tuple[str, ...] | None:
     match cannot do without: " cookies" for "(we|this site) uses? cookies"), or None when none can be
     told. A ``\\b``-led pattern has no literal prefix for ``re`` to scan for, so it is tried at every
     position of every line; testing its needles with ``in`` first is a fraction of that."""
+    groups = _needle_groups(pattern, flags)
+    return groups[0] if groups else None
+
+
+def _needle_groups(pattern: str, flags: int = re.I) -> tuple[tuple[str, ...], ...]:
+    """Every group of needles of ``pattern`` (a match holds one needle of each group), the best first
+    (:func:`_needles`); the groups whose shortest needle is too short to rule anything out are left out."""
     parsed = _parsed(pattern, flags)  # the pattern's own flags: re.X drops spaces
-    got = None if parsed is None else _seq_needles(*parsed)
-    if not got or min(map(len, got)) < NEEDLE_MIN_CHARS:
-        return None
-    return tuple(sorted(got))
+    if parsed is None:
+        return ()
+    groups = sorted((g for g in _seq_groups(*parsed) if min(map(len, g)) >= NEEDLE_MIN_CHARS), key=_needle_rank,
+                    reverse=True)
+    return tuple(tuple(sorted(g)) for g in dict.fromkeys(groups))
+
+
+def _needle_rank(group: frozenset[str]) -> tuple[int, int]:
+    return min(map(len, group)), -len(group)  # the longest shortest needle, then the fewest
 
 
 def _seq_needles(items: list, sre) -> frozenset[str] | None:
-    """Needles of a sequence: the best of its mandatory parts (a run of literals, a group, a branch,
-    an item repeated at least once); the longest shortest needle wins."""
+    """Needles of a sequence: the best of its mandatory parts (see :func:`_seq_groups`)."""
+    groups = _seq_groups(items, sre)
+    return max(groups, key=_needle_rank) if groups else None
+
+
+def _seq_groups(items: list, sre) -> list[frozenset[str]]:
+    """The needle groups of a sequence's mandatory parts (a run of literals, a group, a branch, an item
+    repeated at least once): a match of the sequence holds one needle of each."""
     cands: list[frozenset[str]] = []
     run: list[str] = []
     for op, av in [*items, (None, None)]:
@@ -192,19 +216,15 @@ def _seq_needles(items: list, sre) -> frozenset[str] | None:
             cands.append(frozenset({"".join(run)}))
             run = []
         if op is sre.SUBPATTERN:
-            got = _seq_needles(list(av[-1]), sre)
+            cands += _seq_groups(list(av[-1]), sre)
         elif op is sre.BRANCH:
             branches = [_seq_needles(list(b), sre) for b in av[1]]
-            got = None if any(b is None for b in branches) else frozenset().union(*branches)
+            if all(branches):
+                cands.append(frozenset().union(*branches))
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
-            got = _seq_needles(list(av[2]), sre)
-        else:
-            got = None  # a class, a wildcard, an anchor, an optional part: no literal it must hold
-        if got:
-            cands.append(got)
-    if not cands:
-        return None
-    return max(cands, key=lambda c: (min(map(len, c)), -len(c)))
+            cands += _seq_groups(list(av[2]), sre)
+        # (else a class, a wildcard, an anchor, an optional part: no literal it must hold)
+    return cands
 
 
 def _fold(c: str) -> str:
