@@ -412,6 +412,30 @@ def test_text_keys_of_a_batch_are_each_documents_own():
     assert many[0][0] == many[2][0] != 0 and many[0][2] == many[0][3] == 0 and many[1] == []
 
 
+def test_text_keys_stay_the_keys_earlier_runs_stored():
+    """A key is the hash of the site and the text's normalised words joined by one space (the counts and
+    templates of earlier runs are stored under it): texts with runs of spaces and punctuation between,
+    before and after their words, in several scripts, keep that definition when computed in a batch."""
+    import hashlib
+
+    from dechaff.boilerplate.keys import text_keys_many
+    from dechaff.dedup.normalise import normalize_bytes
+
+    def reference(site: str, text: str) -> int:
+        t = b" ".join(normalize_bytes([text]).tobytes().split())
+        return int.from_bytes(hashlib.blake2b(site.encode() + b"\x00" + t, digest_size=8).digest(), "little") or 1 \
+            if t else 0
+
+    rng = random.Random(5)
+    pieces = ["a", "Bc", " ", "  ", "\t", "\n", ".", ", ", " - ", "\u2014", "é", "7", "中文", "\u00a0"]
+    groups = [(f"s{k % 3}.example", ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
+                                     for _ in range(rng.randint(0, 5))]) for k in range(300)]
+    got = text_keys_many(groups)
+    assert got == [[reference(site, t) for t in texts] for site, texts in groups]
+    assert [text_keys_many([g])[0] for g in groups] == got  # (each group alone: its texts open the batch)
+    assert sum(k == 0 for ks in got for k in ks) > 10 and sum(k != 0 for ks in got for k in ks) > 100
+
+
 def test_profile_parts_stay_few_and_each_profile_is_rewritten_a_few_times():
     """``parts_to_merge`` over many runs of various sizes (the same, random, one large then small, slowly
     shrinking, growing): the parts stay at most about log2(corpus / run) in number, each profile is

@@ -25,19 +25,35 @@ def text_keys_many(groups: Sequence[tuple[str, Sequence[str]]]) -> list[list[int
     """:func:`text_keys` of many (site, texts) groups, normalised together (one pass over a batch's
     documents instead of one each: the array work per call outweighs a document's few paragraphs)."""
     flat = [t for _site, texts in groups for t in texts]
-    norm = normalize_bytes(flat).tobytes().split(b"\n") if flat else []
+    norm = _single_spaced(normalize_bytes(flat)).tobytes().split(b"\n") if flat else []
     out: list[list[int]] = []
     k = 0
     for site, texts in groups:
         prefix = site.encode("utf-8") + b"\x00"
         keys = []
         for t in norm[k: k + len(texts)]:
-            t = b" ".join(t.split())
             keys.append(int.from_bytes(hashlib.blake2b(prefix + t, digest_size=8).digest(), "little") or 1
                         if t else 0)
         k += len(texts)
         out.append(keys)
     return out
+
+
+def _single_spaced(b: np.ndarray) -> np.ndarray:
+    """Normalised bytes with each text's words joined by one space, none before or after them: what
+    ``b" ".join(t.split())`` makes of every text between the line breaks (after normalisation a space is
+    the only ASCII white space left within a text), for the whole batch at once."""
+    space = b == 32
+    if not space.any():
+        return b
+    n = len(b)
+    starts = np.flatnonzero(space & ~np.concatenate(([False], space[:-1])))  # runs of spaces...
+    ends = np.flatnonzero(space & ~np.append(space[1:], False))  # ...and their last spaces
+    # a run between two words (not at the start or the end of a text) becomes one space; others go
+    inner = (starts > 0) & (b[np.maximum(starts - 1, 0)] != 10) & (ends < n - 1) & (b[np.minimum(ends + 1, n - 1)] != 10)
+    keep = ~space
+    keep[starts[inner]] = True
+    return b[keep]
 
 
 class BoilerplateCounts:
