@@ -136,17 +136,12 @@ def kept_paragraphs(docs: list[Document]) -> list[list[tuple[Paragraph, str]]]:
 
 
 def split_paragraphs(doc_id: str, text: str) -> list[Paragraph]:
-    """Split on blank lines. Leading/trailing whitespace of each block is trimmed; the lines inside a
-    block are kept as they are (minus trailing whitespace), so a kept paragraph is written verbatim."""
+    """Split on blank lines (a line of white space only is blank). Each line is trimmed of the white
+    space around it and blank lines inside a block go; a block with no line left is no paragraph."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out: list[Paragraph] = []
     for block in _BLANK_LINE.split(text):
-        block = block.strip("\n")
-        if not block.strip():
-            continue
-        lines = [ln.rstrip() for ln in block.split("\n")]
-        # strip the common indentation of the block, keep relative layout
-        lines = [ln.strip() for ln in lines]
-        lines = [ln for ln in lines if ln]
-        out.append(Paragraph(doc_id=doc_id, index=len(out), lines=lines))
+        lines = [s for ln in block.split("\n") if (s := ln.strip())]
+        if lines:
+            out.append(Paragraph(doc_id=doc_id, index=len(out), lines=lines))
     return out

@@ -195,7 +195,8 @@ def _units(where: list[tuple[Paragraph, int | None]], keys: Sequence[int], texts
     lines: list[tuple[int, int, bool]] = []
     pkey = 0
     for (p, li), k, t in zip(where, keys, texts, strict=True):
-        u = _Unit(p, li, k, len(t.split()) <= SHORT_WORDS)
+        # (at most SHORT_WORDS splits: a long paragraph's words are not all cut apart to be counted)
+        u = _Unit(p, li, k, len(t.split(None, SHORT_WORDS)) <= SHORT_WORDS)
         units.append(u)
         if li is not None:
             lines.append((k, pkey, u.short))
