@@ -438,6 +438,26 @@ def test_band_index_and_batch_candidates_agree():
     assert set(zip(q.tolist(), e.tolist(), strict=True)) == brute
 
 
+@pytest.mark.parametrize("values", [3, 40, 1 << 32])
+def test_batch_candidates_pair_each_row_with_the_cap_earliest_of_its_buckets(values):
+    """Dense buckets, sparse ones, and bands where no two rows share a bucket: each row is paired with
+    the ``cap`` earliest rows before it in each of its buckets, once however many bands they share."""
+    rng = np.random.default_rng(values % 997)
+    keys = rng.integers(0, values, size=(120, 5), dtype=np.uint64).astype(np.uint32)
+    keys[:, 4] = np.arange(120)  # (a band of distinct buckets)
+    if values > 1000:
+        keys[[7, 50, 90, 100], 2] = 9  # (a single shared bucket among random ones)
+    cap = 2
+    want = set()
+    for j in range(keys.shape[1]):
+        for i in range(len(keys)):
+            before = [r for r in range(i) if keys[r, j] == keys[i, j]]
+            want |= {(i, r) for r in before[:cap]}
+    q, e = within_batch_candidates(keys, cap=cap)
+    got = list(zip(q.tolist(), e.tolist(), strict=True))
+    assert len(got) == len(set(got)) and set(got) == want and want
+
+
 @pytest.mark.parametrize("merge_ratio", [1, 8])
 def test_band_index_added_in_chunks_gives_the_earliest_entries_of_each_bucket(merge_ratio):
     """Entries added chunk by chunk sit in two runs (the merged tables and the fresh ones): a lookup

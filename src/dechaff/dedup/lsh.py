@@ -136,26 +136,30 @@ def unique_pairs(qs: list[np.ndarray], es: list[np.ndarray]) -> tuple[np.ndarray
 
 
 def within_batch_candidates(keys: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (later row, earlier row) among the rows of one batch sharing a bucket (``cap`` earliest)."""
+    """Pairs (later row, earlier row) among the rows of one batch sharing a bucket (``cap`` earliest).
+    Most rows share no bucket of a band with another row: only the buckets held more than once are
+    followed past the sort."""
     n = keys.shape[0]
     qs, es = [], []
     rows = np.arange(n, dtype=U64)
-    idx = np.arange(n)
     for j in range(keys.shape[1]):
         comb = np.sort((keys[:, j].astype(U64) << U64(32)) | rows)
         k = comb >> U64(32)
+        same = k[1:] == k[:-1]  # (a row and the one before it in the sorted band share its bucket)
+        if not same.any():
+            continue
+        member = np.zeros(n, dtype=bool)
+        member[1:] = same
+        member[:-1] |= same
+        comb, k = comb[member], k[member]  # the rows of shared buckets, still by (bucket, row)
         order = (comb & U64(0xFFFFFFFF)).astype(np.int64)
-        grp_start = np.ones(n, dtype=bool)
+        idx = np.arange(len(k))
+        grp_start = np.ones(len(k), dtype=bool)
         grp_start[1:] = k[1:] != k[:-1]
         gidx = np.maximum.accumulate(np.where(grp_start, idx, 0))
         m = np.minimum(idx - gidx, cap)
-        tot = int(m.sum())
-        if tot == 0:
-            continue
-        later = np.repeat(order, m)
-        earlier = order[concat_ranges(gidx, m)]
-        qs.append(later)
-        es.append(earlier)
+        qs.append(np.repeat(order, m))
+        es.append(order[concat_ranges(gidx, m)])
     return unique_pairs(qs, es)
 
 
