@@ -7,30 +7,44 @@ from dataclasses import dataclass, field
 
 from dechaff.model import Decision, Paragraph
 
+# the audit's columns, in the order of a Decision's fields after ``keep`` (what each row copies of it)
+_DECISION_COLUMNS = ("reason", "rule", "evidence", "duplicate_of_doc", "duplicate_of_paragraph", "similarity",
+                     "duplicate_of_document")
+if Decision._fields[1:] != _DECISION_COLUMNS:  # pragma: no cover - a change to Decision must change this
+    raise ImportError(f"audit columns {_DECISION_COLUMNS} do not follow Decision's fields {Decision._fields}")
+
 
 @dataclass
 class Audit:
+    """The removals recorded since the last :meth:`take_columns`: a tuple of where and what a row, and its
+    decision as given (turned into columns when taken: a dict a row cost more than the row's text)."""
+
     run_id: str
-    rows: list[dict] = field(default_factory=list)
     by_reason: Counter = field(default_factory=Counter)
+    _where: list[tuple[str, int, int | None, str]] = field(default_factory=list)
+    _decisions: list[Decision] = field(default_factory=list)
 
     def record(self, doc_id: str, paragraph_index: int, text: str, d: Decision,
                line_index: int | None = None) -> None:
         if d.keep:
             raise ValueError("only removals are recorded")
-        self.rows.append({
-            "doc_id": doc_id, "paragraph_index": paragraph_index, "line_index": line_index, "text": text,
-            "reason": d.reason, "rule": d.rule, "evidence": d.evidence, "duplicate_of_doc": d.duplicate_of_doc,
-            "duplicate_of_paragraph": d.duplicate_of_paragraph, "similarity": d.similarity,
-            "duplicate_of_document": d.duplicate_of_document,
-            "run_id": self.run_id,
-        })
-        self.by_reason[d.reason] += 1
+        self._where.append((doc_id, paragraph_index, line_index, text))
+        self._decisions.append(d)
 
-    def take_rows(self) -> list[dict]:
-        """The rows recorded since the last call (handed to a part writer: a run's rows are not held)."""
-        rows, self.rows = self.rows, []
-        return rows
+    def take_columns(self) -> tuple[dict[str, list], list[int]]:
+        """The rows recorded since the last call as columns of the ``removed`` table (``run_id`` included),
+        and each row's text length (handed to a part writer: a run's rows are not held)."""
+        where, decisions = self._where, self._decisions
+        self._where, self._decisions = [], []
+        n = len(where)
+        ids, paras, lines, texts = (list(c) for c in zip(*where, strict=True)) if n else ([], [], [], [])
+        cols: dict[str, list] = {"doc_id": ids, "paragraph_index": paras, "line_index": lines, "text": texts}
+        for name, values in zip(_DECISION_COLUMNS, list(zip(*decisions, strict=True))[1:] if n else
+                                [()] * len(_DECISION_COLUMNS), strict=True):
+            cols[name] = list(values)
+        cols["run_id"] = [self.run_id] * n
+        self.by_reason.update(cols["reason"])
+        return cols, [len(t) for t in texts]
 
     def record_paragraph(self, p: Paragraph) -> int:
         """Record what the paragraph loses (all of it, or single lines); returns rows written."""

@@ -192,7 +192,7 @@ class Rows:
         summary.documents_read += len(docs)
         summary.documents_kept += len(sizes)
         self.writers["corpus"].add_columns(cols, sizes, {"run_id": self.plan.run_id, "ingested_at": self.now})
-        self.writers["removed"].add_many(audit.take_rows())
+        self.writers["removed"].add_columns(*audit.take_columns())
         self.ids.append(pl.DataFrame({"input": [d.input for d in docs], "doc_id": [d.doc_id for d in docs]},
                                      schema={"input": pl.String, "doc_id": pl.String}))
 
@@ -206,7 +206,7 @@ class Rows:
         replaced; and the summary's removal counts."""
         for doc_id, para, text, dec in replaced:
             self.audit.record(doc_id, para, text, dec)
-        self.writers["removed"].add_many(self.audit.take_rows())
+        self.writers["removed"].add_columns(*self.audit.take_columns())
         self.summary.earlier_paragraphs_replaced = len(replaced)
         self.summary.removed_by_reason = dict(sorted(self.audit.by_reason.items()))
 
