@@ -222,22 +222,27 @@ def test_part_writer_cuts_parts_where_adding_rows_one_by_one_would(tmp_path, mon
             expected.append(part)
             part, n, size = [], 0, 0
     expected.append(part)
-    for cuts in ([len(sizes)], [3, 7, 16], list(range(1, 17)), [0, 9, 9, 16]):  # (where each call ends)
+    for cuts in ([len(sizes)], [3, 7, 16], list(range(1, 17)), [0, 9, 9, 16], [2, 4, 6, 16]):  # (where each call ends)
         out = OutputDir(tmp_path / f"out{len(cuts)}-{cuts[0]}")
         w = fin.PartWriter(out, "removed", SimpleNamespace(seq=1, run_id="r"))
         start = 0
+        reasons: list[str | None] = []  # (a one-value column: given once for many rows, or row by row)
         for end in cuts:
             rows = [{"doc_id": f"d{k}", "paragraph_index": k, "text": "x" * sizes[k]} for k in range(start, end)]
             if end % 2:
-                w.add_many(rows)
+                w.add_many([r | ({"reason": "dup"} if k % 3 else {}) for k, r in enumerate(rows, start)])
+                reasons += ["dup" if k % 3 else None for k in range(start, end)]
             else:
                 w.add_columns({c: [r[c] for r in rows] for c in ("doc_id", "paragraph_index", "text")},
-                              [sizes[k] for k in range(start, end)], {"reason": "chrome"})
+                              [sizes[k] for k in range(start, end)], {"reason": f"chrome{end % 4}"})
+                reasons += [f"chrome{end % 4}"] * (end - start)
             start = end
         w.flush()
         parts = [pl.read_parquet(tmp) for tmp, _final in w.renames]  # (under temporary names until the commit)
         assert [p["paragraph_index"].to_list() for p in parts] == expected, cuts
         assert parts[0]["line_index"].is_null().all() and parts[0]["text"].to_list()[:2] == ["x" * 10, "x" * 60]
+        assert [x for p in parts for x in p["reason"].to_list()] == reasons, cuts
+        assert all(p.schema == pl.Schema(fin.TABLES["removed"]) for p in parts)
 
 
 def test_part_writer_writes_list_columns_as_given(tmp_path):

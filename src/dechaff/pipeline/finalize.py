@@ -419,16 +419,38 @@ def load_index(out: OutputDir, m: Manifest, config: Config, bands: PartitionedBa
 class PartWriter:
     """One table's rows of a run, written as parts of at most ``PART_ROWS`` rows / ``PART_BYTES`` of text
     under temporary names (the commit renames them). Rows wait as columns (a dict a row would cost
-    more than the row's own text)."""
+    more than the row's own text); a column given one value for many rows (``const``, or null) waits as
+    runs of that value (a timestamp a row cost a microsecond to convert)."""
 
     def __init__(self, out: OutputDir, table: str, plan: RunPlan) -> None:
         self.out, self.table, self.seq, self.rid = out, table, plan.seq, plan.run_id
         self.schema = TABLES[table]
-        self.cols: dict[str, list] = {c: [] for c in self.schema}
         self.n = 0
         self.bytes = 0
         self.renames: list[tuple[Path, Path]] = []
         self.parts: list[str] = []
+        self._clear()
+
+    def _clear(self) -> None:
+        self.cols: dict[str, list] = {c: [] for c in self.schema}  # a column's values, or its runs
+        self.runs: dict[str, bool] = {}  # the columns held as [value, number of rows] runs
+
+    def _values(self, c: str) -> list:
+        """Column ``c`` as a list of values (its runs, if held so, written out from now on)."""
+        if self.runs.pop(c, False):
+            self.cols[c] = [x for v, k in self.cols[c] for x in [v] * k]
+        return self.cols[c]
+
+    def _repeat(self, c: str, value: object, k: int) -> None:
+        if self.cols[c] and not self.runs.get(c):
+            self.cols[c].extend([value] * k)  # (a column held as values stays so until the part ends)
+            return
+        self.runs[c] = True
+        runs = self.cols[c]
+        if runs and runs[-1][0] is value:
+            runs[-1][1] += k
+        else:
+            runs.append([value, k])
 
     def add_columns(self, cols: dict[str, list], sizes: list[int], const: dict | None = None) -> None:
         """Rows given as columns (``sizes``: each row's text length; ``const``: columns with one value for
@@ -442,18 +464,18 @@ class PartWriter:
                 self.n += 1
                 self.bytes += sizes[end]
                 end += 1
-            for c, values in self.cols.items():
+            for c in self.schema:
                 if c in cols:
-                    values.extend(cols[c][start:end])
+                    self._values(c).extend(cols[c][start:end])
                 else:
-                    values.extend([const.get(c)] * (end - start))
+                    self._repeat(c, const.get(c), end - start)
             if self.n >= PART_ROWS or self.bytes >= PART_BYTES:
                 self.flush()
             start = end
 
     def add_many(self, rows: list[dict]) -> None:
         """Rows given as dicts (a column missing from a row is null there)."""
-        self.add_columns({c: [r.get(c) for r in rows] for c in self.cols}, [len(r.get("text") or "") for r in rows])
+        self.add_columns({c: [r.get(c) for r in rows] for c in self.schema}, [len(r.get("text") or "") for r in rows])
 
     def flush(self, empty: bool = False) -> None:
         """Write the rows held as a part (``empty``: also when there are none)."""
@@ -462,14 +484,21 @@ class PartWriter:
         k = len(self.parts)
         name = f"part-{self.seq:06d}-{self.rid}.parquet" if k == 0 else f"part-{self.seq:06d}-{self.rid}-{k:04d}.parquet"
         final = self.out.table_dir(self.table) / name
-        df = pl.DataFrame({c: v for c, v in self.cols.items() if not isinstance(self.schema[c], pl.List)},
-                          schema={c: t for c, t in self.schema.items() if not isinstance(t, pl.List)}, strict=False)
-        df = df.with_columns(_list_series(c, self.cols[c], t) for c, t in self.schema.items()
-                             if isinstance(t, pl.List)).select(list(self.schema))
-        self.renames.append((write_parquet_tmp(df, final), final))
+        lists = [_list_series(c, self._values(c), t) for c, t in self.schema.items() if isinstance(t, pl.List)]
+        repeated = [_runs_series(c, self.cols[c], self.schema[c]) for c in self.schema if self.runs.get(c)]
+        plain = [c for c, t in self.schema.items() if not isinstance(t, pl.List) and not self.runs.get(c)]
+        df = pl.DataFrame({c: self.cols[c] for c in plain}, schema={c: self.schema[c] for c in plain}, strict=False)
+        df = df.with_columns(*lists, *repeated)
+        self.renames.append((write_parquet_tmp(df.select(list(self.schema)), final), final))
         self.parts.append(f"{self.table}/{final.name}")
-        self.cols = {c: [] for c in self.schema}
+        self._clear()
         self.n, self.bytes = 0, 0
+
+
+def _runs_series(name: str, runs: list[list], dtype: pl.DataType) -> pl.Series:
+    """A column from runs of one value: ``[value, number of rows]`` each."""
+    parts = [pl.repeat(v, k, dtype=dtype, eager=True) for v, k in runs]
+    return (pl.concat(parts) if parts else pl.Series(name, [], dtype=dtype)).rename(name)
 
 
 def _list_series(name: str, values: list[list | None], dtype: pl.List) -> pl.Series:
