@@ -191,20 +191,29 @@ def _units(where: list[tuple[Paragraph, int | None]], keys: Sequence[int], texts
            ) -> tuple[list[_Unit], list[tuple[int, int, bool]]]:
     """The units at ``where`` with their keys, and the document's kept lines in order as ``(line key,
     paragraph key, short)``."""
-    units: list[_Unit] = []
+    shorts = _shorts(texts)
+    units = [_Unit(p, li, k, short) for (p, li), k, short in zip(where, keys, shorts, strict=True)]
+    return units, _kept_lines(where, keys, shorts)
+
+
+def _shorts(texts: list[str]) -> list[bool]:
+    # (at most SHORT_WORDS splits: a long paragraph's words are not all cut apart to be counted)
+    return [len(t.split(None, SHORT_WORDS)) <= SHORT_WORDS for t in texts]
+
+
+def _kept_lines(where: list[tuple[Paragraph, int | None]], keys: Sequence[int], shorts: list[bool]
+                ) -> list[tuple[int, int, bool]]:
+    """The document's kept lines in order as ``(line key, paragraph key, short)``, from its units."""
     lines: list[tuple[int, int, bool]] = []
     pkey = 0
-    for (p, li), k, t in zip(where, keys, texts, strict=True):
-        # (at most SHORT_WORDS splits: a long paragraph's words are not all cut apart to be counted)
-        u = _Unit(p, li, k, len(t.split(None, SHORT_WORDS)) <= SHORT_WORDS)
-        units.append(u)
+    for (p, li), k, short in zip(where, keys, shorts, strict=True):
         if li is not None:
-            lines.append((k, pkey, u.short))
+            lines.append((k, pkey, short))
         else:
             pkey = k
             if len(p.lines) == 1:
-                lines.append((k, k, u.short))
-    return units, lines
+                lines.append((k, k, short))
+    return lines
 
 
 def units_of(doc: Document) -> list[_Unit]:
@@ -238,8 +247,9 @@ def observe_ahead(docs: Sequence[Document], tokens: tuple[np.ndarray, np.ndarray
         sketched = sketches_of_tokens(tokens[0], np.diff(np.concatenate(([0], ends))))
     for d, (texts, where, _p), (sk, n), d_keys in zip(docs, prepared, sketched, keys, strict=True):
         d.unit_keys = d_keys
-        units, lines = _units(where, d.unit_keys, texts)
-        d.edges = Profile.pack(lines, sorted({u.key for u in units if u.short and u.key}))
+        shorts = _shorts(texts)
+        d.edges = Profile.pack(_kept_lines(where, d_keys, shorts),
+                               sorted({k for k, short in zip(d_keys, shorts, strict=True) if short and k}))
         d.sketch, d.n_pairs = sk.astype("<u4").tobytes(), n
 
 
