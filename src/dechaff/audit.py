@@ -7,11 +7,7 @@ from dataclasses import dataclass, field
 
 from dechaff.model import Decision, Paragraph
 
-# the audit's columns, in the order of a Decision's fields after ``keep`` (what each row copies of it)
-_DECISION_COLUMNS = ("reason", "rule", "evidence", "duplicate_of_doc", "duplicate_of_paragraph", "similarity",
-                     "duplicate_of_document")
-if Decision._fields[1:] != _DECISION_COLUMNS:  # pragma: no cover - a change to Decision must change this
-    raise ImportError(f"audit columns {_DECISION_COLUMNS} do not follow Decision's fields {Decision._fields}")
+_DECISION_COLUMNS = Decision._fields[1:]  # what a row copies of its decision: every field but ``keep``
 
 
 @dataclass
@@ -21,8 +17,8 @@ class Audit:
 
     run_id: str
     by_reason: Counter = field(default_factory=Counter)
-    _where: list[tuple[str, int, int | None, str]] = field(default_factory=list)
-    _decisions: list[Decision] = field(default_factory=list)
+    _where: list[tuple[str, int, int | None, str]] = field(default_factory=list, init=False, repr=False)
+    _decisions: list[Decision] = field(default_factory=list, init=False, repr=False)
 
     def record(self, doc_id: str, paragraph_index: int, text: str, d: Decision,
                line_index: int | None = None) -> None:
