@@ -172,21 +172,20 @@ def mark(docs: Sequence[Document], templates: dict[int, str]) -> int:
     for doc in docs:
         if doc.unit_keys is not None and templates.keys().isdisjoint(doc.unit_keys):
             continue  # (its units' keys, as the shard step computed them: none is a template)
-        for u in units_of(doc):
-            ev = templates.get(u.key)
+        for p, line, key in units_of(doc):
+            ev = templates.get(key)
             if ev is None:
                 continue
-            p = u.para
             d = Decision.drop(BOILERPLATE, RULE, ev)
-            if u.line is None:
+            if line is None:
                 if p.decision.keep:
                     p.decision = d
                     removed += 1
             elif p.decision.keep:
                 if p.line_decisions is None:
                     p.line_decisions = [KEEP] * len(p.lines)
-                if p.line_decisions[u.line].keep:
-                    p.line_decisions[u.line] = d
+                if p.line_decisions[line].keep:
+                    p.line_decisions[line] = d
                     removed += 1
                 if all(not x.keep for x in p.line_decisions):
                     p.decision, p.line_decisions = d, None

@@ -154,16 +154,6 @@ def _bottom(h: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndarray]:
     return [low[off[k]: min(off[k + 1], off[k] + SKETCH)] for k in range(n)]
 
 
-@dataclass(slots=True)
-class _Unit:
-    """A paragraph (``line`` None) or one line of a multi-line paragraph of a document, with its key."""
-
-    para: Paragraph
-    line: int | None
-    key: int
-    short: bool
-
-
 def _unit_texts(doc: Document) -> tuple[list[str], list[tuple[Paragraph, int | None]], list[str]]:
     """The texts of the document's units (kept paragraphs, and the kept lines of multi-line ones), where
     each stands, and the kept paragraphs' texts."""
@@ -187,15 +177,6 @@ def _unit_texts(doc: Document) -> tuple[list[str], list[tuple[Paragraph, int | N
     return texts, where, paras
 
 
-def _units(where: list[tuple[Paragraph, int | None]], keys: Sequence[int], texts: list[str]
-           ) -> tuple[list[_Unit], list[tuple[int, int, bool]]]:
-    """The units at ``where`` with their keys, and the document's kept lines in order as ``(line key,
-    paragraph key, short)``."""
-    shorts = _shorts(texts)
-    units = [_Unit(p, li, k, short) for (p, li), k, short in zip(where, keys, shorts, strict=True)]
-    return units, _kept_lines(where, keys, shorts)
-
-
 def _shorts(texts: list[str]) -> list[bool]:
     # (at most SHORT_WORDS splits: a long paragraph's words are not all cut apart to be counted)
     return [len(t.split(None, SHORT_WORDS)) <= SHORT_WORDS for t in texts]
@@ -216,13 +197,13 @@ def _kept_lines(where: list[tuple[Paragraph, int | None]], keys: Sequence[int], 
     return lines
 
 
-def units_of(doc: Document) -> list[_Unit]:
-    """The document's kept paragraphs and lines as units, with the keys :func:`observe_ahead` stored with
-    the document when it has them (its decisions unchanged since)."""
+def units_of(doc: Document) -> list[tuple[Paragraph, int | None, int]]:
+    """The document's kept paragraphs and lines as units ``(paragraph, line or None, key)``, with the keys
+    :func:`observe_ahead` stored with the document when it has them (its decisions unchanged since)."""
     texts, where, _paras = _unit_texts(doc)
     keys = doc.unit_keys if doc.unit_keys is not None and len(doc.unit_keys) == len(texts) \
         else text_keys(doc.site, texts)
-    return _units(where, keys, texts)[0]
+    return [(p, li, k) for (p, li), k in zip(where, keys, strict=True)]
 
 
 def observe_ahead(docs: Sequence[Document], tokens: tuple[np.ndarray, np.ndarray] | None = None) -> None:
