@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -133,15 +134,21 @@ class Observer:
         """Count a batch of documents, from what :func:`observe_ahead` stored with them (the shard step
         does; for documents without it, it is done here, from their paragraphs)."""
         observe_ahead([d for d in docs if d.unit_keys is None or d.edges is None or d.sketch is None])
-        keys: list[np.ndarray] = []
-        sites: list[np.ndarray] = []
-        for doc in docs:
-            k = np.fromiter(set(doc.unit_keys) - {0}, dtype=np.uint64)  # type: ignore[arg-type]
-            keys.append(k)
-            sites.append(np.full(len(k), self.site_names.setdefault(doc.site, len(self.site_names)), np.int32))
+        site = np.array([self.site_names.setdefault(doc.site, len(self.site_names)) for doc in docs], np.int32)
+        sizes = np.fromiter((len(doc.unit_keys) for doc in docs), dtype=np.int64, count=len(docs))  # type: ignore[arg-type]
+        flat = np.fromiter(chain.from_iterable(doc.unit_keys for doc in docs), dtype=np.uint64,  # type: ignore[arg-type]
+                           count=int(sizes.sum()))
+        owner = np.repeat(np.arange(len(docs)), sizes)
+        nonzero = flat != 0
+        flat, owner = flat[nonzero], owner[nonzero]
+        # each document's distinct keys (a key counts once a document), documents in order: one array a batch
+        order = np.lexsort((flat, owner))
+        flat, owner = flat[order], owner[order]
+        first = np.ones(len(flat), dtype=bool)
+        first[1:] = (flat[1:] != flat[:-1]) | (owner[1:] != owner[:-1])
+        self.keys.append(flat[first])
+        self.site_of.append(site[owner[first]])
         self.profiles.add(profile_of(doc) for doc in docs)
-        self.keys.append(np.concatenate([np.zeros(0, np.uint64), *keys]))  # one array a batch
-        self.site_of.append(np.concatenate([np.zeros(0, np.int32), *sites]))
 
     def judge(self, min_docs: int) -> BoilerplateState:
         """The new state: counts and profiles with this run's, and the templates found among the texts
