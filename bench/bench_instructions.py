@@ -46,16 +46,26 @@ if run:
 """
 
 
-def instructions(src: Path, shared: Path, mode: str, n: int, run: bool, child: Path) -> int:
-    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-           sys.executable, str(child), str(src), str(shared), mode, str(n), "1" if run else "0"]
-    # a fixed hash seed: set and dict orders (and so the instruction count) otherwise move by ~1.5%
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stderr
-    m = re.search(r"I\s+refs:\s+([\d,]+)", out)
-    if not m:
-        raise RuntimeError(f"no instruction count in valgrind's output:\n{out[-2000:]}")
+def count_instructions(args: list[str]) -> int:
+    """Instructions of ``python args...`` under valgrind's cachegrind."""
+    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", sys.executable, *args]
+    # a fixed hash seed: set and dict orders (and so the instruction count) otherwise move by ~1.5%; polars
+    # on one thread: its pool's idle threads spin for longer when the machine is busy, and count
+    env = dict(os.environ, PYTHONHASHSEED="0", POLARS_MAX_THREADS="1")
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    m = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode or not m:
+        raise RuntimeError(f"the run failed under valgrind, or gave no count:\n{done.stderr[-3000:]}")
     return int(m.group(1).replace(",", ""))
+
+
+def need_valgrind() -> None:
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (apt-get install -y valgrind)")
+
+
+def instructions(src: Path, shared: Path, mode: str, n: int, run: bool, child: Path) -> int:
+    return count_instructions([str(child), str(src), str(shared), mode, str(n), "1" if run else "0"])
 
 
 def main() -> None:
@@ -65,8 +75,7 @@ def main() -> None:
     ap.add_argument("--src", type=Path, default=ROOT / "src")
     ap.add_argument("--modes", default="html,text")
     args = ap.parse_args()
-    if shutil.which("valgrind") is None:
-        sys.exit("valgrind is not installed (apt-get install -y valgrind)")
+    need_valgrind()
     if not (args.shared / "data/wcxb-dev/html").is_dir():
         sys.exit(f"no WCXB dev pages under {args.shared}/data/wcxb-dev")
     with tempfile.TemporaryDirectory() as tmp:

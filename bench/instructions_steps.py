@@ -18,14 +18,13 @@ about a minute per step and version.
 from __future__ import annotations
 
 import argparse
-import os
 import pickle
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from bench_instructions import count_instructions, need_valgrind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,16 +58,7 @@ if sys.argv[3] == "1":
 
 
 def instructions(child: Path, src: Path, where: Path, run: bool) -> int:
-    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-           sys.executable, str(child), str(src), str(where), "1" if run else "0"]
-    # a fixed hash seed: set and dict orders (and so the instruction count) otherwise move by ~1.5%; polars
-    # on one thread: its pool's idle threads spin for longer when the machine is busy, and count
-    env = dict(os.environ, PYTHONHASHSEED="0", POLARS_MAX_THREADS="1")
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    m = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if done.returncode or not m:
-        raise RuntimeError(f"the step failed under valgrind:\n{done.stderr[-3000:]}")
-    return int(m.group(1).replace(",", ""))
+    return count_instructions([str(child), str(src), str(where), "1" if run else "0"])
 
 
 def stage(raw: Path, work: Path) -> None:
@@ -92,8 +82,7 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--steps", default="shard,finalize")
     args = ap.parse_args()
-    if shutil.which("valgrind") is None:
-        sys.exit("valgrind is not installed (apt-get install -y valgrind)")
+    need_valgrind()
     if not (args.shared / "data/wcxb-dev").is_dir():
         sys.exit(f"no dev sets under {args.shared}: the bench text is drawn from them")
     sys.path.insert(0, str(ROOT / "src"))
