@@ -18,12 +18,12 @@ about a minute per step and version.
 from __future__ import annotations
 
 import argparse
-import pickle
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from ab_finalize import stage
 from bench_instructions import count_instructions, need_valgrind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +49,8 @@ sys.path.insert(0, sys.argv[1])
 from dechaff.config import Config
 from dechaff.pipeline.finalize import finalize_run
 work = Path(sys.argv[2])
-shutil.rmtree(work / "out", ignore_errors=True)
-shutil.copytree(work / "staged", work / "out")
+shutil.rmtree(work / "pristine", ignore_errors=True)  # (the folder the plan names: a fresh copy each run)
+shutil.copytree(work / "pristine.orig", work / "pristine")
 plan, paths, recovered = pickle.loads((work / "staged.pkl").read_bytes())
 if sys.argv[3] == "1":
     finalize_run(plan, paths, Config(band_threads=0), started=time.time(), recovered=recovered)
@@ -59,19 +59,6 @@ if sys.argv[3] == "1":
 
 def instructions(child: Path, src: Path, where: Path, run: bool) -> int:
     return count_instructions([str(child), str(src), str(where), "1" if run else "0"])
-
-
-def stage(raw: Path, work: Path) -> None:
-    """The corpus of ``raw`` planned and read by this checkout's shard step into ``work/staged`` (the
-    plan's output folder), the staged plan pickled beside it (as ``ab_finalize.py --stage`` does)."""
-    from dechaff.config import Config
-    from dechaff.pipeline.plan import plan_run
-    from dechaff.pipeline.shard import process_shard
-
-    plan, recovered = plan_run(raw, work / "out", Config())
-    paths = [process_shard(plan, i, Config()).path for i in range(len(plan.shards))]
-    (work / "staged.pkl").write_bytes(pickle.dumps((plan, paths, recovered)))
-    shutil.copytree(work / "out", work / "staged")
 
 
 def main() -> None:
@@ -85,9 +72,7 @@ def main() -> None:
     need_valgrind()
     if not (args.shared / "data/wcxb-dev").is_dir():
         sys.exit(f"no dev sets under {args.shared}: the bench text is drawn from them")
-    sys.path.insert(0, str(ROOT / "src"))
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_scale import generate
+    from bench_scale import generate  # (it puts this checkout's src first on the path)
 
     steps = args.steps.split(",")
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,8 +88,8 @@ def main() -> None:
         if "finalize" in steps:
             raw, work = tmp_path / "finalize-raw", tmp_path / "finalize"
             generate(raw, args.finalize_paragraphs, "markov", args.shared)
-            work.mkdir()
-            stage(raw, work)
+            stage(raw, work)  # (as ab_finalize.py --stage does)
+            shutil.copytree(work / "pristine", work / "pristine.orig")
             child = tmp_path / "finalize.py"
             child.write_text(FINALIZE)
             n = instructions(child, args.src, work, True) - instructions(child, args.src, work, False)

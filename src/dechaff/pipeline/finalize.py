@@ -433,19 +433,20 @@ class PartWriter:
 
     def _clear(self) -> None:
         self.cols: dict[str, list] = {c: [] for c in self.schema}  # a column's values, or its runs
-        self.runs: dict[str, bool] = {}  # the columns held as [value, number of rows] runs
+        self.runs: set[str] = set()  # the columns held as [value, number of rows] runs
 
     def _values(self, c: str) -> list:
         """Column ``c`` as a list of values (its runs, if held so, written out from now on)."""
-        if self.runs.pop(c, False):
+        if c in self.runs:
+            self.runs.discard(c)
             self.cols[c] = [x for v, k in self.cols[c] for x in [v] * k]
         return self.cols[c]
 
     def _repeat(self, c: str, value: object, k: int) -> None:
-        if self.cols[c] and not self.runs.get(c):
+        if self.cols[c] and c not in self.runs:
             self.cols[c].extend([value] * k)  # (a column held as values stays so until the part ends)
             return
-        self.runs[c] = True
+        self.runs.add(c)
         runs = self.cols[c]
         if runs and runs[-1][0] is value:
             runs[-1][1] += k
@@ -485,8 +486,8 @@ class PartWriter:
         name = f"part-{self.seq:06d}-{self.rid}.parquet" if k == 0 else f"part-{self.seq:06d}-{self.rid}-{k:04d}.parquet"
         final = self.out.table_dir(self.table) / name
         lists = [_list_series(c, self._values(c), t) for c, t in self.schema.items() if isinstance(t, pl.List)]
-        repeated = [_runs_series(c, self.cols[c], self.schema[c]) for c in self.schema if self.runs.get(c)]
-        plain = [c for c, t in self.schema.items() if not isinstance(t, pl.List) and not self.runs.get(c)]
+        repeated = [_runs_series(c, self.cols[c], self.schema[c]) for c in self.schema if c in self.runs]
+        plain = [c for c, t in self.schema.items() if not isinstance(t, pl.List) and c not in self.runs]
         df = pl.DataFrame({c: self.cols[c] for c in plain}, schema={c: self.schema[c] for c in plain}, strict=False)
         df = df.with_columns(*lists, *repeated)
         self.renames.append((write_parquet_tmp(df.select(list(self.schema)), final), final))
