@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from dechaff.dedup.shingle import StagedTokens
 
 # Reasons written to removed/.reason
 CHROME = "chrome"
@@ -70,6 +73,9 @@ class Paragraph:
     # step: ``dedup.lsh_ahead``): (fingerprint of the normalised text, its LSH band keys); the dedup
     # stage uses it only while the fingerprint is that of the text it decides
     lsh: tuple[int, bytes] | None = None
+    # its tokens, computed there too (``dedup.StagedTokens`` of its batch, its row), taken by the dedup
+    # stage while the text it decides has the length of the text they are the tokens of
+    tokens: tuple[StagedTokens, int] | None = None
 
     @property
     def raw_text(self) -> str:

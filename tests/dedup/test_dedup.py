@@ -873,3 +873,51 @@ def test_copiers_of_stored_segments_and_pending_ones_earliest_first(tmp_path):
         ("a", 0): ["c1", "c4", "c5", "c7"], ("b", 1): ["c6"], ("t7", 1): ["x7"]}
     again = DedupIndex.load(P, index.segments)  # (a later run: the same from disk alone)
     assert again.copiers([("a", 0), ("t499", 1)]) == {("a", 0): ["c1", "c4", "c5"], ("t499", 1): ["x499"]}
+
+
+@pytest.mark.parametrize("params", [P, LONGEST], ids=["earliest", "longest"])
+def test_tokens_computed_ahead_are_the_chunks_own_and_are_used(params, monkeypatch):
+    """lsh_ahead_tokens (the shard step) gives the tokens tokenize would; tokens_of takes them for every
+    text of the length they were computed for, over several staged batches, and tokenizes only the others
+    (not staged, or a text that lost a line since): the same tokens, so the same decisions, and the texts
+    that had tokens ahead are not tokenized again."""
+    import dechaff.dedup.shingle as shingle
+    from dechaff.dedup import lsh_ahead_tokens, tokens_of
+
+    short = para(5, 40)
+    docs = [("a", [short, para(20, 50), "two words", "1 2 3 on 9 January 2005"]),
+            ("b", [para(21, 50), para(7, 10) + " " + short, "Ünïcödé 東京 text"]),
+            ("c", [short, para(23, 50) + " rose to 12"]), ("d", [para(20, 50).replace("alpha", "omega"), para(3, 9)])]
+    plain = [Item(d, i, t) for d, ts in docs for i, t in enumerate(ts)]
+    texts = [it.text for it in plain]
+    first, second = lsh_ahead_tokens(texts[:5], params)[1], lsh_ahead_tokens(texts[5:], params)[1]
+    assert first is not None and second is not None
+    ahead = [(first, k) for k in range(5)] + [(second, k) for k in range(len(texts) - 5)]
+    want = tokenize(texts)
+    now = list(texts)
+    now[6] = texts[6][: len(texts[6]) // 2]  # (a text that lost a line since: its length tells)
+    tokenized: list[int] = []
+    real = shingle.tokenize
+    monkeypatch.setattr(shingle, "tokenize", lambda ts, *a: (tokenized.append(len(ts)), real(ts, *a))[1])
+    for k, got in enumerate([tokens_of(texts, ahead), tokens_of(now, [None if k == 2 else a for k, a in enumerate(ahead)]),
+                             tokens_of(now, [None] * len(now))]):
+        ref = want if k == 0 else real(now if k else texts)
+        for f in ("hashes", "n_words", "fp", "wfp", "dh"):
+            assert np.array_equal(getattr(got, f), getattr(ref, f)), (k, f)
+    assert tokenized == [2, len(texts)]  # (nothing, then texts 2 and 6, then all)
+
+    one = deduplicate(plain, DedupIndex(params))
+    tokenized.clear()
+    two = deduplicate([Item(it.doc_id, it.paragraph_index, it.text, None, a) for it, a in zip(plain, ahead, strict=True)],
+                      DedupIndex(params))
+    assert two.decisions == one.decisions and two.new_entries == one.new_entries
+    assert sum(not d.keep for d in one.decisions) >= 2 and tokenized == []
+    # they are what decides: the tokens of a copy of a/1 as long as c/1 make c/1 a copy of a/1 (or, keeping
+    # the longest, a/1 a copy of c/1)
+    k = 8
+    assert plain[k].doc_id == "c" and one.decisions[k].keep and one.decisions[1].keep
+    fake = lsh_ahead_tokens([texts[1] + " " + "z" * (len(texts[k]) - len(texts[1]) - 1)], params)[1]
+    three = deduplicate([Item(it.doc_id, it.paragraph_index, it.text, None, (fake, 0) if j == k else a)
+                         for j, (it, a) in enumerate(zip(plain, ahead, strict=True))], DedupIndex(params))
+    copy, of = (1, "c") if params is LONGEST else (k, "a")
+    assert not three.decisions[copy].keep and three.decisions[copy].duplicate_of_doc == of

@@ -97,3 +97,45 @@ def test_documents_alone_when_they_carry_their_profile_else_with_their_paragraph
     light = list(shard_batches(tmp_path / "s", paragraphs=False))
     assert [[len(d.paragraphs) for d in b] for b in light] == [[0, 0, 0], [2, 2]]
     assert [d.edges for d in light[0]] == [d.edges for d in ahead] and light[1][0].edges is None
+
+
+def test_the_tokens_computed_ahead_are_staged_and_read_back_with_their_paragraphs(tmp_path):
+    """The shard step's tokens of each kept paragraph (``Paragraph.tokens``) are staged with its batch
+    (``tokens-NNNNN.npy``, plain numbers) and read back as they were, row for row, also when a batch's
+    documents were dropped before it was written; a batch whose tokens file is gone is an error naming it."""
+    import numpy as np
+    import pytest
+
+    from dechaff.config import Config
+    from dechaff.dedup import tokenize
+    from dechaff.model import kept_paragraphs
+    from dechaff.pipeline.shard import work_ahead
+
+    cfg = Config()
+    w = ShardWriter(tmp_path / "s", batch_paragraphs=5, prepare=lambda docs: work_ahead(docs, cfg))
+    docs = _docs(3, "a.jsonl") + _docs(2, "bad.jsonl")
+    for d in docs:
+        w.add(d)
+    w.drop_input("bad.jsonl")
+    page = Document(doc_id="p", source="p.txt", text=PAGE, input="p.txt")
+    page.paragraphs = apply_chrome(page)
+    w.add(page)
+    w.close([], [])
+    assert len(list((tmp_path / "s").glob("tokens-*.npy"))) == 2
+    got = [d for b in shard_batches(tmp_path / "s") for d in b]
+    assert [d.doc_id for d in got] == ["a.jsonl#0", "a.jsonl#1", "a.jsonl#2", "p"]
+    kept = [pt for kt in kept_paragraphs(got) for pt in kt]
+    assert len(kept) >= 7 and all(p.tokens is not None for p, _t in kept)
+    assert all(p.tokens is None for d in got for p in d.paragraphs if not p.kept)
+    want = tokenize([t for _p, t in kept])
+    starts = np.concatenate(([0], np.cumsum(want.n_words)))
+    for k, (p, t) in enumerate(kept):
+        st, row = p.tokens  # type: ignore[misc]
+        assert st.chars[row] == len(t)
+        n = st.tokens.n_words[row]
+        assert np.array_equal(st.tokens.hashes[st.starts[row]: st.starts[row] + n], want.hashes[starts[k]: starts[k + 1]])
+        assert (st.tokens.fp[row], st.tokens.wfp[row], st.tokens.dh[row]) == (want.fp[k], want.wfp[k], want.dh[k])
+    victim = sorted((tmp_path / "s").glob("tokens-*.npy"))[-1]
+    victim.unlink()
+    with pytest.raises(OSError, match=victim.name):
+        list(shard_batches(tmp_path / "s"))

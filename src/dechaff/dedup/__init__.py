@@ -50,6 +50,8 @@ _EXPORTS = {
     "normalize_bytes": "normalise",
     "Shingled": "shingle",
     "Tokens": "shingle",
+    "StagedTokens": "shingle",
+    "tokens_of": "shingle",
     "tokenize": "shingle",
     "fingerprints": "shingle",
     "numbers_differ": "shingle",
@@ -75,6 +77,7 @@ __all__ = [
     "Item",
     "KEEP_POLICIES",
     "Shingled",
+    "StagedTokens",
     "Tokens",
     "band_keys",
     "deduplicate",
@@ -91,6 +94,7 @@ __all__ = [
     "shingles_of",
     "signatures",
     "tokenize",
+    "tokens_of",
     "within_batch_candidates",
 ]
 
@@ -102,12 +106,14 @@ if TYPE_CHECKING:
     from dechaff.dedup.normalise import normalize, normalize_bytes
     from dechaff.dedup.shingle import (
         Shingled,
+        StagedTokens,
         Tokens,
         fingerprints,
         numbers_differ,
         shingle_many,
         shingles_of,
         tokenize,
+        tokens_of,
     )
     from dechaff.dedup.store import DedupIndex
     from dechaff.dedup.types import KEEP_POLICIES, DedupOutcome, DedupParams, Item

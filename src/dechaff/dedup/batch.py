@@ -13,7 +13,7 @@ from dechaff.dedup.align import align_copies
 from dechaff.dedup.candidates import Candidates, find_candidates
 from dechaff.dedup.minhash import band_keys, keys_of, signatures
 from dechaff.dedup.resolve import Resolver
-from dechaff.dedup.shingle import Shingled, fingerprints, shingles_of, take, tokenize
+from dechaff.dedup.shingle import Shingled, StagedTokens, fingerprints, shingles_of, take, tokenize, tokens_of
 from dechaff.dedup.store import DedupIndex, EntryShingles, entry_shingles
 from dechaff.dedup.types import U64, DedupOutcome, DedupParams, Item, clip
 from dechaff.model import DUPLICATE_DOCUMENT, KEEP, Decision
@@ -184,7 +184,7 @@ def _dedup_chunk(items: Sequence[Item], index: DedupIndex) -> Generator[None, No
     if n == 0:
         return (_ChunkOutcome(decisions, [], 0, {}, []), np.zeros((0, params.bands), np.uint32), np.zeros(0, U64), [],
                 entry_shingles([], params))
-    tok = tokenize([clip(it.text, params) for it in items])
+    tok = tokens_of([clip(it.text, params) for it in items], [it.tokens for it in items])
     elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
     efp = fingerprints(tok)[elig]
     old_exact = index.exact(efp)
@@ -240,13 +240,14 @@ def lsh_ahead(texts: Sequence[str], params: DedupParams) -> list[tuple[int, byte
 
 
 def lsh_ahead_tokens(texts: Sequence[str], params: DedupParams
-                     ) -> tuple[list[tuple[int, bytes] | None], tuple[np.ndarray, np.ndarray] | None]:
-    """:func:`lsh_ahead`, and the token hashes and word counts of the texts (``Tokens.hashes``,
-    ``Tokens.n_words``) for other uses of the same words; None for them when a text was clipped (its
-    tokens are not all of its words)."""
+                     ) -> tuple[list[tuple[int, bytes] | None], StagedTokens | None]:
+    """:func:`lsh_ahead`, and the tokens of the texts for other uses of the same words (the boilerplate
+    profiles; the dedup stage, which takes them instead of tokenizing the texts again: see
+    :func:`tokens_of`); None for them when a text was clipped (its tokens are not all of its words)."""
     out: list[tuple[int, bytes] | None] = [None] * len(texts)
     tok = tokenize([clip(t, params) for t in texts])
-    words = None if any(len(t) > params.max_chars for t in texts) else (tok.hashes, tok.n_words)
+    words = None if any(len(t) > params.max_chars for t in texts) else \
+        StagedTokens(tok, np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
     elig = np.flatnonzero(tok.n_words >= max(params.min_words, 1))
     if not len(elig):
         return out, words

@@ -5,7 +5,7 @@ vectorised over many paragraphs at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -147,6 +147,85 @@ class Tokens:
     def pid(self) -> np.ndarray:
         """The paragraph of every token (ascending)."""
         return np.repeat(np.arange(len(self.n_words), dtype=np.int64), self.n_words)
+
+
+@dataclass(slots=True)
+class StagedTokens:
+    """:class:`Tokens` of some paragraphs as an earlier step computed them (the shard step, which runs in
+    parallel: see ``dedup.batch.lsh_ahead_tokens``), with ``chars[i]``, the length of the text they are
+    the tokens of: the dedup stage takes them (:func:`tokens_of`) instead of tokenizing those texts again,
+    while the text it decides still has that length (a text only ever loses whole lines after the shard
+    step, which always changes its length)."""
+
+    tokens: Tokens
+    chars: np.ndarray  # int64
+    starts: np.ndarray = field(init=False)  # paragraph ``i``'s first token
+
+    def __post_init__(self) -> None:
+        if not len(self.chars) == len(self.tokens.n_words) == len(self.tokens.fp):
+            raise ValueError("staged tokens of another number of paragraphs than their lengths")
+        self.starts = np.concatenate(([0], np.cumsum(self.tokens.n_words)[:-1])).astype(np.int64)
+        if len(self.tokens.hashes) != int(self.tokens.n_words.sum()):
+            raise ValueError("staged tokens of another number of words than their paragraphs have")
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def take(self, rows: np.ndarray) -> StagedTokens:
+        """Rows ``rows`` of these, in that order."""
+        if len(rows) == len(self) and (rows == np.arange(len(self))).all():
+            return self
+        t = self.tokens
+        nw = t.n_words[rows]
+        return StagedTokens(Tokens(t.hashes[concat_ranges(self.starts[rows], nw)], nw, t.fp[rows], t.wfp[rows],
+                                   t.dh[rows]), self.chars[rows])
+
+
+def gather_staged(ahead: Sequence[tuple[StagedTokens, int]]) -> StagedTokens:
+    """The staged rows ``ahead`` ((staged tokens, row) each) as one :class:`StagedTokens`, in that order
+    (a run of rows of one batch taken at once)."""
+    parts: list[StagedTokens] = []
+    k = 0
+    while k < len(ahead):
+        st, j = ahead[k][0], k
+        while j < len(ahead) and ahead[j][0] is st:
+            j += 1
+        parts.append(st.take(np.fromiter((ahead[i][1] for i in range(k, j)), dtype=np.int64, count=j - k)))
+        k = j
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return StagedTokens(Tokens(*(np.zeros(0, t) for t in (U64, np.int64, U64, U64, U64))), np.zeros(0, np.int64))
+    return StagedTokens(Tokens(*(np.concatenate([getattr(p.tokens, c) for p in parts])
+                                 for c in ("hashes", "n_words", "fp", "wfp", "dh"))),
+                        np.concatenate([p.chars for p in parts]))
+
+
+def tokens_of(texts: Sequence[str], ahead: Sequence[tuple[StagedTokens, int] | None]) -> Tokens:
+    """``tokenize(texts)``, taking the tokens of ``texts[i]`` from ``ahead[i]`` (staged tokens, their row)
+    where it is given and is of a text of that length, and tokenizing only the other texts."""
+    ok = [a is not None and int(a[0].chars[a[1]]) == len(t) for t, a in zip(texts, ahead, strict=True)]
+    use = [k for k, good in enumerate(ok) if good]
+    if not use:
+        return tokenize(texts)
+    staged = gather_staged([ahead[k] for k in use]).tokens  # type: ignore[misc]
+    if len(use) == len(texts):
+        return staged
+    rest = [k for k, good in enumerate(ok) if not good]
+    fresh = tokenize([texts[k] for k in rest])
+    at, other = np.asarray(use, dtype=np.int64), np.asarray(rest, dtype=np.int64)
+    n_words = np.zeros(len(texts), dtype=np.int64)
+    n_words[at], n_words[other] = staged.n_words, fresh.n_words
+    first = np.concatenate(([0], np.cumsum(n_words)[:-1])).astype(np.int64)
+    hashes = np.empty(int(n_words.sum()), dtype=U64)
+    hashes[concat_ranges(first[at], staged.n_words)] = staged.hashes
+    hashes[concat_ranges(first[other], fresh.n_words)] = fresh.hashes
+    cols = []
+    for c in ("fp", "wfp", "dh"):
+        v = np.empty(len(texts), dtype=U64)
+        v[at], v[other] = getattr(staged, c), getattr(fresh, c)
+        cols.append(v)
+    return Tokens(hashes, n_words, *cols)
 
 
 def tokenize(texts: Sequence[str], block_chars: int = 1 << 18) -> Tokens:

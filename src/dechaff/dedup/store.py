@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import mmap
 import struct
 from collections.abc import Iterator, Sequence
@@ -556,11 +555,9 @@ def _has_shingles(base: Path) -> bool:
 
 def _save_npy(path: Path, arr: np.ndarray) -> Path:
     """``arr`` as a ``.npy`` file, written to a temporary name and renamed; returns ``path``."""
-    from dechaff.store.atomic import atomic_write_bytes
+    from dechaff.store.atomic import atomic_write_npy
 
-    buf = io.BytesIO()
-    np.save(buf, arr)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_npy(path, arr)
     return path
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dechaff.model import Decision
+
+if TYPE_CHECKING:
+    from dechaff.dedup.shingle import StagedTokens
 
 U64 = np.uint64
 _M64 = (1 << 64) - 1
@@ -58,6 +62,7 @@ class Item:
     paragraph_index: int
     text: str
     lsh: tuple[int, bytes] | None = None  # (fingerprint, band keys) computed ahead (see ``lsh_ahead``)
+    tokens: tuple[StagedTokens, int] | None = None  # its tokens computed ahead: (staged tokens, its row)
 
 
 @dataclass(slots=True)

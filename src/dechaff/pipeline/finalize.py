@@ -230,7 +230,7 @@ def dedup_and_write(batches: Callable[[], Iterator[list[Document]]], ids: DocIds
 
     for docs in marked_batches(batches(), ids, bp_state):
         kept_of = kept_paragraphs(docs)
-        items = [Item(d.doc_id, p.index, t, p.lsh) for d, kt in zip(docs, kept_of, strict=True) for p, t in kt]
+        items = [Item(d.doc_id, p.index, t, p.lsh, p.tokens) for d, kt in zip(docs, kept_of, strict=True) for p, t in kt]
         session.add(items)
         spill(session.index, sink.out, sink.plan, spilled)
         if not longest:  # (keep = "longest": a later chunk may revise any decision; rows wait for pass three)

@@ -56,14 +56,15 @@ class Cleaner:
 
 def work_ahead(docs: list[Document], config: Config) -> None:
     """What the finalize step would do per document, done here, where it runs in parallel: the boilerplate
-    keys, sketch and profile of each document, the dedup fingerprint and band keys of each kept
+    keys, sketch and profile of each document, the dedup fingerprint, band keys and tokens of each kept
     paragraph (staged with them; the finalize step checks they still fit the text). The kept paragraphs
-    are tokenized once for both."""
+    are tokenized once for all of it."""
     kept = [pt for kt in kept_paragraphs(docs) for pt in kt]
     ahead, tokens = lsh_ahead_tokens([t for _p, t in kept], config.dedup)
-    for (p, _t), lsh in zip(kept, ahead, strict=True):
+    for r, ((p, _t), lsh) in enumerate(zip(kept, ahead, strict=True)):
         p.lsh = lsh
-    observe_ahead(docs, tokens)
+        p.tokens = None if tokens is None else (tokens, r)
+    observe_ahead(docs, None if tokens is None else (tokens.tokens.hashes, tokens.tokens.n_words))
 
 
 def read_and_clean(item: RawInput, sha: str, config: Config, cleaner: Cleaner,

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 # State files (ledger, counts, index segments) are Parquet too, under another suffix: ``<out>/**/*.parquet``
@@ -56,6 +57,18 @@ def _write_synced(path: Path, write: Callable[[Path], object]) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     _write_synced(path, lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write_npy(path: Path, arr: np.ndarray) -> None:
+    """``arr`` as a ``.npy`` file (read back with ``allow_pickle=False``: plain numbers only)."""
+    if arr.dtype.hasobject:
+        raise TypeError(f"{path}: an array of Python objects is not written as .npy")
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, arr, allow_pickle=False)
+
+    _write_synced(path, write)
 
 
 def atomic_write_json(path: Path, obj: object) -> None:

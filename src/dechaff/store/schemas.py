@@ -36,7 +36,11 @@ STAGING_DECISION = {"keep": pl.Boolean, "reason": pl.String, "rule": pl.String, 
 STAGING_PARAGRAPHS = {"doc": pl.Int32, "index": pl.Int32, "text": pl.String, **STAGING_DECISION,
                       "line_keep": pl.List(pl.Boolean), "line_reason": pl.List(pl.String),
                       "line_rule": pl.List(pl.String), "line_evidence": pl.List(pl.String),
-                      "lsh_fp": pl.UInt64, "lsh_keys": pl.Binary}  # (Paragraph.lsh)
+                      "lsh_fp": pl.UInt64, "lsh_keys": pl.Binary,  # (Paragraph.lsh)
+                      # (Paragraph.tokens: its number of tokens, whose hashes follow those of the rows before it
+                      # in the batch's tokens-NNNNN.npy, its fingerprints and the length of its text then)
+                      "tok_n": pl.Int64, "tok_fp": pl.UInt64, "tok_wfp": pl.UInt64, "tok_dh": pl.UInt64,
+                      "tok_chars": pl.Int64}
 
 
 def frame(table: str, rows: list[dict]) -> pl.DataFrame:

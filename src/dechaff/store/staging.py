@@ -3,8 +3,10 @@
 Parquet, not pickle: staging sits in the output folder while a run goes on, and loading a pickle that
 someone swapped in runs their code. A shard is a folder of batches and four small tables:
 
-- ``docs-NNNNN.parquet`` (one row per document) and ``paragraphs-NNNNN.parquet`` (one row per paragraph,
-  with its decision and its lines' decisions): the shard's documents in batches of about
+- ``docs-NNNNN.parquet`` (one row per document), ``paragraphs-NNNNN.parquet`` (one row per paragraph,
+  with its decision and its lines' decisions) and ``tokens-NNNNN.npy`` (the token hashes of its kept
+  paragraphs, which the dedup stage takes instead of tokenizing them again: ``dedup.StagedTokens``; plain
+  numbers, loaded without pickle): the shard's documents in batches of about
   ``BATCH_PARAGRAPHS`` paragraphs, written as the shard goes, so that neither the shard step nor the
   commit step ever holds a whole shard (a shard is as large as ``shard_mb`` of raw text, or one piece of
   a large file);
@@ -19,10 +21,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
+from dechaff.dedup.shingle import StagedTokens, Tokens, gather_staged
 from dechaff.model import KEEP, Decision, Document, Paragraph
-from dechaff.store.atomic import atomic_write_bytes, atomic_write_parquet
+from dechaff.store.atomic import atomic_write_bytes, atomic_write_npy, atomic_write_parquet
 from dechaff.store.schemas import STAGING_DECISION, STAGING_DOC_FIELDS, STAGING_PARAGRAPHS
 
 BATCH_PARAGRAPHS = 20_000  # paragraphs of a staging batch (the most a shard holds in memory at once)
@@ -116,6 +120,16 @@ def _write_batch(path: Path, k: int, docs: list[Document]) -> None:
         raise ValueError("line decisions carry no duplicate fields at staging")
     cols["lsh_fp"] = [None if p.lsh is None else p.lsh[0] for p in paras]
     cols["lsh_keys"] = [None if p.lsh is None else p.lsh[1] for p in paras]
+    with_tokens = [r for r, p in enumerate(paras) if p.tokens is not None]
+    staged = gather_staged([paras[r].tokens for r in with_tokens])  # type: ignore[misc]
+    t = staged.tokens
+    for name, values in (("tok_n", t.n_words), ("tok_fp", t.fp), ("tok_wfp", t.wfp), ("tok_dh", t.dh),
+                         ("tok_chars", staged.chars)):
+        col: list[int | None] = [None] * len(paras)
+        for r, v in zip(with_tokens, values.tolist(), strict=True):
+            col[r] = v
+        cols[name] = col
+    atomic_write_npy(path / f"tokens-{k:05d}.npy", np.ascontiguousarray(t.hashes, dtype="<u8"))
     atomic_write_parquet(pl.DataFrame(cols, schema=_PARA_SCHEMA), path / f"paragraphs-{k:05d}.parquet")
 
 
@@ -162,7 +176,7 @@ def shard_batches(path: Path, dropped: set[str] | frozenset[str] = frozenset(),
         if not paragraphs and all(d.edges is not None and d.unit_keys is not None for d in docs):
             yield [d for d in docs if d.input not in dropped] if dropped else docs
             continue  # (a batch staged without them is read whole)
-        _read_paragraphs(_read(path / f"paragraphs-{k}.parquet"), docs)
+        _read_paragraphs(_read(path / f"paragraphs-{k}.parquet"), docs, path / f"tokens-{k}.npy")
         yield [d for d in docs if d.input not in dropped] if dropped else docs
 
 
@@ -175,9 +189,10 @@ def _read_docs(df: pl.DataFrame) -> list[Document]:
             in zip(zip(*(df[c].to_list() for c in _DOC_FIELDS), strict=True), edges, strict=True)]
 
 
-def _read_paragraphs(pf: pl.DataFrame, docs: list[Document]) -> None:
-    """A batch's paragraphs, with their decisions, appended to their documents. Built from columns:
-    the decisions that are ``KEEP`` (most) are told by polars and shared, the others built one by one."""
+def _read_paragraphs(pf: pl.DataFrame, docs: list[Document], tokens_file: Path) -> None:
+    """A batch's paragraphs, with their decisions and the tokens staged with them (``tokens_file``),
+    appended to their documents. Built from columns: the decisions that are ``KEEP`` (most) are told by
+    polars and shared, the others built one by one."""
     n = pf.height
     keep_default = pf.select(pl.all_horizontal(
         [pl.col(c).eq_missing(v) for c, v in zip(STAGING_DECISION, KEEP, strict=True)])).to_series()
@@ -188,8 +203,9 @@ def _read_paragraphs(pf: pl.DataFrame, docs: list[Document]) -> None:
     owners = [docs[i] for i in pf["doc"].to_list()]
     lsh = [None if keys is None else (fp, keys) for fp, keys in zip(pf["lsh_fp"].to_list(), pf["lsh_keys"].to_list(),
                                                                      strict=True)]
-    paras = [Paragraph(d.doc_id, index, text.split("\n"), decision, None, ah) for d, index, text, decision, ah
-             in zip(owners, pf["index"].to_list(), pf["text"].to_list(), decisions, lsh, strict=True)]
+    tokens = _read_tokens(pf, tokens_file)
+    paras = [Paragraph(d.doc_id, index, text.split("\n"), decision, None, ah, tk) for d, index, text, decision, ah, tk
+             in zip(owners, pf["index"].to_list(), pf["text"].to_list(), decisions, lsh, tokens, strict=True)]
     lined = pf.select(pl.arg_where(pl.col("line_keep").is_not_null())).to_series().to_list()
     if lined:
         cols = [pf[c].gather(lined).to_list() for c in ("line_keep", "line_reason", "line_rule", "line_evidence")]
@@ -198,6 +214,24 @@ def _read_paragraphs(pf: pl.DataFrame, docs: list[Document]) -> None:
                                        for keep, reason, rule, evidence in zip(lk, lr, lu, le, strict=True)]
     for d, p in zip(owners, paras, strict=True):
         d.paragraphs.append(p)
+
+
+def _read_tokens(pf: pl.DataFrame, tokens_file: Path) -> list[tuple[StagedTokens, int] | None]:
+    """Each paragraph's staged tokens (the batch's, and its row in them), or None."""
+    rows = pf.select(pl.arg_where(pl.col("tok_n").is_not_null())).to_series().to_numpy()
+    out: list[tuple[StagedTokens, int] | None] = [None] * pf.height
+    if not len(rows):
+        return out
+    try:
+        hashes = np.load(tokens_file, allow_pickle=False)
+        st = pf[rows]
+        staged = StagedTokens(Tokens(hashes.astype(np.uint64, copy=False), *(st[c].to_numpy() for c in (
+            "tok_n", "tok_fp", "tok_wfp", "tok_dh"))), st["tok_chars"].to_numpy())
+    except (OSError, ValueError) as e:
+        raise OSError(f"{tokens_file}: a staged file that cannot be read ({type(e).__name__}: {e})") from e
+    for i, r in enumerate(rows.tolist()):
+        out[r] = (staged, i)
+    return out
 
 
 def read_shard(path: Path) -> tuple[list[Document], ShardMeta]:
