@@ -287,3 +287,45 @@ def test_a_staged_batch_that_cannot_be_read_stops_the_run_naming_it_and_the_stat
     assert s.inputs_new == 120 and not s.warnings
     for a, b in zip(_tables(tmp_path / "ref"), _tables(out), strict=True):
         assert a.equals(b)
+
+
+@pytest.mark.parametrize("where", ["part", "state"])
+def test_a_write_that_fails_in_the_writing_thread_stops_the_run_before_its_commit(tmp_path, monkeypatch, where):
+    """The parts and state files are written in a thread of their own while the finalize step goes on: one
+    that fails there (a full disk) stops the run with its error; nothing of the run is committed (the
+    previous state reads whole), and the next run gives the tables of a run that never failed."""
+    raw, half = tmp_path / "raw", tmp_path / "half"
+    _corpus(raw)
+    for f in sorted(raw.rglob("*.txt"))[:60]:
+        (half / f.parent.name).mkdir(parents=True, exist_ok=True)
+        (half / f.parent.name / f.name).write_bytes(f.read_bytes())
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    run_local(half, out)
+    run_local(half, ref)
+    before = _tables(out)
+    run_local(raw, ref)
+    calls = []
+    real_part, real_state = fin.write_parquet_tmp, fin.atomic_write_parquet
+
+    def failing(real):
+        def write(*a, **k):
+            calls.append(1)
+            if len(calls) == 2:
+                raise OSError("No space left on device")
+            return real(*a, **k)
+        return write
+
+    monkeypatch.setattr(fin, "PART_ROWS", 40)
+    if where == "part":
+        monkeypatch.setattr(fin, "write_parquet_tmp", failing(real_part))
+    else:
+        monkeypatch.setattr(fin, "atomic_write_parquet", failing(real_state))
+    with pytest.raises(OSError, match="No space left"):
+        run_local(raw, out)
+    assert len(calls) >= 2
+    for a, b in zip(_tables(out), before, strict=True):
+        assert a.equals(b)
+    monkeypatch.undo()
+    run_local(raw, out)
+    for a, b in zip(_tables(out), _tables(ref), strict=True):
+        assert a.equals(b)

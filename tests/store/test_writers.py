@@ -48,3 +48,45 @@ def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path, monkeypatch):
         atomic_write_parquet(pl.DataFrame({"a": [1]}), target)
     assert not target.exists()
     assert not list(tmp_path.iterdir())  # the partial temporary file is gone too
+
+
+def test_background_writes_are_all_done_at_the_end_in_order_and_their_first_error_is_raised(tmp_path):
+    """Writes handed to the writing thread run in the order given, at most ``in_flight`` waiting at a time;
+    leaving the block waits for all of them; a failed write is raised (at the latest when leaving), after
+    the writes behind it are done, and a failure of the caller's own still waits for every write."""
+    import threading
+
+    from dechaff.store.atomic import BackgroundWrites
+
+    gate = threading.Event()
+    done: list[int] = []
+
+    def slow(k: int) -> None:
+        gate.wait(5)
+        done.append(k)
+
+    with BackgroundWrites(in_flight=2) as w:
+        w.submit(slow, 0)
+        w.submit(slow, 1)
+        assert done == []  # (two wait: the caller went on)
+        threading.Timer(0.2, gate.set).start()
+        w.submit(slow, 2)  # (a third waits for the first to be done)
+        assert done[:1] == [0]
+    assert done == [0, 1, 2]
+
+    def fail(k: int) -> None:
+        done.append(k)
+        raise OSError(f"disk full at {k}")
+
+    done.clear()
+    with pytest.raises(OSError, match="disk full at 1"), BackgroundWrites(in_flight=8) as w:
+        for k in range(4):
+            w.submit(fail if k in (1, 3) else done.append, k)
+    assert done == [0, 1, 2, 3]
+    done.clear()
+    gate.clear()
+    threading.Timer(0.3, gate.set).start()
+    with pytest.raises(KeyError), BackgroundWrites() as w:
+        w.submit(slow, 7)
+        raise KeyError("the caller's own")
+    assert done == [7]  # (waited for, though the block failed first)

@@ -55,6 +55,7 @@ from dechaff.store import (
     card,
     write_parquet_tmp,
 )
+from dechaff.store.atomic import BackgroundWrites, parquet_tmp_name
 from dechaff.store.staging import read_shard_meta, shard_batches
 
 DEDUP_CHUNK = 100_000  # paragraphs deduplicated at a time (the chunk of one pass over the run)
@@ -110,17 +111,18 @@ def _finalize(plan: RunPlan, shard_paths: list[str], config: Config, started: fl
     index = load_index(out, m, config, bands)
     session = DedupSession(index, DEDUP_CHUNK, keep_entries=False)
     now = datetime.now(UTC)
-    sink = Rows(out, plan, summary, now)
-    spilled = dedup_and_write(lambda: g.batches(paths), ids, bp_state, session, sink,
-                              config.dedup.keep == "longest")
-    sink.finish(session.replaced)
-    shard_steps = _band_shard_steps(bands, summary)  # (the lookups are done: the tables go)
-    index.release_bands()
-    renames, parts = write_tables(out, m, plan, sink.writers, g.rejections)
-    runs = [dict(r) for r in m.runs]
-    if session.replaced:
-        renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in session.replaced}))
-    new_m = write_state(out, m, plan, g.ledger_rows, sink.doc_ids(), bp_state, index, config, spilled)
+    with BackgroundWrites() as writes:  # (the parts and state files are written while the next work goes on)
+        sink = Rows(out, plan, summary, now, writes)
+        spilled = dedup_and_write(lambda: g.batches(paths), ids, bp_state, session, sink,
+                                  config.dedup.keep == "longest")
+        sink.finish(session.replaced)
+        shard_steps = _band_shard_steps(bands, summary)  # (the lookups are done: the tables go)
+        index.release_bands()
+        renames, parts = write_tables(out, m, plan, sink.writers, g.rejections, writes)
+        runs = [dict(r) for r in m.runs]
+        if session.replaced:
+            renames.extend(rewrite_corpus_parts(out, runs, {(d, p) for d, p, _, _ in session.replaced}))
+        new_m = write_state(out, m, plan, g.ledger_rows, sink.doc_ids(), bp_state, index, config, spilled, writes)
     summary.seconds = time.time() - t0
     summary.steps = {"finalize": time.time() - t_fin, **shard_steps}
     summary.parts = parts
@@ -152,10 +154,11 @@ class Rows:
     """Where a run's decisions become rows: the audit of every removal, a corpus row for every document
     that kept something (both to part writers), the summary's counts, the doc ids of every input."""
 
-    def __init__(self, out: OutputDir, plan: RunPlan, summary: RunSummary, now: datetime) -> None:
+    def __init__(self, out: OutputDir, plan: RunPlan, summary: RunSummary, now: datetime,
+                 writes: BackgroundWrites | None = None) -> None:
         self.out, self.plan, self.summary, self.now = out, plan, summary, now
         self.audit = Audit(plan.run_id)
-        self.writers = {t: PartWriter(out, t, plan) for t in ("corpus", "removed")}
+        self.writers = {t: PartWriter(out, t, plan, writes) for t in ("corpus", "removed")}
         self.ids: list[pl.DataFrame] = []  # (input, doc_id) of every document, a frame a batch
 
     def batch(self, docs: list[Document], decisions: list[Decision],
@@ -418,12 +421,14 @@ def load_index(out: OutputDir, m: Manifest, config: Config, bands: PartitionedBa
 
 class PartWriter:
     """One table's rows of a run, written as parts of at most ``PART_ROWS`` rows / ``PART_BYTES`` of text
-    under temporary names (the commit renames them). Rows wait as columns (a dict a row would cost
+    under temporary names (the commit renames them; with ``writes``, a part is written there while the
+    caller goes on: wait for them before the commit). Rows wait as columns (a dict a row would cost
     more than the row's own text); a column given one value for many rows (``const``, or null) waits as
     runs of that value (a timestamp a row cost a microsecond to convert)."""
 
-    def __init__(self, out: OutputDir, table: str, plan: RunPlan) -> None:
+    def __init__(self, out: OutputDir, table: str, plan: RunPlan, writes: BackgroundWrites | None = None) -> None:
         self.out, self.table, self.seq, self.rid = out, table, plan.seq, plan.run_id
+        self.writes = writes
         self.schema = TABLES[table]
         self.n = 0
         self.bytes = 0
@@ -489,8 +494,12 @@ class PartWriter:
         repeated = [_runs_series(c, self.cols[c], self.schema[c]) for c in self.schema if c in self.runs]
         plain = [c for c, t in self.schema.items() if not isinstance(t, pl.List) and c not in self.runs]
         df = pl.DataFrame({c: self.cols[c] for c in plain}, schema={c: self.schema[c] for c in plain}, strict=False)
-        df = df.with_columns(*lists, *repeated)
-        self.renames.append((write_parquet_tmp(df.select(list(self.schema)), final), final))
+        df = df.with_columns(*lists, *repeated).select(list(self.schema))
+        if self.writes is None:
+            self.renames.append((write_parquet_tmp(df, final), final))
+        else:
+            self.writes.submit(write_parquet_tmp, df, final)
+            self.renames.append((parquet_tmp_name(final), final))
         self.parts.append(f"{self.table}/{final.name}")
         self._clear()
         self.n, self.bytes = 0, 0
@@ -514,10 +523,11 @@ def _list_series(name: str, values: list[list | None], dtype: pl.List) -> pl.Ser
 
 
 def write_tables(out: OutputDir, m: Manifest, plan: RunPlan, writers: dict[str, PartWriter],
-                 rejections: list[tuple[str, str, str]]) -> tuple[list[tuple[Path, Path]], list[str]]:
+                 rejections: list[tuple[str, str, str]],
+                 writes: BackgroundWrites | None = None) -> tuple[list[tuple[Path, Path]], list[str]]:
     """The last parts of every table (the first run writes every table, rows or not: an empty folder fails
-    its readers); returns the renames and the parts."""
-    rejected = PartWriter(out, "rejected", plan)
+    its readers); returns the renames and the parts (with ``writes``, some may still be being written)."""
+    rejected = PartWriter(out, "rejected", plan, writes)
     rejected.add_many([{"source": s, "error": e, "content_sha256": sha or None, "run_id": plan.run_id}
                        for s, e, sha in rejections])
     have = {p.split("/")[0] for p in m.parts}
@@ -532,9 +542,17 @@ def write_tables(out: OutputDir, m: Manifest, plan: RunPlan, writers: dict[str, 
 
 def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[dict],
                 doc_ids: pl.DataFrame, bp_state: BoilerplateState, index: DedupIndex,
-                config: Config, spilled: list[str]) -> Manifest:
+                config: Config, spilled: list[str], writes: BackgroundWrites | None = None) -> Manifest:
     """The state files of the run under new names (the ledger of every input so far with its doc ids, the
-    boilerplate state, the new index segment); returns the manifest that names them (runs not set)."""
+    boilerplate state, the new index segment); returns the manifest that names them (runs not set). With
+    ``writes``, the ledger and boilerplate files are written there while the index segment is written
+    here: wait for them before the commit."""
+    def write(fn: Callable[..., object], *args: object) -> None:
+        if writes is None:
+            fn(*args)
+        else:
+            writes.submit(fn, *args)
+
     seq, rid = plan.seq, plan.run_id
     for r in ledger_rows:
         r["doc_ids"] = None  # (joined from ``doc_ids`` below)
@@ -548,9 +566,9 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
         ledger = pl.concat([pl.read_parquet(out.root / m.ledger), ledger], how="diagonal_relaxed")
     names = {k: f"_state/{k}-{seq:06d}{STATE_SUFFIX}"
              for k in ("ledger", "boilerplate", "boilerplate-templates", "boilerplate-docs")}
-    atomic_write_parquet(ledger, out.root / names["ledger"])
-    atomic_write_parquet(bp_state.counts.frame(), out.root / names["boilerplate"])
-    atomic_write_parquet(bp_state.templates_frame(), out.root / names["boilerplate-templates"])
+    write(atomic_write_parquet, ledger, out.root / names["ledger"])
+    write(atomic_write_parquet, bp_state.counts.frame(), out.root / names["boilerplate"])
+    write(atomic_write_parquet, bp_state.templates_frame(), out.root / names["boilerplate-templates"])
     # the profiles: earlier runs' parts stay, the run's own are a new part, with the last parts less than
     # twice as large (rewriting them all at every run was the largest cost of a scheduled run on a large
     # corpus)
@@ -558,7 +576,7 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     if bp_state.profiles.n_new:
         k = parts_to_merge([part_rows(out.root / p) for p in profile_parts], bp_state.profiles.n_new)
         merged, profile_parts = profile_parts[len(profile_parts) - k:], profile_parts[:len(profile_parts) - k]
-        bp_state.profiles.write_new(out.root / names["boilerplate-docs"], after=[out.root / p for p in merged])
+        write(bp_state.profiles.write_new, out.root / names["boilerplate-docs"], [out.root / p for p in merged])
         profile_parts.append(names["boilerplate-docs"])
     rewritten = {f.relative_to(out.root).as_posix()
                  for f in index.write_rederived()}  # (before the commit: the manifest then names the new settings)

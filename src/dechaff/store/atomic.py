@@ -75,11 +75,17 @@ def atomic_write_json(path: Path, obj: object) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True).encode("utf-8"))
 
 
+def parquet_tmp_name(final: Path) -> Path:
+    """The hidden temporary name (not matched by ``*.parquet``) :func:`write_parquet_tmp` writes ``final``
+    under."""
+    return final.parent / f".{final.name}.tmp"
+
+
 def write_parquet_tmp(df: pl.DataFrame, final: Path) -> Path:
-    """Write ``df`` next to ``final`` under a hidden temporary name (not matched by ``*.parquet``)
-    and return it; the commit renames it."""
+    """Write ``df`` next to ``final`` under a hidden temporary name (:func:`parquet_tmp_name`) and return
+    it; the commit renames it."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.tmp"
+    tmp = parquet_tmp_name(final)
     try:
         df.write_parquet(tmp, compression="zstd", statistics=True)
         with open(tmp, "rb+") as f:
@@ -101,3 +107,50 @@ def atomic_write_parquet(df: pl.DataFrame, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
+
+
+class BackgroundWrites:
+    """File writes handed to a thread of their own while the caller goes on with other work (polars and
+    numpy let go of the interpreter while they compress and write: on a second core, the writing is then
+    free). At most ``in_flight`` writes wait at a time (each holds its data: memory stays bounded);
+    :meth:`wait` returns once all are done and raises the first one's error. As a context manager, every
+    write is done (or failed) when it exits, also on an error: nothing is left writing behind the caller's
+    clean-up or commit."""
+
+    def __init__(self, in_flight: int = 2) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dechaff-writes")
+        self._in_flight = in_flight
+        self._futures: list = []
+
+    def submit(self, fn: Callable[..., object], *args: object) -> None:
+        """``fn(*args)`` in the writing thread, after the writes submitted before it."""
+        while len(self._futures) >= self._in_flight:
+            self._futures.pop(0).result()
+        self._futures.append(self._pool.submit(fn, *args))
+
+    def wait(self) -> None:
+        futures, self._futures = self._futures, []
+        errors = []
+        for f in futures:  # (every one waited for, the first error raised)
+            try:
+                f.result()
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> BackgroundWrites:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self.wait()
+            else:  # (the caller's error goes on; the writes are only waited for)
+                for f in self._futures:
+                    f.exception()
+                self._futures = []
+        finally:
+            self._pool.shutdown(wait=True)
