@@ -422,9 +422,10 @@ def load_index(out: OutputDir, m: Manifest, config: Config, bands: PartitionedBa
 class PartWriter:
     """One table's rows of a run, written as parts of at most ``PART_ROWS`` rows / ``PART_BYTES`` of text
     under temporary names (the commit renames them; with ``writes``, a part is written there while the
-    caller goes on: wait for them before the commit). Rows wait as columns (a dict a row would cost
-    more than the row's own text); a column given one value for many rows (``const``, or null) waits as
-    runs of that value (a timestamp a row cost a microsecond to convert)."""
+    caller goes on: wait for them before the commit). The rows of each call wait as a polars frame (a
+    dict a row would cost more than the row's own text, and Python strings of web text, wide characters
+    and all, twice the memory of their UTF-8); a column given one value for every row of a call
+    (``const``, or null) is repeated there (a timestamp a row cost a microsecond to convert)."""
 
     def __init__(self, out: OutputDir, table: str, plan: RunPlan, writes: BackgroundWrites | None = None) -> None:
         self.out, self.table, self.seq, self.rid = out, table, plan.seq, plan.run_id
@@ -434,29 +435,7 @@ class PartWriter:
         self.bytes = 0
         self.renames: list[tuple[Path, Path]] = []
         self.parts: list[str] = []
-        self._clear()
-
-    def _clear(self) -> None:
-        self.cols: dict[str, list] = {c: [] for c in self.schema}  # a column's values, or its runs
-        self.runs: set[str] = set()  # the columns held as [value, number of rows] runs
-
-    def _values(self, c: str) -> list:
-        """Column ``c`` as a list of values (its runs, if held so, written out from now on)."""
-        if c in self.runs:
-            self.runs.discard(c)
-            self.cols[c] = [x for v, k in self.cols[c] for x in [v] * k]
-        return self.cols[c]
-
-    def _repeat(self, c: str, value: object, k: int) -> None:
-        if self.cols[c] and c not in self.runs:
-            self.cols[c].extend([value] * k)  # (a column held as values stays so until the part ends)
-            return
-        self.runs.add(c)
-        runs = self.cols[c]
-        if runs and runs[-1][0] is value:
-            runs[-1][1] += k
-        else:
-            runs.append([value, k])
+        self.frames: list[pl.DataFrame] = []  # the rows of the part being filled
 
     def add_columns(self, cols: dict[str, list], sizes: list[int], const: dict | None = None) -> None:
         """Rows given as columns (``sizes``: each row's text length; ``const``: columns with one value for
@@ -470,14 +449,23 @@ class PartWriter:
                 self.n += 1
                 self.bytes += sizes[end]
                 end += 1
-            for c in self.schema:
-                if c in cols:
-                    self._values(c).extend(cols[c][start:end])
-                else:
-                    self._repeat(c, const.get(c), end - start)
+            whole = start == 0 and end == n
+            self.frames.append(self._frame({c: v if whole else v[start:end] for c, v in cols.items()}, end - start,
+                                           const))
             if self.n >= PART_ROWS or self.bytes >= PART_BYTES:
                 self.flush()
             start = end
+
+    def _frame(self, cols: dict[str, list], k: int, const: dict) -> pl.DataFrame:
+        series = []
+        for c, t in self.schema.items():
+            if c not in cols:
+                series.append(pl.repeat(const.get(c), k, dtype=t, eager=True).alias(c))
+            elif isinstance(t, pl.List):
+                series.append(_list_series(c, cols[c], t))
+            else:
+                series.append(pl.Series(c, cols[c], dtype=t, strict=False))
+        return pl.DataFrame(series)
 
     def add_many(self, rows: list[dict]) -> None:
         """Rows given as dicts (a column missing from a row is null there)."""
@@ -490,25 +478,15 @@ class PartWriter:
         k = len(self.parts)
         name = f"part-{self.seq:06d}-{self.rid}.parquet" if k == 0 else f"part-{self.seq:06d}-{self.rid}-{k:04d}.parquet"
         final = self.out.table_dir(self.table) / name
-        lists = [_list_series(c, self._values(c), t) for c, t in self.schema.items() if isinstance(t, pl.List)]
-        repeated = [_runs_series(c, self.cols[c], self.schema[c]) for c in self.schema if c in self.runs]
-        plain = [c for c, t in self.schema.items() if not isinstance(t, pl.List) and c not in self.runs]
-        df = pl.DataFrame({c: self.cols[c] for c in plain}, schema={c: self.schema[c] for c in plain}, strict=False)
-        df = df.with_columns(*lists, *repeated).select(list(self.schema))
+        df = pl.concat(self.frames) if self.frames else pl.DataFrame(schema=self.schema)
         if self.writes is None:
             self.renames.append((write_parquet_tmp(df, final), final))
         else:
             self.writes.submit(write_parquet_tmp, df, final)
             self.renames.append((parquet_tmp_name(final), final))
         self.parts.append(f"{self.table}/{final.name}")
-        self._clear()
+        self.frames = []
         self.n, self.bytes = 0, 0
-
-
-def _runs_series(name: str, runs: list[list], dtype: pl.DataType) -> pl.Series:
-    """A column from runs of one value: ``[value, number of rows]`` each."""
-    parts = [pl.repeat(v, k, dtype=dtype, eager=True) for v, k in runs]
-    return (pl.concat(parts) if parts else pl.Series(name, [], dtype=dtype)).rename(name)
 
 
 def _list_series(name: str, values: list[list | None], dtype: pl.List) -> pl.Series:
