@@ -107,17 +107,16 @@ def atomic_write_parquet(df: pl.DataFrame, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
-
-
 class BackgroundWrites:
     """File writes handed to a thread of their own while the caller goes on with other work (polars and
     numpy let go of the interpreter while they compress and write: on a second core, the writing is then
-    free). At most ``in_flight`` writes wait at a time (each holds its data: memory stays bounded);
+    free). At most ``in_flight`` writes are under way at a time (each holds its data: memory stays bounded; a
+further one waits for the first to be done);
     :meth:`wait` returns once all are done and raises the first one's error. As a context manager, every
     write is done (or failed) when it exits, also on an error: nothing is left writing behind the caller's
     clean-up or commit."""
 
-    def __init__(self, in_flight: int = 2) -> None:
+    def __init__(self, in_flight: int = 1) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dechaff-writes")
@@ -136,7 +135,7 @@ class BackgroundWrites:
         for f in futures:  # (every one waited for, the first error raised)
             try:
                 f.result()
-            except BaseException as e:  # noqa: BLE001
+            except BaseException as e:
                 errors.append(e)
         if errors:
             raise errors[0]

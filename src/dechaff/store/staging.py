@@ -224,7 +224,7 @@ def _read_tokens(pf: pl.DataFrame, tokens_file: Path) -> list[tuple[StagedTokens
         return out
     try:
         hashes = np.load(tokens_file, allow_pickle=False)
-        st = pf[rows]
+        st = pf.select("tok_n", "tok_fp", "tok_wfp", "tok_dh", "tok_chars")[rows]
         staged = StagedTokens(Tokens(hashes.astype(np.uint64, copy=False), *(st[c].to_numpy() for c in (
             "tok_n", "tok_fp", "tok_wfp", "tok_dh"))), st["tok_chars"].to_numpy())
     except (OSError, ValueError) as e:
