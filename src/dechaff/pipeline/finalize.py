@@ -55,7 +55,7 @@ from dechaff.store import (
     card,
     write_parquet_tmp,
 )
-from dechaff.store.atomic import BackgroundWrites, parquet_tmp_name
+from dechaff.store.atomic import BackgroundWrites, InlineWrites, parquet_tmp_name
 from dechaff.store.staging import read_shard_meta, shard_batches
 
 DEDUP_CHUNK = 100_000  # paragraphs deduplicated at a time (the chunk of one pass over the run)
@@ -429,7 +429,7 @@ class PartWriter:
 
     def __init__(self, out: OutputDir, table: str, plan: RunPlan, writes: BackgroundWrites | None = None) -> None:
         self.out, self.table, self.seq, self.rid = out, table, plan.seq, plan.run_id
-        self.writes = writes
+        self.writes = writes or InlineWrites()
         self.schema = TABLES[table]
         self.n = 0
         self.bytes = 0
@@ -479,11 +479,8 @@ class PartWriter:
         name = f"part-{self.seq:06d}-{self.rid}.parquet" if k == 0 else f"part-{self.seq:06d}-{self.rid}-{k:04d}.parquet"
         final = self.out.table_dir(self.table) / name
         df = pl.concat(self.frames) if self.frames else pl.DataFrame(schema=self.schema)
-        if self.writes is None:
-            self.renames.append((write_parquet_tmp(df, final), final))
-        else:
-            self.writes.submit(write_parquet_tmp, df, final)
-            self.renames.append((parquet_tmp_name(final), final))
+        self.writes.submit(write_parquet_tmp, df, final)
+        self.renames.append((parquet_tmp_name(final), final))
         self.parts.append(f"{self.table}/{final.name}")
         self.frames = []
         self.n, self.bytes = 0, 0
@@ -525,12 +522,7 @@ def write_state(out: OutputDir, m: Manifest, plan: RunPlan, ledger_rows: list[di
     boilerplate state, the new index segment); returns the manifest that names them (runs not set). With
     ``writes``, the ledger and boilerplate files are written there while the index segment is written
     here: wait for them before the commit."""
-    def write(fn: Callable[..., object], *args: object) -> None:
-        if writes is None:
-            fn(*args)
-        else:
-            writes.submit(fn, *args)
-
+    write = (writes or InlineWrites()).submit
     seq, rid = plan.seq, plan.run_id
     for r in ledger_rows:
         r["doc_ids"] = None  # (joined from ``doc_ids`` below)

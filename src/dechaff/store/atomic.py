@@ -107,6 +107,16 @@ def atomic_write_parquet(df: pl.DataFrame, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
+class InlineWrites:
+    """:class:`BackgroundWrites`' interface with every write done at once, in the caller's thread."""
+
+    def submit(self, fn: Callable[..., object], *args: object) -> None:
+        fn(*args)
+
+    def wait(self) -> None:
+        pass
+
+
 class BackgroundWrites:
     """File writes handed to a thread of their own while the caller goes on with other work (polars and
     numpy let go of the interpreter while they compress and write: on a second core, the writing is then
